@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+export const envBool = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
+
+export const port = z.coerce.number().int().min(0).max(65535);
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL');
+const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
+
+/** Variables every service and the CLI read (DESIGN.md, "Contracts"). */
+export const baseEnvSchema = z.object({
+  DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/marquee'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379/0'),
+  // BullMQ keys live under "<prefix>:<queue>:…". Braces make a Redis Cluster hash tag ({marquee}).
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}.-]+$/, 'may hold letters, digits and _ { } . - only')
+    .default('marquee'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  ALLOW_PRIVATE_PROVIDERS: envBool.default(false),
+});
+
+export type BaseEnv = z.output<typeof baseEnvSchema>;

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { migrate } from '@marquee/db';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** A fresh, migrated database of its own for one test file; `drop()` removes it. */
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  const name = `marquee_test_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`.toLowerCase();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  await migrate({ databaseUrl: url.toString() });
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** A queue prefix no other test file uses, so BullMQ keys never collide. */
+export function uniquePrefix(label: string): string {
+  return `mqt-${label.replace(/\W/g, '-')}-${randomBytes(4).toString('hex')}`;
+}
