@@ -16,7 +16,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const fromEmpty = args.includes('--from-empty');
 const fromRef = args.includes('--from') ? args[args.indexOf('--from') + 1] : 'HEAD';
-const toFile = args.includes('--to') ? args[args.indexOf('--to') + 1] : join(root, 'prisma', 'schema.prisma');
+const toFile = args.includes('--to')
+  ? args[args.indexOf('--to') + 1]
+  : join(root, 'prisma', 'schema.prisma');
 
 const withUrl = (schema) =>
   schema.replace(/datasource\s+db\s*\{/, (block) => `${block}\n  url = env("DATABASE_URL")`);
@@ -27,7 +29,10 @@ try {
   writeFileSync(to, withUrl(readFileSync(toFile, 'utf8')));
   const from = ['--from-empty'];
   if (!fromEmpty) {
-    const previous = execFileSync('git', ['show', `${fromRef}:prisma/schema.prisma`], { cwd: root, encoding: 'utf8' });
+    const previous = execFileSync('git', ['show', `${fromRef}:prisma/schema.prisma`], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     writeFileSync(join(work, 'from.prisma'), withUrl(previous));
     from.splice(0, 1, '--from-schema-datamodel', join(work, 'from.prisma'));
   }
@@ -40,8 +45,14 @@ try {
     process.execPath,
     [
       join(root, 'node_modules', 'prisma-legacy', 'build', 'index.js'),
-      'migrate', 'diff', '--config', join(root, 'prisma', 'tools', 'diff.config.ts'),
-      ...from, '--to-schema-datamodel', to, '--script',
+      'migrate',
+      'diff',
+      '--config',
+      join(root, 'prisma', 'tools', 'diff.config.ts'),
+      ...from,
+      '--to-schema-datamodel',
+      to,
+      '--script',
     ],
     {
       cwd: root,

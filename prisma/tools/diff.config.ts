@@ -12,7 +12,10 @@ export default defineConfig({
   adapter: () =>
     Promise.resolve(
       new PrismaPg({
-        connectionString: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+        connectionString:
+          process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+        // The CLI exits only once the pool is idle-empty.
+        idleTimeoutMillis: 100,
       }),
     ),
 });

@@ -6,7 +6,11 @@ import { Redis, type RedisOptions } from 'ioredis';
  * - `fail-fast` (API cache, producers, CLI): no offline queue and one retry, so a Redis outage
  *   costs a request a few milliseconds and a fallback, not a hang.
  */
-export function createRedis(url: string, mode: 'blocking' | 'fail-fast', extra: RedisOptions = {}): Redis {
+export function createRedis(
+  url: string,
+  mode: 'blocking' | 'fail-fast',
+  extra: RedisOptions = {},
+): Redis {
   const options: RedisOptions =
     mode === 'blocking'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }

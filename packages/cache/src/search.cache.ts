@@ -23,7 +23,10 @@ export class SearchCache {
     this.versionKey = `${options.prefix}:cache:version`;
   }
 
-  async get(key: string, load: () => Promise<string>): Promise<{ value: string; outcome: CacheOutcome }> {
+  async get(
+    key: string,
+    load: () => Promise<string>,
+  ): Promise<{ value: string; outcome: CacheOutcome }> {
     let fullKey: string;
     try {
       const version = (await this.options.redis.get(this.versionKey)) ?? '0';

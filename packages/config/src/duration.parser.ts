@@ -20,7 +20,12 @@ function positive(seconds: number, text: string): number {
 }
 
 export function formatDuration(seconds: number): string {
-  const units: [string, number][] = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
+  const units: [string, number][] = [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
   let rest = seconds;
   let out = '';
   for (const [unit, size] of units) {

@@ -4,9 +4,7 @@ export const envBool = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['fal
 
 export const port = z.coerce.number().int().min(0).max(65535);
 
-const postgresUrl = z
-  .string()
-  .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL');
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
 
 /** Variables every service and the CLI read (DESIGN.md, "Contracts"). */

@@ -97,7 +97,11 @@ export class EventRepository {
    * statement per chunk; re-running it with the same input writes nothing. `ever_online` only
    * ever goes from false to true. Keys must be unique within `events`.
    */
-  async upsertMany(provider: ProviderRef, events: readonly EventRecord[], seenAt: Date): Promise<UpsertResult> {
+  async upsertMany(
+    provider: ProviderRef,
+    events: readonly EventRecord[],
+    seenAt: Date,
+  ): Promise<UpsertResult> {
     let written = 0;
     for (let offset = 0; offset < events.length; offset += CHUNK_SIZE) {
       const chunk = events.slice(offset, offset + CHUNK_SIZE);
@@ -187,10 +191,14 @@ export class EventRepository {
   async searchPage(query: EventPageQuery): Promise<EventRow[]> {
     const conditions = [windowCondition(query)];
     if (query.provider !== undefined) {
-      conditions.push(Prisma.sql`e.provider_id = (SELECT id FROM providers WHERE name = ${query.provider})`);
+      conditions.push(
+        Prisma.sql`e.provider_id = (SELECT id FROM providers WHERE name = ${query.provider})`,
+      );
     }
     if (query.after) {
-      conditions.push(Prisma.sql`(e.start_at, e.id) > (${query.after.startAt}, ${query.after.id}::uuid)`);
+      conditions.push(
+        Prisma.sql`(e.start_at, e.id) > (${query.after.startAt}, ${query.after.id}::uuid)`,
+      );
     }
     return this.db.$queryRaw<EventRow[]>`
       SELECT e.id::text, p.name AS provider, e.title, e.start_at AS starts_at, e.end_at AS ends_at,

@@ -1,5 +1,11 @@
 export { createDb, type Db, type DbOptions } from './prisma.client.ts';
-export { migrate, MigrationError, MIGRATIONS_DIR, type MigrateOptions, type MigrateResult } from './migration.runner.ts';
+export {
+  migrate,
+  MigrationError,
+  MIGRATIONS_DIR,
+  type MigrateOptions,
+  type MigrateResult,
+} from './migration.runner.ts';
 export {
   EventRepository,
   contentHash,
@@ -11,7 +17,12 @@ export {
   type SearchWindow,
   type UpsertResult,
 } from './event.repository.ts';
-export { ProviderExistsError, ProviderRepository, type NewProvider, type Provider } from './provider.repository.ts';
+export {
+  ProviderExistsError,
+  ProviderRepository,
+  type NewProvider,
+  type Provider,
+} from './provider.repository.ts';
 export {
   REJECT_SAMPLE_SIZE,
   SyncRunRepository,

@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'prisma', 'migrations');
+export const MIGRATIONS_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'prisma',
+  'migrations',
+);
 
 export interface MigrateOptions {
   databaseUrl: string;
@@ -70,7 +77,9 @@ export async function migrate({
       );
     }
     const applied = new Map(
-      rows.filter((row) => row.finished_at !== null).map((row) => [row.migration_name, row.checksum]),
+      rows
+        .filter((row) => row.finished_at !== null)
+        .map((row) => [row.migration_name, row.checksum]),
     );
     const done: string[] = [];
     for (const migration of migrations) {
@@ -87,7 +96,9 @@ export async function migrate({
     }
     return { applied: done, createdDatabase };
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await client
+      .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+      .catch(() => undefined);
     await client.end();
   }
 }
@@ -100,11 +111,18 @@ interface Migration {
 
 async function readMigrations(dir: string): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const bytes = await readFile(join(dir, name, 'migration.sql'));
-      return { name, sql: bytes.toString('utf8'), checksum: createHash('sha256').update(bytes).digest('hex') };
+      return {
+        name,
+        sql: bytes.toString('utf8'),
+        checksum: createHash('sha256').update(bytes).digest('hex'),
+      };
     }),
   );
 }
@@ -131,7 +149,10 @@ async function applyOne(client: pg.Client, migration: Migration): Promise<void> 
   }
 }
 
-async function ensureDatabase(databaseUrl: string, log: (message: string) => void): Promise<boolean> {
+async function ensureDatabase(
+  databaseUrl: string,
+  log: (message: string) => void,
+): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   if (!name) throw new MigrationError('DATABASE_URL names no database');
@@ -151,7 +172,8 @@ async function ensureDatabase(databaseUrl: string, log: (message: string) => voi
     await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
     log(`created database ${name}`);
   } catch (error) {
-    if ((error as { code?: string }).code !== '42P04') throw error; // created meanwhile by another process
+    // Created meanwhile by another process: 42P04, or 23505 when both raced inside CREATE DATABASE.
+    if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
   } finally {
     await admin.end();
   }

@@ -1,5 +1,5 @@
 import type { Db } from './prisma.client.ts';
-import type { Provider } from './generated/prisma/client.ts';
+import type { Prisma, Provider } from './generated/prisma/client.ts';
 
 export type { Provider };
 
@@ -23,7 +23,7 @@ export class ProviderRepository {
   async create(input: NewProvider): Promise<Provider> {
     try {
       return await this.db.provider.create({
-        data: { ...input, config: (input.config ?? {}) as object },
+        data: { ...input, config: (input.config ?? {}) as Prisma.InputJsonObject },
       });
     } catch (error) {
       if ((error as { code?: string }).code === 'P2002') {

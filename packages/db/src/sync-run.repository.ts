@@ -35,7 +35,7 @@ export class SyncRunRepository {
         ...counts,
         status: 'succeeded',
         finishedAt: new Date(),
-        rejects: rejects.slice(0, REJECT_SAMPLE_SIZE) as unknown as object,
+        rejects: rejects.slice(0, REJECT_SAMPLE_SIZE).map((reject) => ({ ...reject })),
       },
     });
   }

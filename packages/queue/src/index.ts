@@ -8,4 +8,10 @@ export {
   type JobPayload,
   type QueueName,
 } from './job.catalog.ts';
-export { IngestQueue, SYNC_JOB_OPTIONS, type QueueOptions, type ScheduleInfo, type SyncJob } from './ingest.queue.ts';
+export {
+  IngestQueue,
+  SYNC_JOB_OPTIONS,
+  type QueueOptions,
+  type ScheduleInfo,
+  type SyncJob,
+} from './ingest.queue.ts';

@@ -33,9 +33,15 @@ export class IngestQueue {
     this.queue = new Queue(QUEUE_NAMES.ingest, { connection, prefix });
   }
 
-  async enqueueSync(payload: JobPayload<'provider.sync'>, options: JobsOptions = {}): Promise<SyncJob> {
+  async enqueueSync(
+    payload: JobPayload<'provider.sync'>,
+    options: JobsOptions = {},
+  ): Promise<SyncJob> {
     const data = parsePayload('provider.sync', payload);
-    return (await this.queue.add('provider.sync', data, { ...SYNC_JOB_OPTIONS, ...options })) as SyncJob;
+    return (await this.queue.add('provider.sync', data, {
+      ...SYNC_JOB_OPTIONS,
+      ...options,
+    })) as SyncJob;
   }
 
   static scheduleId(providerId: string): string {

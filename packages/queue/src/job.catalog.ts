@@ -34,7 +34,9 @@ export function isJobName(name: string): name is JobName {
 export function parsePayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {
   const result = jobCatalog[name].payload.safeParse(data);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`,
+    );
     throw new InvalidJobError(`invalid ${name} payload: ${problems.join('; ')}`);
   }
   return result.data as JobPayload<N>;

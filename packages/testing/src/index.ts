@@ -1,3 +1,4 @@
+export { startFeedServer, type FeedHandler, type FeedServer } from './feed.server.ts';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '@marquee/db';
@@ -8,11 +9,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL =
+  process.env.TEST_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh, migrated database of its own for one test file; `drop()` removes it. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const name = `marquee_test_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`.toLowerCase();
+  const name =
+    `marquee_test_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`.toLowerCase();
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   await migrate({ databaseUrl: url.toString() });

@@ -1,0 +1,60 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every Marquee process; the command picks the service:
+#   api (default)   node --import tsx services/api/src/main.ts
+#   worker          node --import tsx services/worker/src/main.ts
+#   scheduler       node --import tsx services/scheduler/src/main.ts
+#   migrations      pnpm marquee migrate        (any `pnpm marquee …` command works)
+# Long-running services are started as their `start` scripts are, but not through
+# `pnpm --filter … start`: pnpm runs a script under `sh -c`, which dies at once on SIGTERM, pnpm then
+# exits and the container stops before the service has drained. Node as PID 1 gets SIGTERM itself.
+#
+#   docker build -t marquee .
+#   docker run --rm -e DATABASE_URL=… -e REDIS_URL=… marquee
+#   docker run --rm -e DATABASE_URL=… marquee pnpm marquee migrate
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Node plus the pnpm version package.json pins (`packageManager`), so pnpm never tries to fetch
+# another version of itself at run time.
+FROM ${NODE_IMAGE} AS base
+ENV PNPM_HOME=/pnpm
+WORKDIR /app
+COPY package.json ./
+RUN npm install --global --no-fund --no-audit \
+      "$(node -p "require('./package.json').packageManager.split('+')[0]")" \
+  && npm cache clean --force \
+  && pnpm --version
+
+# Every package the lockfile names, into pnpm's store. This layer only changes with the lockfile.
+FROM base AS fetch
+ENV CI=true
+COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
+RUN pnpm fetch
+
+# Full install: the root `postinstall` generates the Prisma client into
+# packages/db/src/generated (offline-safe: scripts/prisma-generate.mjs).
+FROM fetch AS build
+COPY . .
+RUN pnpm install --frozen-lockfile --offline \
+  && test -f packages/db/src/generated/prisma/client.ts
+
+# Runtime dependencies only, installed afresh from the same store; no install scripts (the Prisma
+# CLI that `postinstall` needs is a devDependency), so the generated client comes from `build`.
+# `node --import tsx` resolves tsx from the working directory; at the root it is a devDependency,
+# pruned here, so the root gets a link to the CLI's own (runtime) tsx.
+FROM fetch AS prod-deps
+COPY . .
+RUN pnpm install --prod --frozen-lockfile --offline --ignore-scripts \
+  && ln -s ../packages/cli/node_modules/tsx node_modules/tsx \
+  && node --import tsx -e 0
+COPY --from=build /app/packages/db/src/generated ./packages/db/src/generated
+
+FROM base AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and read-only for the service user.
+COPY --from=prod-deps /app /app
+USER node
+EXPOSE 3000
+CMD ["node", "--import", "tsx", "services/api/src/main.ts"]

@@ -1,0 +1,3 @@
+import { baseEnvSchema } from '@marquee/config';
+
+export const cliEnvSchema = baseEnvSchema;

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { IANAZone } from 'luxon';
+import { parseDuration } from '@marquee/config';
+import { getProviderKind } from '@marquee/providers';
+
+/** A mistake in what the user typed: printed as is, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+export function checkName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new UsageError(`provider name "${name}" must be 1-63 letters, digits, ".", "_" or "-"`);
+  }
+  return name;
+}
+
+export function checkKind(kind: string): string {
+  try {
+    return getProviderKind(kind).kind;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function checkUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--url "${text}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--url must be http or https, not ${url.protocol.replace(':', '')}`);
+  }
+  return url.toString();
+}
+
+export function checkEvery(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`--every: ${(error as Error).message}`);
+  }
+}
+
+export function checkTimezone(zone: string): string {
+  if (!IANAZone.isValidZone(zone)) {
+    throw new UsageError(
+      `--timezone "${zone}" is not an IANA time zone (examples: UTC, Europe/Madrid)`,
+    );
+  }
+  return zone;
+}
+
+export async function readConfig(file: string | undefined): Promise<Record<string, unknown>> {
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `--config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--config: ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(`--config: ${file} must hold a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,230 @@
+import { STATUS_CODES } from 'node:http';
+import got, { MaxRedirectsError, TimeoutError, type Request, type Response } from 'got';
+
+export type FetchErrorClassification = 'transient' | 'permanent' | 'rate-limited';
+
+/**
+ * A failed fetch and what the caller should do about it: `transient` may succeed if retried,
+ * `rate-limited` should be retried no sooner than `retryAfterMs` (when known), `permanent` will
+ * fail the same way until someone changes the provider or its configuration.
+ */
+export class FetchError extends Error {
+  override readonly name = 'FetchError';
+  readonly classification: FetchErrorClassification;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+
+  constructor(
+    message: string,
+    classification: FetchErrorClassification,
+    details: {
+      status?: number | undefined;
+      retryAfterMs?: number | undefined;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.classification = classification;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+export interface FetchOptions {
+  /** Deadline for the whole request: connection, every redirect hop and the full body. */
+  timeoutMs: number;
+  connectTimeoutMs?: number;
+  /** Largest (decompressed) body accepted; a larger one is aborted as soon as it crosses the cap. */
+  maxBytes: number;
+  userAgent: string;
+  headers?: Record<string, string>;
+}
+
+export interface FetchedPayload {
+  /** 2xx, or 304 (then `body` is empty). */
+  status: number;
+  body: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+  /** The final URL, after redirects. */
+  url: string;
+}
+
+export const MAX_REDIRECTS = 5;
+
+// Codes of failures that retrying cannot fix: bad URLs or headers from the configuration, and TLS
+// certificates the server must fix. Every other network failure (resets, refused connections,
+// DNS errors, timeouts) is transient.
+const PERMANENT_CODES = new Set([
+  'ERR_INVALID_URL',
+  'ERR_UNSUPPORTED_PROTOCOL',
+  'ERR_INVALID_PROTOCOL',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_TOO_MANY_REDIRECTS',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** Maps any error thrown while fetching to a FetchError; a FetchError is returned unchanged. */
+export function classifyError(error: unknown): FetchError {
+  if (error instanceof FetchError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof MaxRedirectsError) {
+    return new FetchError(`too many redirects (more than ${MAX_REDIRECTS})`, 'permanent', {
+      cause: error,
+    });
+  }
+  if (error instanceof TimeoutError) {
+    return new FetchError(`timed out: ${message}`, 'transient', { cause: error });
+  }
+  const code = errorCode(error);
+  if (code !== undefined && PERMANENT_CODES.has(code)) {
+    return new FetchError(`request failed: ${message}`, 'permanent', { cause: error });
+  }
+  return new FetchError(`request failed: ${message}`, 'transient', { cause: error });
+}
+
+// HTTP-date in any of its three forms (IMF-fixdate, RFC 850, asctime) starts with a day name;
+// requiring it keeps Date.parse's leniency from reading "7.5" as a calendar date.
+const HTTP_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /;
+
+/** Retry-After as milliseconds from `now`: delay-seconds or an HTTP-date (a past date gives 0). */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!HTTP_DATE.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** The error for a final response that is neither 2xx nor 304. */
+export function statusError(status: number, retryAfter: string | undefined): FetchError {
+  const retryAfterMs = parseRetryAfter(retryAfter);
+  const label = `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
+  const retryNote = retryAfterMs === undefined ? '' : `; retry after ${retryAfterMs} ms`;
+  // A 503 is a rate limit only when the server says when to come back; otherwise it is an outage.
+  if (status === 429 || (status === 503 && retryAfterMs !== undefined)) {
+    return new FetchError(label + retryNote, 'rate-limited', { status, retryAfterMs });
+  }
+  // 408: the server gave up waiting for our request, which says nothing about the next one.
+  if (status >= 500 || status === 408) return new FetchError(label, 'transient', { status });
+  return new FetchError(label, 'permanent', { status });
+}
+
+function tooLarge(maxBytes: number, detail: string): FetchError {
+  return new FetchError(
+    `response body exceeds the limit of ${maxBytes} bytes (${detail})`,
+    'permanent',
+  );
+}
+
+/**
+ * GETs `url` and returns its body, never holding more than `maxBytes` (plus one chunk) in memory.
+ * Redirects are followed up to MAX_REDIRECTS; nothing is retried here (the queue retries). Every
+ * failure rejects with a FetchError.
+ */
+export async function fetchPayload(url: string, options: FetchOptions): Promise<FetchedPayload> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.headers ?? {}))
+    headers[name.toLowerCase()] = value;
+  headers['user-agent'] = options.userAgent;
+
+  let stream: Request;
+  try {
+    stream = got.stream(url, {
+      headers,
+      // got restarts its own timers on every redirect hop, so the overall deadline is ours (below).
+      timeout: options.connectTimeoutMs === undefined ? {} : { connect: options.connectTimeoutMs },
+      followRedirect: true,
+      maxRedirects: MAX_REDIRECTS,
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      decompress: true,
+    });
+  } catch (error) {
+    throw classifyError(error);
+  }
+  return readBody(stream, options);
+}
+
+function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayload> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let response: Response | undefined;
+    let settled = false;
+
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      outcome();
+    };
+    // Destroying the request closes its socket, so the server stops sending at once.
+    const fail = (error: FetchError): void =>
+      settle(() => {
+        stream.destroy();
+        reject(error);
+      });
+
+    const deadline = setTimeout(
+      () => fail(new FetchError(`request timed out after ${options.timeoutMs} ms`, 'transient')),
+      options.timeoutMs,
+    );
+
+    // Stays attached after settling, so a late error never becomes an unhandled 'error' event.
+    stream.on('error', (error: unknown) => fail(classifyError(error)));
+
+    stream.on('response', (final: Response) => {
+      response = final;
+      const status = final.statusCode;
+      if ((status < 200 || status > 299) && status !== 304) {
+        fail(statusError(status, final.headers['retry-after']));
+        return;
+      }
+      const encoding = final.headers['content-encoding'];
+      const declared = Number(final.headers['content-length']);
+      // Only an identity body's Content-Length is its size; a compressed one says nothing about the
+      // decompressed size, which the running count below enforces.
+      if ((encoding === undefined || encoding === 'identity') && declared > options.maxBytes) {
+        fail(tooLarge(options.maxBytes, `Content-Length ${declared}`));
+      }
+    });
+
+    stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      received += chunk.length;
+      if (received > options.maxBytes) {
+        fail(tooLarge(options.maxBytes, `received ${received} bytes so far`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+
+    stream.on('end', () => {
+      settle(() => {
+        if (!response) {
+          reject(new FetchError('request ended without a response', 'transient'));
+          return;
+        }
+        resolve({
+          status: response.statusCode,
+          body: Buffer.concat(chunks, received),
+          headers: { ...response.headers },
+          url: response.url,
+        });
+      });
+    });
+  });
+}

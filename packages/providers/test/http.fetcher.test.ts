@@ -1,0 +1,267 @@
+import { once } from 'node:events';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type RequestListener,
+  type Server,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { fetchPayload, FetchError, parseRetryAfter, type FetchOptions } from '../src/index.ts';
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map((server) => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    }),
+  );
+});
+
+/** A real HTTP server on 127.0.0.1 and an ephemeral port; closed after each test. */
+async function serve(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const options: FetchOptions = {
+  timeoutMs: 5_000,
+  maxBytes: 1_000_000,
+  userAgent: 'marquee-test/1.0',
+};
+
+async function fetchError(url: string, over: Partial<FetchOptions> = {}): Promise<FetchError> {
+  const error = await fetchPayload(url, { ...options, ...over }).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(FetchError);
+  return error as FetchError;
+}
+
+describe('fetchPayload', () => {
+  it('returns a 200 body with headers, sending the user agent and extra headers', async () => {
+    let seen: IncomingHttpHeaders = {};
+    const url = await serve((req, res) => {
+      seen = req.headers;
+      res.writeHead(200, { 'content-type': 'application/xml', etag: '"v1"' });
+      res.end('<eventList><output/></eventList>');
+    });
+    const payload = await fetchPayload(`${url}/feed`, {
+      ...options,
+      headers: { 'If-None-Match': '"v0"' },
+    });
+    expect(payload.status).toBe(200);
+    expect(payload.body.toString()).toBe('<eventList><output/></eventList>');
+    expect(payload.headers).toMatchObject({ 'content-type': 'application/xml', etag: '"v1"' });
+    expect(payload.url).toBe(`${url}/feed`);
+    expect(seen).toMatchObject({ 'user-agent': 'marquee-test/1.0', 'if-none-match': '"v0"' });
+  });
+
+  it('returns 304 as a status with an empty body, not an error', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(304, { etag: '"v1"' });
+      res.end();
+    });
+    const payload = await fetchPayload(url, options);
+    expect(payload.status).toBe(304);
+    expect(payload.body).toHaveLength(0);
+  });
+
+  it('follows a few redirects and reports the final URL', async () => {
+    const url = await serve((req, res) => {
+      if (req.url === '/a') res.writeHead(301, { location: '/b' }).end();
+      else if (req.url === '/b') res.writeHead(302, { location: '/c' }).end();
+      else res.writeHead(200).end(`at ${req.url}`);
+    });
+    const payload = await fetchPayload(`${url}/a`, options);
+    expect(payload.body.toString()).toBe('at /c');
+    expect(payload.url).toBe(`${url}/c`);
+  });
+
+  it('decompresses a gzip body', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip' });
+      res.end(gzipSync('hello '.repeat(1000)));
+    });
+    expect((await fetchPayload(url, options)).body.toString()).toBe('hello '.repeat(1000));
+  });
+
+  it('aborts a body over the cap as soon as it crosses it, closing the connection', async () => {
+    const total = 64 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    let closedEarly: Promise<boolean> = Promise.resolve(false);
+    const url = await serve((_req, res) => {
+      const closed = once(res, 'close').then(() => !res.writableFinished);
+      closedEarly = closed;
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      void (async () => {
+        let open = true;
+        void closed.then(() => (open = false));
+        while (open && sent < total) {
+          sent += chunk.length;
+          if (!res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
+        }
+        if (open) res.end();
+      })();
+    });
+    const error = await fetchError(url, { maxBytes: 100_000 });
+    expect(error.classification).toBe('permanent');
+    expect(error.message).toMatch(/exceeds the limit of 100000 bytes/);
+    expect(await closedEarly).toBe(true);
+    expect(sent).toBeLessThan(total);
+  });
+
+  it('refuses a declared Content-Length over the cap before reading the body', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(50_000_000) });
+      res.write('x');
+    });
+    const error = await fetchError(url, { maxBytes: 1_000 });
+    expect(error.classification).toBe('permanent');
+    expect(error.message).toMatch(/limit of 1000 bytes \(Content-Length 50000000\)/);
+  });
+
+  it('applies the cap to the decompressed size (a small gzip bomb)', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip' });
+      res.end(gzipSync(Buffer.alloc(5_000_000)));
+    });
+    const error = await fetchError(url, { maxBytes: 100_000 });
+    expect(error).toMatchObject({ classification: 'permanent' });
+  });
+
+  it('times out a server that never answers as transient', async () => {
+    const url = await serve(() => undefined);
+    const started = Date.now();
+    const error = await fetchError(url, { timeoutMs: 200 });
+    expect(error.classification).toBe('transient');
+    expect(error.message).toMatch(/timed out after 200 ms/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('times out the whole request, including a body that stalls', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write('<eventList>');
+    });
+    const error = await fetchError(url, { timeoutMs: 300 });
+    expect(error.classification).toBe('transient');
+  });
+
+  it('classifies 5xx as transient and other 4xx as permanent', async () => {
+    const url = await serve((req, res) => {
+      res.writeHead(Number(req.url?.slice(1)));
+      res.end('nope');
+    });
+    expect(await fetchError(`${url}/500`)).toMatchObject({
+      classification: 'transient',
+      status: 500,
+      message: 'HTTP 500 Internal Server Error',
+    });
+    expect(await fetchError(`${url}/502`)).toMatchObject({
+      classification: 'transient',
+      status: 502,
+    });
+    expect(await fetchError(`${url}/503`)).toMatchObject({
+      classification: 'transient',
+      status: 503,
+    });
+    expect(await fetchError(`${url}/404`)).toMatchObject({
+      classification: 'permanent',
+      status: 404,
+      message: 'HTTP 404 Not Found',
+    });
+    expect(await fetchError(`${url}/401`)).toMatchObject({
+      classification: 'permanent',
+      status: 401,
+    });
+    expect(await fetchError(`${url}/418`)).toMatchObject({
+      classification: 'permanent',
+      status: 418,
+    });
+  });
+
+  it('classifies 429 as rate-limited, with Retry-After seconds when given', async () => {
+    const url = await serve((req, res) => {
+      res.writeHead(429, req.url === '/with' ? { 'retry-after': '7' } : {});
+      res.end();
+    });
+    const withDelay = await fetchError(`${url}/with`);
+    expect(withDelay).toMatchObject({
+      classification: 'rate-limited',
+      status: 429,
+      retryAfterMs: 7000,
+    });
+    const without = await fetchError(`${url}/without`);
+    expect(without).toMatchObject({ classification: 'rate-limited', status: 429 });
+    expect(without.retryAfterMs).toBeUndefined();
+  });
+
+  it('classifies 503 with an HTTP-date Retry-After as rate-limited', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(503, { 'retry-after': new Date(Date.now() + 30_000).toUTCString() });
+      res.end();
+    });
+    const error = await fetchError(url);
+    expect(error).toMatchObject({ classification: 'rate-limited', status: 503 });
+    // HTTP dates have whole seconds: between 29 and 30 s from now, minus the round trip.
+    expect(error.retryAfterMs).toBeGreaterThan(27_000);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it('classifies a redirect loop as permanent', async () => {
+    let hops = 0;
+    const url = await serve((_req, res) => {
+      hops += 1;
+      res.writeHead(302, { location: '/loop' }).end();
+    });
+    const error = await fetchError(`${url}/loop`);
+    expect(error.classification).toBe('permanent');
+    expect(error.message).toMatch(/too many redirects/);
+    expect(hops).toBe(6);
+  });
+
+  it('classifies a refused connection as transient', async () => {
+    const url = await serve(() => undefined);
+    const server = servers.pop();
+    server?.close();
+    if (server) await once(server, 'close');
+    const error = await fetchError(url);
+    expect(error.classification).toBe('transient');
+    expect(error.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('classifies a connection reset mid-body as transient', async () => {
+    const url = await serve((req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('partial', () => req.socket.destroy());
+    });
+    expect(await fetchError(url)).toMatchObject({ classification: 'transient' });
+  });
+
+  it('classifies an invalid URL as permanent', async () => {
+    expect(await fetchError('not a url')).toMatchObject({ classification: 'permanent' });
+    expect(await fetchError('ftp://127.0.0.1/feed')).toMatchObject({ classification: 'permanent' });
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2024-01-01T00:00:00Z');
+  it('reads delay-seconds and HTTP dates, ignoring anything else', () => {
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter('Mon, 01 Jan 2024 00:01:00 GMT', now)).toBe(60_000);
+    expect(parseRetryAfter('Sun, 31 Dec 2023 00:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('7.5', now)).toBeUndefined();
+    expect(parseRetryAfter('-1', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});

@@ -1,0 +1,1 @@
+export { sampleProviders, startSampleServer, type SampleServer } from './sample.server.ts';

@@ -1,0 +1,115 @@
+// `pnpm start`: the whole stack on one machine. Applies migrations, registers the bundled sample
+// provider when the catalog has no providers (unless SAMPLE_PROVIDERS=false), serves its feed
+// locally, then runs scheduler, worker and api as child processes until SIGINT/SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { baseEnvSchema, envBool, parseEnv, port } from '@marquee/config';
+import { createDb, migrate, ProviderRepository } from '@marquee/db';
+import { sampleProviders, startSampleServer, type SampleServer } from '@marquee/samples';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SERVICES = ['scheduler', 'worker', 'api'] as const;
+const STOP_DEADLINE_MS = 30_000;
+
+const env = parseEnv(
+  baseEnvSchema.extend({
+    SAMPLE_PROVIDERS: envBool.default(true),
+    SAMPLE_PORT: port.default(3090),
+    API_PORT: port.default(3000),
+    // The local stack fetches its sample feed from loopback (DESIGN.md, "Contracts").
+    ALLOW_PRIVATE_PROVIDERS: envBool.default(true),
+  }),
+);
+
+const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
+
+const { applied } = await migrate({ databaseUrl: env.DATABASE_URL, log: say });
+if (applied.length === 0) say('database is up to date');
+
+let samples: SampleServer | undefined;
+if (env.SAMPLE_PROVIDERS) {
+  samples = await startSampleServer(env.SAMPLE_PORT);
+  say(`sample provider feed at ${samples.url}/fever/feed.xml`);
+  const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 1 });
+  const providers = new ProviderRepository(db);
+  if ((await providers.count()) === 0) {
+    for (const provider of sampleProviders(samples.url)) {
+      await providers.create(provider);
+      say(`registered sample provider ${provider.name}`);
+    }
+  }
+  await db.$disconnect();
+}
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function run(service: (typeof SERVICES)[number]): void {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'services', service, 'src', 'main.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, ALLOW_PRIVATE_PROVIDERS: String(env.ALLOW_PRIVATE_PROVIDERS) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.set(service, child);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) =>
+      process.stdout.write(`[${service}] ${line}\n`),
+    );
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(service);
+    if (!stopping) {
+      say(`${service} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack`);
+      void stop(1);
+    } else if (children.size === 0) {
+      void finish();
+    }
+  });
+}
+
+let exitCode = 0;
+let killTimer: NodeJS.Timeout | undefined;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  exitCode = code;
+  say('stopping…');
+  for (const child of children.values()) child.kill('SIGTERM');
+  killTimer = setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+  }, STOP_DEADLINE_MS);
+  killTimer.unref();
+  if (children.size === 0) await finish();
+}
+
+async function finish(): Promise<void> {
+  clearTimeout(killTimer);
+  await samples?.close();
+  say('stopped');
+  process.exit(exitCode);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+for (const service of SERVICES) run(service);
+
+// Tell the user where to look once the API answers.
+const apiUrl = `http://localhost:${env.API_PORT}`;
+for (let attempt = 0; attempt < 120 && !stopping; attempt += 1) {
+  const up = await fetch(`${apiUrl}/healthz`).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (up) {
+    say(`Marquee is up: curl '${apiUrl}/search'  (Ctrl-C stops everything)`);
+    break;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}

@@ -1,0 +1,50 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '@marquee/logger';
+import { requestIdOf } from './request-context.middleware.ts';
+import { ApiError, sendError } from './response.envelope.ts';
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/**
+ * An error raised by Express or a parser for bad input (http-errors style, or the router's
+ * undecodable parameter) carries a 4xx status; its message is shown only when marked `expose`.
+ */
+function clientError(error: unknown): ApiError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode, expose, message } = error as Record<string, unknown>;
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || code < 400 || code > 499) return undefined;
+  return new ApiError(
+    code,
+    'bad_request',
+    expose === true && typeof message === 'string' ? message : 'malformed request',
+  );
+}
+
+/** Every error becomes the JSON envelope; the client never sees an unexpected error's details. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    const expected = error instanceof ApiError ? error : clientError(error);
+    if (!expected) {
+      logger.error('request failed', {
+        requestId: requestIdOf(res),
+        method: req.method,
+        path: req.path,
+        error:
+          error instanceof Error
+            ? { name: error.name, message: error.message, stack: error.stack }
+            : String(error),
+      });
+    }
+    // A response already under way cannot change its status: Express's final handler drops
+    // the connection instead.
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    if (expected) sendError(res, expected.status, expected.code, expected.message);
+    else sendError(res, 500, 'internal', 'internal error');
+  };
+}

@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import type { Logger } from '@marquee/logger';
+
+// An incoming id is echoed only when it cannot break a header or a log line.
+const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function requestIdOf(res: Response): string {
+  return res.locals.requestId as string;
+}
+
+/** Gives every request an id (response header and logs) and logs one `http` line when it ends. */
+export function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.get('X-Request-Id');
+    const requestId =
+      incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.set('X-Request-Id', requestId);
+    // "close" also fires when the client goes away before the response is complete.
+    res.once('close', () => {
+      logger.http('request', {
+        requestId,
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      });
+    });
+    next();
+  };
+}

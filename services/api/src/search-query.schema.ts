@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { decodeCursor } from './page-cursor.codec.ts';
+
+/*
+ * Query-string schemas for the search endpoints. The app parses the query string with the
+ * "simple" parser, so every value is a string, or an array of strings when a parameter is repeated.
+ * Custom issues carry `params.code`, the API error code to answer with (default invalid_parameter).
+ */
+
+const ONCE = 'must be given at most once';
+
+const TIME_FORMATS =
+  'must be a date-time (2021-02-01T00:00:00Z, 2021-02-01T00:00:00+02:00, or without an offset for UTC) ' +
+  'or a date (2021-02-01)';
+
+const instantText = z.union([z.iso.datetime({ offset: true, local: true }), z.iso.date()], {
+  error: (issue) => (Array.isArray(issue.input) ? ONCE : TIME_FORMATS),
+});
+
+const HAS_OFFSET = /(?:Z|[+-]\d\d:\d\d)$/;
+
+/** A plain date covers the whole UTC day: from its first millisecond, or up to its last. */
+function toInstant(text: string, edge: 'start' | 'end'): Date {
+  if (!text.includes('T')) {
+    return new Date(`${text}T${edge === 'start' ? '00:00:00.000' : '23:59:59.999'}Z`);
+  }
+  return new Date(HAS_OFFSET.test(text) ? text : `${text}Z`);
+}
+
+// Postgres has no year 0: an earlier instant would fail in the query instead of as a 400.
+const EARLIEST_INSTANT = new Date('0001-01-01T00:00:00Z');
+const supportedInstant = z.date().min(EARLIEST_INSTANT, 'must not be before 0001-01-01T00:00:00Z');
+
+export const startsAtParam = instantText
+  .transform((text) => toInstant(text, 'start'))
+  .pipe(supportedInstant)
+  .meta({
+    description:
+      'Only events that start at or after this instant. A plain date means 00:00:00 UTC that day.',
+    example: '2021-02-01T00:00:00Z',
+  });
+
+export const endsAtParam = instantText
+  .transform((text) => toInstant(text, 'end'))
+  .pipe(supportedInstant)
+  .meta({
+    description:
+      'Only events that end at or before this instant. A plain date means the end of that day, UTC.',
+    example: '2021-02-28T23:59:59Z',
+  });
+
+const window = {
+  starts_at: startsAtParam.optional(),
+  ends_at: endsAtParam.optional(),
+};
+
+function orderedWindow(query: {
+  starts_at?: Date | undefined;
+  ends_at?: Date | undefined;
+}): boolean {
+  return !(query.starts_at && query.ends_at && query.starts_at > query.ends_at);
+}
+
+const rangeIssue = {
+  message: 'must not be after ends_at',
+  path: ['starts_at'],
+  params: { code: 'invalid_range' },
+};
+
+/** `GET /search`: the Fever contract. Unknown parameters are ignored, as that contract's clients expect. */
+export const searchQuerySchema = z.object(window).refine(orderedWindow, rangeIssue);
+
+export const MAX_PAGE_SIZE = 1000;
+
+const single = z.string({ error: ONCE });
+
+const LIMIT_RANGE = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
+
+export const limitParam = single
+  .regex(/^\d+$/, LIMIT_RANGE)
+  .transform(Number)
+  .pipe(z.number().int().min(1, LIMIT_RANGE).max(MAX_PAGE_SIZE, LIMIT_RANGE))
+  .default(100)
+  .meta({ description: 'Page size.', example: '100' });
+
+export const cursorParam = single
+  .transform((text, context) => {
+    const cursor = decodeCursor(text);
+    if (cursor && cursor.startAt >= EARLIEST_INSTANT) return cursor;
+    context.issues.push({
+      code: 'custom',
+      message: 'is not a cursor this API returned',
+      input: text,
+      params: { code: 'invalid_cursor' },
+    });
+    return z.NEVER;
+  })
+  .meta({ description: 'The `next_cursor` of the previous page, as returned.' });
+
+/** `GET /v1/events/search`: strict, so a misspelt filter fails instead of widening the result. */
+export const eventsSearchQuerySchema = z
+  .strictObject({
+    ...window,
+    provider: single.min(1).max(200).optional().meta({ description: 'Provider name.' }),
+    limit: limitParam,
+    cursor: cursorParam.optional(),
+  })
+  .refine(orderedWindow, rangeIssue);
+
+export type SearchQuery = z.output<typeof searchQuerySchema>;
+export type EventsSearchQuery = z.output<typeof eventsSearchQuerySchema>;

@@ -1,0 +1,136 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import type { Redis } from 'ioredis';
+import { createRedis, SearchCache } from '@marquee/cache';
+import {
+  createDb,
+  EventRepository,
+  ProviderRepository,
+  type Db,
+  type EventRecord,
+  type Provider,
+} from '@marquee/db';
+import { createLogger } from '@marquee/logger';
+import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
+import { createApp } from '../src/app.ts';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+export interface ApiFixtureOptions {
+  /** Use this database instead of a fresh migrated one (e.g. one that does not exist). */
+  databaseUrl?: string;
+  redisUrl?: string;
+}
+
+export interface ApiFixture {
+  url: string;
+  db: Db;
+  redis: Redis;
+  cache: SearchCache;
+  events: EventRepository;
+  providers: ProviderRepository;
+  /** Every JSON line logged so far. */
+  logs(): Record<string, unknown>[];
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** The real app on a free loopback port, over its own database and cache prefix. */
+export async function startApi(
+  label: string,
+  options: ApiFixtureOptions = {},
+): Promise<ApiFixture> {
+  let database: TestDatabase | undefined;
+  if (options.databaseUrl === undefined) database = await createTestDatabase(`api-${label}`);
+  const db = createDb({ databaseUrl: options.databaseUrl ?? database!.url });
+  // ioredis 5 arms a timer of `disconnectTimeout` when disconnecting from an already closed
+  // socket and never clears it; a short one keeps the Redis-down file from holding jest open.
+  const redis = createRedis(options.redisUrl ?? REDIS_URL, 'fail-fast', { disconnectTimeout: 50 });
+  // Connection errors are expected in the Redis-down tests; the cache reports them as bypasses.
+  redis.on('error', () => {});
+  // Until the first connection settles, the fail-fast client refuses commands; a live Redis
+  // must look up from the first request on.
+  await new Promise<void>((resolve) => {
+    redis.once('ready', resolve);
+    redis.once('error', () => resolve());
+  });
+  const cache = new SearchCache({ redis, prefix: uniquePrefix(`api-${label}`), ttlSeconds: 60 });
+  const stream = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const part of parts) if (part) lines.push(JSON.parse(part) as Record<string, unknown>);
+  });
+  const logger = createLogger({ service: 'api', level: 'http', stream });
+  const events = new EventRepository(db);
+  const app = createApp({
+    events,
+    cache,
+    logger,
+    checks: {
+      async database() {
+        await db.$queryRaw`SELECT 1`;
+      },
+      async redis() {
+        await redis.ping();
+      },
+    },
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    db,
+    redis,
+    cache,
+    events,
+    providers: new ProviderRepository(db),
+    logs: () => lines,
+    get: (path, headers) => fetch(`${url}${path}`, { headers }),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      redis.disconnect();
+      await db.$disconnect();
+      await database?.drop();
+    },
+  };
+}
+
+export function createProvider(api: ApiFixture, name: string, timezone = 'UTC'): Promise<Provider> {
+  return api.providers.create({
+    name,
+    kind: 'fever-xml',
+    url: 'http://127.0.0.1/feed.xml',
+    everySeconds: 60,
+    timezone,
+  });
+}
+
+export const record = (
+  over: Partial<EventRecord> & Pick<EventRecord, 'externalKey'>,
+): EventRecord => ({
+  title: `Event ${over.externalKey}`,
+  startAt: new Date('2021-06-30T21:00:00Z'),
+  endAt: new Date('2021-06-30T22:00:00Z'),
+  timezone: 'UTC',
+  minPrice: '15.00',
+  maxPrice: '30.00',
+  currency: 'EUR',
+  online: true,
+  ...over,
+});
+
+export interface Envelope<T> {
+  data: T | null;
+  error: { code: string; message: string } | null;
+}
+
+export async function json<T = unknown>(response: Response): Promise<Envelope<T>> {
+  return (await response.json()) as Envelope<T>;
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { createRedis } from '@marquee/cache';
+import { parseEnv } from '@marquee/config';
+import { createDb, ProviderRepository } from '@marquee/db';
+import { createLogger } from '@marquee/logger';
+import { IngestQueue } from '@marquee/queue';
+import { schedulerEnvSchema } from './env.schema.ts';
+import { LeaderLease } from './leader.lease.ts';
+import { listenForProviderChanges } from './provider-change.listener.ts';
+import { ProviderScheduler } from './provider.scheduler.ts';
+
+const env = parseEnv(schedulerEnvSchema);
+const logger = createLogger({ service: 'scheduler', level: env.LOG_LEVEL });
+const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 2 });
+const redis = createRedis(env.REDIS_URL, 'blocking');
+const queue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
+const leaseMs = env.LEADER_LEASE_SECONDS * 1000;
+const scheduler = new ProviderScheduler({
+  providers: new ProviderRepository(db),
+  queue,
+  lease: new LeaderLease(redis, `${env.QUEUE_PREFIX}:scheduler:leader`, randomUUID(), leaseMs),
+  logger,
+  tickMs: Math.floor(leaseMs / 3),
+  reconcileIntervalMs: env.RECONCILE_INTERVAL_SECONDS * 1000,
+});
+const listener = listenForProviderChanges(
+  env.DATABASE_URL,
+  () => scheduler.providersChanged(),
+  logger,
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('shutting down', { signal });
+  await listener.close();
+  await scheduler.stop();
+  await Promise.allSettled([queue.close(), db.$disconnect()]);
+  await redis.quit().catch(() => undefined);
+}
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    shutdown(signal).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
+
+logger.info('scheduler started', { prefix: env.QUEUE_PREFIX });
+await scheduler.start();

@@ -1,0 +1,8 @@
+export { workerEnvSchema, type WorkerEnv } from './env.schema.ts';
+export { closeWorker, createIngestWorker, type IngestWorkerOptions } from './ingest.worker.ts';
+export {
+  createSyncProcessor,
+  type SyncProcessorOptions,
+  type SyncProgress,
+  type SyncSummary,
+} from './sync.processor.ts';

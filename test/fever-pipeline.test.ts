@@ -1,0 +1,308 @@
+// Issue 2's acceptance case, through the real parts: a provider feed on a local HTTP server, the
+// BullMQ queue and worker on Redis, Postgres, and the API app answering searches.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { QueueEvents, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createApp } from '@marquee/api';
+import { createRedis, SearchCache } from '@marquee/cache';
+import {
+  createDb,
+  EventRepository,
+  ProviderRepository,
+  SyncRunRepository,
+  type Db,
+  type Provider,
+} from '@marquee/db';
+import { createLogger } from '@marquee/logger';
+import { fetchPayload } from '@marquee/providers';
+import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
+import {
+  createTestDatabase,
+  startFeedServer,
+  uniquePrefix,
+  type FeedServer,
+  type TestDatabase,
+} from '@marquee/testing';
+import { createIngestWorker, createSyncProcessor, type SyncSummary } from '@marquee/worker';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fever');
+const snapshot = (file: string) => readFileSync(join(fixtures, file));
+
+let database: TestDatabase;
+let db: Db;
+let redis: Redis;
+let workerRedis: Redis;
+let eventsRedis: Redis;
+let prefix: string;
+let queue: IngestQueue;
+let queueEvents: QueueEvents;
+let worker: Worker;
+let feed: FeedServer;
+let api: Server;
+let apiUrl: string;
+let cache: SearchCache;
+let provider: Provider;
+let body: Buffer | 'garbage' | 500 = snapshot('response_1.xml');
+const logger = createLogger({ service: 'pipeline-test', level: 'error' });
+
+beforeAll(async () => {
+  database = await createTestDatabase('pipeline');
+  db = createDb({ databaseUrl: database.url });
+  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
+  prefix = uniquePrefix('pipeline');
+  cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
+  queue = new IngestQueue({ connection: redis, prefix });
+  eventsRedis = redis.duplicate();
+  workerRedis = redis.duplicate();
+  queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
+  await queueEvents.waitUntilReady();
+  const events = new EventRepository(db);
+  const providers = new ProviderRepository(db);
+  worker = createIngestWorker({
+    connection: workerRedis,
+    prefix,
+    concurrency: 2,
+    logger,
+    processSync: createSyncProcessor({
+      providers,
+      events,
+      syncRuns: new SyncRunRepository(db),
+      cache,
+      fetch: fetchPayload,
+      fetchOptions: { timeoutMs: 5_000, maxBytes: 1_000_000, userAgent: 'marquee-test' },
+      logger,
+    }),
+  });
+  void worker.run();
+  feed = await startFeedServer((_request, response) => {
+    if (body === 500) response.writeHead(500).end('upstream broke');
+    else if (body === 'garbage')
+      response
+        .writeHead(200, { 'content-type': 'application/xml' })
+        .end('<eventList><output><base_event');
+    else response.writeHead(200, { 'content-type': 'application/xml' }).end(body);
+  });
+  provider = await providers.create({
+    name: 'fever',
+    kind: 'fever-xml',
+    url: `${feed.url}/feed.xml`,
+    everySeconds: 3600,
+    timezone: 'UTC',
+  });
+  const app = createApp({
+    events,
+    cache,
+    logger,
+    checks: {
+      database: async () => void (await db.$queryRaw`SELECT 1`),
+      redis: async () => void (await redis.ping()),
+    },
+  });
+  api = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => api.once('listening', resolve));
+  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await worker.close();
+  await queueEvents.close();
+  await queue.queue.obliterate({ force: true });
+  await queue.close();
+  await new Promise((resolve) => api.close(resolve));
+  await feed.close();
+  // BullMQ leaves connections it was given open.
+  await Promise.all([redis.quit(), workerRedis.quit(), eventsRedis.quit()]);
+  await db.$disconnect();
+  await database.drop();
+});
+
+async function sync(attempts = 1): Promise<SyncSummary> {
+  const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' }, { attempts });
+  return (await job.waitUntilFinished(queueEvents, 20_000)) as SyncSummary;
+}
+
+interface FeverEvent {
+  id: string;
+  title: string;
+  start_date: string;
+  start_time: string;
+  end_date: string | null;
+  end_time: string | null;
+  min_price: number | null;
+  max_price: number | null;
+}
+
+async function search(
+  query: string,
+): Promise<{ status: number; cache: string | null; events: FeverEvent[] }> {
+  const response = await fetch(`${apiUrl}/search${query}`);
+  const json = (await response.json()) as { data: { events: FeverEvent[] } | null; error: unknown };
+  return {
+    status: response.status,
+    cache: response.headers.get('x-cache'),
+    events: json.data?.events ?? [],
+  };
+}
+
+const ACCEPTANCE_WINDOW = '?starts_at=2021-02-01T00:00:00Z&ends_at=2022-07-03T00:00:00Z';
+
+describe('Fever feed, snapshots 1 → 2 → 3', () => {
+  const ids = new Map<string, string>();
+
+  it('ingests snapshot 1 and answers searches from it', async () => {
+    expect(await sync()).toMatchObject({
+      fetched: 3,
+      parsed: 3,
+      upserted: 3,
+      unchanged: 0,
+      rejected: 0,
+      changed: true,
+    });
+    const { events } = await search(ACCEPTANCE_WINDOW);
+    expect(events.map((event) => event.title)).toEqual([
+      'Pantomima Full',
+      'Camela en concierto',
+      'Los Morancos',
+    ]);
+    for (const event of events) ids.set(event.title, event.id);
+  });
+
+  it('skips the impossible date of snapshot 2, keeps the rest and keeps 322 after it left the feed', async () => {
+    body = snapshot('response_2.xml');
+    const version = await cache.version();
+    // 291 only changed capacities (not part of an event), 1591 its end time, 444 is rejected.
+    expect(await sync()).toMatchObject({
+      fetched: 3,
+      parsed: 2,
+      upserted: 1,
+      unchanged: 1,
+      rejected: 1,
+      changed: true,
+    });
+    expect(await cache.version()).toBe(version + 1);
+    const run = await new SyncRunRepository(db).latest(provider.id);
+    expect(run?.rejects).toEqual([
+      expect.objectContaining({ key: '444/1642', reason: expect.stringContaining('2021-09-31') }),
+    ]);
+  });
+
+  it('applies snapshot 3, where the latest end times win', async () => {
+    body = snapshot('response_3.xml');
+    expect(await sync()).toMatchObject({
+      fetched: 3,
+      parsed: 2,
+      upserted: 2,
+      unchanged: 0,
+      rejected: 1,
+    });
+  });
+
+  it('returns 291, 322 and 1591 with their latest values and stable ids', async () => {
+    const { status, events } = await search(ACCEPTANCE_WINDOW);
+    expect(status).toBe(200);
+    expect(events).toEqual([
+      {
+        id: ids.get('Pantomima Full'),
+        title: 'Pantomima Full',
+        start_date: '2021-02-10',
+        start_time: '20:00:00',
+        end_date: '2021-02-10',
+        end_time: '21:30:00',
+        min_price: 55,
+        max_price: 55,
+      },
+      {
+        id: ids.get('Camela en concierto'),
+        title: 'Camela en concierto',
+        start_date: '2021-06-30',
+        start_time: '21:00:00',
+        end_date: '2021-06-30',
+        end_time: '21:30:00',
+        min_price: 15,
+        max_price: 30,
+      },
+      {
+        id: ids.get('Los Morancos'),
+        title: 'Los Morancos',
+        start_date: '2021-07-31',
+        start_time: '20:00:00',
+        end_date: '2021-07-31',
+        end_time: '21:00:00',
+        min_price: 65,
+        max_price: 75,
+      },
+    ]);
+  });
+
+  it('never shows the offline-only event 444, with or without bounds', async () => {
+    const all = await search('');
+    expect(all.events.map((event) => event.title).sort()).toEqual([
+      'Camela en concierto',
+      'Los Morancos',
+      'Pantomima Full',
+    ]);
+    expect(await db.event.count()).toBe(3);
+  });
+
+  it('treats both bounds as inclusive', async () => {
+    const exact = await search('?starts_at=2021-06-30T21:00:00Z&ends_at=2021-06-30T21:30:00Z');
+    expect(exact.events.map((event) => event.title)).toEqual(['Camela en concierto']);
+    expect(
+      (await search('?starts_at=2021-06-30T21:00:01Z&ends_at=2021-06-30T21:30:00Z')).events,
+    ).toEqual([]);
+    expect(
+      (await search('?starts_at=2021-06-30T21:00:00Z&ends_at=2021-06-30T21:29:59Z')).events,
+    ).toEqual([]);
+  });
+
+  it('does not invalidate the cache when an ingest changed nothing', async () => {
+    const first = await search(ACCEPTANCE_WINDOW);
+    const again = await search(ACCEPTANCE_WINDOW);
+    expect(again.cache).toBe('hit');
+    const version = await cache.version();
+    expect(await sync()).toMatchObject({ upserted: 0, unchanged: 2, changed: false });
+    expect(await cache.version()).toBe(version);
+    const after = await search(ACCEPTANCE_WINDOW);
+    expect(after.cache).toBe('hit');
+    expect(after.events).toEqual(first.events);
+  });
+
+  it('reads the planList form of the same feed as the same events: nothing changes', async () => {
+    body = snapshot('plans.xml');
+    expect(await sync()).toMatchObject({
+      fetched: 3,
+      parsed: 2,
+      upserted: 0,
+      unchanged: 2,
+      rejected: 1,
+    });
+  });
+
+  it('invalidates the cache after a changed ingest', async () => {
+    body = snapshot('response_1.xml');
+    expect((await search(ACCEPTANCE_WINDOW)).cache).toBe('hit');
+    expect(await sync()).toMatchObject({ upserted: 1, unchanged: 2, changed: true });
+    const after = await search(ACCEPTANCE_WINDOW);
+    expect(after.cache).toBe('miss');
+    expect(after.events.find((event) => event.title === 'Camela en concierto')?.end_time).toBe(
+      '22:00:00',
+    );
+  });
+
+  it('keeps every stored event when the feed breaks, and records why', async () => {
+    const before = await db.event.findMany({ orderBy: { externalKey: 'asc' } });
+    body = 'garbage';
+    await expect(sync()).rejects.toThrow(/XML|xml/);
+    body = 500;
+    await expect(sync()).rejects.toThrow(/500/);
+    expect(await db.event.findMany({ orderBy: { externalKey: 'asc' } })).toEqual(before);
+    const run = await new SyncRunRepository(db).latest(provider.id);
+    expect(run).toMatchObject({ status: 'failed', error: expect.stringContaining('500') });
+    expect((await search(ACCEPTANCE_WINDOW)).events).toHaveLength(3);
+  });
+});
