@@ -244,10 +244,13 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
       if (!provider.enabled) throw new UsageError(`provider ${name} is disabled; enable it first`);
 
       let events: QueueEvents | undefined;
+      // QueueEvents blocks its connection on XREAD, so it gets its own; BullMQ never closes a
+      // connection it was given.
+      const eventsRedis = options.wait ? ctx.redis.duplicate() : undefined;
       try {
-        if (options.wait) {
+        if (eventsRedis) {
           events = new QueueEvents(QUEUE_NAMES.ingest, {
-            connection: ctx.redis.duplicate(),
+            connection: eventsRedis,
             prefix: ctx.env.QUEUE_PREFIX,
           });
           await events.waitUntilReady();
@@ -280,6 +283,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
         );
       } finally {
         await events?.close();
+        await eventsRedis?.quit();
       }
     });
 
@@ -305,8 +309,10 @@ function describeProgress(data: unknown): string {
       return 'parsing…';
     case 'writing':
       return `writing ${progress.parsed} event(s) (${progress.rejected} rejected of ${progress.fetched})…`;
+    case 'done':
+      return 'done';
     default:
-      return `${progress.stage}`;
+      return progress.stage;
   }
 }
 

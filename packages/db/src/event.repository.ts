@@ -171,18 +171,18 @@ export class EventRepository {
    * inclusive bounds, ordered by start; dates and times in each event's own timezone.
    */
   async searchJson(window: SearchWindow): Promise<string> {
-    const rows = await this.db.$queryRaw<{ json: string }[]>`
-      SELECT coalesce(json_agg(json_build_object(
-          'id', id,
-          'title', title,
-          'start_date', to_char(start_at AT TIME ZONE timezone, 'YYYY-MM-DD'),
-          'start_time', to_char(start_at AT TIME ZONE timezone, 'HH24:MI:SS'),
-          'end_date', to_char(end_at AT TIME ZONE timezone, 'YYYY-MM-DD'),
-          'end_time', to_char(end_at AT TIME ZONE timezone, 'HH24:MI:SS'),
-          'min_price', min_price::float8,
-          'max_price', max_price::float8
-        ) ORDER BY start_at, id), '[]')::text AS json
-      FROM events e
+    // row_to_json writes compact JSON with the columns in select order (json_build_object would
+    // add a space after every colon).
+    const rows = await this.db.$queryRaw<{ json: string | null }[]>`
+      SELECT '[' || string_agg(row_to_json(j)::text, ',' ORDER BY e.start_at, e.id) || ']' AS json
+      FROM events e, LATERAL (
+        SELECT e.id, e.title,
+          to_char(e.start_at AT TIME ZONE e.timezone, 'YYYY-MM-DD') AS start_date,
+          to_char(e.start_at AT TIME ZONE e.timezone, 'HH24:MI:SS') AS start_time,
+          to_char(e.end_at AT TIME ZONE e.timezone, 'YYYY-MM-DD') AS end_date,
+          to_char(e.end_at AT TIME ZONE e.timezone, 'HH24:MI:SS') AS end_time,
+          e.min_price::float8 AS min_price, e.max_price::float8 AS max_price
+      ) j
       WHERE ${windowCondition(window)}`;
     return rows[0]?.json ?? '[]';
   }

@@ -1,4 +1,13 @@
 export { startFeedServer, type FeedHandler, type FeedServer } from './feed.server.ts';
+export {
+  eventually,
+  freePort,
+  REPO_ROOT,
+  runTs,
+  startTs,
+  type CommandResult,
+  type LongRunning,
+} from './process.runner.ts';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '@marquee/db';
@@ -12,13 +21,20 @@ export interface TestDatabase {
 const ADMIN_URL =
   process.env.TEST_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-/** A fresh, migrated database of its own for one test file; `drop()` removes it. */
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+/**
+ * A fresh, migrated database of its own for one test file; `drop()` removes it. With
+ * `migrate: false` only the name is reserved: the database does not exist until the code under
+ * test creates it.
+ */
+export async function createTestDatabase(
+  label: string,
+  options: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
   const name =
     `marquee_test_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`.toLowerCase();
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  await migrate({ databaseUrl: url.toString() });
+  if (options.migrate !== false) await migrate({ databaseUrl: url.toString() });
   return {
     url: url.toString(),
     name,

@@ -1,0 +1,287 @@
+// A user's session, end to end: the `marquee` CLI and the three services as separate processes
+// (exactly the entry points `pnpm marquee …` and `pnpm --filter <service> start` run), a provider
+// on a local HTTP server, then HTTP searches.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  REPO_ROOT,
+  runTs,
+  startFeedServer,
+  startTs,
+  uniquePrefix,
+  type FeedServer,
+  type LongRunning,
+  type TestDatabase,
+} from '@marquee/testing';
+
+const snapshot = (n: number) =>
+  readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'fever', `response_${n}.xml`));
+
+let database: TestDatabase;
+let feed: FeedServer;
+let served: Buffer | number = snapshot(1);
+let env: NodeJS.ProcessEnv;
+let api: string;
+const services = new Map<string, LongRunning>();
+
+const marquee = (...args: string[]) => runTs('packages/cli/src/main.ts', args, env);
+
+beforeAll(async () => {
+  database = await createTestDatabase('e2e', { migrate: false });
+  feed = await startFeedServer((_request, response) => {
+    if (typeof served === 'number') response.writeHead(served).end();
+    else response.writeHead(200, { 'content-type': 'application/xml' }).end(served);
+  });
+  const port = await freePort();
+  api = `http://127.0.0.1:${port}`;
+  env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: database.url,
+    REDIS_URL: 'redis://127.0.0.1:6379/0',
+    QUEUE_PREFIX: uniquePrefix('e2e'),
+    API_PORT: String(port),
+    API_HOST: '127.0.0.1',
+    ALLOW_PRIVATE_PROVIDERS: 'true',
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+  };
+});
+
+afterAll(async () => {
+  await Promise.all([...services.values()].map((service) => service.stop()));
+  const redis = new Redis(env.REDIS_URL!);
+  const queue = new Queue('ingest', { connection: redis, prefix: env.QUEUE_PREFIX });
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await redis.quit();
+  await feed.close();
+  await database.drop();
+});
+
+async function search(query = '') {
+  const response = await fetch(`${api}/search${query}`);
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      data: { events: { title: string }[] } | null;
+      error: unknown;
+    },
+  };
+}
+
+describe('a user with a fresh database', () => {
+  it('creates and migrates the database with `marquee migrate`', async () => {
+    const first = await marquee('migrate');
+    expect(first).toMatchObject({ code: 0, stdout: 'applied 1 migration(s)\n' });
+    expect(first.stderr).toMatch(/created database marquee_test_e2e_/);
+    expect(await marquee('migrate')).toMatchObject({ code: 0, stdout: 'database is up to date\n' });
+  });
+
+  it('starts scheduler, worker and api as separate processes', async () => {
+    for (const service of ['scheduler', 'worker', 'api']) {
+      services.set(service, startTs(`services/${service}/src/main.ts`, env));
+    }
+    await eventually(
+      async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined),
+      30_000,
+      'the api',
+    );
+    expect(await search()).toEqual({ status: 200, body: { data: { events: [] }, error: null } });
+  });
+
+  it('rejects a bad provider with a clear message and exit code 2', async () => {
+    const result = await marquee(
+      'providers',
+      'add',
+      'fever',
+      '--kind',
+      'fever-xml',
+      '--url',
+      'ftp://x',
+      '--every',
+      '1h',
+    );
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--url must be http or https'),
+    });
+    const zone = await marquee(
+      'providers',
+      'add',
+      'fever',
+      '--kind',
+      'fever-xml',
+      '--url',
+      `${feed.url}/f.xml`,
+      '--timezone',
+      'Mars/Base',
+    );
+    expect(zone).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('not an IANA time zone'),
+    });
+  });
+
+  it('adds a provider; the scheduler syncs it at once and the api serves its events', async () => {
+    const added = await marquee(
+      'providers',
+      'add',
+      'fever',
+      '--kind',
+      'fever-xml',
+      '--url',
+      `${feed.url}/feed.xml`,
+      '--every',
+      '1h',
+    );
+    expect(added).toMatchObject({
+      code: 0,
+      stdout: 'added provider fever (fever-xml, every 1h)\n',
+    });
+    const titles = await eventually(
+      async () => {
+        const { body } = await search();
+        return body.data?.events.length === 3
+          ? body.data.events.map((event) => event.title)
+          : undefined;
+      },
+      30_000,
+      'the first scheduled sync',
+    );
+    expect(titles).toEqual(['Pantomima Full', 'Camela en concierto', 'Los Morancos']);
+  });
+
+  it('syncs on demand with `sync --wait`, showing progress and a summary', async () => {
+    served = snapshot(2);
+    const second = await marquee('sync', 'fever', '--wait');
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(
+      /queued sync of fever[\s\S]*fetching…[\s\S]*writing 2 event\(s\) \(1 rejected of 3\)/,
+    );
+    expect(second.stdout).toBe(
+      'fever: succeeded; fetched 3, parsed 2, upserted 1, unchanged 1, rejected 1\n',
+    );
+    served = snapshot(3);
+    expect(await marquee('sync', 'fever', '--wait')).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('upserted 2'),
+    });
+  });
+
+  it('answers the acceptance search with 291, 322 and 1591 at their latest values', async () => {
+    const response = await fetch(
+      `${api}/search?starts_at=2021-02-01T00:00:00Z&ends_at=2022-07-03T00:00:00Z`,
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await response.json()) as {
+      data: { events: Record<string, unknown>[] };
+      error: null;
+    };
+    expect(body.error).toBeNull();
+    expect(body.data.events.map(({ id: _id, ...rest }) => rest)).toEqual([
+      {
+        title: 'Pantomima Full',
+        start_date: '2021-02-10',
+        start_time: '20:00:00',
+        end_date: '2021-02-10',
+        end_time: '21:30:00',
+        min_price: 55,
+        max_price: 55,
+      },
+      {
+        title: 'Camela en concierto',
+        start_date: '2021-06-30',
+        start_time: '21:00:00',
+        end_date: '2021-06-30',
+        end_time: '21:30:00',
+        min_price: 15,
+        max_price: 30,
+      },
+      {
+        title: 'Los Morancos',
+        start_date: '2021-07-31',
+        start_time: '20:00:00',
+        end_date: '2021-07-31',
+        end_time: '21:00:00',
+        min_price: 65,
+        max_price: 75,
+      },
+    ]);
+  });
+
+  it('answers a bad query with 400 and the error envelope', async () => {
+    const bad = await search('?starts_at=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({
+      data: null,
+      error: { code: 'invalid_parameter', message: expect.stringContaining('starts_at') },
+    });
+    const reversed = await search('?starts_at=2022-01-01T00:00:00Z&ends_at=2021-01-01T00:00:00Z');
+    expect(reversed).toMatchObject({
+      status: 400,
+      body: { data: null, error: { code: 'invalid_range' } },
+    });
+  });
+
+  it('reports a failed sync with exit code 1 and keeps the catalog', async () => {
+    served = 404;
+    const failed = await marquee('sync', 'fever', '--wait');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/sync of fever failed: .*404/);
+    expect((await search()).body.data?.events).toHaveLength(3);
+    const list = await marquee('providers', 'list', '--json');
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({
+        name: 'fever',
+        enabled: true,
+        lastSync: expect.objectContaining({
+          status: 'failed',
+          error: expect.stringContaining('404'),
+        }),
+      }),
+    ]);
+  });
+
+  it('disables and removes the provider; the scheduler drops its schedule', async () => {
+    const redis = new Redis(env.REDIS_URL!);
+    const queue = new Queue('ingest', { connection: redis, prefix: env.QUEUE_PREFIX });
+    try {
+      expect(await queue.getJobSchedulersCount()).toBe(1);
+      expect(await marquee('providers', 'disable', 'fever')).toMatchObject({
+        code: 0,
+        stdout: 'disabled provider fever\n',
+      });
+      await eventually(
+        async () => ((await queue.getJobSchedulersCount()) === 0 ? true : undefined),
+        10_000,
+        'schedule removal',
+      );
+      expect((await search()).body.data?.events).toHaveLength(3);
+      expect(await marquee('providers', 'remove', 'fever')).toMatchObject({
+        code: 0,
+        stdout: 'removed provider fever and its 3 event(s)\n',
+      });
+      expect(await marquee('providers', 'remove', 'fever')).toMatchObject({
+        code: 2,
+        stderr: 'error: no provider named "fever"\n',
+      });
+    } finally {
+      await queue.close();
+      await redis.quit();
+    }
+  });
+
+  it('stops every service cleanly on SIGTERM', async () => {
+    for (const [name, service] of services) {
+      expect([name, await service.stop()]).toEqual([name, 0]);
+    }
+  });
+});

@@ -1,0 +1,93 @@
+// `pnpm start` as a new user runs it: an empty machine state (no database yet), local defaults,
+// the sample provider, and results at /search within a minute.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  startTs,
+  uniquePrefix,
+  type TestDatabase,
+} from '@marquee/testing';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function stack(label: string, extra: NodeJS.ProcessEnv) {
+  const database: TestDatabase = await createTestDatabase(label, { migrate: false });
+  const prefix = uniquePrefix(label);
+  const port = await freePort();
+  const started = startTs('scripts/start.ts', {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: database.url,
+    QUEUE_PREFIX: prefix,
+    API_PORT: String(port),
+    SAMPLE_PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  });
+  cleanups.push(async () => {
+    await started.stop();
+    const redis = new Redis('redis://127.0.0.1:6379/0');
+    const queue = new Queue('ingest', { connection: redis, prefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await redis.quit();
+    await database.drop();
+  });
+  return { started, database, api: `http://localhost:${port}` };
+}
+
+describe('pnpm start', () => {
+  it('migrates, registers the sample provider and serves its events within a minute', async () => {
+    const { started, database, api } = await stack('start', {});
+    const began = Date.now();
+    const events = await eventually(
+      async () => {
+        const body = (await (await fetch(`${api}/search`)).json()) as {
+          data: { events: { title: string }[] };
+        };
+        return body.data.events.length > 0 ? body.data.events : undefined;
+      },
+      60_000,
+      `events at /search; output so far:\n${started.output()}`,
+    );
+    expect(Date.now() - began).toBeLessThan(60_000);
+    expect(events.map((event) => event.title)).toEqual([
+      'Pantomima Full',
+      'Camela en concierto',
+      'Los Morancos',
+    ]);
+    expect(started.output()).toContain("Marquee is up: curl 'http://localhost:");
+
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query<{ name: string }>('SELECT name FROM providers');
+    await client.end();
+    expect(rows).toEqual([{ name: 'fever-sample' }]);
+
+    expect(await started.stop()).toBe(0);
+    expect(started.output()).toContain('[start] stopped');
+  });
+
+  it('starts with no providers when SAMPLE_PROVIDERS=false', async () => {
+    const { started, database, api } = await stack('start-empty', { SAMPLE_PROVIDERS: 'false' });
+    await eventually(
+      async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined),
+      30_000,
+      'the api',
+    );
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query('SELECT name FROM providers');
+    await client.end();
+    expect(rows).toEqual([]);
+    expect(await started.stop()).toBe(0);
+  });
+});
