@@ -11,6 +11,7 @@ import {
   checkName,
   checkTimezone,
   checkUrl,
+  parseKindConfig,
   readConfig,
   UsageError,
 } from './provider.input.ts';
@@ -89,7 +90,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
           url: checkUrl(options.url),
           everySeconds: checkEvery(options.every),
           timezone: checkTimezone(options.timezone),
-          config: await readConfig(options.config),
+          config: parseKindConfig(getProviderKind(options.kind), await readConfig(options.config)),
           enabled: options.disabled !== true,
         };
         try {
@@ -201,9 +202,14 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
         const kind = getProviderKind(checkKind(options.kind));
         const url = checkUrl(options.url);
         const timezone = checkTimezone(options.timezone);
-        await readConfig(options.config);
-        const response = await fetchPayload(url, FETCH_FOR_TEST);
-        const result = kind.parse(response.body, { timezone });
+        const config = parseKindConfig(kind, await readConfig(options.config));
+        const result = await kind.ingest({
+          url,
+          config,
+          timezone,
+          fetch: (pageUrl, fetchOptions) =>
+            fetchPayload(pageUrl, { ...FETCH_FOR_TEST, ...fetchOptions }),
+        });
         for (const reject of result.rejects) io.err(`rejected ${reject.key}: ${reject.reason}`);
         if (options.json) {
           io.out(JSON.stringify(result.events, null, 2));

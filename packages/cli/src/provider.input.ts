@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { IANAZone } from 'luxon';
 import { parseDuration } from '@marquee/config';
-import { getProviderKind } from '@marquee/providers';
+import {
+  getProviderKind,
+  parseProviderConfig,
+  ProviderConfigError,
+  type ProviderKind,
+} from '@marquee/providers';
 
 /** A mistake in what the user typed: printed as is, exit code 2. */
 export class UsageError extends Error {
@@ -75,4 +80,17 @@ export async function readConfig(file: string | undefined): Promise<Record<strin
     throw new UsageError(`--config: ${file} must hold a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+/** Validates `--config` against the kind's schema; the message names each bad field. */
+export function parseKindConfig(
+  kind: ProviderKind,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
+  try {
+    return parseProviderConfig(kind, config) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof ProviderConfigError) throw new UsageError(`--config: ${error.message}`);
+    throw error;
+  }
 }

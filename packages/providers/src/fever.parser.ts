@@ -3,11 +3,12 @@ import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-par
 import { DateTime, Info } from 'luxon';
 import { ParseResultBuilder } from './parse-result.builder.ts';
 import { formatCents, parsePriceCents } from './price.util.ts';
+import { z } from 'zod';
 import {
   PayloadError,
+  singleDocumentKind,
   type ParseContext,
   type ParseResult,
-  type ProviderKind,
 } from './provider-kind.ts';
 
 /**
@@ -260,9 +261,11 @@ export function parseFeverXml(body: Buffer, ctx: ParseContext): ParseResult {
   return result.build();
 }
 
-export const feverXml: ProviderKind = {
+export const feverXml = singleDocumentKind({
   kind: 'fever-xml',
   description:
     'Fever partner XML feed: <eventList> (base_event/event) or <planList> (base_plan/plan), zones with prices',
-  parse: parseFeverXml,
-};
+  // The feed's format is fixed: nothing to configure.
+  configSchema: z.object({}).strict(),
+  parse: (body, ctx) => parseFeverXml(body, ctx),
+});

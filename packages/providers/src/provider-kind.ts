@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import type { EventRecord } from '@marquee/db';
+import type { FetchedPayload } from './http.fetcher.ts';
 
 export interface ParseContext {
   /** IANA zone of the provider: times written without an offset are in this zone. */
@@ -26,16 +28,55 @@ export interface ParseResult {
   rejected: number;
 }
 
-/** A payload format: turns one fetched body into event records. */
-export interface ProviderKind {
+/**
+ * Fetches one document for a kind. The worker supplies it (with its limits, breaker, politeness
+ * and guards); `providers test` supplies a plain one. Throws `FetchError` on failure.
+ */
+export type FetchPage = (
+  url: string,
+  options?: { headers?: Record<string, string> },
+) => Promise<FetchedPayload>;
+
+export interface IngestContext<Config = unknown> {
+  /** The provider's URL: the first (or only) document to fetch. */
+  url: string;
+  /** The provider's stored config, already validated by the kind's `configSchema`. */
+  config: Config;
+  timezone: string;
+  fetch: FetchPage;
+}
+
+/**
+ * A provider kind: how to fetch a provider's documents (one feed, or pages of an API or a site)
+ * and turn them into normalized event records.
+ */
+export interface ProviderKind<Config = unknown> {
   kind: string;
   description: string;
+  /** Validates a provider's `config` (`providers add --config`); errors name the field. */
+  configSchema: z.ZodType<Config>;
   /**
    * Bad items are rejected one by one and the rest is kept; only a payload that is unusable as a
-   * whole throws `PayloadError`. A `ctx.timezone` that is not a valid IANA zone throws `RangeError`
+   * whole throws `PayloadError`. A timezone that is not a valid IANA zone throws `RangeError`
    * (a configuration error, not a property of the payload).
    */
-  parse(body: Buffer, ctx: ParseContext): ParseResult;
+  ingest(ctx: IngestContext<Config>): Promise<ParseResult>;
+}
+
+/** A kind whose provider is one document: fetch the URL once, parse the body. */
+export function singleDocumentKind<Config>(definition: {
+  kind: string;
+  description: string;
+  configSchema: z.ZodType<Config>;
+  parse(body: Buffer, ctx: ParseContext & { config: Config }): ParseResult;
+}): ProviderKind<Config> & { parse: typeof definition.parse } {
+  return {
+    ...definition,
+    async ingest({ url, config, timezone, fetch }) {
+      const { body } = await fetch(url);
+      return definition.parse(body, { timezone, config });
+    },
+  };
 }
 
 /** The whole payload is unusable (not XML, wrong root element...): a permanent failure. */

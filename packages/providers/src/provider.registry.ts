@@ -1,8 +1,10 @@
 import { feverXml } from './fever.parser.ts';
 import type { ProviderKind } from './provider-kind.ts';
 
+// The registry erases each kind's config type; `parseProviderConfig` restores the invariant by
+// validating a provider's config with the kind's own schema before `ingest` sees it.
 const KINDS: ReadonlyMap<string, ProviderKind> = new Map(
-  [feverXml].map((kind) => [kind.kind, kind]),
+  [feverXml].map((kind) => [kind.kind, kind as unknown as ProviderKind]),
 );
 
 export class UnknownProviderKindError extends Error {
@@ -24,4 +26,18 @@ export function getProviderKind(kind: string): ProviderKind {
 
 export function providerKinds(): ProviderKind[] {
   return [...KINDS.values()];
+}
+
+/** A provider's stored config does not fit its kind: a permanent failure naming the fields. */
+export class ProviderConfigError extends Error {
+  override readonly name = 'ProviderConfigError';
+}
+
+export function parseProviderConfig<Config>(kind: ProviderKind<Config>, config: unknown): Config {
+  const result = kind.configSchema.safeParse(config ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(config)'}: ${issue.message}`,
+  );
+  throw new ProviderConfigError(`invalid ${kind.kind} config: ${problems.join('; ')}`);
 }

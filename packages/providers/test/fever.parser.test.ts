@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import type { EventRecord } from '@marquee/db';
-import { getProviderKind, PayloadError, type ParseResult } from '../src/index.ts';
+import { parseFeverXml, PayloadError, type ParseResult } from '../src/index.ts';
 
-const fever = getProviderKind('fever-xml');
+const fever = { parse: parseFeverXml };
 
 const fixture = (name: string): Buffer =>
   readFileSync(new URL(`./fixtures/fever/${name}`, import.meta.url));

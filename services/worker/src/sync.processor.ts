@@ -12,6 +12,8 @@ import {
   FetchError,
   getProviderKind,
   PayloadError,
+  parseProviderConfig,
+  ProviderConfigError,
   UnknownProviderKindError,
   type fetchPayload,
 } from '@marquee/providers';
@@ -85,10 +87,15 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
 
     try {
       const kind = getProviderKind(provider.kind);
+      const config = parseProviderConfig(kind, provider.config);
       await job.updateProgress({ stage: 'fetching' } satisfies SyncProgress);
-      const response = await options.fetch(provider.url, options.fetchOptions);
-      await job.updateProgress({ stage: 'parsing' } satisfies SyncProgress);
-      const parsed = kind.parse(response.body, { timezone: provider.timezone });
+      const parsed = await kind.ingest({
+        url: provider.url,
+        config,
+        timezone: provider.timezone,
+        fetch: (url, fetchOptions) =>
+          options.fetch(url, { ...options.fetchOptions, ...fetchOptions }),
+      });
       counts.fetched = parsed.fetched;
       counts.parsed = parsed.events.length;
       counts.rejected = parsed.rejected;
@@ -136,6 +143,8 @@ function isPermanent(error: unknown): boolean {
   return (
     error instanceof PayloadError ||
     error instanceof UnknownProviderKindError ||
+    error instanceof ProviderConfigError ||
+    error instanceof RangeError ||
     (error instanceof FetchError && error.classification === 'permanent')
   );
 }
