@@ -4,6 +4,7 @@
 #   api (default)   node --import tsx services/api/src/main.ts
 #   worker          node --import tsx services/worker/src/main.ts
 #   scheduler       node --import tsx services/scheduler/src/main.ts
+#   dashboard       node --import tsx services/dashboard/src/main.ts
 #   migrations      pnpm marquee migrate        (any `pnpm marquee …` command works)
 # Long-running services are started as their `start` scripts are, but not through
 # `pnpm --filter … start`: pnpm runs a script under `sh -c`, which dies at once on SIGTERM, pnpm then
@@ -56,5 +57,6 @@ WORKDIR /app
 # Owned by root and read-only for the service user.
 COPY --from=prod-deps /app /app
 USER node
-EXPOSE 3000
+# api, dashboard, and the metrics/probe ports of worker and scheduler.
+EXPOSE 3000 3001 9101 9102
 CMD ["node", "--import", "tsx", "services/api/src/main.ts"]

@@ -1,7 +1,9 @@
 // `pnpm start`: the whole stack on one machine. Applies migrations, registers the bundled sample
 // provider when the catalog has no providers (unless SAMPLE_PROVIDERS=false), serves its feed
-// locally, then runs scheduler, worker and api as child processes until SIGINT/SIGTERM.
+// locally, then runs scheduler, worker, api and dashboard as child processes until SIGINT/SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +12,7 @@ import { createDb, migrate, ProviderRepository } from '@marquee/db';
 import { sampleProviders, startSampleServer, type SampleServer } from '@marquee/samples';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SERVICES = ['scheduler', 'worker', 'api'] as const;
+const SERVICES = ['scheduler', 'worker', 'api', 'dashboard'] as const;
 const STOP_DEADLINE_MS = 30_000;
 
 const env = parseEnv(
@@ -18,6 +20,8 @@ const env = parseEnv(
     SAMPLE_PROVIDERS: envBool.default(true),
     SAMPLE_PORT: port.default(3090),
     API_PORT: port.default(3000),
+    // 0: any free port (shown in the banner).
+    DASHBOARD_PORT: port.default(3001),
     // The local stack fetches its sample feed from loopback (DESIGN.md, "Contracts").
     ALLOW_PRIVATE_PROVIDERS: envBool.default(true),
   }),
@@ -43,6 +47,33 @@ if (env.SAMPLE_PROVIDERS) {
   await db.$disconnect();
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no free port');
+  return address.port;
+}
+
+// The dashboard never runs without credentials. Without configured ones this local stack makes a
+// password for this run only and shows it once, in the banner; nothing stores it.
+const dashboardPort = env.DASHBOARD_PORT === 0 ? await freePort() : env.DASHBOARD_PORT;
+const dashboardUser = process.env.DASHBOARD_USER || 'admin';
+const generatedPassword =
+  process.env.DASHBOARD_PASSWORD || process.env.DASHBOARD_TOKEN
+    ? undefined
+    : randomBytes(18).toString('base64url');
+const serviceEnv: Partial<Record<(typeof SERVICES)[number], NodeJS.ProcessEnv>> = {
+  dashboard: {
+    DASHBOARD_PORT: String(dashboardPort),
+    ...(generatedPassword && {
+      DASHBOARD_USER: dashboardUser,
+      DASHBOARD_PASSWORD: generatedPassword,
+    }),
+  },
+};
+
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
@@ -52,7 +83,11 @@ function run(service: (typeof SERVICES)[number]): void {
     ['--import', 'tsx', join(root, 'services', service, 'src', 'main.ts')],
     {
       cwd: root,
-      env: { ...process.env, ALLOW_PRIVATE_PROVIDERS: String(env.ALLOW_PRIVATE_PROVIDERS) },
+      env: {
+        ...process.env,
+        ALLOW_PRIVATE_PROVIDERS: String(env.ALLOW_PRIVATE_PROVIDERS),
+        ...serviceEnv[service],
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -103,12 +138,23 @@ for (const service of SERVICES) run(service);
 // Tell the user where to look once the API answers.
 const apiUrl = `http://localhost:${env.API_PORT}`;
 for (let attempt = 0; attempt < 120 && !stopping; attempt += 1) {
-  const up = await fetch(`${apiUrl}/healthz`).then(
-    (response) => response.ok,
-    () => false,
+  const answers = await Promise.all(
+    [`${apiUrl}/healthz`, `http://localhost:${dashboardPort}/healthz`].map((url) =>
+      fetch(url).then(
+        (response) => response.ok,
+        () => false,
+      ),
+    ),
   );
+  const up = answers.every(Boolean);
   if (up) {
     say(`Marquee is up: curl '${apiUrl}/search'  (Ctrl-C stops everything)`);
+    const credentials = generatedPassword
+      ? `user ${dashboardUser}, password ${generatedPassword} (generated for this run)`
+      : process.env.DASHBOARD_PASSWORD
+        ? `user ${dashboardUser}, your DASHBOARD_PASSWORD`
+        : 'your DASHBOARD_TOKEN as a bearer token';
+    say(`dashboard: http://localhost:${dashboardPort}/  (${credentials})`);
     break;
   }
   await new Promise((resolve) => setTimeout(resolve, 500));

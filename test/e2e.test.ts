@@ -79,7 +79,10 @@ async function search(query = '') {
 describe('a user with a fresh database', () => {
   it('creates and migrates the database with `marquee migrate`', async () => {
     const first = await marquee('migrate');
-    expect(first).toMatchObject({ code: 0, stdout: 'applied 1 migration(s)\n' });
+    expect(first).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^applied \d+ migration\(s\)\n$/),
+    });
     expect(first.stderr).toMatch(/created database marquee_test_e2e_/);
     expect(await marquee('migrate')).toMatchObject({ code: 0, stdout: 'database is up to date\n' });
   });

@@ -74,7 +74,12 @@ beforeAll(async () => {
       syncRuns: new SyncRunRepository(db),
       cache,
       fetch: fetchPayload,
-      fetchOptions: { timeoutMs: 5_000, maxBytes: 1_000_000, userAgent: 'marquee-test' },
+      fetchOptions: {
+        timeoutMs: 5_000,
+        maxBytes: 1_000_000,
+        userAgent: 'marquee-test',
+        addressPolicy: { allowPrivate: true },
+      },
       logger,
     }),
   });

@@ -17,12 +17,22 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { parse, parseAllDocuments } from 'yaml';
 import { apiEnvSchema, createApp } from '@marquee/api';
 import type { SearchCache } from '@marquee/cache';
-import { baseEnvSchema } from '@marquee/config';
+import { baseEnvSchema, parseEnv } from '@marquee/config';
 import type { EventRepository } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
+import { createMetricsRegistry, QUEUE_DEPTH_METRIC, startOpsServer } from '@marquee/metrics';
+import { QUEUE_NAMES } from '@marquee/queue';
+import { createDashboardApp, dashboardEnvSchema } from '@marquee/dashboard';
 import { schedulerEnvSchema } from '@marquee/scheduler';
 import { workerEnvSchema } from '@marquee/worker';
 
@@ -36,14 +46,21 @@ const SECRET_NAME = 'marquee-secrets';
 // ---------------------------------------------------------------------------------------------
 // What the processes know
 
-type AppService = 'api' | 'worker' | 'scheduler' | 'migrate';
-const APP_SERVICES: readonly AppService[] = ['api', 'worker', 'scheduler', 'migrate'];
+type AppService = 'api' | 'worker' | 'scheduler' | 'dashboard' | 'migrate';
+const APP_SERVICES: readonly AppService[] = ['api', 'worker', 'scheduler', 'dashboard', 'migrate'];
 
-/** Variables one service reads beyond `baseEnvSchema` (verified against its zod schema below). */
+/** Variables the manifests set for one service beyond `baseEnvSchema` (verified against its zod schema below). */
 const SERVICE_ONLY_ENV: Record<AppService, readonly string[]> = {
-  api: ['API_PORT', 'API_HOST', 'CACHE_TTL_SECONDS', 'CACHE_REDIS_URL'],
-  worker: ['WORKER_CONCURRENCY', 'CACHE_REDIS_URL'],
-  scheduler: [],
+  api: ['API_PORT', 'API_HOST', 'CACHE_TTL_SECONDS', 'CACHE_REDIS_URL', 'TRUST_PROXY'],
+  worker: ['WORKER_CONCURRENCY', 'CACHE_REDIS_URL', 'SHUTDOWN_TIMEOUT_MS', 'METRICS_PORT'],
+  scheduler: ['METRICS_PORT'],
+  dashboard: [
+    'DASHBOARD_PORT',
+    'DASHBOARD_USER',
+    'DASHBOARD_PASSWORD',
+    'DASHBOARD_TOKEN',
+    'DASHBOARD_READ_ONLY',
+  ],
   migrate: [], // `pnpm marquee migrate`: the CLI reads the base variables only
 };
 /** Read by Node and its libraries in every process (the image sets it). */
@@ -72,17 +89,21 @@ const COMMANDS: Record<AppService, readonly string[]> = {
   api: ['node', '--import', 'tsx', 'services/api/src/main.ts'],
   worker: ['node', '--import', 'tsx', 'services/worker/src/main.ts'],
   scheduler: ['node', '--import', 'tsx', 'services/scheduler/src/main.ts'],
+  dashboard: ['node', '--import', 'tsx', 'services/dashboard/src/main.ts'],
   migrate: ['pnpm', 'marquee', 'migrate'],
+};
+
+/** Each long-running service's zod env schema: the source of truth for names and defaults. */
+const ENV_SCHEMAS: Record<Exclude<AppService, 'migrate'>, unknown> = {
+  api: apiEnvSchema,
+  worker: workerEnvSchema,
+  scheduler: schedulerEnvSchema,
+  dashboard: dashboardEnvSchema,
 };
 
 describe('what the manifests rely on', () => {
   it('SERVICE_ONLY_ENV lists variables each service really reads', () => {
-    const schemas: Record<Exclude<AppService, 'migrate'>, unknown> = {
-      api: apiEnvSchema,
-      worker: workerEnvSchema,
-      scheduler: schedulerEnvSchema,
-    };
-    for (const [service, schema] of Object.entries(schemas)) {
+    for (const [service, schema] of Object.entries(ENV_SCHEMAS)) {
       const keys = schemaKeys(schema);
       expect({
         service,
@@ -100,7 +121,7 @@ describe('what the manifests rely on', () => {
       scripts?: Record<string, string>;
     };
     expect(rootManifest.scripts?.marquee).toContain('packages/cli/src/main.ts');
-    for (const service of ['api', 'worker', 'scheduler'] as const) {
+    for (const service of ['api', 'worker', 'scheduler', 'dashboard'] as const) {
       expect(existsSync(join(ROOT, COMMANDS[service][3]!))).toBe(true);
     }
     // The Dockerfile links the CLI's tsx to the root of the pruned (production) install.
@@ -160,7 +181,10 @@ function interpolate(value: unknown, env: Record<string, string | undefined>): u
   return value;
 }
 
-const VALIDATION_ENV = { POSTGRES_PASSWORD: 'only-for-validation' };
+const VALIDATION_ENV = {
+  POSTGRES_PASSWORD: 'only-for-validation',
+  DASHBOARD_PASSWORD: 'dashboard-only-for-validation',
+};
 const composeFile = interpolate(composeRaw, VALIDATION_ENV) as Compose;
 
 function services(file: Compose): Record<string, ComposeService> {
@@ -244,7 +268,7 @@ function literalSecrets(file: Compose): string[] {
     }
   }
   for (const match of composeText.matchAll(
-    /\$\{(POSTGRES_PASSWORD|[A-Z_]*SECRET[A-Z_]*)([^}]*)\}/g,
+    /\$\{([A-Z_]*(?:PASSWORD|SECRET|TOKEN)[A-Z_]*)([^}]*)\}/g,
   )) {
     if (!match[2]!.startsWith(':?')) problems.push(`a default for ${match[1]}: ${match[0]}`);
   }
@@ -301,6 +325,8 @@ describe('docker-compose.yml', () => {
     const all = services(composeFile);
     expect(Object.keys(all).sort()).toEqual([
       'api',
+      'dashboard',
+      'lb',
       'migrate',
       'postgres',
       'redis',
@@ -321,13 +347,72 @@ describe('docker-compose.yml', () => {
     expect(all.redis!.image).toBe('redis:7');
   });
 
-  it('the api publishes 3000, listens on it and checks its health on /healthz', () => {
-    const api = services(composeFile).api!;
-    expect(publishedPorts(api)).toContainEqual([API_PORT, API_PORT]);
+  it('two api replicas behind the nginx load balancer, which alone publishes 3000', () => {
+    const all = services(composeFile);
+    const api = all.api!;
+    expect(api.deploy?.replicas).toBe(2);
+    // Replicas cannot share a published port: only the balancer publishes.
+    expect(api.ports ?? []).toEqual([]);
     expect(environmentOf(api).API_PORT).toBe(String(API_PORT));
+    // Behind exactly one proxy: rate limits key on the client's address, not the balancer's.
+    expect(parseEnv(apiEnvSchema, environmentOf(api)).TRUST_PROXY).toBe(1);
     const test = argv(api.healthcheck?.test);
     expect(test[0]).toBe('CMD');
     expect(test.join(' ')).toContain(`http://127.0.0.1:${API_PORT}/healthz`);
+
+    const lb = all.lb!;
+    expect(lb.image).toMatch(/^nginx:/);
+    expect(publishedPorts(lb)).toEqual([[API_PORT, 80]]);
+    expect(dependsOn(lb)).toEqual({ api: 'service_healthy' });
+    const mount = (lb.volumes ?? []).find(
+      (volume) =>
+        typeof volume === 'string' && volume.endsWith(':/etc/nginx/conf.d/default.conf:ro'),
+    ) as string | undefined;
+    expect(mount).toBeDefined();
+    const config = readFileSync(join(ROOT, mount!.split(':')[0]!), 'utf8');
+    // nginx proxies to the api service's port on every replica (re-resolved by Docker's DNS).
+    expect(config).toMatch(new RegExp(`server api:${API_PORT} resolve;`));
+    expect(config).toMatch(/resolver 127\.0\.0\.11/);
+    expect(config).toMatch(/listen 80;/);
+    // The api's /metrics is not published through the balancer.
+    expect(config).toMatch(/location = \/metrics \{\s*return 404;/);
+    const lbCheck = argv(lb.healthcheck?.test).join(' ');
+    const lbPath = new URL(/https?:\/\/[^'"\s)]+/.exec(lbCheck)![0]).pathname;
+    expect(config).toContain(`location = ${lbPath} {`);
+  });
+
+  it('the dashboard: loopback only, credentials required from the environment, health-checked', () => {
+    const dashboard = services(composeFile).dashboard!;
+    const env = environmentOf(dashboard);
+    expect(publishedPorts(dashboard)).toEqual([[3001, 3001]]);
+    expect(dashboard.ports).toEqual(['127.0.0.1:3001:3001']);
+    expect(env.DASHBOARD_PORT).toBe('3001');
+    expect(env.DASHBOARD_PASSWORD).toBe(VALIDATION_ENV.DASHBOARD_PASSWORD);
+    expect(() => interpolate(composeRaw, { POSTGRES_PASSWORD: 'x' })).toThrow(/DASHBOARD_PASSWORD/);
+    // The dashboard's own schema accepts what compose gives it (and nothing weaker).
+    expect(() => parseEnv(dashboardEnvSchema, env)).not.toThrow();
+    expect(() => parseEnv(dashboardEnvSchema, { ...env, DASHBOARD_PASSWORD: '' })).toThrow(
+      /DASHBOARD_PASSWORD/,
+    );
+  });
+
+  it('every long-running service has a healthcheck on the port and path it serves', () => {
+    const all = services(composeFile);
+    const ports: Record<string, string | undefined> = {
+      api: environmentOf(all.api!).API_PORT,
+      worker: environmentOf(all.worker!).METRICS_PORT,
+      scheduler: environmentOf(all.scheduler!).METRICS_PORT,
+      dashboard: environmentOf(all.dashboard!).DASHBOARD_PORT,
+    };
+    for (const [name, port] of Object.entries(ports)) {
+      expect({ name, port }).toEqual({ name, port: expect.stringMatching(/^\d+$/) });
+      const test = argv(all[name]!.healthcheck?.test).join(' ');
+      expect({ name, test }).toEqual({
+        name,
+        test: expect.stringContaining(`http://127.0.0.1:${port}/healthz`),
+      });
+    }
+    for (const name of ['lb', 'postgres', 'redis']) expect(all[name]!.healthcheck).toBeDefined();
   });
 
   it('redis never evicts (BullMQ) and both stores have health checks', () => {
@@ -343,7 +428,7 @@ describe('docker-compose.yml', () => {
     const all = services(composeFile);
     expect(dependsOn(all.migrate!)).toEqual({ postgres: 'service_healthy' });
     expect(all.migrate!.restart).toBe('no');
-    for (const name of ['api', 'worker', 'scheduler']) {
+    for (const name of ['api', 'worker', 'scheduler', 'dashboard']) {
       expect({ name, ...dependsOn(all[name]!) }).toEqual({
         name,
         migrate: 'service_completed_successfully',
@@ -547,6 +632,44 @@ function containerEnv(
   return { names, problems };
 }
 
+function apiContainer(objects: K8sObject[]): IContainer {
+  const container = deployment(objects, 'marquee-api').spec?.template.spec?.containers.find(
+    (candidate) => candidate.name === 'api',
+  );
+  if (!container) throw new Error('no api container');
+  return container;
+}
+
+/** The shared settings (the generated ConfigMap's data). */
+function configMap(objects: K8sObject[]): Record<string, string> {
+  const found = byKind<IConfigMap>(objects, 'ConfigMap').filter((object) =>
+    object.metadata.name.startsWith('marquee-config'),
+  );
+  expect(found).toHaveLength(1);
+  return found[0]!.data ?? {};
+}
+
+/** The port a long-running service listens on with this environment, per its own env schema. */
+function listeningPort(service: AppService, env: Record<string, string | undefined>): number {
+  switch (service) {
+    case 'api':
+      return parseEnv(apiEnvSchema, env).API_PORT;
+    case 'worker':
+      return parseEnv(workerEnvSchema, env).METRICS_PORT;
+    case 'scheduler':
+      return parseEnv(schedulerEnvSchema, env).METRICS_PORT;
+    case 'dashboard':
+      // The password comes from the Secret; only the port matters here.
+      return parseEnv(dashboardEnvSchema, {
+        DASHBOARD_PASSWORD: 'not-the-real-password',
+        DASHBOARD_TOKEN: 'not-the-real-token',
+        ...env,
+      }).DASHBOARD_PORT;
+    case 'migrate':
+      throw new Error('the migration Job listens on nothing');
+  }
+}
+
 /** A probe's or a Service's port, by number or by the container's port name. */
 function containerPort(
   container: IContainer,
@@ -557,9 +680,9 @@ function containerPort(
 }
 
 describe.each([
-  ['k8s/base', { api: 2, worker: 1 }],
-  ['k8s/overlays/production', { api: 3, worker: 2 }],
-])('kustomize %s', (dir, replicas) => {
+  ['k8s/base', { api: 2, prefix: 'marquee', readOnly: 'false' }],
+  ['k8s/overlays/production', { api: 3, prefix: '{marquee}', readOnly: 'true' }],
+])('kustomize %s', (dir, expected) => {
   let objects: K8sObject[];
 
   beforeAll(async () => {
@@ -573,11 +696,22 @@ describe.each([
     expect(summary.sort()).toEqual([
       'ConfigMap/marquee-config',
       'Deployment/marquee-api',
+      'Deployment/marquee-dashboard',
       'Deployment/marquee-scheduler',
       'Deployment/marquee-worker',
+      'HorizontalPodAutoscaler/marquee-api',
+      'Ingress/marquee-api',
       'Job/marquee-migrate',
       'Namespace/marquee',
+      'NetworkPolicy/marquee-api-ingress',
+      'NetworkPolicy/marquee-dashboard-ingress',
+      'NetworkPolicy/marquee-default-deny-ingress',
+      'NetworkPolicy/marquee-metrics-scrape',
+      'PodDisruptionBudget/marquee-api',
+      'PodDisruptionBudget/marquee-worker',
+      'ScaledObject/marquee-worker',
       'Service/marquee-api',
+      'Service/marquee-dashboard',
     ]);
     for (const object of objects) {
       if (object.kind !== 'Namespace') expect(object.metadata.namespace).toBe('marquee');
@@ -624,11 +758,29 @@ describe.each([
     }
   });
 
-  it('replicas: api scaled, worker drains for 60 s, exactly one scheduler that never overlaps', () => {
-    expect(deployment(objects, 'marquee-api').spec?.replicas).toBe(replicas.api);
-    const worker = deployment(objects, 'marquee-worker');
-    expect(worker.spec?.replicas).toBe(replicas.worker);
-    expect(worker.spec?.template.spec?.terminationGracePeriodSeconds).toBe(60);
+  it('replicas: api by its HPA, workers by KEDA, exactly one scheduler that never overlaps', () => {
+    // An autoscaled Deployment sets no replicas: an apply would reset the autoscaler's choice.
+    expect(deployment(objects, 'marquee-api').spec?.replicas).toBeUndefined();
+    expect(deployment(objects, 'marquee-worker').spec?.replicas).toBeUndefined();
+    const [hpa] = byKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler');
+    expect(hpa?.spec?.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'marquee-api',
+    });
+    expect(hpa?.spec?.minReplicas).toBe(expected.api);
+    expect(hpa?.spec?.maxReplicas).toBeGreaterThan(expected.api);
+    expect(hpa?.spec?.metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: {
+          name: 'cpu',
+          target: { type: 'Utilization', averageUtilization: expect.any(Number) },
+        },
+      },
+    ]);
+    // CPU utilization is relative to the request: without one the HPA cannot compute it.
+    expect(apiContainer(objects).resources?.requests).toHaveProperty('cpu');
     const scheduler = deployment(objects, 'marquee-scheduler');
     expect(scheduler.spec?.replicas).toBe(1);
     expect(scheduler.spec?.strategy?.type).toBe('Recreate');
@@ -665,6 +817,159 @@ describe.each([
     }
   });
 
+  it("terminationGracePeriodSeconds outlasts the worker's own shutdown deadline", () => {
+    const worker = deployment(objects, 'marquee-worker');
+    const container = worker.spec!.template.spec!.containers[0]!;
+    const env = Object.fromEntries(
+      (container.env ?? [])
+        .filter((variable) => variable.value !== undefined)
+        .map((variable) => [variable.name, variable.value]),
+    );
+    // The value the worker will use: the manifest's, else its schema's default.
+    const { SHUTDOWN_TIMEOUT_MS } = parseEnv(workerEnvSchema, env);
+    const grace = worker.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
+    // Room for closing connections after the deadline, before SIGKILL.
+    expect(grace * 1000).toBeGreaterThanOrEqual(SHUTDOWN_TIMEOUT_MS + 10_000);
+  });
+
+  it('KEDA scales workers on the real BullMQ waiting list and on delayed jobs, never below 1', () => {
+    const [scaled] = byKind<IScaledObject>(objects, 'ScaledObject');
+    expect(scaled?.spec.scaleTargetRef).toMatchObject({ name: 'marquee-worker' });
+    expect(deployment(objects, scaled!.spec.scaleTargetRef.name)).toBeDefined();
+    expect(scaled?.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    const config = configMap(objects);
+    expect(config.QUEUE_PREFIX).toBe(expected.prefix);
+    const redisUrl = new URL(config.REDIS_URL!);
+    const triggers = scaled!.spec.triggers;
+    const list = triggers.find((trigger) => trigger.type === 'redis');
+    // BullMQ's key of the waiting list: "<prefix>:<queue>:wait" (test/redis-cluster.test.ts
+    // checks it on a real Redis).
+    expect(list?.metadata.listName).toBe(`${config.QUEUE_PREFIX}:${QUEUE_NAMES.ingest}:wait`);
+    expect(Number(list?.metadata.listLength)).toBeGreaterThan(0);
+    // The Redis the services use, named so that KEDA's own namespace resolves it.
+    const [host, redisPort] = list!.metadata.address!.split(':');
+    const shortHost = redisUrl.hostname.includes('.')
+      ? redisUrl.hostname
+      : `${redisUrl.hostname}.marquee.svc.cluster.local`;
+    expect(host).toBe(shortHost);
+    expect(redisPort).toBe(redisUrl.port || '6379');
+    expect(list?.metadata.databaseIndex).toBe(redisUrl.pathname.slice(1) || '0');
+    // Delayed (and prioritized) jobs are in sorted sets: a second trigger counts them.
+    const depth = triggers.find((trigger) => trigger.type === 'prometheus');
+    expect(depth?.metadata.query).toContain(QUEUE_DEPTH_METRIC);
+    expect(depth?.metadata.query).toMatch(/state=~"[^"]*\bdelayed\b/);
+    expect(depth?.metadata.query).toMatch(/state=~"[^"]*\bwaiting\b/);
+    expect(Number(depth?.metadata.threshold)).toBeGreaterThan(0);
+  });
+
+  it('PodDisruptionBudgets select the api and worker pods', () => {
+    const budgets = byKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget');
+    for (const [name, component] of [
+      ['marquee-api', 'api'],
+      ['marquee-worker', 'worker'],
+    ] as const) {
+      const budget = budgets.find((candidate) => candidate.metadata.name === name);
+      const labels = deployment(objects, name).spec?.template.metadata?.labels ?? {};
+      expect(labels).toMatchObject(budget?.spec?.selector?.matchLabels ?? { missing: 'selector' });
+      expect(labels['app.kubernetes.io/component']).toBe(component);
+    }
+  });
+
+  it('only the api is reachable from outside; the dashboard only from its namespace', () => {
+    const policies = byKind<INetworkPolicy>(objects, 'NetworkPolicy');
+    const deny = policies.find((policy) => policy.metadata.name === 'marquee-default-deny-ingress');
+    expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    // A rule with no `from` admits every source: only the api's policy may have one.
+    const open = policies.filter((policy) =>
+      policy.spec?.ingress?.some((rule) => rule.from === undefined),
+    );
+    expect(open.map((policy) => policy.spec?.podSelector?.matchLabels)).toEqual([
+      { 'app.kubernetes.io/name': 'marquee', 'app.kubernetes.io/component': 'api' },
+    ]);
+    const dashboard = policies.find(
+      (policy) => policy.metadata.name === 'marquee-dashboard-ingress',
+    );
+    for (const rule of dashboard?.spec?.ingress ?? []) {
+      for (const peer of rule.from ?? []) {
+        if (peer.namespaceSelector) {
+          expect(peer.namespaceSelector.matchLabels).toEqual({
+            'kubernetes.io/metadata.name': 'monitoring',
+          });
+        } else expect(peer).toEqual({ podSelector: {} });
+        expect(peer.ipBlock).toBeUndefined();
+      }
+    }
+    // Nothing else is exposed: no node ports or load balancers, and the Ingress routes to the api.
+    for (const service of byKind<IService>(objects, 'Service')) {
+      expect({ name: service.metadata.name, type: service.spec?.type }).toEqual({
+        name: service.metadata.name,
+        type: 'ClusterIP',
+      });
+    }
+    const backends = byKind<IIngress>(objects, 'Ingress').flatMap((ingress) =>
+      (ingress.spec?.rules ?? []).flatMap((rule) => rule.http?.paths ?? []),
+    );
+    expect(new Set(backends.map((path) => path.backend.service?.name))).toEqual(
+      new Set(['marquee-api']),
+    );
+    // The public API only: probes and metrics stay inside the cluster.
+    for (const path of backends) expect(path.path).not.toMatch(/^\/(metrics|healthz|readyz)?$/);
+  });
+
+  it('the dashboard needs its password from the Secret and is read-only as configured', () => {
+    const dashboard = deployment(objects, 'marquee-dashboard');
+    const container = dashboard.spec!.template.spec!.containers[0]!;
+    const byName = new Map((container.env ?? []).map((variable) => [variable.name, variable]));
+    expect(byName.get('DASHBOARD_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+      name: SECRET_NAME,
+      key: 'DASHBOARD_PASSWORD',
+    });
+    expect(byName.get('DASHBOARD_READ_ONLY')?.value).toBe(expected.readOnly);
+    // Every secret-looking variable, in every workload, comes from the Secret.
+    for (const { name, container: each } of workloads(objects)) {
+      for (const variable of each.env ?? []) {
+        if (/PASSWORD|SECRET|TOKEN|_KEY$|DATABASE_URL/.test(variable.name)) {
+          expect({ name, variable: variable.name, literal: variable.value }).toEqual({
+            name,
+            variable: variable.name,
+            literal: undefined,
+          });
+        }
+      }
+    }
+  });
+
+  it('every workload probes /healthz and /readyz on the port its service listens on', () => {
+    for (const { service, kind, container } of workloads(objects)) {
+      if (kind === 'Job') continue;
+      const env = Object.fromEntries(
+        (container.env ?? [])
+          .filter((variable) => variable.value !== undefined)
+          .map((variable) => [variable.name, variable.value]),
+      );
+      const port = listeningPort(service, env);
+      expect({ service, liveness: container.livenessProbe?.httpGet?.path }).toEqual({
+        service,
+        liveness: '/healthz',
+      });
+      expect({ service, readiness: container.readinessProbe?.httpGet?.path }).toEqual({
+        service,
+        readiness: '/readyz',
+      });
+      for (const probe of [
+        container.startupProbe,
+        container.livenessProbe,
+        container.readinessProbe,
+      ]) {
+        if (probe)
+          expect({ service, port: containerPort(container, probe.httpGet?.port) }).toEqual({
+            service,
+            port,
+          });
+      }
+    }
+  });
+
   it('api probes use /healthz and /readyz on the container port 3000 the Service targets', () => {
     const api = deployment(objects, 'marquee-api');
     const container = api.spec?.template.spec?.containers.find(
@@ -685,7 +990,9 @@ describe.each([
     for (const probe of Object.values(probes)) {
       if (probe) expect(containerPort(container!, probe.port)).toBe(API_PORT);
     }
-    const [service] = byKind<IService>(objects, 'Service');
+    const service = byKind<IService>(objects, 'Service').find(
+      (candidate) => candidate.metadata.name === 'marquee-api',
+    );
     expect(service?.spec?.selector).toEqual(expect.any(Object));
     expect(api.spec?.template.metadata?.labels).toMatchObject(service!.spec!.selector!);
     for (const port of service?.spec?.ports ?? []) {
@@ -694,44 +1001,106 @@ describe.each([
   });
 });
 
-describe('the api serves the probe paths', () => {
-  it('answers 200 on every probe path of compose and Kubernetes', async () => {
-    const paths = new Set<string>();
+type ProbedService = Exclude<AppService, 'migrate'>;
+
+/** Serves `path` on the real HTTP surface of `service` (its app, or the ops server it runs). */
+async function serveLike(service: ProbedService): Promise<{ url: string; close(): Promise<void> }> {
+  const checks = { database: () => Promise.resolve(), redis: () => Promise.resolve() };
+  const logger = createLogger({ service: 'manifests-test', level: 'error' });
+  if (service === 'worker' || service === 'scheduler') {
+    const ops = await startOpsServer({
+      registry: createMetricsRegistry(service),
+      port: 0,
+      host: '127.0.0.1',
+      checks,
+    });
+    return { url: ops.url, close: () => ops.close() };
+  }
+  let redis: Redis | undefined;
+  let queue: Queue | undefined;
+  let app: ReturnType<typeof createApp>;
+  if (service === 'api') {
+    app = createApp({
+      events: {} as EventRepository,
+      cache: {} as SearchCache,
+      logger,
+      checks,
+    });
+  } else {
+    redis = new Redis('redis://127.0.0.1:6379/0', { lazyConnect: true });
+    queue = new Queue(QUEUE_NAMES.ingest, { connection: redis, prefix: 'manifests-test-unused' });
+    app = createDashboardApp({
+      queues: [queue],
+      readOnly: true,
+      credentials: { token: 'manifests-test-token' },
+      providerStatus: () => Promise.resolve({ rows: [], breakersUnavailable: false }),
+      registry: createMetricsRegistry('dashboard'),
+      checks,
+      logger,
+    });
+  }
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
+      await queue?.close();
+      redis?.disconnect();
+    },
+  };
+}
+
+describe('every service serves its probe paths', () => {
+  it('answers 200 on every probe and healthcheck path of compose and Kubernetes', async () => {
+    const paths = new Map<ProbedService, Set<string>>();
+    const add = (service: ProbedService, path: string) =>
+      paths.set(service, (paths.get(service) ?? new Set()).add(path));
     for (const dir of ['k8s/base', 'k8s/overlays/production']) {
-      for (const { container } of workloads(await render(dir))) {
+      for (const { service, container } of workloads(await render(dir))) {
+        if (service === 'migrate') continue;
         for (const probe of [
           container.startupProbe,
           container.livenessProbe,
           container.readinessProbe,
         ]) {
-          if (probe?.httpGet?.path) paths.add(probe.httpGet.path);
+          if (probe?.httpGet?.path) add(service, probe.httpGet.path);
         }
       }
     }
-    const healthcheck = argv(services(composeFile).api!.healthcheck?.test).join(' ');
-    paths.add(new URL(/https?:\/\/[^'"\s)]+/.exec(healthcheck)![0]).pathname);
-    expect([...paths].sort()).toEqual(['/healthz', '/readyz']);
+    for (const service of ['api', 'worker', 'scheduler', 'dashboard'] as const) {
+      const healthcheck = argv(services(composeFile)[service]!.healthcheck?.test).join(' ');
+      add(service, new URL(/https?:\/\/[^'"\s)]+/.exec(healthcheck)![0]).pathname);
+    }
+    expect([...paths.keys()].sort()).toEqual(['api', 'dashboard', 'scheduler', 'worker']);
 
-    const app = createApp({
-      events: {} as EventRepository,
-      cache: {} as SearchCache,
-      logger: createLogger({ service: 'manifests-test', level: 'error' }),
-      checks: { database: () => Promise.resolve(), redis: () => Promise.resolve() },
-    });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    try {
-      const { port } = server.address() as AddressInfo;
-      for (const path of paths) {
-        const response = await fetch(`http://127.0.0.1:${port}${path}`);
-        expect({ path, status: response.status }).toEqual({ path, status: 200 });
+    for (const [service, served] of paths) {
+      expect({ service, paths: [...served].sort() }).toEqual({
+        service,
+        paths: ['/healthz', '/readyz'],
+      });
+      const server = await serveLike(service);
+      try {
+        for (const path of served) {
+          const response = await fetch(`${server.url}${path}`);
+          expect({ service, path, status: response.status }).toEqual({
+            service,
+            path,
+            status: 200,
+          });
+        }
+        // And a path the service does not serve openly is not mistaken for one.
+        const other = (await fetch(`${server.url}/nope`)).status;
+        expect({ service, status: other }).toEqual({
+          service,
+          status: service === 'dashboard' ? 401 : 404,
+        });
+      } finally {
+        await server.close();
       }
-      // And a path the api does not serve is not mistaken for one.
-      expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
-    } finally {
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
     }
   });
 });

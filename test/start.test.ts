@@ -29,6 +29,8 @@ async function stack(label: string, extra: NodeJS.ProcessEnv) {
     QUEUE_PREFIX: prefix,
     API_PORT: String(port),
     SAMPLE_PORT: '0',
+    // Any free port: a fixed one may be taken by another test's stack.
+    DASHBOARD_PORT: '0',
     LOG_LEVEL: 'warn',
     ...extra,
   });
@@ -65,6 +67,17 @@ describe('pnpm start', () => {
       'Los Morancos',
     ]);
     expect(started.output()).toContain("Marquee is up: curl 'http://localhost:");
+    // The generated dashboard password is shown once, and it opens the dashboard.
+    const banner =
+      /dashboard: (http:\/\/localhost:\d+\/) {2}\(user admin, password (\S+) \(generated/.exec(
+        started.output(),
+      );
+    expect(banner).not.toBeNull();
+    const [, dashboard, password] = banner!;
+    expect(started.output().split(password!).length - 1).toBe(1);
+    expect((await fetch(dashboard!)).status).toBe(401);
+    const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+    expect((await fetch(dashboard!, { headers: { authorization } })).status).toBe(200);
 
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();

@@ -1,2 +1,7 @@
 export { createRedis } from './redis.client.ts';
-export { SearchCache, type CacheOutcome, type SearchCacheOptions } from './search.cache.ts';
+export {
+  SearchCache,
+  type CachedBody,
+  type CacheOutcome,
+  type SearchCacheOptions,
+} from './search.cache.ts';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export interface SearchCacheOptions {
@@ -5,45 +6,199 @@ export interface SearchCacheOptions {
   /** Key namespace, normally QUEUE_PREFIX: "<prefix>:cache:…". */
   prefix: string;
   ttlSeconds: number;
+  /**
+   * Lifetime of the last good body of each key, kept under a key without the catalog version and
+   * served only when the loader fails (stale-if-error). Default one day.
+   */
+  staleTtlSeconds?: number;
   /** Called when Redis fails; the cache then behaves as a miss and never throws. */
   onError?: (error: unknown) => void;
+  /**
+   * Bytes of bodies also kept in this process (default 64 MiB, 0 for none), so a hit on a large
+   * body costs one small Redis read (the version), not a transfer of the body.
+   */
+  memoryBytes?: number;
 }
 
-export type CacheOutcome = 'hit' | 'miss' | 'bypass';
+/**
+ * - hit: served from the current version's entry;
+ * - miss: loaded, then stored;
+ * - bypass: Redis was unusable, loaded and not stored;
+ * - stale: the loader failed and the last good body was served instead.
+ */
+export type CacheOutcome = 'hit' | 'miss' | 'bypass' | 'stale';
+
+export interface CachedBody {
+  /** The body bytes, exactly as stored; never mutate (concurrent requests share it). */
+  body: Buffer;
+  /** Strong validator of `body` (quoted), computed once when the body was loaded. */
+  etag: string;
+  outcome: CacheOutcome;
+}
+
+// Stored value: `<etag>\n<body>`. One GET returns both, and the body is a view of the reply
+// buffer, so a hit copies no bytes and hashes nothing.
+const SEPARATOR = 0x0a;
+
+function seal(text: string): { body: Buffer; etag: string } {
+  const body = Buffer.from(text, 'utf8');
+  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  return { body, etag };
+}
+
+function unseal(stored: Buffer): { body: Buffer; etag: string } | null {
+  const split = stored.indexOf(SEPARATOR);
+  if (split <= 0) return null;
+  return { etag: stored.toString('latin1', 0, split), body: stored.subarray(split + 1) };
+}
+
+interface Remembered {
+  body: Buffer;
+  etag: string;
+  /** One cache TTL after it was remembered, like an entry stored in Redis at that moment. */
+  expiresAt: number;
+}
+
+/** Least recently used bodies up to a byte budget (a Map iterates in insertion order). */
+class MemoryTier {
+  private readonly entries = new Map<string, Remembered>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(key: string): { body: Buffer; etag: string } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    if (entry.expiresAt <= Date.now()) {
+      this.bytes -= entry.body.length;
+      return undefined;
+    }
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  set(key: string, { body, etag }: { body: Buffer; etag: string }): void {
+    if (body.length > this.maxBytes / 4) return;
+    const old = this.entries.get(key);
+    if (old) {
+      this.bytes -= old.body.length;
+      this.entries.delete(key);
+    }
+    const entry = { body, etag, expiresAt: Date.now() + this.ttlMs };
+    this.entries.set(key, entry);
+    this.bytes += entry.body.length;
+    for (const [oldest, evicted] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= evicted.body.length;
+    }
+  }
+}
 
 /**
  * Read-through cache with versioned keys: every entry's key embeds the current catalog version,
- * and ingestion bumps that version when it changed something, so stale entries are never read
+ * and ingestion bumps that version when it changed something, so outdated entries are never read
  * again and simply expire (no key scans, no deletes). Redis errors degrade to the loader.
+ *
+ * Concurrent calls for the same key in one process share one lookup and at most one load
+ * (single-flight), so a herd of identical misses costs one database query per replica.
  */
 export class SearchCache {
   private readonly versionKey: string;
+  private readonly staleTtlSeconds: number;
+  private readonly inflight = new Map<string, Promise<CachedBody>>();
+  private readonly memory: MemoryTier;
 
   constructor(private readonly options: SearchCacheOptions) {
     this.versionKey = `${options.prefix}:cache:version`;
+    this.staleTtlSeconds = options.staleTtlSeconds ?? 86_400;
+    this.memory = new MemoryTier(
+      options.memoryBytes ?? 64 * 1024 * 1024,
+      options.ttlSeconds * 1000,
+    );
   }
 
-  async get(
+  get(key: string, load: () => Promise<string>): Promise<CachedBody> {
+    const pending = this.inflight.get(key);
+    if (pending) return pending;
+    // Deleted before the waiters resume: a request arriving afterwards looks up afresh.
+    const flight = this.lookup(key, load).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, flight);
+    return flight;
+  }
+
+  private async lookup(key: string, load: () => Promise<string>): Promise<CachedBody> {
+    const { redis, prefix } = this.options;
+    let fullKey: string | undefined;
+    try {
+      const version = (await redis.get(this.versionKey)) ?? '0';
+      fullKey = `${prefix}:cache:v${version}:${key}`;
+      // Keys embed the version, so an entry in memory is exactly as current as Redis's.
+      const remembered = this.memory.get(fullKey);
+      if (remembered) return { ...remembered, outcome: 'hit' };
+      const stored = await redis.getBuffer(fullKey);
+      const entry = stored && unseal(stored);
+      if (entry) {
+        this.memory.set(fullKey, entry);
+        return { ...entry, outcome: 'hit' };
+      }
+    } catch (error) {
+      this.options.onError?.(error);
+      fullKey = undefined;
+    }
+
+    let entry: { body: Buffer; etag: string };
+    try {
+      entry = seal(await load());
+    } catch (error) {
+      const stale = fullKey === undefined ? null : await this.readStale(key);
+      if (stale) return { ...stale, outcome: 'stale' };
+      throw error;
+    }
+    if (fullKey === undefined) return { ...entry, outcome: 'bypass' };
+
+    this.memory.set(fullKey, entry);
+    // The answer does not wait for Redis: this process already has the body in memory, and a
+    // large body takes milliseconds to store. `store` never rejects.
+    void this.store(key, fullKey, entry);
+    return { ...entry, outcome: 'miss' };
+  }
+
+  private async store(
     key: string,
-    load: () => Promise<string>,
-  ): Promise<{ value: string; outcome: CacheOutcome }> {
-    let fullKey: string;
+    fullKey: string,
+    entry: { body: Buffer; etag: string },
+  ): Promise<void> {
+    const stored = Buffer.concat([Buffer.from(`${entry.etag}\n`, 'latin1'), entry.body]);
     try {
-      const version = (await this.options.redis.get(this.versionKey)) ?? '0';
-      fullKey = `${this.options.prefix}:cache:v${version}:${key}`;
-      const cached = await this.options.redis.get(fullKey);
-      if (cached !== null) return { value: cached, outcome: 'hit' };
-    } catch (error) {
-      this.options.onError?.(error);
-      return { value: await load(), outcome: 'bypass' };
-    }
-    const value = await load();
-    try {
-      await this.options.redis.set(fullKey, value, 'EX', this.options.ttlSeconds);
+      const replies = await this.options.redis
+        .pipeline()
+        .set(fullKey, stored, 'EX', this.options.ttlSeconds)
+        .set(this.staleKey(key), stored, 'EX', this.staleTtlSeconds)
+        .exec();
+      const failed = replies?.find(([error]) => error !== null)?.[0];
+      if (failed) throw failed;
     } catch (error) {
       this.options.onError?.(error);
     }
-    return { value, outcome: 'miss' };
+  }
+
+  private staleKey(key: string): string {
+    return `${this.options.prefix}:cache:stale:${key}`;
+  }
+
+  private async readStale(key: string): Promise<{ body: Buffer; etag: string } | null> {
+    try {
+      const stored = await this.options.redis.getBuffer(this.staleKey(key));
+      return stored && unseal(stored);
+    } catch (error) {
+      this.options.onError?.(error);
+      return null;
+    }
   }
 
   /** Makes every cached entry unreachable; called by ingestion after it changed the catalog. */

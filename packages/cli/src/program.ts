@@ -4,13 +4,16 @@ import { ConfigError, formatDuration, parseDuration } from '@marquee/config';
 import { migrate, ProviderExistsError, type SyncRun } from '@marquee/db';
 import { fetchPayload, getProviderKind } from '@marquee/providers';
 import { QUEUE_NAMES } from '@marquee/queue';
+import { describeBreaker, loadBreakerStatuses } from './breaker.status.ts';
 import type { CliContext, CliIo } from './cli.context.ts';
+import { registerKeysCommand } from './keys.command.ts';
 import {
   checkEvery,
   checkKind,
   checkName,
   checkTimezone,
   checkUrl,
+  checkUrlAddress,
   parseKindConfig,
   readConfig,
   UsageError,
@@ -87,7 +90,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
         const input = {
           name: checkName(name),
           kind: checkKind(options.kind),
-          url: checkUrl(options.url),
+          url: await checkUrlAddress(checkUrl(options.url), context().env.ALLOW_PRIVATE_PROVIDERS),
           everySeconds: checkEvery(options.every),
           timezone: checkTimezone(options.timezone),
           config: parseKindConfig(getProviderKind(options.kind), await readConfig(options.config)),
@@ -118,6 +121,10 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
           lastSync: await ctx.syncRuns.latest(provider.id),
         })),
       );
+      const breakers = await loadBreakerStatuses(
+        ctx,
+        rows.map((provider) => provider.id),
+      );
       if (options.json) {
         io.out(
           JSON.stringify(
@@ -129,6 +136,8 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
               timezone: provider.timezone,
               enabled: provider.enabled,
               lastSync: lastSync && describeRun(lastSync),
+              // null: Redis could not be read; absent from Redis: closed (never reported).
+              breaker: breakers ? (breakers.get(provider.id) ?? { state: 'closed' }) : null,
             })),
             null,
             2,
@@ -144,7 +153,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
       }
       io.out(
         table(
-          ['NAME', 'KIND', 'ENABLED', 'EVERY', 'TIMEZONE', 'LAST SYNC', 'URL'],
+          ['NAME', 'KIND', 'ENABLED', 'EVERY', 'TIMEZONE', 'LAST SYNC', 'BREAKER', 'URL'],
           withRuns.map(({ provider, lastSync }) => [
             provider.name,
             provider.kind,
@@ -152,6 +161,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
             formatDuration(provider.everySeconds),
             provider.timezone,
             lastSync ? summarizeRun(lastSync) : 'never',
+            describeBreaker(breakers?.get(provider.id), breakers !== undefined),
             provider.url,
           ]),
         ),
@@ -208,7 +218,11 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
           config,
           timezone,
           fetch: (pageUrl, fetchOptions) =>
-            fetchPayload(pageUrl, { ...FETCH_FOR_TEST, ...fetchOptions }),
+            fetchPayload(pageUrl, {
+              ...FETCH_FOR_TEST,
+              addressPolicy: { allowPrivate: context().env.ALLOW_PRIVATE_PROVIDERS },
+              ...fetchOptions,
+            }),
         });
         for (const reject of result.rejects) io.err(`rejected ${reject.key}: ${reject.reason}`);
         if (options.json) {
@@ -293,6 +307,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
       }
     });
 
+  registerKeysCommand(program, context, io);
   return program;
 }
 
@@ -333,6 +348,7 @@ function describeRun(run: SyncRun) {
     unchanged: run.unchanged,
     rejected: run.rejected,
     error: run.error,
+    flag: run.flag,
   };
 }
 
@@ -340,7 +356,8 @@ function summarizeRun(run: SyncRun): string {
   const when = run.startedAt.toISOString().replace(/\.\d+Z$/, 'Z');
   if (run.status === 'failed') return `${when} failed: ${run.error ?? 'unknown error'}`;
   if (run.status === 'running') return `${when} running`;
-  return `${when} ok (${run.upserted} upserted, ${run.unchanged} unchanged, ${run.rejected} rejected)`;
+  const flag = run.flag ? ` [${run.flag}]` : '';
+  return `${when} ok${flag} (${run.upserted} upserted, ${run.unchanged} unchanged, ${run.rejected} rejected)`;
 }
 
 function table(header: string[], rows: string[][]): string {

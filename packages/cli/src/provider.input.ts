@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { IANAZone } from 'luxon';
 import { parseDuration } from '@marquee/config';
 import {
+  AddressRefusedError,
+  assertUrlAllowed,
   getProviderKind,
   parseProviderConfig,
   ProviderConfigError,
@@ -41,6 +43,17 @@ export function checkUrl(text: string): string {
     throw new UsageError(`--url must be http or https, not ${url.protocol.replace(':', '')}`);
   }
   return url.toString();
+}
+
+/** SSRF guard at registration: a URL on a refused address is a usage error (exit 2). */
+export async function checkUrlAddress(url: string, allowPrivate: boolean): Promise<string> {
+  try {
+    await assertUrlAllowed(url, { allowPrivate });
+  } catch (error) {
+    if (error instanceof AddressRefusedError) throw new UsageError(`--url: ${error.message}`);
+    throw error;
+  }
+  return url;
 }
 
 export function checkEvery(text: string): number {

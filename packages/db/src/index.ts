@@ -6,6 +6,10 @@ export {
   type MigrateOptions,
   type MigrateResult,
 } from './migration.runner.ts';
+export { ApiKeyRepository, type ApiKeyInfo } from './api-key.repository.ts';
+export { type EventFilter } from './event-filter.sql.ts';
+export { ProviderStatusRepository, type ProviderStatus } from './provider-status.repository.ts';
+export { canonicalKey, normalizeForMatch } from './canonical-event.sql.ts';
 export {
   EventRepository,
   contentHash,
@@ -13,6 +17,9 @@ export {
   type EventPageQuery,
   type EventRecord,
   type EventRow,
+  type EventSource,
+  type EventStatus,
+  type EventVenue,
   type ProviderRef,
   type SearchWindow,
   type UpsertResult,
@@ -29,4 +36,10 @@ export {
   type RejectSample,
   type SyncCounts,
   type SyncRun,
+  type SyncRunFlag,
 } from './sync-run.repository.ts';
+export {
+  FetchStateRepository,
+  type FetchStateUpdate,
+  type ProviderFetchState,
+} from './fetch-state.repository.ts';

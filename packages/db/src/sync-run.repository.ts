@@ -16,6 +16,12 @@ export interface RejectSample {
   reason: string;
 }
 
+/**
+ * Why a succeeded run was not applied as usual: `unchanged` (304 or same content hash: nothing
+ * written), `shrunk` (events upserted, "last seen" not applied), `empty` (nothing written).
+ */
+export type SyncRunFlag = 'unchanged' | 'shrunk' | 'empty';
+
 /** The number of rejected items kept on a run for inspection; the count is always exact. */
 export const REJECT_SAMPLE_SIZE = 50;
 
@@ -28,12 +34,19 @@ export class SyncRunRepository {
     });
   }
 
-  succeed(id: string, counts: SyncCounts, rejects: readonly RejectSample[]): Promise<SyncRun> {
+  /** `flag`: see SyncRunFlag; absent for a run applied as usual. */
+  succeed(
+    id: string,
+    counts: SyncCounts,
+    rejects: readonly RejectSample[],
+    flag?: SyncRunFlag,
+  ): Promise<SyncRun> {
     return this.db.syncRun.update({
       where: { id },
       data: {
         ...counts,
         status: 'succeeded',
+        flag: flag ?? null,
         finishedAt: new Date(),
         rejects: rejects.slice(0, REJECT_SAMPLE_SIZE).map((reject) => ({ ...reject })),
       },
@@ -45,6 +58,22 @@ export class SyncRunRepository {
       where: { id },
       data: { ...counts, status: 'failed', finishedAt: new Date(), error },
     });
+  }
+
+  /**
+   * Closes runs of this job still marked running: their worker was stopped or died mid-sync and
+   * the job is being processed again. Returns how many were closed.
+   */
+  async closeInterrupted(providerId: string, jobId: string): Promise<number> {
+    const { count } = await this.db.syncRun.updateMany({
+      where: { providerId, jobId, status: 'running' },
+      data: {
+        status: 'failed',
+        finishedAt: new Date(),
+        error: 'interrupted: the worker stopped or died during this sync; the job was run again',
+      },
+    });
+    return count;
   }
 
   latest(providerId: string): Promise<SyncRun | null> {

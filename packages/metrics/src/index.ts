@@ -1,1 +1,11 @@
-export {};
+export { createMetricsRegistry, METRIC_PREFIX } from './registry.factory.ts';
+export { HTTP_DURATION_METRIC, httpMetrics, UNMATCHED_ROUTE } from './http-metrics.middleware.ts';
+export { opsHandler, startOpsServer, type OpsServer, type OpsServerOptions } from './ops.server.ts';
+export {
+  QUEUE_DEPTH_METRIC,
+  QUEUE_STATES,
+  registerQueueDepthGauge,
+  type CountableQueue,
+} from './queue-depth.gauge.ts';
+export { probe, readiness, type CheckState, type DependencyCheck } from './readiness.check.ts';
+export { Counter, Gauge, Histogram, type Registry } from 'prom-client';

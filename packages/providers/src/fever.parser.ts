@@ -2,6 +2,7 @@ import type { EventRecord } from '@marquee/db';
 import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
 import { DateTime, Info } from 'luxon';
 import { ParseResultBuilder } from './parse-result.builder.ts';
+import { zonedLocalMillis } from './zoned-time.parser.ts';
 import { formatCents, parsePriceCents } from './price.util.ts';
 import { z } from 'zod';
 import {
@@ -10,6 +11,7 @@ import {
   type ParseContext,
   type ParseResult,
 } from './provider-kind.ts';
+import { assertNoDoctypeDeclarations, XML_PARSER_LIMITS } from './xml.limits.ts';
 
 /**
  * Element and attribute names of one form of the Fever feed. Both forms carry the same data:
@@ -97,6 +99,7 @@ const xmlParser = new XMLParser({
   htmlEntities: false,
   entityDecoder: BUILTIN_ENTITIES_ONLY,
   isArray: (name, _path, _isLeaf, isAttribute) => !isAttribute && REPEATED.has(name),
+  ...XML_PARSER_LIMITS,
 });
 
 type XmlNode = Record<string, unknown>;
@@ -133,6 +136,7 @@ function decodeBody(body: Buffer): string {
 }
 
 function parseDocument(text: string): XmlNode {
+  assertNoDoctypeDeclarations(text);
   const validation = XMLValidator.validate(text);
   if (validation !== true) {
     const { msg, line, col } = validation.err;
@@ -172,11 +176,15 @@ function feedRoot(document: XmlNode): { form: FeedForm; root: XmlNode } {
 
 type ItemOutcome = { event: EventRecord } | { key: string; reason: string };
 
-function parseTime(value: string, attributeName: string, zone: string): DateTime | string {
+/** Epoch milliseconds, or the reason the value is not a time. */
+function parseTime(value: string, attributeName: string, zone: string): number | string {
   // Without an offset the time is local to `zone`; an explicit offset or Z wins over it. A local
   // time skipped by a DST jump moves forward; an ambiguous one takes the earlier offset (luxon).
+  // The common offset-less form takes a fast path that gives luxon's exact result.
+  const fast = zonedLocalMillis(value, zone);
+  if (fast !== undefined) return fast;
   const time = DateTime.fromISO(value, { zone });
-  if (time.isValid) return time;
+  if (time.isValid) return time.toMillis();
   return `invalid ${attributeName} ${quote(value)}: ${time.invalidExplanation ?? time.invalidReason ?? 'not an ISO date-time'}`;
 }
 
@@ -200,11 +208,11 @@ function readItem(form: FeedForm, base: XmlNode, item: XmlNode, ctx: ParseContex
   if (typeof start === 'string') return { key, reason: start };
 
   const endText = attribute(item, form.end);
-  let end: DateTime | null = null;
+  let end: number | null = null;
   if (endText !== undefined) {
     const parsed = parseTime(endText, form.end, ctx.timezone);
     if (typeof parsed === 'string') return { key, reason: parsed };
-    if (parsed.toMillis() < start.toMillis()) {
+    if (parsed < start) {
       return {
         key,
         reason: `${form.end} ${quote(endText)} is before ${form.start} ${quote(startText)}`,
@@ -231,8 +239,8 @@ function readItem(form: FeedForm, base: XmlNode, item: XmlNode, ctx: ParseContex
     event: {
       externalKey: `${baseId}/${itemId}`,
       title,
-      startAt: start.toJSDate(),
-      endAt: end?.toJSDate() ?? null,
+      startAt: new Date(start),
+      endAt: end === null ? null : new Date(end),
       timezone: ctx.timezone,
       minPrice: minCents === null ? null : formatCents(minCents),
       maxPrice: maxCents === null ? null : formatCents(maxCents),
@@ -269,3 +277,18 @@ export const feverXml = singleDocumentKind({
   configSchema: z.object({}).strict(),
   parse: (body, ctx) => parseFeverXml(body, ctx),
 });
+
+// The chunked reader (fever-chunked.parser.ts) applies exactly these rules to one slice at a time.
+export {
+  attribute,
+  children,
+  decodeBody,
+  feedRoot,
+  FORMS,
+  isNode,
+  parseDocument,
+  readItem,
+  type FeedForm,
+  type ItemOutcome,
+  type XmlNode,
+};

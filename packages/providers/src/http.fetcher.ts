@@ -1,5 +1,11 @@
 import { STATUS_CODES } from 'node:http';
 import got, { MaxRedirectsError, TimeoutError, type Request, type Response } from 'got';
+import {
+  ADDRESS_REFUSED_CODE,
+  assertLiteralHostAllowed,
+  guardedLookup,
+  type AddressPolicy,
+} from './address.guard.ts';
 
 export type FetchErrorClassification = 'transient' | 'permanent' | 'rate-limited';
 
@@ -33,11 +39,17 @@ export class FetchError extends Error {
 export interface FetchOptions {
   /** Deadline for the whole request: connection, every redirect hop and the full body. */
   timeoutMs: number;
+  /** Budget for the TCP (and TLS) connection of each hop. */
   connectTimeoutMs?: number;
   /** Largest (decompressed) body accepted; a larger one is aborted as soon as it crosses the cap. */
   maxBytes: number;
   userAgent: string;
   headers?: Record<string, string>;
+  /**
+   * SSRF guard: which addresses the URL and every redirect hop may reach. Default: public
+   * addresses only (ALLOW_PRIVATE_PROVIDERS=false).
+   */
+  addressPolicy?: AddressPolicy;
 }
 
 export interface FetchedPayload {
@@ -79,15 +91,18 @@ function errorCode(error: unknown): string | undefined {
 export function classifyError(error: unknown): FetchError {
   if (error instanceof FetchError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  const code = errorCode(error);
   if (error instanceof MaxRedirectsError) {
     return new FetchError(`too many redirects (more than ${MAX_REDIRECTS})`, 'permanent', {
       cause: error,
     });
   }
+  if (code === ADDRESS_REFUSED_CODE) {
+    return new FetchError(message, 'permanent', { cause: error });
+  }
   if (error instanceof TimeoutError) {
     return new FetchError(`timed out: ${message}`, 'transient', { cause: error });
   }
-  const code = errorCode(error);
   if (code !== undefined && PERMANENT_CODES.has(code)) {
     return new FetchError(`request failed: ${message}`, 'permanent', { cause: error });
   }
@@ -139,9 +154,12 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
   for (const [name, value] of Object.entries(options.headers ?? {}))
     headers[name.toLowerCase()] = value;
   headers['user-agent'] = options.userAgent;
+  const policy = options.addressPolicy ?? { allowPrivate: false };
 
   let stream: Request;
   try {
+    // Literal hosts are checked here and on every hop; named hosts by the lookup at connect time.
+    assertLiteralHostAllowed(new URL(url), policy);
     stream = got.stream(url, {
       headers,
       // got restarts its own timers on every redirect hop, so the overall deadline is ours (below).
@@ -151,6 +169,10 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
       retry: { limit: 0 },
       throwHttpErrors: false,
       decompress: true,
+      dnsLookup: guardedLookup(policy),
+      hooks: {
+        beforeRedirect: [(next) => assertLiteralHostAllowed(next.url as URL, policy)],
+      },
     });
   } catch (error) {
     throw classifyError(error);

@@ -1,10 +1,18 @@
-import { feverXml } from './fever.parser.ts';
+import { feverXml } from './fever-chunked.parser.ts';
+import { htmlSelectors } from './html-selectors.kind.ts';
+import { jsonApi } from './json-api.kind.ts';
+import { jsonldHtml } from './jsonld-html.kind.ts';
+import { ProviderConfigError } from './provider-config.error.ts';
 import type { ProviderKind } from './provider-kind.ts';
+import { xmlFeed } from './xml-feed.kind.ts';
 
 // The registry erases each kind's config type; `parseProviderConfig` restores the invariant by
 // validating a provider's config with the kind's own schema before `ingest` sees it.
 const KINDS: ReadonlyMap<string, ProviderKind> = new Map(
-  [feverXml].map((kind) => [kind.kind, kind as unknown as ProviderKind]),
+  [feverXml, jsonldHtml, htmlSelectors, jsonApi, xmlFeed].map((kind) => [
+    kind.kind,
+    kind as unknown as ProviderKind,
+  ]),
 );
 
 export class UnknownProviderKindError extends Error {
@@ -28,10 +36,7 @@ export function providerKinds(): ProviderKind[] {
   return [...KINDS.values()];
 }
 
-/** A provider's stored config does not fit its kind: a permanent failure naming the fields. */
-export class ProviderConfigError extends Error {
-  override readonly name = 'ProviderConfigError';
-}
+export { ProviderConfigError };
 
 export function parseProviderConfig<Config>(kind: ProviderKind<Config>, config: unknown): Config {
   const result = kind.configSchema.safeParse(config ?? {});

@@ -225,15 +225,22 @@ describe('fever-xml: structure', () => {
     expect(() => parse('<eventList/>')).toThrow(/no <output>/);
   });
 
-  it('decodes the XML built-in entities and never expands DOCTYPE entities', () => {
-    const xml = `<?xml version="1.0"?>
-      <!DOCTYPE eventList [<!ENTITY boom "BOOM">]>
-      <eventList><output>
+  it('decodes the XML built-in entities and refuses documents declaring DOCTYPE entities', () => {
+    const body = `<eventList><output>
         <base_event base_event_id="1" sell_mode="online" title="Rock &amp; Roll &#38; &lt;live&gt; &boom;">
           <event event_id="2" event_start_date="2021-06-30T21:00:00"/>
         </base_event>
       </output></eventList>`;
-    expect(parse(xml).events[0]?.title).toBe('Rock & Roll & <live> &boom;');
+    expect(parse(`<?xml version="1.0"?>\n<!DOCTYPE eventList>\n${body}`).events[0]?.title).toBe(
+      'Rock & Roll & <live> &boom;',
+    );
+    // Never expanded, and not stored as text either (xml.limits.ts).
+    expect(() =>
+      parse(`<?xml version="1.0"?>\n<!DOCTYPE eventList [<!ENTITY boom "BOOM">]>\n${body}`),
+    ).toThrow(/DOCTYPE with entities/);
+    expect(() =>
+      parse(`<?xml version="1.0"?>\n<!DOCTYPE eventList SYSTEM "file:///etc/passwd">\n${body}`),
+    ).toThrow(PayloadError);
   });
 
   it('rejects a ctx.timezone that is not an IANA zone', () => {

@@ -34,6 +34,8 @@ const options: FetchOptions = {
   timeoutMs: 5_000,
   maxBytes: 1_000_000,
   userAgent: 'marquee-test/1.0',
+  // The servers here are on loopback; address.guard.test.ts covers the refusals.
+  addressPolicy: { allowPrivate: true },
 };
 
 async function fetchError(url: string, over: Partial<FetchOptions> = {}): Promise<FetchError> {

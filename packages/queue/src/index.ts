@@ -15,3 +15,10 @@ export {
   type ScheduleInfo,
   type SyncJob,
 } from './ingest.queue.ts';
+export {
+  breakerKey,
+  readBreakerStatuses,
+  writeBreakerStatus,
+  type BreakerState,
+  type BreakerStatus,
+} from './breaker-state.store.ts';

@@ -54,3 +54,11 @@ export async function createTestDatabase(
 export function uniquePrefix(label: string): string {
   return `mqt-${label.replace(/\W/g, '-')}-${randomBytes(4).toString('hex')}`;
 }
+export {
+  CHAOS_FAULTS,
+  feverFeed,
+  startChaosServer,
+  type ChaosFault,
+  type ChaosOptions,
+  type ChaosServer,
+} from './chaos.server.ts';

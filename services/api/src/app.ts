@@ -1,11 +1,21 @@
+import cors from 'cors';
 import express from 'express';
+import helmet from 'helmet';
 import type { SearchCache } from '@marquee/cache';
-import type { EventRepository } from '@marquee/db';
+import type { EventRepository, ProviderStatusRepository } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
+import { httpMetrics, type Registry } from '@marquee/metrics';
+import { access, type AccessOptions } from './access.middleware.ts';
+import { cacheMetrics } from './cache.metrics.ts';
+import { docsRouter } from './docs.router.ts';
 import { errorHandler, notFound } from './error.middleware.ts';
 import { eventsRouter } from './events.router.ts';
 import { healthRouter, type ReadinessChecks } from './health.router.ts';
+import { metricsRouter } from './metrics.router.ts';
+import { providersRouter, type BreakerReader } from './providers.router.ts';
 import { requestContext } from './request-context.middleware.ts';
+import { requestLimits } from './request-limits.middleware.ts';
+import type { CachePolicy } from './response.envelope.ts';
 import { searchRouter } from './search.router.ts';
 
 export interface AppOptions {
@@ -13,22 +23,65 @@ export interface AppOptions {
   cache: SearchCache;
   logger: Logger;
   checks: ReadinessChecks;
+  /** Prometheus registry: when given, requests are measured and served at `/metrics`. */
+  metrics?: Registry;
+  /** `/v1/providers` is served only when given. */
+  providers?: ProviderStatusRepository;
+  /** Circuit breaker reports for `/v1/providers`. */
+  breakers?: BreakerReader;
+  cachePolicy?: CachePolicy;
+  /** API keys and quotas; without them every endpoint is open and unlimited (tests, tools). */
+  access?: Omit<AccessOptions, 'logger' | 'protectedPaths'>;
+  /** Origins allowed to call from a browser; `*` for any; none: no CORS headers. */
+  corsOrigins?: readonly string[];
+  /** Express's `trust proxy`: how to find the client's IP behind a load balancer. */
+  trustProxy?: boolean | number | string;
 }
 
+// Paths that need an API key; everything else is public with the per-IP quota.
+const PROTECTED_PATHS = ['/v1/providers'] as const;
+
+const DEFAULT_CACHE_POLICY: CachePolicy = { maxAgeSeconds: 5, staleIfErrorSeconds: 86_400 };
+
 /** The HTTP app, holding no state of its own: every dependency comes in through `options`. */
-export function createApp({ events, cache, logger, checks }: AppOptions): express.Express {
+export function createApp({
+  events,
+  cache,
+  logger,
+  checks,
+  metrics,
+  providers,
+  breakers,
+  cachePolicy = DEFAULT_CACHE_POLICY,
+  access: accessOptions,
+  corsOrigins = [],
+  trustProxy = false,
+}: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Bodies can be large and cache hits are served as stored: hashing each one for an ETag would
-  // cost more than it saves.
+  // cost more than it saves. Cached answers carry their own, hashed once when stored.
   app.set('etag', false);
   // Values are strings, or arrays when repeated; never nested objects (the schemas rely on it).
   app.set('query parser', 'simple');
+  app.set('trust proxy', trustProxy);
 
   app.use(requestContext(logger));
+  if (metrics) {
+    app.use(httpMetrics(metrics), cacheMetrics(metrics));
+    app.use(metricsRouter(metrics));
+  }
+  app.use(helmet());
+  if (corsOrigins.length > 0) {
+    app.use(cors({ origin: corsOrigins.includes('*') ? '*' : [...corsOrigins], maxAge: 600 }));
+  }
+  app.use(requestLimits());
   app.use(healthRouter({ checks }));
-  app.use(searchRouter({ events, cache }));
-  app.use(eventsRouter({ events, cache }));
+  app.use(docsRouter());
+  if (accessOptions) app.use(access({ ...accessOptions, protectedPaths: PROTECTED_PATHS, logger }));
+  app.use(searchRouter({ events, cache, cachePolicy }));
+  app.use(eventsRouter({ events, cache, cachePolicy }));
+  if (providers) app.use(providersRouter({ providers, breakers }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

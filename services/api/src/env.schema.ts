@@ -8,6 +8,24 @@ export const apiEnvSchema = baseEnvSchema
     CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(60),
     // The cache may live on its own Redis (LRU eviction), apart from the queues' (noeviction).
     CACHE_REDIS_URL: baseEnvSchema.shape.REDIS_URL.unwrap().optional(),
+    // What clients and CDNs are told: reuse for this long, fall back on it this long on errors.
+    API_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(5),
+    CACHE_STALE_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
+    RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).default(1_200),
+    RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
+    // Comma-separated origins allowed from browsers, or `*`; empty: no CORS headers.
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.union([z.literal('*'), z.url()]))),
+    // Express `trust proxy`: the number of proxies in front, so rate limits see client IPs.
+    TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   })
   .transform(({ CACHE_REDIS_URL, ...env }) => ({
     ...env,

@@ -2,13 +2,22 @@ import { Router } from 'express';
 import type { SearchCache } from '@marquee/cache';
 import type { EventRepository, EventRow } from '@marquee/db';
 import { encodeCursor } from './page-cursor.codec.ts';
-import { parseQuery, sendJsonText } from './response.envelope.ts';
+import {
+  ApiError,
+  parseQuery,
+  sendCached,
+  sendJsonText,
+  type CachePolicy,
+} from './response.envelope.ts';
 import { eventsSearchQuerySchema } from './search-query.schema.ts';
 
 export interface EventsRouterOptions {
   events: EventRepository;
   cache: SearchCache;
+  cachePolicy: CachePolicy;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toEvent(row: EventRow) {
   return {
@@ -25,27 +34,46 @@ function toEvent(row: EventRow) {
     min_price: row.min_price,
     max_price: row.max_price,
     currency: row.currency,
+    venue_name: row.venue_name,
+    city: row.city,
+    country: row.country,
+    status: row.status,
+    url: row.url,
   };
 }
 
-/** `/v1/events/…`: the `/search` envelope with filters and keyset paging. */
-export function eventsRouter({ events, cache }: EventsRouterOptions): Router {
+/** `/v1/events/…`: the `/search` envelope with filters and keyset paging, and single events. */
+export function eventsRouter({ events, cache, cachePolicy }: EventsRouterOptions): Router {
   const router = Router();
   router.get('/v1/events/search', async (req, res) => {
     const query = parseQuery(eventsSearchQuerySchema, req.query);
     const key = `v1-search:${JSON.stringify([
       query.starts_at?.toISOString() ?? null,
       query.ends_at?.toISOString() ?? null,
+      query.overlap ?? false,
       query.provider ?? null,
+      query.q ?? null,
+      query.city?.toLowerCase() ?? null,
+      query.country?.toLowerCase() ?? null,
+      query.status ?? null,
+      query.min_price ?? null,
+      query.max_price ?? null,
       query.limit,
       query.cursor ? encodeCursor(query.cursor) : null,
     ])}`;
-    const { value, outcome } = await cache.get(key, async () => {
+    const cached = await cache.get(key, async () => {
       // One row past the page tells whether another page exists without a count query.
       const rows = await events.searchPage({
         startsAt: query.starts_at,
         endsAt: query.ends_at,
+        overlap: query.overlap,
         provider: query.provider,
+        text: query.q,
+        city: query.city,
+        country: query.country,
+        status: query.status,
+        minPrice: query.min_price,
+        maxPrice: query.max_price,
         limit: query.limit + 1,
         after: query.cursor,
       });
@@ -60,7 +88,29 @@ export function eventsRouter({ events, cache }: EventsRouterOptions): Router {
         error: null,
       });
     });
-    sendJsonText(res, 200, value, outcome);
+    sendCached(req, res, cached, cachePolicy);
+  });
+
+  router.get('/v1/events/:id', async (req, res) => {
+    const { id } = req.params;
+    // Not a 400: an id that cannot exist is as unknown as one that does not.
+    const event = UUID.test(id) ? await events.findById(id.toLowerCase()) : null;
+    if (!event) throw new ApiError(404, 'not_found', 'no event with this id');
+    const body = {
+      data: {
+        event: {
+          ...toEvent(event),
+          sources: event.sources.map((source) => ({
+            ...source,
+            first_seen_at: source.first_seen_at.toISOString(),
+            last_seen_at: source.last_seen_at.toISOString(),
+          })),
+        },
+      },
+      error: null,
+    };
+    res.set('Cache-Control', `public, max-age=${cachePolicy.maxAgeSeconds}`);
+    sendJsonText(res, 200, JSON.stringify(body));
   });
   return router;
 }

@@ -1,9 +1,12 @@
 import { createRedis, SearchCache } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
-import { createDb, EventRepository } from '@marquee/db';
+import { ApiKeyRepository, createDb, EventRepository, ProviderStatusRepository } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
+import { createMetricsRegistry } from '@marquee/metrics';
+import { readBreakerStatuses } from '@marquee/queue';
 import { createApp } from './app.ts';
 import { apiEnvSchema } from './env.schema.ts';
+import { RateLimiter } from './rate.limiter.ts';
 
 // Kubernetes waits 30 s after SIGTERM by default; finish well inside that.
 const DRAIN_MS = 8_000;
@@ -34,13 +37,34 @@ const cache = new SearchCache({
   redis,
   prefix: env.QUEUE_PREFIX,
   ttlSeconds: env.CACHE_TTL_SECONDS,
+  staleTtlSeconds: env.CACHE_STALE_TTL_SECONDS,
   onError: redisTrouble,
 });
+// Quotas belong with the queues' Redis (no eviction) when the cache has its own (LRU).
+const limitsRedis =
+  env.REDIS_URL === env.CACHE_REDIS_URL ? redis : createRedis(env.REDIS_URL, 'fail-fast');
+if (limitsRedis !== redis) limitsRedis.on('error', redisTrouble);
 
 const app = createApp({
+  metrics: createMetricsRegistry('api'),
   events: new EventRepository(db),
   cache,
   logger,
+  providers: new ProviderStatusRepository(db),
+  // Workers publish breaker reports next to the queues, not in the cache's Redis.
+  breakers: (ids) => readBreakerStatuses(limitsRedis, env.QUEUE_PREFIX, ids),
+  cachePolicy: {
+    maxAgeSeconds: env.API_MAX_AGE_SECONDS,
+    staleIfErrorSeconds: env.CACHE_STALE_TTL_SECONDS,
+  },
+  access: {
+    keys: new ApiKeyRepository(db),
+    limiter: new RateLimiter({ redis: limitsRedis, prefix: env.QUEUE_PREFIX }),
+    publicQuotaPerMinute: env.RATE_LIMIT_PUBLIC_PER_MINUTE,
+    keyQuotaPerMinute: env.RATE_LIMIT_KEY_PER_MINUTE,
+  },
+  corsOrigins: env.CORS_ORIGINS,
+  trustProxy: env.TRUST_PROXY,
   checks: {
     async database() {
       await db.$queryRaw`SELECT 1`;
@@ -88,6 +112,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
     db.$disconnect(),
     // QUIT needs a live connection; without one there is nothing to flush.
     redis.quit().catch(() => redis.disconnect()),
+    ...(limitsRedis === redis ? [] : [limitsRedis.quit().catch(() => limitsRedis.disconnect())]),
   ]);
   logger.info('stopped');
   process.exit(0);

@@ -1,5 +1,5 @@
-import type { Response } from 'express';
-import type { CacheOutcome } from '@marquee/cache';
+import type { Request, Response } from 'express';
+import type { CachedBody, CacheOutcome } from '@marquee/cache';
 import type { z } from 'zod';
 
 /** An error the client caused or should see; anything else is answered as 500 `internal`. */
@@ -29,7 +29,55 @@ export function sendJsonText(
   res.send(body);
 }
 
+export interface CachePolicy {
+  /** How long clients and shared caches may reuse an answer without asking again. */
+  maxAgeSeconds: number;
+  /** How long they may fall back on it when the API fails. */
+  staleIfErrorSeconds: number;
+}
+
+/** If-None-Match names `etag` (weak comparison, as RFC 9110 requires for this header). */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return (trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed) === etag;
+  });
+}
+
+/**
+ * Sends a cached body with its validator, or 304 without the body when the request's
+ * If-None-Match names it: a client that revalidates downloads nothing. Express's own `req.fresh`
+ * is not used: it ignores If-None-Match whenever the request says `Cache-Control: no-cache`,
+ * which fetch() adds to every conditional request. A stale body (the catalog was unreachable)
+ * must be revalidated at once and says so.
+ */
+export function sendCached(
+  req: Request,
+  res: Response,
+  { body, etag, outcome }: CachedBody,
+  policy: CachePolicy,
+): void {
+  res.status(200).set({
+    'Content-Type': JSON_TYPE,
+    'X-Cache': outcome,
+    ETag: etag,
+    'Cache-Control':
+      outcome === 'stale'
+        ? 'public, max-age=0, must-revalidate'
+        : `public, max-age=${policy.maxAgeSeconds}, stale-if-error=${policy.staleIfErrorSeconds}`,
+  });
+  if (outcome === 'stale') res.set('Warning', '110 - "Response is Stale"');
+  if (matchesEtag(req.get('If-None-Match'), etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.send(body);
+}
+
 export function sendError(res: Response, status: number, code: string, message: string): void {
+  res.set('Cache-Control', 'no-store');
   sendJsonText(res, status, JSON.stringify({ data: null, error: { code, message } }));
 }
 

@@ -81,7 +81,10 @@ export const limitParam = single
   .transform(Number)
   .pipe(z.number().int().min(1, LIMIT_RANGE).max(MAX_PAGE_SIZE, LIMIT_RANGE))
   .default(100)
-  .meta({ description: 'Page size.', example: '100' });
+  .meta({
+    description: `Page size: ${LIMIT_RANGE.slice('must be '.length)}; default 100.`,
+    example: '100',
+  });
 
 export const cursorParam = single
   .transform((text, context) => {
@@ -97,15 +100,60 @@ export const cursorParam = single
   })
   .meta({ description: 'The `next_cursor` of the previous page, as returned.' });
 
+const PRICE = 'must be a non-negative decimal number (15, 15.5)';
+
+const priceParam = single
+  .regex(/^\d{1,10}(?:\.\d{1,2})?$/, PRICE)
+  .transform(Number)
+  .pipe(z.number().min(0));
+
+const textParam = (description: string) => single.min(1).max(200).optional().meta({ description });
+
+export const EVENT_STATUSES = ['scheduled', 'cancelled', 'postponed'] as const;
+
 /** `GET /v1/events/search`: strict, so a misspelt filter fails instead of widening the result. */
 export const eventsSearchQuerySchema = z
   .strictObject({
     ...window,
-    provider: single.min(1).max(200).optional().meta({ description: 'Provider name.' }),
+    overlap: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .transform((text) => text === 'true')
+      .optional()
+      .meta({
+        description:
+          'false (default): events inside the window. true: events whose span meets the window.',
+      }),
+    provider: textParam('Provider name.'),
+    q: textParam('Case-insensitive substring of the title or the venue name.'),
+    city: textParam('Venue city, case-insensitive.'),
+    country: textParam('Venue country, case-insensitive.'),
+    status: z
+      .enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(', ')}` })
+      .optional()
+      .meta({ description: 'Event status as the provider reports it.' }),
+    min_price: priceParam.optional().meta({
+      description: 'Only events with a ticket at or above this price (their max_price).',
+      example: '10',
+    }),
+    max_price: priceParam.optional().meta({
+      description: 'Only events with a ticket at or below this price (their min_price).',
+      example: '50',
+    }),
     limit: limitParam,
     cursor: cursorParam.optional(),
   })
-  .refine(orderedWindow, rangeIssue);
+  .refine(orderedWindow, rangeIssue)
+  .refine(
+    (query) =>
+      query.min_price === undefined ||
+      query.max_price === undefined ||
+      query.min_price <= query.max_price,
+    {
+      message: 'must not be above max_price',
+      path: ['min_price'],
+      params: { code: 'invalid_range' },
+    },
+  );
 
 export type SearchQuery = z.output<typeof searchQuerySchema>;
 export type EventsSearchQuery = z.output<typeof eventsSearchQuerySchema>;

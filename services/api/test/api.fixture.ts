@@ -4,16 +4,19 @@ import { PassThrough } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { createRedis, SearchCache } from '@marquee/cache';
 import {
+  ApiKeyRepository,
   createDb,
   EventRepository,
   ProviderRepository,
+  ProviderStatusRepository,
   type Db,
   type EventRecord,
   type Provider,
 } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
-import { createApp } from '../src/app.ts';
+import { createApp, type AppOptions } from '../src/app.ts';
+import { RateLimiter } from '../src/rate.limiter.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
@@ -21,6 +24,12 @@ export interface ApiFixtureOptions {
   /** Use this database instead of a fresh migrated one (e.g. one that does not exist). */
   databaseUrl?: string;
   redisUrl?: string;
+  /** Cache and quota key prefix: share another fixture's to share its cache. */
+  prefix?: string;
+  /** Turn on API keys and quotas (off by default: most tests are about answers). */
+  access?: { publicQuotaPerMinute: number; keyQuotaPerMinute: number };
+  /** Anything else to pass to `createApp`. */
+  app?: Partial<AppOptions>;
 }
 
 export interface ApiFixture {
@@ -30,6 +39,8 @@ export interface ApiFixture {
   cache: SearchCache;
   events: EventRepository;
   providers: ProviderRepository;
+  keys: ApiKeyRepository;
+  prefix: string;
   /** Every JSON line logged so far. */
   logs(): Record<string, unknown>[];
   get(path: string, headers?: Record<string, string>): Promise<Response>;
@@ -55,7 +66,9 @@ export async function startApi(
     redis.once('ready', resolve);
     redis.once('error', () => resolve());
   });
-  const cache = new SearchCache({ redis, prefix: uniquePrefix(`api-${label}`), ttlSeconds: 60 });
+  const prefix = options.prefix ?? uniquePrefix(`api-${label}`);
+  const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
+  const keys = new ApiKeyRepository(db);
   const stream = new PassThrough();
   const lines: Record<string, unknown>[] = [];
   let pending = '';
@@ -71,6 +84,18 @@ export async function startApi(
     events,
     cache,
     logger,
+    providers: new ProviderStatusRepository(db),
+    ...(options.access
+      ? {
+          access: {
+            ...options.access,
+            keys,
+            limiter: new RateLimiter({ redis, prefix }),
+            keyCacheMs: 0,
+          },
+        }
+      : {}),
+    ...options.app,
     checks: {
       async database() {
         await db.$queryRaw`SELECT 1`;
@@ -90,6 +115,8 @@ export async function startApi(
     cache,
     events,
     providers: new ProviderRepository(db),
+    keys,
+    prefix,
     logs: () => lines,
     get: (path, headers) => fetch(`${url}${path}`, { headers }),
     async close() {

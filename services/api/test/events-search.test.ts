@@ -93,7 +93,7 @@ async function walk(query: string): Promise<{ ids: string[]; pages: number }> {
 }
 
 describe('GET /v1/events/search', () => {
-  it('returns the /search fields plus provider, instants, timezone and currency', async () => {
+  it('returns the /search fields plus provider, instants, timezone, currency and details', async () => {
     const { page: first } = await page('?provider=beta&limit=1');
     const event = expected.find((candidate) => candidate.provider === 'beta')!;
     expect(first.events).toEqual([
@@ -111,6 +111,12 @@ describe('GET /v1/events/search', () => {
         min_price: 15,
         max_price: 30,
         currency: 'EUR',
+        // Details the Fever kind does not carry.
+        venue_name: null,
+        city: null,
+        country: null,
+        status: null,
+        url: null,
       },
     ]);
     expect(first.next_cursor).toEqual(expect.any(String));

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { baseEnvSchema } from '@marquee/config';
+import { baseEnvSchema, port } from '@marquee/config';
 
 export const schedulerEnvSchema = baseEnvSchema.extend({
   /** Fallback pass; changes to providers are normally picked up at once through NOTIFY. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
   /** How long a scheduler instance owns the Job Schedulers without renewing its lease. */
   LEADER_LEASE_SECONDS: z.coerce.number().int().min(2).default(15),
+  /** `/metrics`, `/healthz` and `/readyz` (the scheduler serves nothing else); 0 picks a free port. */
+  METRICS_PORT: port.default(9102),
 });
 
 export type SchedulerEnv = z.output<typeof schedulerEnvSchema>;

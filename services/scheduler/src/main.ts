@@ -3,6 +3,7 @@ import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderRepository } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
+import { createMetricsRegistry, registerQueueDepthGauge, startOpsServer } from '@marquee/metrics';
 import { IngestQueue } from '@marquee/queue';
 import { schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
@@ -29,12 +30,28 @@ const listener = listenForProviderChanges(
   logger,
 );
 
+const registry = createMetricsRegistry('scheduler');
+registerQueueDepthGauge(registry, [queue.queue]);
+// A port clash must not stop scheduling; the failing probes make it visible.
+const ops = await startOpsServer({
+  registry,
+  port: env.METRICS_PORT,
+  checks: {
+    database: () => db.$queryRaw`SELECT 1`,
+    redis: () => redis.ping(),
+  },
+}).catch((error: unknown) => {
+  logger.error('metrics server cannot listen', { port: env.METRICS_PORT, error: String(error) });
+  return undefined;
+});
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info('shutting down', { signal });
   await listener.close();
+  await ops?.close();
   await scheduler.stop();
   await Promise.allSettled([queue.close(), db.$disconnect()]);
   await redis.quit().catch(() => undefined);
@@ -48,5 +65,5 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-logger.info('scheduler started', { prefix: env.QUEUE_PREFIX });
+logger.info('scheduler started', { prefix: env.QUEUE_PREFIX, metricsPort: ops?.port });
 await scheduler.start();

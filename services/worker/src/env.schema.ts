@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema } from '@marquee/config';
+import { baseEnvSchema, port } from '@marquee/config';
 
 export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
@@ -11,6 +11,27 @@ export const workerEnvSchema = baseEnvSchema.extend({
     .int()
     .min(1_024)
     .default(100 * 1024 * 1024),
+  /** Budget for the TCP/TLS connection of each hop, within FETCH_TIMEOUT_MS. */
+  FETCH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Circuit breaker per provider (opossum): a call slower than this counts as a failure. */
+  BREAKER_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Share of counted failures in the rolling window that opens the breaker. */
+  BREAKER_ERROR_THRESHOLD_PERCENT: z.coerce.number().min(1).max(100).default(50),
+  /** Calls in the rolling window before the breaker may open at all. */
+  BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  /** Rolling window over which the breaker's failure share is computed. */
+  BREAKER_WINDOW_MS: z.coerce.number().int().min(1_000).default(600_000),
+  /** Time an open breaker waits before letting one probe through (half-open). */
+  BREAKER_RESET_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * A payload whose parsed count dropped by more than this share of the provider's last applied
+   * count is flagged and not applied to "last seen" bookkeeping (0 disables the guard).
+   */
+  SHRINK_GUARD_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  /** BullMQ job lock; a worker that stops renewing it (killed, blocked) loses the job after this. */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** How often workers look for stalled jobs (whose lock expired) and hand them out again. */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
   FETCH_USER_AGENT: z.string().default('Marquee/0.1 (+https://github.com/marquee-events/marquee)'),
   /** Time SIGTERM gives in-flight syncs to finish before they are handed back to the queue. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
@@ -18,6 +39,8 @@ export const workerEnvSchema = baseEnvSchema.extend({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  /** `/metrics`, `/healthz` and `/readyz` (the worker serves nothing else); 0 picks a free port. */
+  METRICS_PORT: port.default(9101),
 });
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;

@@ -6,3 +6,11 @@ export {
   type SyncProgress,
   type SyncSummary,
 } from './sync.processor.ts';
+export {
+  BREAKER_STATE_VALUES,
+  registerSyncMetrics,
+  SYNC_METRICS,
+  type SyncMetrics,
+  type SyncOutcome,
+} from './sync.metrics.ts';
+export { BreakerOpenError, BreakerRegistry, type BreakerOptions } from './breaker.registry.ts';

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '@marquee/logger';
 import { isJobName, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
 import type { SyncSummary } from './sync.processor.ts';
@@ -7,25 +7,43 @@ export interface IngestWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
+  /** BullMQ lock duration and stalled-job check interval (defaults: BullMQ's, 30 s each). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   processSync: (job: SyncJob, token?: string) => Promise<SyncSummary>;
   logger: Logger;
 }
 
+/** Jobs each worker is processing, with their lock tokens: what a shutdown hands back. */
+const activeJobs = new WeakMap<Worker, Map<string, { job: Job; token: string }>>();
+
 /** The BullMQ worker of the "ingest" queue; jobs whose name is not in the catalog fail for good. */
 export function createIngestWorker(options: IngestWorkerOptions): Worker {
+  const active = new Map<string, { job: Job; token: string }>();
   const worker = new Worker(
     QUEUE_NAMES.ingest,
     async (job, token) => {
       if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job name "${job.name}"`);
-      return options.processSync(job as SyncJob, token);
+      const key = `${job.id}:${token}`;
+      if (token) active.set(key, { job, token });
+      try {
+        return await options.processSync(job as SyncJob, token);
+      } finally {
+        active.delete(key);
+      }
     },
     {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      ...(options.lockDurationMs !== undefined && { lockDuration: options.lockDurationMs }),
+      ...(options.stalledIntervalMs !== undefined && {
+        stalledInterval: options.stalledIntervalMs,
+      }),
       autorun: false,
     },
   );
+  activeJobs.set(worker, active);
   worker.on('error', (error) => options.logger.error('worker error', { error: error.message }));
   worker.on('failed', (job, error) =>
     options.logger.warn('job failed', {
@@ -38,9 +56,12 @@ export function createIngestWorker(options: IngestWorkerOptions): Worker {
 }
 
 /**
- * Stops taking jobs and waits for active ones up to `deadlineMs`; past it, closes without
- * waiting: the unfinished jobs keep no lock, so another worker's stalled-job check picks them
- * up again (their writes are idempotent). `worker.close()` alone would wait forever.
+ * Stops taking jobs and waits for active ones up to `deadlineMs`; past it, hands each unfinished
+ * job back (moved to delayed with no delay, so it is waiting again at once, no attempt spent) and
+ * returns without waiting: the caller exits. Their writes are idempotent, so the next run leaves
+ * the same state. A job that cannot be handed back (Redis unreachable) is picked up by another
+ * worker's stalled-job check once its lock expires. `worker.close()` alone would wait forever,
+ * and a second `close(true)` returns the first call's promise, so it cannot cut the wait short.
  */
 export async function closeWorker(
   worker: Worker,
@@ -54,7 +75,21 @@ export async function closeWorker(
   const outcome = await Promise.race([worker.close().then(() => 'closed' as const), deadline]);
   clearTimeout(timer);
   if (outcome === 'deadline') {
-    logger.warn('shutdown deadline reached; handing active jobs back to the queue', { deadlineMs });
-    await worker.close(true);
+    const unfinished = [...(activeJobs.get(worker)?.values() ?? [])];
+    logger.warn('shutdown deadline reached; handing active jobs back to the queue', {
+      deadlineMs,
+      jobs: unfinished.map(({ job }) => job.id),
+    });
+    const results = await Promise.allSettled(
+      unfinished.map(({ job, token }) => job.moveToDelayed(Date.now(), token)),
+    );
+    results.forEach((result, index) => {
+      if (result.status === 'rejected') {
+        logger.warn('could not hand a job back; it will be picked up as stalled', {
+          jobId: unfinished[index]?.job.id,
+          error: String(result.reason),
+        });
+      }
+    });
   }
 }

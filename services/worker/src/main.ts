@@ -1,10 +1,20 @@
 import { createRedis, SearchCache } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
-import { createDb, EventRepository, ProviderRepository, SyncRunRepository } from '@marquee/db';
+import {
+  createDb,
+  EventRepository,
+  FetchStateRepository,
+  ProviderRepository,
+  SyncRunRepository,
+} from '@marquee/db';
 import { createLogger } from '@marquee/logger';
+import { createMetricsRegistry, startOpsServer } from '@marquee/metrics';
 import { fetchPayload } from '@marquee/providers';
+import { writeBreakerStatus } from '@marquee/queue';
+import { BreakerRegistry } from './breaker.registry.ts';
 import { workerEnvSchema } from './env.schema.ts';
 import { closeWorker, createIngestWorker } from './ingest.worker.ts';
+import { registerSyncMetrics } from './sync.metrics.ts';
 import { createSyncProcessor } from './sync.processor.ts';
 
 const env = parseEnv(workerEnvSchema);
@@ -13,8 +23,27 @@ const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.WORKER_
 const queueRedis = createRedis(env.REDIS_URL, 'blocking');
 const cacheRedis = createRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL, 'blocking');
 
+const registry = createMetricsRegistry('worker');
+const syncMetrics = registerSyncMetrics(registry);
+const providers = new ProviderRepository(db);
+
+const breakers = new BreakerRegistry(
+  {
+    timeoutMs: env.BREAKER_TIMEOUT_MS,
+    errorThresholdPercentage: env.BREAKER_ERROR_THRESHOLD_PERCENT,
+    volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
+    resetTimeoutMs: env.BREAKER_RESET_TIMEOUT_MS,
+    windowMs: env.BREAKER_WINDOW_MS,
+  },
+  (providerId, status) => {
+    syncMetrics.breakerChanged(providerId, status.state);
+    return writeBreakerStatus(queueRedis, env.QUEUE_PREFIX, providerId, status);
+  },
+  logger,
+);
+
 const processSync = createSyncProcessor({
-  providers: new ProviderRepository(db),
+  providers,
   events: new EventRepository(db),
   syncRuns: new SyncRunRepository(db),
   cache: new SearchCache({ redis: cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
@@ -23,15 +52,38 @@ const processSync = createSyncProcessor({
     timeoutMs: env.FETCH_TIMEOUT_MS,
     maxBytes: env.FETCH_MAX_BYTES,
     userAgent: env.FETCH_USER_AGENT,
+    connectTimeoutMs: env.FETCH_CONNECT_TIMEOUT_MS,
+    addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_PROVIDERS },
   },
+  breakers,
+  fetchState: new FetchStateRepository(db),
+  shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
   logger,
 });
 const worker = createIngestWorker({
   connection: queueRedis,
   prefix: env.QUEUE_PREFIX,
   concurrency: env.WORKER_CONCURRENCY,
-  processSync,
+  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  processSync: syncMetrics.instrument(
+    processSync,
+    async (id) => (await providers.findById(id))?.name,
+  ),
   logger,
+});
+
+// A port clash must not stop ingestion; the failing probes make it visible.
+const ops = await startOpsServer({
+  registry,
+  port: env.METRICS_PORT,
+  checks: {
+    database: () => db.$queryRaw`SELECT 1`,
+    redis: () => queueRedis.ping(),
+  },
+}).catch((error: unknown) => {
+  logger.error('metrics server cannot listen', { port: env.METRICS_PORT, error: String(error) });
+  return undefined;
 });
 
 let stopping = false;
@@ -40,6 +92,8 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info('shutting down', { signal });
   await closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger);
+  breakers.shutdown();
+  await ops?.close();
   await Promise.allSettled([db.$disconnect(), queueRedis.quit(), cacheRedis.quit()]);
   logger.info('stopped');
 }
@@ -55,7 +109,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-logger.info('worker started', { concurrency: env.WORKER_CONCURRENCY, prefix: env.QUEUE_PREFIX });
+logger.info('worker started', {
+  concurrency: env.WORKER_CONCURRENCY,
+  prefix: env.QUEUE_PREFIX,
+  metricsPort: ops?.port,
+});
 worker.run().catch((error: unknown) => {
   logger.error('worker stopped unexpectedly', { error: String(error) });
   process.exit(1);

@@ -1,0 +1,216 @@
+// The real stack for the ingestion benchmarks: a scratch database, a local feed server, worker
+// processes (services/worker/src/main.ts, as deployed) whose RSS is sampled, and the real queue.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { QueueEvents } from 'bullmq';
+import { createRedis } from '@marquee/cache';
+import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
+import { createTestDatabase, REPO_ROOT, uniquePrefix, type TestDatabase } from '@marquee/testing';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+/**
+ * Serves in-memory documents by path; a path maps to a Buffer the bench can swap. With `etags`
+ * on, it answers like a typical static server: an ETag per document, 304 to a matching
+ * If-None-Match.
+ */
+export class FeedHost {
+  readonly documents = new Map<string, Buffer>();
+  etags = true;
+  private readonly tags = new WeakMap<Buffer, string>();
+  private server: Server | undefined;
+  url = '';
+
+  private etag(body: Buffer): string {
+    let tag = this.tags.get(body);
+    if (tag === undefined) {
+      tag = `"${createHash('sha1').update(body).digest('hex')}"`;
+      this.tags.set(body, tag);
+    }
+    return tag;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => {
+      const body = this.documents.get(new URL(request.url ?? '/', 'http://feed').pathname);
+      if (!body) {
+        response.writeHead(404).end();
+        return;
+      }
+      const headers: Record<string, string> = { 'content-type': 'application/xml' };
+      if (this.etags) {
+        headers.etag = this.etag(body);
+        if (request.headers['if-none-match'] === headers.etag) {
+          response.writeHead(304, headers).end();
+          return;
+        }
+      }
+      response.writeHead(200, headers).end(body);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server?.closeAllConnections();
+      this.server?.close(() => resolve());
+    });
+  }
+}
+
+/** A worker process as deployed, with its peak RSS read from the kernel (VmHWM). */
+export class WorkerProcess {
+  private readonly child: ChildProcess;
+  private output = '';
+
+  constructor(env: NodeJS.ProcessEnv, nodeOptions: string[] = []) {
+    this.child = spawn(
+      process.execPath,
+      [...nodeOptions, '--import', 'tsx', join(REPO_ROOT, 'services/worker/src/main.ts')],
+      { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child.stdout?.on(
+      'data',
+      (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)),
+    );
+    this.child.stderr?.on(
+      'data',
+      (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)),
+    );
+  }
+
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!this.output.includes('worker started')) {
+      if (this.child.exitCode !== null) throw new Error(`worker exited:\n${this.output}`);
+      if (Date.now() > until) throw new Error(`worker did not start:\n${this.output}`);
+      await sleep(100);
+    }
+  }
+
+  /** Kernel counters of the process: current and peak resident set, in MB. */
+  memory(): { rssMb: number; peakRssMb: number } {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+  }
+
+  log(): string {
+    return this.output;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Database, queue and feed host of one benchmark run; `close()` removes everything it made. */
+export class BenchStack {
+  database!: TestDatabase;
+  db!: Db;
+  providers!: ProviderRepository;
+  readonly prefix = uniquePrefix('bench');
+  readonly redis = createRedis(REDIS_URL, 'blocking');
+  private readonly eventsRedis = this.redis.duplicate();
+  queue!: IngestQueue;
+  queueEvents!: QueueEvents;
+  readonly feeds = new FeedHost();
+  private readonly workers: WorkerProcess[] = [];
+
+  async start(): Promise<void> {
+    this.database = await createTestDatabase('bench');
+    this.db = createDb({ databaseUrl: this.database.url, maxConnections: 4 });
+    this.providers = new ProviderRepository(this.db);
+    this.queue = new IngestQueue({ connection: this.redis, prefix: this.prefix });
+    this.queueEvents = new QueueEvents(QUEUE_NAMES.ingest, {
+      connection: this.eventsRedis,
+      prefix: this.prefix,
+    });
+    await this.queueEvents.waitUntilReady();
+    await this.feeds.start();
+  }
+
+  workerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      DATABASE_URL: this.database.url,
+      REDIS_URL,
+      QUEUE_PREFIX: this.prefix,
+      ALLOW_PRIVATE_PROVIDERS: 'true',
+      LOG_LEVEL: 'warn',
+      FETCH_TIMEOUT_MS: '120000',
+      ...extra,
+    };
+  }
+
+  async startWorker(
+    extra: NodeJS.ProcessEnv = {},
+    nodeOptions: string[] = [],
+  ): Promise<WorkerProcess> {
+    // BENCH_CPU_PROF=<dir>: every worker writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+      : [];
+    const worker = new WorkerProcess(this.workerEnv({ LOG_LEVEL: 'info', ...extra }), [
+      ...profile,
+      ...nodeOptions,
+    ]);
+    this.workers.push(worker);
+    await worker.ready();
+    return worker;
+  }
+
+  async stopWorkers(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((worker) => worker.stop()));
+  }
+
+  addProvider(name: string, path: string): Promise<Provider> {
+    return this.providers.create({
+      name,
+      kind: 'fever-xml',
+      url: `${this.feeds.url}${path}`,
+      everySeconds: 3600,
+      timezone: 'Europe/Madrid',
+    });
+  }
+
+  /** Enqueues one sync and waits for its result. */
+  async sync(provider: Provider, timeoutMs = 300_000): Promise<unknown> {
+    const job: SyncJob = await this.queue.enqueueSync({
+      providerId: provider.id,
+      trigger: 'manual',
+    });
+    return job.waitUntilFinished(this.queueEvents, timeoutMs);
+  }
+
+  /** Removes everything the run made, each step even when an earlier one failed. */
+  async close(): Promise<void> {
+    const steps: (() => Promise<unknown> | undefined)[] = [
+      () => this.stopWorkers(),
+      () => this.queueEvents?.close(),
+      () => this.queue?.queue.obliterate({ force: true }),
+      () => this.queue?.close(),
+      () => this.feeds.close(),
+      () => this.db?.$disconnect(),
+      () => this.database?.drop(),
+      () => this.eventsRedis.quit(),
+      () => this.redis.quit(),
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) await Promise.resolve(step()).catch((error) => failures.push(error));
+    if (failures.length > 0) console.error('bench cleanup failed:', ...failures);
+  }
+}

@@ -1,0 +1,282 @@
+// `pnpm bench:ingest`: ingestion against the real stack (PostgreSQL, Redis, worker processes run
+// from services/worker/src/main.ts, a local HTTP feed server), compared in the same run with
+// the parse alone and PostgreSQL COPY of the same rows. Writes the "Ingest" section of
+// bench/RESULTS.md. Knobs: BENCH_EVENTS (100000), BENCH_CHANGED_SHARE (0.05), BENCH_PROVIDERS
+// (1000), BENCH_PROVIDER_EVENTS (100), BENCH_WORKER_CONCURRENCY (8, the 1,000-provider cycle).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { contentHash, eventId, type EventRecord } from '@marquee/db';
+import { parseFeverXml, parseFeverXmlChunked } from '@marquee/providers';
+import { SYNC_JOB_OPTIONS } from '@marquee/queue';
+import { BenchStack, sleep, type WorkerProcess } from './bench.stack.ts';
+import {
+  BENCH_OUT,
+  feedFiles,
+  GENERATOR_VERSION,
+  generateFeeds,
+  optionsFromEnv,
+  writeFeeds,
+} from './feed.generator.ts';
+import { writeSection } from './results.writer.ts';
+
+const TIMEZONE = 'Europe/Madrid';
+const options = optionsFromEnv();
+const providerCount = Number(process.env.BENCH_PROVIDERS ?? 1_000);
+const providerEvents = Number(process.env.BENCH_PROVIDER_EVENTS ?? 100);
+const cycleConcurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '8';
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const mb = (value: number) => value.toFixed(0);
+
+function loadFeeds() {
+  const files = feedFiles(options.events);
+  if (!existsSync(files.manifest)) writeFeeds(options);
+  const manifest = JSON.parse(readFileSync(files.manifest, 'utf8')) as {
+    version?: number;
+    changed: number;
+    baseEvents: number;
+    seed: number;
+    changedShare: number;
+  };
+  if (
+    manifest.version !== GENERATOR_VERSION ||
+    manifest.seed !== options.seed ||
+    manifest.changedShare !== options.changedShare
+  ) {
+    writeFeeds(options);
+  }
+  const fresh = JSON.parse(readFileSync(files.manifest, 'utf8')) as typeof manifest;
+  return { a: readFileSync(files.feverA), b: readFileSync(files.feverB), ...fresh };
+}
+
+/** Samples the worker's RSS every 25 ms; the kernel's VmHWM is the exact peak. */
+function sampleRss(worker: WorkerProcess) {
+  let max = 0;
+  const timer = setInterval(() => (max = Math.max(max, worker.memory().rssMb)), 25);
+  return () => {
+    clearInterval(timer);
+    return { sampledMaxMb: max, ...worker.memory() };
+  };
+}
+
+async function rowsWrittenSince(
+  stack: BenchStack,
+  providerId: string,
+  since: Date,
+): Promise<number> {
+  const rows = await stack.db.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM events WHERE provider_id = ${providerId}::uuid AND updated_at >= ${since}`;
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** COPY of the same rows the first ingest writes, into a scratch copy of the events table. */
+async function copyCeiling(
+  stack: BenchStack,
+  providerId: string,
+  providerName: string,
+  events: EventRecord[],
+) {
+  const file = join(BENCH_OUT, 'copy-rows.csv');
+  const csv = (value: string | null) => (value === null ? '' : `"${value.replace(/"/g, '""')}"`);
+  const now = new Date().toISOString();
+  const started = performance.now();
+  const lines = events.map((e) =>
+    [
+      eventId(providerName, e.externalKey),
+      providerId,
+      csv(e.externalKey),
+      csv(e.title),
+      e.startAt.toISOString(),
+      e.endAt?.toISOString() ?? '',
+      csv(e.timezone),
+      e.minPrice ?? '',
+      e.maxPrice ?? '',
+      csv(e.currency),
+      e.online,
+      e.online,
+      csv(contentHash(e)),
+      now,
+      now,
+      now,
+    ].join(','),
+  );
+  writeFileSync(file, lines.join('\n'));
+  const prepareMs = performance.now() - started;
+  await stack.db.$executeRawUnsafe('DROP TABLE IF EXISTS events_copy');
+  await stack.db.$executeRawUnsafe('CREATE TABLE events_copy (LIKE events INCLUDING ALL)');
+  const columns =
+    'id, provider_id, external_key, title, start_at, end_at, timezone, min_price, max_price, currency, online, ever_online, content_hash, first_seen_at, last_seen_at, updated_at';
+  const copyStarted = performance.now();
+  execFileSync('psql', [
+    stack.database.url,
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    `\\copy events_copy (${columns}) FROM '${file}' CSV`,
+  ]);
+  const copyMs = performance.now() - copyStarted;
+  rmSync(file);
+  const count = await stack.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM events_copy`;
+  await stack.db.$executeRawUnsafe('DROP TABLE events_copy');
+  return { copyMs, prepareMs, rows: Number(count[0]?.n ?? 0) };
+}
+
+/** Heap cap of the second first-ingest run: what a container memory limit would impose. */
+const CAPPED_HEAP_MB = Number(process.env.BENCH_WORKER_HEAP_MB ?? 160);
+
+async function bigFeed(stack: BenchStack, feeds: ReturnType<typeof loadFeeds>) {
+  stack.feeds.documents.set('/big.xml', feeds.a);
+  const provider = await stack.addProvider('big', '/big.xml');
+  let worker = await stack.startWorker({ WORKER_CONCURRENCY: '1', METRICS_PORT: '0' });
+  const before = worker.memory();
+
+  const run = async (target = provider) => {
+    const since = new Date();
+    const stop = sampleRss(worker);
+    const started = performance.now();
+    const summary = (await stack.sync(target)) as { upserted: number; parsed: number };
+    const wallMs = performance.now() - started;
+    return {
+      wallMs,
+      summary,
+      written: await rowsWrittenSince(stack, target.id, since),
+      memory: stop(),
+    };
+  };
+  const first = await run();
+  // The feed server sends an ETag: the worker's conditional GET gets a 304.
+  const notModified = await run();
+  // Without validators the payload is fetched, parsed and compared.
+  stack.feeds.etags = false;
+  const unchanged = await run();
+  stack.feeds.documents.set('/big.xml', feeds.b);
+  const changed = await run();
+  await stack.stopWorkers();
+
+  // The same first ingest in a worker whose V8 heap is capped, as a container limit would.
+  stack.feeds.documents.set('/capped.xml', feeds.a);
+  const cappedProvider = await stack.addProvider('big-capped', '/capped.xml');
+  worker = await stack.startWorker({ WORKER_CONCURRENCY: '1', METRICS_PORT: '0' }, [
+    `--max-old-space-size=${CAPPED_HEAP_MB}`,
+  ]);
+  const capped = await run(cappedProvider);
+  await stack.stopWorkers();
+  stack.feeds.etags = true;
+
+  // The ceiling, measured in this process right after: the same parser alone, then COPY.
+  const parseStarted = performance.now();
+  const parsed = await parseFeverXmlChunked(feeds.a, { timezone: TIMEZONE });
+  const parseMs = performance.now() - parseStarted;
+  const copy = await copyCeiling(stack, provider.id, provider.name, parsed.events);
+  const wholeStarted = performance.now();
+  const whole = parseFeverXml(feeds.a, { timezone: TIMEZONE });
+  const wholeParseMs = performance.now() - wholeStarted;
+  return {
+    before,
+    first,
+    notModified,
+    unchanged,
+    capped,
+    changed,
+    parseMs,
+    wholeParseMs,
+    copy,
+    events: whole.events.length,
+  };
+}
+
+async function providerCycle(stack: BenchStack, workers: number, round: number) {
+  const providers = [];
+  for (let i = 0; i < providerCount; i += 1) {
+    const path = `/p${round}-${i}.xml`;
+    stack.feeds.documents.set(
+      path,
+      generateFeeds({ events: providerEvents, changedShare: 0, seed: 1_000 + i }).feverA,
+    );
+    providers.push(await stack.addProvider(`cycle${round}-${i}`, path));
+  }
+  for (let w = 0; w < workers; w += 1) {
+    await stack.startWorker({ WORKER_CONCURRENCY: cycleConcurrency, METRICS_PORT: '0' });
+  }
+  await stack.queue.queue.obliterate({ force: true });
+  const started = performance.now();
+  // What one scheduling cycle enqueues: one sync job per provider.
+  await stack.queue.queue.addBulk(
+    providers.map((provider) => ({
+      name: 'provider.sync',
+      data: { providerId: provider.id, trigger: 'schedule' as const },
+      opts: SYNC_JOB_OPTIONS,
+    })),
+  );
+  let counts: Record<string, number> = {};
+  for (;;) {
+    counts = await stack.queue.queue.getJobCounts('completed', 'failed');
+    if ((counts.completed ?? 0) + (counts.failed ?? 0) >= providerCount) break;
+    if (performance.now() - started > 600_000)
+      throw new Error(`cycle did not drain: ${JSON.stringify(counts)}`);
+    await sleep(50);
+  }
+  const drainMs = performance.now() - started;
+  await stack.stopWorkers();
+  const rows = await stack.db.$queryRaw<{ n: bigint }[]>`
+    SELECT count(*) AS n FROM events e JOIN providers p ON p.id = e.provider_id WHERE p.name LIKE ${`cycle${round}-%`}`;
+  return { workers, drainMs, failed: counts.failed ?? 0, rows: Number(rows[0]?.n ?? 0) };
+}
+
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ');
+const loadBefore = load();
+const feeds = loadFeeds();
+const stack = new BenchStack();
+await stack.start();
+let big;
+const cycles = [];
+try {
+  console.log(`big feed: ${options.events} events, ${(feeds.a.length / 1e6).toFixed(1)} MB`);
+  big = await bigFeed(stack, feeds);
+  console.log(JSON.stringify(big, null, 1));
+  for (const [round, workers] of [1, 2].entries()) {
+    cycles.push(await providerCycle(stack, workers, round));
+    console.log(JSON.stringify(cycles.at(-1)));
+  }
+} finally {
+  await stack.close();
+}
+const loadAfter = load();
+
+const ceiling = big.parseMs + big.copy.copyMs;
+const ratio = big.first.wallMs / ceiling;
+const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+const section = `## Ingest
+
+Run ${new Date().toISOString()} by \`pnpm bench:ingest\` on ${cpus().length} cores, load average ${loadBefore} before and ${loadAfter} after
+(other work was running on the machine). Feed: ${options.events} events in ${feeds.baseEvents} base events, ${(feeds.a.length / 1e6).toFixed(1)} MB of Fever XML,
+timezone ${TIMEZONE}; ${feeds.changed} events changed in the second snapshot. The worker is \`services/worker/src/main.ts\`
+as a child process; wall time is from enqueueing the sync to its completion (fetch, parse, committed rows, sync run).
+
+| ${options.events} events | wall | events/s | rows written | worker RSS, max |
+| --- | --- | --- | --- | --- |
+${line(['first ingest', `${seconds(big.first.wallMs)} s`, Math.round(options.events / (big.first.wallMs / 1000)), big.first.written, `${mb(big.first.memory.peakRssMb)} MB (idle ${mb(big.before.rssMb)} MB)`])}
+${line(['unchanged re-ingest, ETag → 304', `${seconds(big.notModified.wallMs)} s`, '', `${big.notModified.written} (summary: ${big.notModified.summary.upserted})`, `${mb(big.notModified.memory.sampledMaxMb)} MB`])}
+${line(['unchanged re-ingest, no validators (fetch + parse + compare)', `${seconds(big.unchanged.wallMs)} s`, '', `${big.unchanged.written} (summary: ${big.unchanged.summary.upserted})`, `${mb(big.unchanged.memory.sampledMaxMb)} MB`])}
+${line([`${(options.changedShare * 100).toFixed(0)}% changed re-ingest`, `${seconds(big.changed.wallMs)} s`, '', `${big.changed.written} (changed: ${feeds.changed})`, `${mb(big.changed.memory.sampledMaxMb)} MB`])}
+${line([`first ingest, worker with --max-old-space-size=${CAPPED_HEAP_MB}`, `${seconds(big.capped.wallMs)} s`, Math.round(options.events / (big.capped.wallMs / 1000)), big.capped.written, `${mb(big.capped.memory.peakRssMb)} MB`])}
+
+| ceiling, same run | time |
+| --- | --- |
+${line(["parse only (the worker's chunked Fever reader)", `${seconds(big.parseMs)} s`])}
+${line([`COPY of the same ${big.copy.rows} rows into a copy of \`events\` (psql \\copy, indexes included)`, `${seconds(big.copy.copyMs)} s`])}
+${line(['parse + COPY', `${seconds(ceiling)} s`])}
+${line(['first ingest / (parse + COPY)', `**${ratio.toFixed(2)}x** (target 1.5x)`])}
+${line(['for reference: the whole-document parser (before this change)', `${seconds(big.wholeParseMs)} s`])}
+
+| ${providerCount} providers × ${providerEvents} events, one cycle | drain time | jobs/s | failed | rows |
+| --- | --- | --- | --- | --- |
+${cycles.map((c) => line([`${c.workers} worker process${c.workers > 1 ? 'es' : ''} (concurrency ${cycleConcurrency} each)`, `${seconds(c.drainMs)} s`, Math.round(providerCount / (c.drainMs / 1000)), c.failed, c.rows])).join('\n')}
+`;
+writeSection('Ingest', section);
+console.log(section);

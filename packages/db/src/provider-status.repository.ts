@@ -1,0 +1,42 @@
+import type { Db } from './prisma.client.ts';
+
+export interface ProviderStatus {
+  id: string;
+  name: string;
+  kind: string;
+  enabled: boolean;
+  every_seconds: number;
+  events: number;
+  last_sync: {
+    status: 'running' | 'succeeded' | 'failed';
+    trigger: string;
+    started_at: string;
+    finished_at: string | null;
+    upserted: number;
+    unchanged: number;
+    rejected: number;
+    error: string | null;
+  } | null;
+}
+
+/** Read side of the providers' health for the API: one query, whatever the number of providers. */
+export class ProviderStatusRepository {
+  constructor(private readonly db: Db) {}
+
+  async list(): Promise<ProviderStatus[]> {
+    // The latest run per provider comes from the (provider_id, started_at DESC) index.
+    return this.db.$queryRaw<ProviderStatus[]>`
+      SELECT p.id::text, p.name, p.kind, p.enabled, p.every_seconds,
+        (SELECT count(*)::int FROM events e WHERE e.provider_id = p.id) AS events,
+        (SELECT json_build_object(
+            'status', r.status, 'trigger', r.trigger,
+            'started_at', to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+            'finished_at', to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+            'upserted', r.upserted, 'unchanged', r.unchanged, 'rejected', r.rejected,
+            'error', r.error)
+          FROM sync_runs r WHERE r.provider_id = p.id
+          ORDER BY r.started_at DESC LIMIT 1) AS last_sync
+      FROM providers p
+      ORDER BY p.name`;
+  }
+}

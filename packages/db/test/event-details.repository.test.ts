@@ -1,0 +1,113 @@
+// The event details (venue, url, performers, status, all-day) written by upsertMany.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  contentHash,
+  createDb,
+  EventRepository,
+  ProviderRepository,
+  type Db,
+  type EventRecord,
+} from '@marquee/db';
+import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+
+let database: TestDatabase;
+let db: Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase('event-details');
+  db = createDb({ databaseUrl: database.url });
+});
+
+afterAll(async () => {
+  await db.$disconnect();
+  await database.drop();
+});
+
+const plain: EventRecord = {
+  externalKey: 'k1',
+  title: 'A show',
+  startAt: new Date('2026-06-30T00:00:00Z'),
+  endAt: null,
+  timezone: 'UTC',
+  minPrice: null,
+  maxPrice: null,
+  currency: null,
+  online: true,
+};
+
+const detailed: EventRecord = {
+  ...plain,
+  allDay: true,
+  url: 'https://venue.example/e/1',
+  venue: {
+    name: 'Sala Sol',
+    address: 'Calle 1',
+    city: 'Madrid',
+    country: 'ES',
+    lat: 40.4,
+    lon: -3.7,
+  },
+  performers: ['Band A', 'Band "B", Jr.'],
+  status: 'postponed',
+};
+
+describe('event details', () => {
+  it('an event without details keeps the hash it had before details existed', () => {
+    const legacy = createHash('sha256')
+      .update(
+        JSON.stringify(['A show', '2026-06-30T00:00:00.000Z', null, 'UTC', null, null, null, true]),
+      )
+      .digest('base64url');
+    expect(contentHash(plain)).toBe(legacy);
+    expect(contentHash(detailed)).not.toBe(legacy);
+    expect(contentHash({ ...detailed, performers: ['Band A'] })).not.toBe(contentHash(detailed));
+  });
+
+  it('are stored, rewritten when they change, and left alone when they do not', async () => {
+    const provider = await new ProviderRepository(db).create({
+      name: 'details',
+      kind: 'jsonld-html',
+      url: 'https://venue.example/',
+      everySeconds: 60,
+      timezone: 'UTC',
+    });
+    const events = new EventRepository(db);
+    const read = () =>
+      db.$queryRaw<Record<string, unknown>[]>`
+        SELECT all_day, url, venue_name, venue_address, venue_city, venue_country, venue_lat,
+          venue_lon, performers, status
+        FROM events WHERE external_key = 'k1'`;
+    expect(await events.upsertMany(provider, [detailed], new Date())).toEqual({ written: 1 });
+    expect(await read()).toEqual([
+      {
+        all_day: true,
+        url: 'https://venue.example/e/1',
+        venue_name: 'Sala Sol',
+        venue_address: 'Calle 1',
+        venue_city: 'Madrid',
+        venue_country: 'ES',
+        venue_lat: 40.4,
+        venue_lon: -3.7,
+        performers: ['Band A', 'Band "B", Jr.'],
+        status: 'postponed',
+      },
+    ]);
+    expect(await events.upsertMany(provider, [detailed], new Date())).toEqual({ written: 0 });
+    expect(await events.upsertMany(provider, [plain], new Date())).toEqual({ written: 1 });
+    expect(await read()).toEqual([
+      {
+        all_day: false,
+        url: null,
+        venue_name: null,
+        venue_address: null,
+        venue_city: null,
+        venue_country: null,
+        venue_lat: null,
+        venue_lon: null,
+        performers: [],
+        status: null,
+      },
+    ]);
+  });
+});

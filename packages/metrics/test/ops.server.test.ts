@@ -1,0 +1,116 @@
+// The ops server of processes without HTTP of their own, and the registry factory, over HTTP.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Counter } from 'prom-client';
+import {
+  createMetricsRegistry,
+  registerQueueDepthGauge,
+  startOpsServer,
+  type OpsServer,
+} from '../src/index.ts';
+
+const servers: OpsServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+});
+
+describe('startOpsServer', () => {
+  it('serves /healthz, /readyz and /metrics; /readyz is 503 while a dependency is down or slow', async () => {
+    const registry = createMetricsRegistry('probe-test');
+    new Counter({ name: 'marquee_probe_test_total', help: 'test', registers: [registry] }).inc(3);
+    let redisUp = true;
+    const server = await startOpsServer({
+      registry,
+      port: 0,
+      host: '127.0.0.1',
+      checkTimeoutMs: 200,
+      checks: {
+        database: () => Promise.resolve(),
+        redis: () => (redisUp ? Promise.resolve() : Promise.reject(new Error('down'))),
+      },
+    });
+    servers.push(server);
+
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${server.url}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { status: 'ready', checks: { database: 'up', redis: 'up' } },
+    ]);
+
+    redisUp = false;
+    const down = await fetch(`${server.url}/readyz`);
+    expect([down.status, await down.json()]).toEqual([
+      503,
+      { status: 'unavailable', checks: { database: 'up', redis: 'down' } },
+    ]);
+
+    const metrics = await fetch(`${server.url}/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await metrics.text();
+    expect(text).toMatch(/^marquee_probe_test_total\{service="probe-test"\} 3$/m);
+    // Node's default metrics, with the same prefix.
+    expect(text).toMatch(/^# TYPE marquee_process_resident_memory_bytes gauge$/m);
+    expect((await fetch(`${server.url}/other`)).status).toBe(404);
+    expect((await fetch(`${server.url}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('times a hanging check out instead of hanging the probe', async () => {
+    const server = await startOpsServer({
+      registry: createMetricsRegistry('hang-test'),
+      port: 0,
+      host: '127.0.0.1',
+      checkTimeoutMs: 100,
+      checks: { database: () => new Promise(() => undefined) },
+    });
+    servers.push(server);
+    const started = Date.now();
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('samples queue depth on every scrape', async () => {
+    const registry = createMetricsRegistry('queue-test');
+    let waiting = 2;
+    registerQueueDepthGauge(registry, [
+      {
+        name: 'ingest',
+        getJobCounts: () => Promise.resolve({ waiting, active: 1, delayed: 5, failed: 0 }),
+      },
+    ]);
+    const server = await startOpsServer({ registry, port: 0, host: '127.0.0.1', checks: {} });
+    servers.push(server);
+    const sample = async () => (await fetch(`${server.url}/metrics`)).text();
+    const first = await sample();
+    expect(first).toMatch(
+      /^marquee_queue_jobs\{queue="ingest",state="waiting",service="queue-test"\} 2$/m,
+    );
+    expect(first).toMatch(
+      /^marquee_queue_jobs\{queue="ingest",state="delayed",service="queue-test"\} 5$/m,
+    );
+    expect(first).toMatch(
+      /^marquee_queue_jobs\{queue="ingest",state="prioritized",service="queue-test"\} 0$/m,
+    );
+    waiting = 7;
+    expect(await sample()).toMatch(
+      /^marquee_queue_jobs\{queue="ingest",state="waiting",service="queue-test"\} 7$/m,
+    );
+  });
+
+  it('fails to start on a taken port (the caller decides what that means)', async () => {
+    const first = await startOpsServer({
+      registry: createMetricsRegistry('a'),
+      port: 0,
+      host: '127.0.0.1',
+      checks: {},
+    });
+    servers.push(first);
+    await expect(
+      startOpsServer({
+        registry: createMetricsRegistry('b'),
+        port: first.port,
+        host: '127.0.0.1',
+        checks: {},
+      }),
+    ).rejects.toThrow(/EADDRINUSE/);
+  });
+});

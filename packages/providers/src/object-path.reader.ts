@@ -1,0 +1,63 @@
+/**
+ * Dotted paths into parsed JSON or XML (fast-xml-parser objects): `a.b.0.c`. Arrays met on the
+ * way are flattened (`performers.name` reads every performer's name), a number selects one
+ * element, `*` stands for every element or value, `$` (or an empty path) is the item itself. An
+ * XML element with attributes gives its text (`#text`); attributes are `@name`.
+ */
+export function readPath(root: unknown, path: string): unknown[] {
+  const segments = path === '$' || path === '' ? [] : path.split('.');
+  let current: unknown[] = [root];
+  for (const segment of segments) {
+    const next: unknown[] = [];
+    for (const value of current) step(value, segment, next);
+    current = next;
+  }
+  return current.flatMap((value): unknown[] =>
+    Array.isArray(value) ? (value as unknown[]) : [value],
+  );
+}
+
+function step(value: unknown, segment: string, into: unknown[]): void {
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) {
+    if (/^\d+$/.test(segment)) {
+      const element: unknown = value[Number(segment)];
+      if (element !== undefined) into.push(element);
+    } else if (segment === '*') {
+      into.push(...(value as unknown[]));
+    } else {
+      for (const element of value) step(element, segment, into);
+    }
+    return;
+  }
+  if (typeof value !== 'object') return;
+  // A single XML child reads like a one-element list.
+  if (segment === '0') {
+    into.push(value);
+    return;
+  }
+  if (segment === '*') {
+    into.push(...(Object.values(value) as unknown[]));
+    return;
+  }
+  const child = (value as Record<string, unknown>)[segment];
+  if (child !== undefined) into.push(child);
+}
+
+/** Scalar text of a value; objects give their XML text, if any. */
+export function scalarText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const text = (value as Record<string, unknown>)['#text'];
+    if (typeof text === 'string' || typeof text === 'number') return String(text);
+  }
+  return undefined;
+}
+
+/** Every scalar at a path, as text. */
+export function readTexts(root: unknown, path: string): string[] {
+  return readPath(root, path)
+    .map(scalarText)
+    .filter((text) => text !== undefined);
+}

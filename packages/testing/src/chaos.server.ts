@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startFeedServer, type FeedServer } from './feed.server.ts';
+
+/** The faults the chaos provider serves, one per path (`/<fault>`). */
+export const CHAOS_FAULTS = [
+  'ok',
+  'ok-no-validators',
+  'http-500',
+  'http-503-retry-after',
+  'slow-drip',
+  'hang',
+  'truncated',
+  'invalid-xml',
+  'billion-laughs',
+  'html',
+  'oversized',
+  'redirect-loop',
+  'redirect-metadata',
+] as const;
+
+export type ChaosFault = (typeof CHAOS_FAULTS)[number];
+
+export interface ChaosOptions {
+  /**
+   * The body `/ok` serves with an ETag (304 to a matching If-None-Match) and `/ok-no-validators`
+   * without one; `/truncated` cuts it. A valid feed (see `feverFeed`).
+   */
+  feed: Buffer;
+  /** Bytes `/oversized` sends before giving up: set it above the fetcher's cap. */
+  oversizedBytes?: number;
+  /** Seconds `/http-503-retry-after` asks to wait. */
+  retryAfterSeconds?: number;
+}
+
+export interface ChaosServer extends FeedServer {
+  urlOf(fault: ChaosFault): string;
+}
+
+const BILLION_LAUGHS = (() => {
+  const entities = ['<!ENTITY lol0 "lol">'];
+  for (let level = 1; level <= 9; level++) {
+    entities.push(`<!ENTITY lol${level} "${`&lol${level - 1};`.repeat(10)}">`);
+  }
+  return Buffer.from(
+    `<?xml version="1.0"?>\n<!DOCTYPE eventList [\n${entities.join('\n')}\n]>\n` +
+      '<eventList version="1.0"><output><base_event base_event_id="1" sell_mode="online" title="&lol9;">' +
+      '<event event_start_date="2021-06-30T21:00:00" event_end_date="2021-06-30T22:00:00" event_id="1" ' +
+      'sell_from="2020-07-01T00:00:00" sell_to="2021-06-30T20:00:00" sold_out="false"/>' +
+      '</base_event></output></eventList>',
+  );
+})();
+
+/**
+ * A misbehaving provider on 127.0.0.1 for fault-injection tests. Every fault stops by itself or
+ * when the server closes (hanging and dripping responses are bounded by the client's deadline and
+ * by `close()`, which drops every connection).
+ */
+export async function startChaosServer(options: ChaosOptions): Promise<ChaosServer> {
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, run: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      run();
+    }, ms);
+    timers.add(timer);
+  };
+  const xml = { 'content-type': 'application/xml; charset=utf-8' };
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const fault = new URL(request.url ?? '/', 'http://chaos').pathname.slice(1) as ChaosFault;
+    switch (fault) {
+      case 'ok': {
+        const etag = `"${createHash('sha256').update(options.feed).digest('hex').slice(0, 16)}"`;
+        if (request.headers['if-none-match'] === etag) return void response.writeHead(304).end();
+        response.writeHead(200, { ...xml, etag }).end(options.feed);
+        return;
+      }
+      case 'ok-no-validators':
+        response.writeHead(200, xml).end(options.feed);
+        return;
+      case 'http-500':
+        response.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+        return;
+      case 'http-503-retry-after':
+        response
+          .writeHead(503, { 'retry-after': String(options.retryAfterSeconds ?? 2) })
+          .end('busy');
+        return;
+      case 'slow-drip': {
+        // One byte every 200 ms: each byte resets an idle timer, only a whole-request deadline stops it.
+        response.writeHead(200, xml);
+        let sent = 0;
+        const drip = () => {
+          if (response.destroyed || sent >= options.feed.length) return void response.end();
+          response.write(options.feed.subarray(sent, sent + 1));
+          sent += 1;
+          later(200, drip);
+        };
+        drip();
+        return;
+      }
+      case 'hang':
+        // Headers never come; the socket stays open until the client gives up or close().
+        return;
+      case 'truncated':
+        // Declares the whole feed, sends half, then drops the connection.
+        response.writeHead(200, { ...xml, 'content-length': String(options.feed.length) });
+        response.write(options.feed.subarray(0, Math.floor(options.feed.length / 2)));
+        later(20, () => response.socket?.destroy());
+        return;
+      case 'invalid-xml':
+        response.writeHead(200, xml).end('<eventList><output><base_event base_event_id="1"><event');
+        return;
+      case 'billion-laughs':
+        response.writeHead(200, xml).end(BILLION_LAUGHS);
+        return;
+      case 'html':
+        response
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<!doctype html><html><body>Maintenance</body></html>');
+        return;
+      case 'oversized': {
+        // No Content-Length: the cap must hold on the running count, and stop the transfer early.
+        response.writeHead(200, xml);
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        let sent = 0;
+        const limit = options.oversizedBytes ?? 8 * 1024 * 1024;
+        const pump = () => {
+          while (sent < limit && !response.destroyed) {
+            sent += chunk.length;
+            if (!response.write(chunk)) return void response.once('drain', pump);
+          }
+          response.end();
+        };
+        pump();
+        return;
+      }
+      case 'redirect-loop':
+        response.writeHead(302, { location: '/redirect-loop' }).end();
+        return;
+      case 'redirect-metadata':
+        response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+        return;
+      default:
+        response.writeHead(404).end('no such fault');
+    }
+  };
+
+  const server = await startFeedServer(handle);
+  return {
+    ...server,
+    urlOf: (fault) => `${server.url}/${fault}`,
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await server.close();
+    },
+  };
+}
+
+/** A valid Fever feed of `count` online events ("<prefix> 1"…), ids 1…count. */
+export function feverFeed(count: number, titlePrefix = 'Event'): Buffer {
+  const items: string[] = [];
+  for (let id = 1; id <= count; id++) {
+    const day = String((id % 28) + 1).padStart(2, '0');
+    items.push(
+      `<base_event base_event_id="${id}" sell_mode="online" title="${titlePrefix} ${id}">` +
+        `<event event_start_date="2030-03-${day}T20:00:00" event_end_date="2030-03-${day}T22:00:00" event_id="${id}" sell_from="2030-01-01T00:00:00" sell_to="2030-03-${day}T19:00:00" sold_out="false">` +
+        `<zone zone_id="1" capacity="10" price="${10 + id}.00" name="A" numbered="false"/></event></base_event>`,
+    );
+  }
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<eventList version="1.0"><output>${items.join('')}</output></eventList>`,
+  );
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/*
+ * Response bodies, as zod schemas: the OpenAPI document is generated from them and the tests
+ * check real answers against that document. `/search`'s shapes follow the Fever contract
+ * (test/fixtures/fever/openapi.yaml) field for field.
+ */
+
+const date = z.iso.date();
+const time = z.iso.time({ precision: 0 });
+
+export const errorEnvelopeSchema = z.object({
+  data: z.null(),
+  error: z.object({
+    code: z.string().meta({ description: 'Stable machine-readable code.' }),
+    message: z.string().meta({ description: 'What was wrong, for a person.' }),
+  }),
+});
+
+export const eventSummarySchema = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  start_date: date.meta({ description: 'Local date the event starts.' }),
+  start_time: time.nullable().meta({ description: 'Local time the event starts.' }),
+  end_date: date.nullable(),
+  end_time: time.nullable(),
+  min_price: z.number().nullable().meta({ description: 'Lowest price over all zones.' }),
+  max_price: z.number().nullable().meta({ description: 'Highest price over all zones.' }),
+});
+
+export const searchResponseSchema = z.object({
+  data: z.object({ events: z.array(eventSummarySchema) }),
+  error: z.null(),
+});
+
+export const eventSchema = eventSummarySchema.extend({
+  provider: z.string(),
+  starts_at: z.iso.datetime(),
+  ends_at: z.iso.datetime().nullable(),
+  timezone: z.string().meta({ description: 'IANA zone of the local dates and times.' }),
+  currency: z.string().nullable(),
+  venue_name: z.string().nullable(),
+  city: z.string().nullable(),
+  country: z.string().nullable(),
+  status: z.string().nullable(),
+  url: z.string().nullable(),
+});
+
+export const eventsPageResponseSchema = z.object({
+  data: z.object({
+    events: z.array(eventSchema),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  }),
+  error: z.null(),
+});
+
+export const eventSourceSchema = z.object({
+  provider: z.string(),
+  external_key: z.string().meta({ description: "The provider's own key of the event." }),
+  online: z.boolean().meta({ description: 'On sale online in the latest payload.' }),
+  first_seen_at: z.iso.datetime(),
+  last_seen_at: z.iso.datetime(),
+});
+
+export const eventDetailResponseSchema = z.object({
+  data: z.object({ event: eventSchema.extend({ sources: z.array(eventSourceSchema) }) }),
+  error: z.null(),
+});
+
+export const providerStatusSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  kind: z.string(),
+  enabled: z.boolean(),
+  every_seconds: z.int(),
+  events: z.int().meta({ description: 'Events stored for this provider.' }),
+  last_sync: z
+    .object({
+      status: z.enum(['running', 'succeeded', 'failed']),
+      trigger: z.string(),
+      started_at: z.iso.datetime(),
+      finished_at: z.iso.datetime().nullable(),
+      upserted: z.int(),
+      unchanged: z.int(),
+      rejected: z.int(),
+      error: z.string().nullable(),
+    })
+    .nullable(),
+  breaker: z
+    .object({
+      state: z.enum(['closed', 'open', 'halfOpen']),
+      last_error: z.string().nullable(),
+      probe_at: z.iso.datetime().nullable().meta({ description: 'When an open breaker probes.' }),
+    })
+    .nullable()
+    .meta({ description: "The provider's circuit breaker as workers report it; null: unknown." }),
+});
+
+export const providersResponseSchema = z.object({
+  data: z.object({ providers: z.array(providerStatusSchema) }),
+  error: z.null(),
+});

@@ -1,0 +1,77 @@
+import { createRedis } from '@marquee/cache';
+import { parseEnv } from '@marquee/config';
+import { createDb, ProviderRepository, SyncRunRepository } from '@marquee/db';
+import { createLogger } from '@marquee/logger';
+import { createMetricsRegistry, registerQueueDepthGauge } from '@marquee/metrics';
+import { Queue } from 'bullmq';
+import { QUEUE_NAMES, readBreakerStatuses } from '@marquee/queue';
+import { createDashboardApp, QUEUES_PATH } from './dashboard.app.ts';
+import { dashboardCredentials } from './dashboard-credentials.ts';
+import { dashboardEnvSchema } from './env.schema.ts';
+import { providerStatusSource } from './provider-status.source.ts';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+const env = parseEnv(dashboardEnvSchema);
+const logger = createLogger({ service: 'dashboard', level: env.LOG_LEVEL });
+const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 4 });
+// Fail fast: a page or a scrape while Redis is down answers an error, it does not hang.
+const redis = createRedis(env.REDIS_URL, 'fail-fast');
+redis.on('error', (error: Error) => logger.debug('redis unavailable', { error: error.message }));
+// Every queue of the job catalog: a new queue shows up on the board and in the metrics as is.
+const queues = Object.values(QUEUE_NAMES).map(
+  (name) => new Queue(name, { connection: redis, prefix: env.QUEUE_PREFIX }),
+);
+
+const registry = createMetricsRegistry('dashboard');
+registerQueueDepthGauge(registry, queues);
+
+const app = createDashboardApp({
+  queues,
+  readOnly: env.DASHBOARD_READ_ONLY,
+  credentials: dashboardCredentials(env),
+  providerStatus: providerStatusSource({
+    providers: new ProviderRepository(db),
+    syncRuns: new SyncRunRepository(db),
+    breakers: (ids) => readBreakerStatuses(redis, env.QUEUE_PREFIX, ids),
+  }),
+  registry,
+  checks: {
+    database: () => db.$queryRaw`SELECT 1`,
+    redis: () => redis.ping(),
+  },
+  logger,
+});
+
+const server = app.listen(env.DASHBOARD_PORT, env.DASHBOARD_HOST, (error) => {
+  if (error) {
+    logger.error('cannot listen', { port: env.DASHBOARD_PORT, error: error.message });
+    process.exit(1);
+  }
+  const address = server.address();
+  logger.info('listening', {
+    host: env.DASHBOARD_HOST,
+    port: typeof address === 'object' && address ? address.port : env.DASHBOARD_PORT,
+    queues: QUEUES_PATH,
+    readOnly: env.DASHBOARD_READ_ONLY,
+  });
+});
+
+let stopping = false;
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('shutting down', { signal });
+  setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  await Promise.allSettled([...queues.map((queue) => queue.close()), db.$disconnect()]);
+  await redis.quit().catch(() => redis.disconnect());
+  logger.info('stopped');
+  process.exit(0);
+}
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => void shutdown(signal));
+}

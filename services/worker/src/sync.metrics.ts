@@ -1,0 +1,140 @@
+import { DelayedError, UnrecoverableError } from 'bullmq';
+import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
+import type { BreakerState, SyncJob } from '@marquee/queue';
+import type { SyncSummary } from './sync.processor.ts';
+
+export const SYNC_METRICS = {
+  eventsFetched: `${METRIC_PREFIX}provider_events_fetched_total`,
+  eventsUpserted: `${METRIC_PREFIX}provider_events_upserted_total`,
+  eventsUnchanged: `${METRIC_PREFIX}provider_events_unchanged_total`,
+  eventsRejected: `${METRIC_PREFIX}provider_events_rejected_total`,
+  syncDuration: `${METRIC_PREFIX}sync_duration_seconds`,
+  jobDuration: `${METRIC_PREFIX}job_duration_seconds`,
+  breakerState: `${METRIC_PREFIX}breaker_state`,
+} as const;
+
+/** How one sync ended, as a metric label. */
+export type SyncOutcome =
+  'succeeded' | 'skipped' | 'delayed' | 'failed_permanent' | 'failed_transient';
+
+/** Breaker states as gauge values: 0 closed (healthy), 1 half-open (probing), 2 open (shedding). */
+export const BREAKER_STATE_VALUES: Record<BreakerState, number> = {
+  closed: 0,
+  halfOpen: 1,
+  open: 2,
+};
+
+export function classifyOutcome(error: unknown): SyncOutcome {
+  if (error instanceof DelayedError) return 'delayed';
+  if (error instanceof UnrecoverableError) return 'failed_permanent';
+  return 'failed_transient';
+}
+
+function providerIdOf(job: SyncJob): string | undefined {
+  const id = (job.data as { providerId?: unknown } | undefined)?.providerId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+const DURATION_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+export type ProcessSync = (job: SyncJob, token?: string) => Promise<SyncSummary>;
+
+export interface SyncMetrics {
+  /** Wraps the sync processor: times every job and counts its events per provider. */
+  instrument(
+    processSync: ProcessSync,
+    providerName: (providerId: string) => Promise<string | undefined>,
+  ): ProcessSync;
+  /**
+   * Hook for the per-provider circuit breakers (call it from BreakerRegistry's `report`): the
+   * state `marquee_breaker_state` shows for that provider from now on.
+   */
+  breakerChanged(providerId: string, state: BreakerState): void;
+}
+
+export function registerSyncMetrics(registry: Registry): SyncMetrics {
+  const counter = (name: string, help: string) =>
+    new Counter({ name, help, labelNames: ['provider'] as const, registers: [registry] });
+  const fetched = counter(SYNC_METRICS.eventsFetched, 'Items fetched from a provider');
+  const upserted = counter(SYNC_METRICS.eventsUpserted, 'Events inserted or changed by a sync');
+  const unchanged = counter(SYNC_METRICS.eventsUnchanged, 'Events a sync found unchanged');
+  const rejected = counter(SYNC_METRICS.eventsRejected, 'Items a sync rejected as invalid');
+  const syncDuration = new Histogram({
+    name: SYNC_METRICS.syncDuration,
+    help: 'Duration of one provider sync by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const jobDuration = new Histogram({
+    name: SYNC_METRICS.jobDuration,
+    help: 'Processing time of one job by queue, job name and status',
+    labelNames: ['queue', 'name', 'status'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  // Provider id → name, learnt from the jobs this process ran (breakers exist only for those).
+  const names = new Map<string, string>();
+  const breakers = new Map<string, BreakerState>();
+  new Gauge({
+    name: SYNC_METRICS.breakerState,
+    help: 'Circuit breaker state per provider in this process: 0 closed, 1 half-open, 2 open',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [id, state] of breakers) {
+        this.set({ provider: names.get(id) ?? id }, BREAKER_STATE_VALUES[state]);
+      }
+    },
+  });
+
+  return {
+    breakerChanged(providerId, state) {
+      breakers.set(providerId, state);
+    },
+    instrument(processSync, providerName) {
+      return async (job, token) => {
+        const started = process.hrtime.bigint();
+        const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+        const id = providerIdOf(job);
+        try {
+          const summary = await processSync(job, token);
+          const seconds = elapsed();
+          if (id) names.set(id, summary.provider);
+          const provider = { provider: summary.provider };
+          fetched.inc(provider, summary.fetched);
+          upserted.inc(provider, summary.upserted);
+          unchanged.inc(provider, summary.unchanged);
+          rejected.inc(provider, summary.rejected);
+          const outcome: SyncOutcome = summary.skipped ? 'skipped' : 'succeeded';
+          syncDuration.observe({ ...provider, outcome }, seconds);
+          jobDuration.observe(
+            { queue: job.queueName, name: job.name, status: 'completed' },
+            seconds,
+          );
+          return summary;
+        } catch (error) {
+          const seconds = elapsed();
+          const outcome = classifyOutcome(error);
+          jobDuration.observe(
+            {
+              queue: job.queueName,
+              name: job.name,
+              status: outcome === 'delayed' ? 'delayed' : 'failed',
+            },
+            seconds,
+          );
+          // A failed job carries only the provider id; the name is looked up once (failures are rare).
+          let name = id ? names.get(id) : undefined;
+          if (id && !name) {
+            name = await providerName(id).catch(() => undefined);
+            if (name) names.set(id, name);
+          }
+          syncDuration.observe({ provider: name ?? 'unknown', outcome }, seconds);
+          throw error;
+        }
+      };
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The streamed path against the real database: writes while parsing, all or nothing.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import { feverXml, PayloadError, type FetchedPayload } from '@marquee/providers';
+import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+import { generateFeeds } from '../../../bench/feed.generator.ts';
+import { ingestStreamed } from '../src/streamed.writer.ts';
+
+let database: TestDatabase;
+let db: Db;
+let events: EventRepository;
+let provider: Provider;
+
+beforeAll(async () => {
+  database = await createTestDatabase('streamed');
+  db = createDb({ databaseUrl: database.url, maxConnections: 3 });
+  events = new EventRepository(db);
+  provider = await new ProviderRepository(db).create({
+    name: 'big',
+    kind: 'fever-xml',
+    url: 'http://feed.invalid/feed.xml',
+    everySeconds: 3600,
+    timezone: 'Europe/Madrid',
+  });
+});
+
+afterAll(async () => {
+  await db.$disconnect();
+  await database.drop();
+});
+
+const serve =
+  (body: Buffer) =>
+  (url: string): Promise<FetchedPayload> =>
+    Promise.resolve({ status: 200, body, headers: {}, url });
+
+async function storedCount(): Promise<number> {
+  const rows = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM events`;
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function ingest(
+  body: Buffer,
+  beforeFirstWrite?: () => Promise<void>,
+  unchanged?: () => boolean,
+) {
+  return ingestStreamed(
+    feverXml,
+    { url: provider.url, config: {}, timezone: 'Europe/Madrid', fetch: serve(body) },
+    { events, provider, seenAt: new Date(), beforeFirstWrite, unchanged },
+  );
+}
+
+describe('ingestStreamed', () => {
+  const feeds = generateFeeds({ events: 12_000, changedShare: 0.05, seed: 5 });
+
+  it('a payload malformed after several written batches leaves no stored event', async () => {
+    // Valid base elements first (over two write batches of 5,000), then one that never closes
+    // its <event>: the skeleton is fine, only the last slice fails.
+    const text = feeds.feverA.toString('utf8');
+    const broken = text.replace(
+      '   </output>',
+      '<base_event base_event_id="x" title="T"><event event_id="1"></base_event>\n   </output>',
+    );
+    let firstWrites = 0;
+    await expect(
+      ingest(Buffer.from(broken), () => Promise.resolve(void (firstWrites += 1))),
+    ).rejects.toThrow(PayloadError);
+    expect(firstWrites).toBe(1);
+    expect(await storedCount()).toBe(0);
+  });
+
+  it('writes every event of a feed; re-ingesting writes nothing; a changed share writes only it', async () => {
+    const first = await ingest(feeds.feverA);
+    expect(first).toMatchObject({ parsedCount: 12_000, written: 12_000 });
+    expect(first.keys).toHaveLength(12_000);
+    expect(new Set(first.keys).size).toBe(12_000);
+    expect(await storedCount()).toBe(12_000);
+
+    expect((await ingest(feeds.feverA)).written).toBe(0);
+    // A payload known to be the one last applied is parsed (keys, counts) but not written.
+    let writes = 0;
+    const known = await ingest(
+      feeds.feverB,
+      () => Promise.resolve(void (writes += 1)),
+      () => true,
+    );
+    expect(known).toMatchObject({ parsedCount: 12_000, written: 0 });
+    expect(known.keys).toHaveLength(12_000);
+    expect(writes).toBe(0);
+    const changed = await ingest(feeds.feverB);
+    expect(feeds.changed).toBe(600);
+    expect(changed.written).toBe(feeds.changed);
+  });
+});

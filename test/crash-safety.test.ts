@@ -1,0 +1,221 @@
+// Issue 4, crash safety: real worker processes (services/worker/src/main.ts) are stopped with
+// SIGTERM or killed with SIGKILL in the middle of a sync; another worker must finish the job and
+// the catalog must end as a clean run leaves it.
+import type { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Redis } from 'ioredis';
+import { createRedis } from '@marquee/cache';
+import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import { IngestQueue } from '@marquee/queue';
+import {
+  createTestDatabase,
+  eventually,
+  feverFeed,
+  startFeedServer,
+  startTs,
+  uniquePrefix,
+  type FeedServer,
+  type LongRunning,
+  type TestDatabase,
+} from '@marquee/testing';
+
+const FEED = feverFeed(25);
+const SHUTDOWN_TIMEOUT_MS = 1_500;
+
+let database: TestDatabase;
+let db: Db;
+let redis: Redis;
+let queue: IngestQueue;
+let env: NodeJS.ProcessEnv;
+let feed: FeedServer;
+/** Requests the feed holds without answering until `release()`. */
+const held: ServerResponse[] = [];
+let holding = true;
+const workers: LongRunning[] = [];
+
+function release(): void {
+  holding = false;
+  for (const response of held.splice(0)) response.writeHead(200).end(FEED);
+}
+
+function startWorker(): LongRunning {
+  const worker = startTs('services/worker/src/main.ts', env);
+  workers.push(worker);
+  return worker;
+}
+
+async function stopWorkers(): Promise<void> {
+  await Promise.all(workers.splice(0).map((worker) => worker.stop(5_000)));
+}
+
+async function waitForHeldRequest(): Promise<void> {
+  await eventually(
+    () => Promise.resolve(held.length > 0 ? true : undefined),
+    20_000,
+    'the feed request',
+  );
+}
+
+async function waitForCompletion(jobId: string): Promise<unknown> {
+  return eventually(
+    async () => {
+      const job = await queue.queue.getJob(jobId);
+      return (await job?.getState()) === 'completed' ? (job?.returnvalue as unknown) : undefined;
+    },
+    30_000,
+    `job ${jobId} to complete`,
+  );
+}
+
+async function catalog(provider: Provider) {
+  const events = await db.event.findMany({
+    where: { providerId: provider.id },
+    orderBy: { externalKey: 'asc' },
+  });
+  // What a clean run determines; ids differ by provider name, timestamps by when it ran.
+  return events.map(
+    ({
+      externalKey,
+      title,
+      startAt,
+      endAt,
+      minPrice,
+      maxPrice,
+      contentHash,
+      everOnline,
+      online,
+    }) => ({
+      externalKey,
+      title,
+      startAt,
+      endAt,
+      minPrice: minPrice?.toString(),
+      maxPrice: maxPrice?.toString(),
+      contentHash,
+      everOnline,
+      online,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('crash');
+  db = createDb({ databaseUrl: database.url });
+  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
+  const prefix = uniquePrefix('crash');
+  queue = new IngestQueue({ connection: redis, prefix });
+  feed = await startFeedServer((_request, response) => {
+    if (holding) held.push(response);
+    else response.writeHead(200).end(FEED);
+  });
+  env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: database.url,
+    REDIS_URL: 'redis://127.0.0.1:6379/0',
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    ALLOW_PRIVATE_PROVIDERS: 'true',
+    METRICS_PORT: '0',
+    WORKER_CONCURRENCY: '1',
+    SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+    WORKER_LOCK_DURATION_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    FETCH_TIMEOUT_MS: '20000',
+  };
+});
+
+afterAll(async () => {
+  await stopWorkers();
+  release();
+  await feed.close();
+  await queue.queue.obliterate({ force: true });
+  await queue.close();
+  await redis.quit();
+  await db.$disconnect();
+  await database.drop();
+});
+
+async function addProvider(name: string): Promise<Provider> {
+  return new ProviderRepository(db).create({
+    name,
+    kind: 'fever-xml',
+    url: `${feed.url}/${name}.xml`,
+    everySeconds: 3600,
+    timezone: 'Europe/Madrid',
+  });
+}
+
+describe('crash safety', () => {
+  it('SIGTERM: a worker stuck in a slow sync exits within SHUTDOWN_TIMEOUT_MS and another worker completes the job', async () => {
+    holding = true;
+    const provider = await addProvider('slow');
+    const first = startWorker();
+    const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
+    await waitForHeldRequest();
+
+    const signalled = Date.now();
+    const code = await first.stop(20_000);
+    const tookMs = Date.now() - signalled;
+    expect(code).toBe(0);
+    // The deadline plus closing connections; far below a k8s grace period.
+    expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 2_500);
+    expect(tookMs).toBeGreaterThanOrEqual(SHUTDOWN_TIMEOUT_MS - 100);
+    expect(first.output()).toMatch(/handing active jobs back/);
+
+    release();
+    startWorker();
+    const summary = await waitForCompletion(job.id ?? '');
+    expect(summary).toMatchObject({ provider: 'slow', parsed: 25, upserted: 25 });
+    expect(await db.event.count({ where: { providerId: provider.id } })).toBe(25);
+    expect(
+      (await db.syncRun.findMany({ where: { jobId: job.id ?? '' } })).map((run) => run.status),
+    ).toEqual(expect.arrayContaining(['failed', 'succeeded']));
+    // Handed back, not failed: the second run was not a retry.
+    expect((await queue.queue.getJob(job.id ?? ''))?.attemptsMade).toBe(1);
+    await stopWorkers();
+  });
+
+  it('SIGKILL mid-sync: the stalled job is picked up by another worker and the catalog equals a clean run', async () => {
+    holding = true;
+    const provider = await addProvider('killed');
+    const victim = startWorker();
+    const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
+    await waitForHeldRequest();
+    const taken = await queue.queue.getJob(job.id ?? '');
+    expect(await taken?.getState()).toBe('active');
+    expect(taken?.attemptsStarted).toBe(1);
+    victim.child.kill('SIGKILL');
+    await eventually(
+      () => Promise.resolve(victim.child.signalCode === 'SIGKILL' ? true : undefined),
+      5_000,
+      'the worker to die',
+    );
+    release();
+
+    startWorker();
+    const summary = await waitForCompletion(job.id ?? '');
+    expect(summary).toMatchObject({ provider: 'killed', parsed: 25 });
+    const reprocessed = await queue.queue.getJob(job.id ?? '');
+    // Handed out again after the stalled-job check found the killed worker's lock expired.
+    expect({
+      attemptsStarted: reprocessed?.attemptsStarted,
+      stalledCounter: reprocessed?.stalledCounter,
+    }).toEqual({ attemptsStarted: 2, stalledCounter: 1 });
+
+    const clean = await addProvider('clean');
+    const cleanJob = await queue.enqueueSync({ providerId: clean.id, trigger: 'manual' });
+    await waitForCompletion(cleanJob.id ?? '');
+    const killedCatalog = await catalog(provider);
+    expect(killedCatalog).toHaveLength(25);
+    expect(killedCatalog).toEqual(await catalog(clean));
+    // The killed attempt's run is closed as interrupted, not left "running" forever.
+    const runs = await db.syncRun.findMany({
+      where: { jobId: job.id ?? '' },
+      orderBy: { startedAt: 'asc' },
+    });
+    expect(runs.map((run) => run.status)).toEqual(['failed', 'succeeded']);
+    expect(runs[0]?.error).toMatch(/^interrupted/);
+    await stopWorkers();
+  });
+});
