@@ -59,8 +59,9 @@ async function waitForHeldRequest(): Promise<void> {
 async function waitForCompletion(jobId: string): Promise<unknown> {
   return eventually(
     async () => {
-      const job = await queue.queue.getJob(jobId);
-      return (await job?.getState()) === 'completed' ? (job?.returnvalue as unknown) : undefined;
+      if ((await queue.queue.getJobState(jobId)) !== 'completed') return undefined;
+      // Read the job only once it is complete: a copy read earlier has no return value yet.
+      return (await queue.queue.getJob(jobId))?.returnvalue as unknown;
     },
     30_000,
     `job ${jobId} to complete`,
@@ -198,10 +199,9 @@ describe('crash safety', () => {
     expect(summary).toMatchObject({ provider: 'killed', parsed: 25 });
     const reprocessed = await queue.queue.getJob(job.id ?? '');
     // Handed out again after the stalled-job check found the killed worker's lock expired.
-    expect({
-      attemptsStarted: reprocessed?.attemptsStarted,
-      stalledCounter: reprocessed?.stalledCounter,
-    }).toEqual({ attemptsStarted: 2, stalledCounter: 1 });
+    // (A later start may also be a politeness or breaker delay, which spends no attempt.)
+    expect(reprocessed?.stalledCounter).toBe(1);
+    expect(reprocessed?.attemptsStarted).toBeGreaterThanOrEqual(2);
 
     const clean = await addProvider('clean');
     const cleanJob = await queue.enqueueSync({ providerId: clean.id, trigger: 'manual' });

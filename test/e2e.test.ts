@@ -253,6 +253,36 @@ describe('a user with a fresh database', () => {
     ]);
   });
 
+  it('lists the failed sync as a dead letter and retries it once the feed is back', async () => {
+    const failed = await marquee('jobs', 'failed', '--json');
+    expect(failed.code).toBe(0);
+    const deadLetters = JSON.parse(failed.stdout) as {
+      id: string;
+      provider: string;
+      failedReason: string;
+    }[];
+    expect(deadLetters).toEqual([
+      expect.objectContaining({ provider: 'fever', failedReason: expect.stringContaining('404') }),
+    ]);
+    served = snapshot(3);
+    expect(await marquee('jobs', 'retry', deadLetters[0]!.id)).toMatchObject({
+      code: 0,
+      stdout: 'retried 1 failed sync(s)\n',
+    });
+    await eventually(
+      async () => {
+        const list = JSON.parse((await marquee('providers', 'list', '--json')).stdout) as {
+          lastSync: { status: string };
+        }[];
+        return list[0]?.lastSync.status === 'succeeded' ? true : undefined;
+      },
+      20_000,
+      'the retried sync',
+    );
+    expect(await marquee('jobs', 'failed', '--json')).toMatchObject({ code: 0, stdout: '[]\n' });
+    expect(await marquee('jobs', 'retry')).toMatchObject({ code: 2 });
+  });
+
   it('disables and removes the provider; the scheduler drops its schedule', async () => {
     const redis = new Redis(env.REDIS_URL!);
     const queue = new Queue('ingest', { connection: redis, prefix: env.QUEUE_PREFIX });

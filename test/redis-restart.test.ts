@@ -85,10 +85,9 @@ async function syncAndWait(providerId: string): Promise<unknown> {
     const job = await queue.enqueueSync({ providerId, trigger: 'manual' });
     return await eventually(
       async () => {
-        const current = await queue.queue.getJob(job.id ?? '');
-        return (await current?.getState()) === 'completed'
-          ? (current?.returnvalue as unknown)
-          : undefined;
+        if ((await queue.queue.getJobState(job.id ?? '')) !== 'completed') return undefined;
+        // Read the job only once it is complete: a copy read earlier has no return value yet.
+        return (await queue.queue.getJob(job.id ?? ''))?.returnvalue as unknown;
       },
       30_000,
       `job ${job.id} to complete`,

@@ -1,3 +1,7 @@
+export {
+  CatalogVersionTracker,
+  type CatalogVersionTrackerOptions,
+} from './catalog-version.tracker.ts';
 export { createRedis } from './redis.client.ts';
 export {
   SearchCache,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { CatalogVersionTracker } from './catalog-version.tracker.ts';
 
 export interface SearchCacheOptions {
   redis: Redis;
@@ -18,6 +19,14 @@ export interface SearchCacheOptions {
    * body costs one small Redis read (the version), not a transfer of the body.
    */
   memoryBytes?: number;
+  /**
+   * A dedicated connection for SUBSCRIBE: when given, the catalog version is kept in this process
+   * and refreshed by the messages `invalidate()` publishes, so a hit in the memory tier costs no
+   * Redis round trip. Without it the version is read from Redis on every lookup.
+   */
+  versionSubscriber?: Redis;
+  /** With `versionSubscriber`: the staleness bound of the kept version (default 1,000 ms). */
+  versionMaxAgeMs?: number;
 }
 
 /**
@@ -112,9 +121,21 @@ export class SearchCache {
   private readonly staleTtlSeconds: number;
   private readonly inflight = new Map<string, Promise<CachedBody>>();
   private readonly memory: MemoryTier;
+  private readonly versionChannel: string;
+  private readonly tracker: CatalogVersionTracker | undefined;
 
   constructor(private readonly options: SearchCacheOptions) {
     this.versionKey = `${options.prefix}:cache:version`;
+    this.versionChannel = `${options.prefix}:cache:version-bumped`;
+    this.tracker =
+      options.versionSubscriber &&
+      new CatalogVersionTracker({
+        redis: options.redis,
+        subscriber: options.versionSubscriber,
+        versionKey: this.versionKey,
+        channel: this.versionChannel,
+        maxAgeMs: options.versionMaxAgeMs ?? 1_000,
+      });
     this.staleTtlSeconds = options.staleTtlSeconds ?? 86_400;
     this.memory = new MemoryTier(
       options.memoryBytes ?? 64 * 1024 * 1024,
@@ -125,6 +146,12 @@ export class SearchCache {
   get(key: string, load: () => Promise<string>): Promise<CachedBody> {
     const pending = this.inflight.get(key);
     if (pending) return pending;
+    const known = this.tracker?.current();
+    if (typeof known === 'string') {
+      // The hot path: version known in this process, body in memory, no Redis and no flight.
+      const remembered = this.memory.get(this.fullKey(known, key));
+      if (remembered) return Promise.resolve({ ...remembered, outcome: 'hit' });
+    }
     // Deleted before the waiters resume: a request arriving afterwards looks up afresh.
     const flight = this.lookup(key, load).finally(() => this.inflight.delete(key));
     this.inflight.set(key, flight);
@@ -132,11 +159,13 @@ export class SearchCache {
   }
 
   private async lookup(key: string, load: () => Promise<string>): Promise<CachedBody> {
-    const { redis, prefix } = this.options;
+    const { redis } = this.options;
     let fullKey: string | undefined;
     try {
-      const version = (await redis.get(this.versionKey)) ?? '0';
-      fullKey = `${prefix}:cache:v${version}:${key}`;
+      const version = this.tracker
+        ? await this.tracker.current()
+        : ((await redis.get(this.versionKey)) ?? '0');
+      fullKey = this.fullKey(version, key);
       // Keys embed the version, so an entry in memory is exactly as current as Redis's.
       const remembered = this.memory.get(fullKey);
       if (remembered) return { ...remembered, outcome: 'hit' };
@@ -187,6 +216,10 @@ export class SearchCache {
     }
   }
 
+  private fullKey(version: string, key: string): string {
+    return `${this.options.prefix}:cache:v${version}:${key}`;
+  }
+
   private staleKey(key: string): string {
     return `${this.options.prefix}:cache:stale:${key}`;
   }
@@ -201,9 +234,19 @@ export class SearchCache {
     }
   }
 
-  /** Makes every cached entry unreachable; called by ingestion after it changed the catalog. */
+  /**
+   * Makes every cached entry unreachable; called by ingestion after it changed the catalog.
+   * Processes that keep the version learn the new one from the message; should the PUBLISH fail,
+   * they read it again within their staleness bound, so the bump still counts (reported, not thrown).
+   */
   async invalidate(): Promise<number> {
-    return this.options.redis.incr(this.versionKey);
+    const version = await this.options.redis.incr(this.versionKey);
+    try {
+      await this.options.redis.publish(this.versionChannel, String(version));
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+    return version;
   }
 
   async version(): Promise<number> {

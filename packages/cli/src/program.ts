@@ -6,6 +6,7 @@ import { fetchPayload, getProviderKind } from '@marquee/providers';
 import { QUEUE_NAMES } from '@marquee/queue';
 import { describeBreaker, loadBreakerStatuses } from './breaker.status.ts';
 import type { CliContext, CliIo } from './cli.context.ts';
+import { registerJobsCommand } from './jobs.command.ts';
 import { registerKeysCommand } from './keys.command.ts';
 import {
   checkEvery,
@@ -308,6 +309,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
     });
 
   registerKeysCommand(program, context, io);
+  registerJobsCommand(program, context, io);
   return program;
 }
 

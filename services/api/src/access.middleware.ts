@@ -88,11 +88,9 @@ export function access(options: AccessOptions): RequestHandler {
       next();
       return;
     }
-    res.set({
-      'RateLimit-Limit': String(decision.limit),
-      'RateLimit-Remaining': String(decision.remaining),
-      'RateLimit-Reset': String(Math.ceil(decision.resetMs / 1000)),
-    });
+    res.setHeader('RateLimit-Limit', String(decision.limit));
+    res.setHeader('RateLimit-Remaining', String(decision.remaining));
+    res.setHeader('RateLimit-Reset', String(Math.ceil(decision.resetMs / 1000)));
     if (!decision.allowed) {
       res.set('Retry-After', String(Math.max(1, Math.ceil(decision.resetMs / 1000))));
       throw new ApiError(

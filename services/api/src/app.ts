@@ -17,6 +17,7 @@ import { requestContext } from './request-context.middleware.ts';
 import { requestLimits } from './request-limits.middleware.ts';
 import type { CachePolicy } from './response.envelope.ts';
 import { searchRouter } from './search.router.ts';
+import { frozenHeaders } from './static-headers.middleware.ts';
 
 export interface AppOptions {
   events: EventRepository;
@@ -71,7 +72,8 @@ export function createApp({
     app.use(httpMetrics(metrics), cacheMetrics(metrics));
     app.use(metricsRouter(metrics));
   }
-  app.use(helmet());
+  // helmet's defaults depend on nothing in the request: computed once, replayed per request.
+  app.use(frozenHeaders(helmet()));
   if (corsOrigins.length > 0) {
     app.use(cors({ origin: corsOrigins.includes('*') ? '*' : [...corsOrigins], maxAge: 600 }));
   }

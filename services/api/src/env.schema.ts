@@ -24,6 +24,8 @@ export const apiEnvSchema = baseEnvSchema
           .filter(Boolean),
       )
       .pipe(z.array(z.union([z.literal('*'), z.url()]))),
+    // Processes serving the API port (node:cluster); 1: this process serves it alone.
+    API_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
     // Express `trust proxy`: the number of proxies in front, so rate limits see client IPs.
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   })

@@ -13,11 +13,16 @@ export function requestIdOf(res: Response): string {
 export function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    const incoming = req.get('X-Request-Id');
+    const incoming = req.headers['x-request-id'];
     const requestId =
-      incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = requestId;
-    res.set('X-Request-Id', requestId);
+    res.setHeader('X-Request-Id', requestId);
+    // Below the logger's level the line would be built and dropped: skip the listener too.
+    if (!logger.isLevelEnabled('http')) {
+      next();
+      return;
+    }
     // "close" also fires when the client goes away before the response is complete.
     res.once('close', () => {
       logger.http('request', {

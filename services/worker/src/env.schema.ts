@@ -33,6 +33,14 @@ export const workerEnvSchema = baseEnvSchema.extend({
   /** How often workers look for stalled jobs (whose lock expired) and hand them out again. */
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
   FETCH_USER_AGENT: z.string().default('Marquee/0.1 (+https://github.com/marquee-events/marquee)'),
+  /** Requests to one host in flight at once, across all workers (Redis lease per host). */
+  POLITE_HOST_CONCURRENCY: z.coerce.number().int().min(1).default(2),
+  /** Least time between the starts of two requests to one host, across all workers. */
+  POLITE_MIN_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  /** A fetch waits at most this long for its host; a longer wait delays the job instead. */
+  POLITE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** How long a host's robots.txt is reused (HTML kinds only). */
+  ROBOTS_TTL_SECONDS: z.coerce.number().int().min(1).default(3_600),
   /** Time SIGTERM gives in-flight syncs to finish before they are handed back to the queue. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   CACHE_REDIS_URL: z

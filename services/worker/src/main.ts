@@ -13,7 +13,9 @@ import { fetchPayload } from '@marquee/providers';
 import { writeBreakerStatus } from '@marquee/queue';
 import { BreakerRegistry } from './breaker.registry.ts';
 import { workerEnvSchema } from './env.schema.ts';
+import { HostLeaseGate } from './host-lease.gate.ts';
 import { closeWorker, createIngestWorker } from './ingest.worker.ts';
+import { RobotsGuard } from './robots.guard.ts';
 import { registerSyncMetrics } from './sync.metrics.ts';
 import { createSyncProcessor } from './sync.processor.ts';
 
@@ -42,22 +44,39 @@ const breakers = new BreakerRegistry(
   logger,
 );
 
+const fetchOptions = {
+  timeoutMs: env.FETCH_TIMEOUT_MS,
+  maxBytes: env.FETCH_MAX_BYTES,
+  userAgent: env.FETCH_USER_AGENT,
+  connectTimeoutMs: env.FETCH_CONNECT_TIMEOUT_MS,
+  addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_PROVIDERS },
+};
+// A lease outlives the fetch's whole deadline, so only a dead worker's lease ever expires.
+const hostGate = new HostLeaseGate(queueRedis, env.QUEUE_PREFIX, {
+  concurrency: env.POLITE_HOST_CONCURRENCY,
+  minDelayMs: env.POLITE_MIN_DELAY_MS,
+  leaseTtlMs: env.FETCH_TIMEOUT_MS + 5_000,
+  maxWaitMs: env.POLITE_MAX_WAIT_MS,
+});
+const robots = new RobotsGuard(
+  queueRedis,
+  env.QUEUE_PREFIX,
+  (url) => hostGate.around(url, () => fetchPayload(url, fetchOptions)),
+  { userAgent: env.FETCH_USER_AGENT, ttlSeconds: env.ROBOTS_TTL_SECONDS },
+);
+
 const processSync = createSyncProcessor({
   providers,
   events: new EventRepository(db),
   syncRuns: new SyncRunRepository(db),
   cache: new SearchCache({ redis: cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
   fetch: fetchPayload,
-  fetchOptions: {
-    timeoutMs: env.FETCH_TIMEOUT_MS,
-    maxBytes: env.FETCH_MAX_BYTES,
-    userAgent: env.FETCH_USER_AGENT,
-    connectTimeoutMs: env.FETCH_CONNECT_TIMEOUT_MS,
-    addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_PROVIDERS },
-  },
+  fetchOptions,
   breakers,
   fetchState: new FetchStateRepository(db),
   shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
+  hostGate,
+  robots,
   logger,
 });
 const worker = createIngestWorker({

@@ -42,6 +42,13 @@ export interface SyncProcessorOptions {
   fetchState?: FetchStateRepository;
   /** SHRINK_GUARD_RATIO (default 0.5). */
   shrinkGuardRatio?: number;
+  /**
+   * Per-host concurrency and spacing shared by all workers (HostLeaseGate). It wraps the breaker:
+   * waiting for a host is not the provider's failure.
+   */
+  hostGate?: { around<T>(url: string, call: () => Promise<T>): Promise<T> };
+  /** robots.txt check (RobotsGuard), made before every fetch of an HTML kind. */
+  robots?: { assertAllowed(url: string): Promise<void> };
 }
 
 export type SyncStage = 'fetching' | 'parsing' | 'writing' | 'done';
@@ -128,11 +135,14 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
           url: provider.url,
           config,
           timezone: provider.timezone,
-          fetch: tracker.wrap((url, headers) =>
-            options.breakers
-              ? options.breakers.run(provider, () => fetchOne(url, headers))
-              : fetchOne(url, headers),
-          ),
+          fetch: tracker.wrap(async (url, headers) => {
+            if (family === 'html') await options.robots?.assertAllowed(url);
+            const guarded = () =>
+              options.breakers
+                ? options.breakers.run(provider, () => fetchOne(url, headers))
+                : fetchOne(url, headers);
+            return options.hostGate ? options.hostGate.around(url, guarded) : guarded();
+          }),
         };
         if (isStreamingKind(kind)) {
           streamed = await ingestStreamed(kind, context, {

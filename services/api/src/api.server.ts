@@ -1,0 +1,142 @@
+import { createRedis, SearchCache } from '@marquee/cache';
+import { ApiKeyRepository, createDb, EventRepository, ProviderStatusRepository } from '@marquee/db';
+import { createLogger, type Logger } from '@marquee/logger';
+import { createMetricsRegistry } from '@marquee/metrics';
+import { readBreakerStatuses } from '@marquee/queue';
+import { createApp } from './app.ts';
+import type { ApiEnv } from './env.schema.ts';
+import { RateLimiter } from './rate.limiter.ts';
+
+// Kubernetes waits 30 s after SIGTERM by default; finish well inside that.
+const DRAIN_MS = 8_000;
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** While Redis is down every request fails over; one warning per interval is enough. */
+function throttledWarning(
+  logger: Logger,
+  message: string,
+  intervalMs = 10_000,
+): (error: unknown) => void {
+  let last = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    logger.warn(message, { error: error instanceof Error ? error.message : String(error) });
+  };
+}
+
+/**
+ * One API process: connections, the app, the listening server and its graceful shutdown on
+ * SIGTERM/SIGINT (exits the process when done). Run once per process, by main.ts.
+ */
+export function runApiServer(env: ApiEnv): void {
+  const logger = createLogger({ service: 'api', level: env.LOG_LEVEL });
+  const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 20 });
+  // Commands issued in one event-loop turn (the rate-limit hits of a burst of requests) share one
+  // socket write: without it, each request's EVALSHA cost a write syscall of its own.
+  const AUTO_PIPELINE = { enableAutoPipelining: true } as const;
+  const redis = createRedis(env.CACHE_REDIS_URL, 'fail-fast', AUTO_PIPELINE);
+  const redisTrouble = throttledWarning(logger, 'cache unavailable; serving from Postgres');
+  redis.on('error', redisTrouble);
+  // Keeps the catalog version in this process (pub/sub, re-read at least every second), so a
+  // cached answer costs no Redis read. Retries forever: it must come back after an outage.
+  const versionSubscriber = createRedis(env.CACHE_REDIS_URL, 'blocking');
+  versionSubscriber.on('error', redisTrouble);
+  const cache = new SearchCache({
+    redis,
+    prefix: env.QUEUE_PREFIX,
+    ttlSeconds: env.CACHE_TTL_SECONDS,
+    staleTtlSeconds: env.CACHE_STALE_TTL_SECONDS,
+    onError: redisTrouble,
+    versionSubscriber,
+  });
+  // Quotas belong with the queues' Redis (no eviction) when the cache has its own (LRU).
+  const limitsRedis =
+    env.REDIS_URL === env.CACHE_REDIS_URL
+      ? redis
+      : createRedis(env.REDIS_URL, 'fail-fast', AUTO_PIPELINE);
+  if (limitsRedis !== redis) limitsRedis.on('error', redisTrouble);
+
+  const app = createApp({
+    metrics: createMetricsRegistry('api'),
+    events: new EventRepository(db),
+    cache,
+    logger,
+    providers: new ProviderStatusRepository(db),
+    // Workers publish breaker reports next to the queues, not in the cache's Redis.
+    breakers: (ids) => readBreakerStatuses(limitsRedis, env.QUEUE_PREFIX, ids),
+    cachePolicy: {
+      maxAgeSeconds: env.API_MAX_AGE_SECONDS,
+      staleIfErrorSeconds: env.CACHE_STALE_TTL_SECONDS,
+    },
+    access: {
+      keys: new ApiKeyRepository(db),
+      limiter: new RateLimiter({ redis: limitsRedis, prefix: env.QUEUE_PREFIX }),
+      publicQuotaPerMinute: env.RATE_LIMIT_PUBLIC_PER_MINUTE,
+      keyQuotaPerMinute: env.RATE_LIMIT_KEY_PER_MINUTE,
+    },
+    corsOrigins: env.CORS_ORIGINS,
+    trustProxy: env.TRUST_PROXY,
+    checks: {
+      async database() {
+        await db.$queryRaw`SELECT 1`;
+      },
+      async redis() {
+        await redis.ping();
+      },
+    },
+  });
+
+  let draining = false;
+  const server = app.listen(env.API_PORT, env.API_HOST, (error) => {
+    if (error) {
+      logger.error('cannot listen', {
+        host: env.API_HOST,
+        port: env.API_PORT,
+        error: error.message,
+      });
+      process.exit(1);
+    }
+    const address = server.address();
+    // The bound port, not the configured one: API_PORT=0 picks a free port.
+    logger.info('listening', {
+      host: env.API_HOST,
+      port: typeof address === 'object' && address ? address.port : env.API_PORT,
+    });
+  });
+  // Ahead of the app, so the header is set before any handler can send: keep-alive clients get
+  // their in-flight answer, then reconnect to another replica.
+  server.prependListener('request', (_req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+  });
+
+  async function shutdown(signal: NodeJS.Signals): Promise<void> {
+    if (draining) return;
+    draining = true;
+    logger.info('shutting down', { signal });
+    setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
+    });
+    await Promise.allSettled([
+      db.$disconnect(),
+      // QUIT needs a live connection; without one there is nothing to flush.
+      redis.quit().catch(() => redis.disconnect()),
+      versionSubscriber.quit().catch(() => versionSubscriber.disconnect()),
+      ...(limitsRedis === redis ? [] : [limitsRedis.quit().catch(() => limitsRedis.disconnect())]),
+    ]);
+    logger.info('stopped');
+    process.exit(0);
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void shutdown(signal));
+  }
+}
