@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { probe } from '@marquee/metrics';
 import { sendJsonText } from './response.envelope.ts';
 
 export interface ReadinessChecks {
@@ -10,23 +11,6 @@ export interface HealthRouterOptions {
   checks: ReadinessChecks;
   /** Per check; a dependency slower than this counts as down. */
   timeoutMs?: number;
-}
-
-type CheckState = 'up' | 'down';
-
-async function probe(check: () => Promise<void>, timeoutMs: number): Promise<CheckState> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
-  });
-  try {
-    await Promise.race([Promise.resolve().then(check), timeout]);
-    return 'up';
-  } catch {
-    return 'down';
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
