@@ -127,16 +127,20 @@ describe('every service over HTTP', () => {
         30_000,
         `${service} /healthz\n${output()}`,
       );
-      // Readiness may lag liveness while the first connections open (a busy 2-core machine).
-      const ready = await eventually(
+      // Readiness may lag liveness while the first connections open (a busy 2-core machine); the
+      // api reports 200 "degraded" until its Redis connection is up, so wait for both checks.
+      const body = await eventually(
         async () => {
           const response = await fetch(`${urls[service]}/readyz`);
-          return response.status === 200 ? response : undefined;
+          const json = (await response.json()) as { checks: Record<string, string> };
+          return response.status === 200 &&
+            Object.values(json.checks).every((state) => state === 'up')
+            ? json
+            : undefined;
         },
         20_000,
         `${service} /readyz\n${output()}`,
       );
-      const body = (await ready.json()) as { checks: Record<string, string> };
       expect({ service, checks: body.checks }).toEqual({
         service,
         checks: { database: 'up', redis: 'up' },
