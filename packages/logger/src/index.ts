@@ -26,3 +26,4 @@ export function createLogger({ service, level = 'info', stream }: LoggerOptions)
     ],
   });
 }
+export { onShutdownSignal } from './shutdown.handler.ts';

@@ -1,7 +1,7 @@
 import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderRepository, SyncRunRepository } from '@marquee/db';
-import { createLogger } from '@marquee/logger';
+import { createLogger, onShutdownSignal } from '@marquee/logger';
 import { createMetricsRegistry, registerQueueDepthGauge } from '@marquee/metrics';
 import { Queue } from 'bullmq';
 import { QUEUE_NAMES, readBreakerStatuses } from '@marquee/queue';
@@ -57,11 +57,7 @@ const server = app.listen(env.DASHBOARD_PORT, env.DASHBOARD_HOST, (error) => {
   });
 });
 
-let stopping = false;
-async function shutdown(signal: NodeJS.Signals): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info('shutting down', { signal });
+onShutdownSignal(logger, async () => {
   setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
@@ -69,9 +65,4 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   });
   await Promise.allSettled([...queues.map((queue) => queue.close()), db.$disconnect()]);
   await redis.quit().catch(() => redis.disconnect());
-  logger.info('stopped');
-  process.exit(0);
-}
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => void shutdown(signal));
-}
+});

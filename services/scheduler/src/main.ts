@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderRepository } from '@marquee/db';
-import { createLogger } from '@marquee/logger';
+import { createLogger, onShutdownSignal } from '@marquee/logger';
 import { createMetricsRegistry, registerQueueDepthGauge, startOpsServer } from '@marquee/metrics';
 import { IngestQueue } from '@marquee/queue';
 import { schedulerEnvSchema } from './env.schema.ts';
@@ -45,25 +45,13 @@ const ops = await startOpsServer({
   return undefined;
 });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info('shutting down', { signal });
+onShutdownSignal(logger, async () => {
   await listener.close();
   await ops?.close();
   await scheduler.stop();
   await Promise.allSettled([queue.close(), db.$disconnect()]);
   await redis.quit().catch(() => undefined);
-}
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    shutdown(signal).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
+});
 
 logger.info('scheduler started', { prefix: env.QUEUE_PREFIX, metricsPort: ops?.port });
 await scheduler.start();

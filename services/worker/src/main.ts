@@ -7,7 +7,7 @@ import {
   ProviderRepository,
   SyncRunRepository,
 } from '@marquee/db';
-import { createLogger } from '@marquee/logger';
+import { createLogger, onShutdownSignal } from '@marquee/logger';
 import { createMetricsRegistry, startOpsServer } from '@marquee/metrics';
 import { fetchPayload } from '@marquee/providers';
 import { writeBreakerStatus } from '@marquee/queue';
@@ -105,28 +105,12 @@ const ops = await startOpsServer({
   return undefined;
 });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info('shutting down', { signal });
+onShutdownSignal(logger, async () => {
   await closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger);
   breakers.shutdown();
   await ops?.close();
   await Promise.allSettled([db.$disconnect(), queueRedis.quit(), cacheRedis.quit()]);
-  logger.info('stopped');
-}
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    shutdown(signal).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('shutdown failed', { error: String(error) });
-        process.exit(1);
-      },
-    );
-  });
-}
+});
 
 logger.info('worker started', {
   concurrency: env.WORKER_CONCURRENCY,
