@@ -1,7 +1,7 @@
 // Issue 2's acceptance case, through the real parts: a provider feed on a local HTTP server, the
 // BullMQ queue and worker on Redis, Postgres, and the API app answering searches.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +108,7 @@ beforeAll(async () => {
       redis: async () => void (await redis.ping()),
     },
   });
-  api = app.listen(0, '127.0.0.1');
+  api = createServer(app).listen(0, '127.0.0.1');
   await new Promise((resolve) => api.once('listening', resolve));
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 });

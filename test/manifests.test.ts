@@ -3,6 +3,7 @@
 // against what the services actually read and serve.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1018,7 +1019,7 @@ async function serveLike(service: ProbedService): Promise<{ url: string; close()
   }
   let redis: Redis | undefined;
   let queue: Queue | undefined;
-  let app: ReturnType<typeof createApp>;
+  let app: RequestListener;
   if (service === 'api') {
     app = createApp({
       events: {} as EventRepository,
@@ -1039,7 +1040,7 @@ async function serveLike(service: ProbedService): Promise<{ url: string; close()
       logger,
     });
   }
-  const server = app.listen(0, '127.0.0.1');
+  const server = createServer(app).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {

@@ -2,7 +2,7 @@
 // BullMQ on Redis, createSyncProcessor, Postgres, and the search API. The new event details land
 // in the events table, a re-sync writes nothing, and /search keeps its Fever contract.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -106,7 +106,7 @@ beforeAll(async () => {
       redis: async () => void (await redis.ping()),
     },
   });
-  api = app.listen(0, '127.0.0.1');
+  api = createServer(app).listen(0, '127.0.0.1');
   await new Promise((resolve) => api.once('listening', resolve));
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 });

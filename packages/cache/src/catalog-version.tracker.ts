@@ -34,10 +34,7 @@ export class CatalogVersionTracker {
   constructor(private readonly options: CatalogVersionTrackerOptions) {
     const { subscriber, channel } = options;
     subscriber.on('message', (from: string, message: string) => {
-      if (from !== channel) return;
-      this.epoch += 1;
-      this.value = message;
-      this.learnedAt = Date.now();
+      if (from === channel) this.learn(message);
     });
     // Messages published while the subscriber was away are lost: read afresh.
     subscriber.on('ready', () => this.forget());
@@ -47,11 +44,17 @@ export class CatalogVersionTracker {
     subscriber.subscribe(channel).catch(() => this.forget());
   }
 
+  /** The current version if it is known and fresh; never reads. */
+  known(): string | undefined {
+    return this.value !== undefined && Date.now() - this.learnedAt < this.options.maxAgeMs
+      ? this.value
+      : undefined;
+  }
+
   /** The current version (rejects when Redis cannot be read and no fresh version is known). */
   current(): Promise<string> | string {
-    if (this.value !== undefined && Date.now() - this.learnedAt < this.options.maxAgeMs) {
-      return this.value;
-    }
+    const known = this.known();
+    if (known !== undefined) return known;
     this.reading ??= this.read().finally(() => (this.reading = undefined));
     return this.reading;
   }
@@ -65,6 +68,20 @@ export class CatalogVersionTracker {
     this.value = version;
     this.learnedAt = startedAt;
     return version;
+  }
+
+  /**
+   * A version this process bumped to itself (INCR's reply): used at once rather than when its
+   * own message comes back, so the process that invalidates never answers from the old one.
+   */
+  bumpedTo(version: string): void {
+    if (this.value === undefined || Number(version) > Number(this.value)) this.learn(version);
+  }
+
+  private learn(version: string): void {
+    this.epoch += 1;
+    this.value = version;
+    this.learnedAt = Date.now();
   }
 
   private forget(): void {

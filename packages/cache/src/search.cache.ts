@@ -90,6 +90,12 @@ class MemoryTier {
     return entry;
   }
 
+  /** Like `get` without refreshing the entry's recency. */
+  has(key: string): boolean {
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.expiresAt > Date.now();
+  }
+
   set(key: string, { body, etag }: { body: Buffer; etag: string }): void {
     if (body.length > this.maxBytes / 4) return;
     const old = this.entries.get(key);
@@ -141,6 +147,17 @@ export class SearchCache {
       options.memoryBytes ?? 64 * 1024 * 1024,
       options.ttlSeconds * 1000,
     );
+  }
+
+  /**
+   * Whether `get(key)` would answer at once from this process's memory (catalog version known,
+   * body remembered, no flight pending): lets a caller pick a cheaper route for hot answers.
+   */
+  isHot(key: string): boolean {
+    if (this.inflight.has(key)) return false;
+    // known(), not current(): a check must not start a read that nobody awaits.
+    const known = this.tracker?.known();
+    return known !== undefined && this.memory.has(this.fullKey(known, key));
   }
 
   get(key: string, load: () => Promise<string>): Promise<CachedBody> {
@@ -241,6 +258,7 @@ export class SearchCache {
    */
   async invalidate(): Promise<number> {
     const version = await this.options.redis.incr(this.versionKey);
+    this.tracker?.bumpedTo(String(version));
     try {
       await this.options.redis.publish(this.versionChannel, String(version));
     } catch (error) {

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { ApiKeyInfo } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
@@ -23,6 +24,7 @@ export interface AccessOptions {
 }
 
 const KEY_HEADER = 'X-API-Key';
+const KEY_HEADER_LOWER = 'x-api-key';
 const KEY_CACHE_SIZE = 10_000;
 
 /** Remembers key lookups briefly so a request costs no database query; revocation lags by `ttlMs`. */
@@ -61,22 +63,36 @@ function throttled(logger: Logger, intervalMs = 10_000): (error: unknown) => voi
  * API keys and quotas. A key (X-API-Key) identifies the caller and its quota; without one the
  * caller's IP gets the public quota. A wrong key is refused even where none is needed, so a
  * client notices a revoked key. Quotas live in Redis; when Redis fails the request goes through.
+ * Shared by the Express middleware and the fast path, so both admit exactly the same requests.
  */
-export function access(options: AccessOptions): RequestHandler {
-  const keys = cachedVerifier(options.keys, options.keyCacheMs ?? 30_000);
-  const warn = throttled(options.logger);
-  return async (req, res, next) => {
-    const presented = req.get(KEY_HEADER);
+export class AccessControl {
+  private readonly keys: KeyVerifier;
+  private readonly warn: (error: unknown) => void;
+
+  constructor(private readonly options: AccessOptions) {
+    this.keys = cachedVerifier(options.keys, options.keyCacheMs ?? 30_000);
+    this.warn = throttled(options.logger);
+  }
+
+  /** Throws the ApiError to answer (401, 429); sets the quota headers on `res`. */
+  async admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    ip: string | undefined,
+  ): Promise<void> {
+    const { options } = this;
+    // One string even when repeated: Node joins a repeated custom header with ", ".
+    const presented = req.headers[KEY_HEADER_LOWER] as string | undefined;
     let key: ApiKeyInfo | null = null;
     if (presented !== undefined) {
-      key = await keys.verify(presented);
+      key = await this.keys.verify(presented);
       if (!key) throw new ApiError(401, 'invalid_api_key', 'unknown or revoked API key');
-      res.locals.apiKeyId = key.id;
-    } else if (options.protectedPaths.some((path) => req.path.startsWith(path))) {
+    } else if (options.protectedPaths.some((prefix) => path.startsWith(prefix))) {
       throw new ApiError(401, 'api_key_required', `this endpoint needs an ${KEY_HEADER} header`);
     }
 
-    const subject = key ? `key:${key.id}` : `ip:${req.ip ?? 'unknown'}`;
+    const subject = key ? `key:${key.id}` : `ip:${ip ?? 'unknown'}`;
     const limit = key
       ? (key.quotaPerMinute ?? options.keyQuotaPerMinute)
       : options.publicQuotaPerMinute;
@@ -84,21 +100,27 @@ export function access(options: AccessOptions): RequestHandler {
     try {
       decision = await options.limiter.hit(subject, limit);
     } catch (error) {
-      warn(error);
-      next();
+      this.warn(error);
       return;
     }
     res.setHeader('RateLimit-Limit', String(decision.limit));
     res.setHeader('RateLimit-Remaining', String(decision.remaining));
     res.setHeader('RateLimit-Reset', String(Math.ceil(decision.resetMs / 1000)));
     if (!decision.allowed) {
-      res.set('Retry-After', String(Math.max(1, Math.ceil(decision.resetMs / 1000))));
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(decision.resetMs / 1000))));
       throw new ApiError(
         429,
         'rate_limited',
         `over the quota of ${decision.limit} requests per minute`,
       );
     }
+  }
+}
+
+/** `AccessControl` as an Express middleware. */
+export function access(control: AccessControl): RequestHandler {
+  return async (req, res, next) => {
+    await control.admit(req, res, req.path, req.ip);
     next();
   };
 }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { createRedis, SearchCache } from '@marquee/cache';
 import { ApiKeyRepository, createDb, EventRepository, ProviderStatusRepository } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
@@ -89,15 +90,12 @@ export function runApiServer(env: ApiEnv): void {
   });
 
   let draining = false;
-  const server = app.listen(env.API_PORT, env.API_HOST, (error) => {
-    if (error) {
-      logger.error('cannot listen', {
-        host: env.API_HOST,
-        port: env.API_PORT,
-        error: error.message,
-      });
-      process.exit(1);
-    }
+  const server = createServer(app);
+  server.once('error', (error) => {
+    logger.error('cannot listen', { host: env.API_HOST, port: env.API_PORT, error: error.message });
+    process.exit(1);
+  });
+  server.listen(env.API_PORT, env.API_HOST, () => {
     const address = server.address();
     // The bound port, not the configured one: API_PORT=0 picks a free port.
     logger.info('listening', {

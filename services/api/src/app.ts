@@ -1,3 +1,4 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
@@ -5,7 +6,7 @@ import type { SearchCache } from '@marquee/cache';
 import type { EventRepository, ProviderStatusRepository } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
 import { httpMetrics, type Registry } from '@marquee/metrics';
-import { access, type AccessOptions } from './access.middleware.ts';
+import { access, AccessControl, type AccessOptions } from './access.middleware.ts';
 import { cacheMetrics } from './cache.metrics.ts';
 import { docsRouter } from './docs.router.ts';
 import { errorHandler, notFound } from './error.middleware.ts';
@@ -14,10 +15,12 @@ import { healthRouter, type ReadinessChecks } from './health.router.ts';
 import { metricsRouter } from './metrics.router.ts';
 import { providersRouter, type BreakerReader } from './providers.router.ts';
 import { requestContext } from './request-context.middleware.ts';
-import { requestLimits } from './request-limits.middleware.ts';
+import { DEFAULT_REQUEST_LIMITS, requestLimits } from './request-limits.middleware.ts';
 import type { CachePolicy } from './response.envelope.ts';
-import { searchRouter } from './search.router.ts';
-import { frozenHeaders } from './static-headers.middleware.ts';
+import { createSearchFastPath } from './search.fast-path.ts';
+import { SearchEndpoint, searchRouter } from './search.router.ts';
+import { recordHeaders, replayHeaders } from './static-headers.middleware.ts';
+import proxyaddr from 'proxy-addr';
 
 export interface AppOptions {
   events: EventRepository;
@@ -37,6 +40,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Express's `trust proxy`: how to find the client's IP behind a load balancer. */
   trustProxy?: boolean | number | string;
+  /** Off: every request goes through Express (to compare the two paths; default on). */
+  fastPath?: boolean;
 }
 
 // Paths that need an API key; everything else is public with the per-IP quota.
@@ -44,7 +49,11 @@ const PROTECTED_PATHS = ['/v1/providers'] as const;
 
 const DEFAULT_CACHE_POLICY: CachePolicy = { maxAgeSeconds: 5, staleIfErrorSeconds: 86_400 };
 
-/** The HTTP app, holding no state of its own: every dependency comes in through `options`. */
+/**
+ * The API's request listener, holding no state of its own: every dependency comes in through
+ * `options`. Hot `/search` answers go through the fast path (search.fast-path.ts); everything
+ * else through the Express app. `http.createServer(createApp(options))` serves it.
+ */
 export function createApp({
   events,
   cache,
@@ -57,7 +66,8 @@ export function createApp({
   access: accessOptions,
   corsOrigins = [],
   trustProxy = false,
-}: AppOptions): express.Express {
+  fastPath: fastPathEnabled = true,
+}: AppOptions): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // Bodies can be large and cache hits are served as stored: hashing each one for an ETag would
@@ -67,24 +77,48 @@ export function createApp({
   app.set('query parser', 'simple');
   app.set('trust proxy', trustProxy);
 
+  // helmet's defaults depend on nothing in the request: computed once, replayed per request.
+  const securityHeaders = recordHeaders(helmet());
+  const corsHandler =
+    corsOrigins.length > 0
+      ? cors({ origin: corsOrigins.includes('*') ? '*' : [...corsOrigins], maxAge: 600 })
+      : undefined;
+  const accessControl =
+    accessOptions &&
+    new AccessControl({ ...accessOptions, protectedPaths: PROTECTED_PATHS, logger });
+  const search = new SearchEndpoint({ events, cache, cachePolicy });
+
   app.use(requestContext(logger));
   if (metrics) {
     app.use(httpMetrics(metrics), cacheMetrics(metrics));
     app.use(metricsRouter(metrics));
   }
-  // helmet's defaults depend on nothing in the request: computed once, replayed per request.
-  app.use(frozenHeaders(helmet()));
-  if (corsOrigins.length > 0) {
-    app.use(cors({ origin: corsOrigins.includes('*') ? '*' : [...corsOrigins], maxAge: 600 }));
-  }
-  app.use(requestLimits());
+  app.use(replayHeaders(securityHeaders));
+  if (corsHandler) app.use(corsHandler);
+  app.use(requestLimits(DEFAULT_REQUEST_LIMITS));
   app.use(healthRouter({ checks }));
   app.use(docsRouter());
-  if (accessOptions) app.use(access({ ...accessOptions, protectedPaths: PROTECTED_PATHS, logger }));
-  app.use(searchRouter({ events, cache, cachePolicy }));
+  if (accessControl) app.use(access(accessControl));
+  app.use(searchRouter(search));
   app.use(eventsRouter({ events, cache, cachePolicy }));
   if (providers) app.use(providersRouter({ providers, breakers }));
   app.use(notFound);
   app.use(errorHandler(logger));
-  return app;
+
+  if (!fastPathEnabled) return app;
+  // Express compiles `trust proxy` into this function; req.ip is proxyaddr(req, it).
+  const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+  const fastPath = createSearchFastPath({
+    search,
+    logger,
+    limits: DEFAULT_REQUEST_LIMITS,
+    securityHeaders,
+    cors: corsHandler,
+    access: accessControl,
+    clientIp: (req) => proxyaddr(req, trust),
+    metrics,
+  });
+  return (req: IncomingMessage, res: ServerResponse) => {
+    if (!fastPath(req, res)) app(req, res);
+  };
 }

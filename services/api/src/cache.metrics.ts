@@ -3,7 +3,7 @@ import { Counter, METRIC_PREFIX, type Registry } from '@marquee/metrics';
 
 export const CACHE_METRIC = `${METRIC_PREFIX}cache_requests_total`;
 
-const OUTCOMES = new Set(['hit', 'miss', 'bypass', 'stale']);
+export const CACHE_OUTCOMES: ReadonlySet<string> = new Set(['hit', 'miss', 'bypass', 'stale']);
 
 /**
  * Counts cache outcomes by route from the `X-Cache` header the handlers set, so the count is
@@ -19,7 +19,7 @@ export function cacheMetrics(registry: Registry): RequestHandler {
   return (req, res, next) => {
     res.once('close', () => {
       const outcome = res.getHeader('X-Cache');
-      if (typeof outcome !== 'string' || !OUTCOMES.has(outcome)) return;
+      if (typeof outcome !== 'string' || !CACHE_OUTCOMES.has(outcome)) return;
       const route = (req.route as { path?: string } | undefined)?.path ?? '(unmatched)';
       counter.inc({ route: `${req.baseUrl}${route}`, outcome });
     });

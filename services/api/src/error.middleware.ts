@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '@marquee/logger';
 import { requestIdOf } from './request-context.middleware.ts';
@@ -23,28 +24,55 @@ function clientError(error: unknown): ApiError | undefined {
   );
 }
 
-/** Every error becomes the JSON envelope; the client never sees an unexpected error's details. */
+interface RequestSummary {
+  requestId: string;
+  method: string | undefined;
+  path: string;
+}
+
+/** The ApiError to answer; an unexpected error is logged (with its details) as a 500. */
+function answerFor(logger: Logger, error: unknown, request: RequestSummary): ApiError {
+  const expected = error instanceof ApiError ? error : clientError(error);
+  if (expected) return expected;
+  logger.error('request failed', {
+    ...request,
+    error:
+      error instanceof Error
+        ? { name: error.name, message: error.message, stack: error.stack }
+        : String(error),
+  });
+  return new ApiError(500, 'internal', 'internal error');
+}
+
+/**
+ * Answers `error` with the JSON envelope; the client never sees an unexpected error's details.
+ * For the fast path, which has no Express error handler; the caller checks that no response is
+ * under way.
+ */
+export function respondWithError(
+  logger: Logger,
+  error: unknown,
+  res: ServerResponse,
+  request: RequestSummary,
+): void {
+  const answer = answerFor(logger, error, request);
+  sendError(res, answer.status, answer.code, answer.message);
+}
+
+/** Every error becomes the JSON envelope. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
-    const expected = error instanceof ApiError ? error : clientError(error);
-    if (!expected) {
-      logger.error('request failed', {
-        requestId: requestIdOf(res),
-        method: req.method,
-        path: req.path,
-        error:
-          error instanceof Error
-            ? { name: error.name, message: error.message, stack: error.stack }
-            : String(error),
-      });
-    }
+    const answer = answerFor(logger, error, {
+      requestId: requestIdOf(res),
+      method: req.method,
+      path: req.path,
+    });
     // A response already under way cannot change its status: Express's final handler drops
     // the connection instead.
     if (res.headersSent) {
       next(error);
       return;
     }
-    if (expected) sendError(res, expected.status, expected.code, expected.message);
-    else sendError(res, 500, 'internal', 'internal error');
+    sendError(res, answer.status, answer.code, answer.message);
   };
 }

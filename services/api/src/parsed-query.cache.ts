@@ -9,13 +9,19 @@ export class ParsedQueryCache<T> {
 
   constructor(private readonly maxEntries = 1_000) {}
 
-  get(rawQuery: string, parse: () => T): T {
+  /** The remembered result, if any (refreshing its recency); never parses. */
+  peek(rawQuery: string): T | undefined {
     const known = this.entries.get(rawQuery);
     if (known !== undefined) {
       this.entries.delete(rawQuery);
       this.entries.set(rawQuery, known);
-      return known;
     }
+    return known;
+  }
+
+  get(rawQuery: string, parse: () => T): T {
+    const known = this.peek(rawQuery);
+    if (known !== undefined) return known;
     const parsed = parse();
     if (this.entries.size >= this.maxEntries)
       this.entries.delete(this.entries.keys().next().value!);

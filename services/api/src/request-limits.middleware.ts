@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import { ApiError } from './response.envelope.ts';
 
@@ -10,30 +11,41 @@ export interface RequestLimits {
 
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxQueryBytes: 2048, maxQueryParams: 20 };
 
+/** What is wrong with a request's size, before any parsing work; undefined when nothing is. */
+export function requestLimitError(
+  url: string,
+  headers: IncomingHttpHeaders,
+  limits: RequestLimits,
+): ApiError | undefined {
+  const mark = url.indexOf('?');
+  const query = mark === -1 ? '' : url.slice(mark + 1);
+  if (query.length > limits.maxQueryBytes) {
+    return new ApiError(414, 'query_too_long', `query string over ${limits.maxQueryBytes} bytes`);
+  }
+  let params = query === '' ? 0 : 1;
+  for (let at = query.indexOf('&'); at !== -1; at = query.indexOf('&', at + 1)) params += 1;
+  if (params > limits.maxQueryParams) {
+    return new ApiError(
+      400,
+      'too_many_parameters',
+      `more than ${limits.maxQueryParams} query parameters`,
+    );
+  }
+  const length = headers['content-length'];
+  if ((length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined) {
+    return new ApiError(413, 'body_not_allowed', 'request bodies are not accepted');
+  }
+  return undefined;
+}
+
 /**
  * Refuses oversized queries before any parsing work, and any request body: every endpoint is a
  * GET, so a body is never needed and never read.
  */
 export function requestLimits(limits: RequestLimits = DEFAULT_REQUEST_LIMITS): RequestHandler {
   return (req, _res, next) => {
-    const mark = req.url.indexOf('?');
-    const query = mark === -1 ? '' : req.url.slice(mark + 1);
-    if (query.length > limits.maxQueryBytes) {
-      throw new ApiError(414, 'query_too_long', `query string over ${limits.maxQueryBytes} bytes`);
-    }
-    let params = query === '' ? 0 : 1;
-    for (let at = query.indexOf('&'); at !== -1; at = query.indexOf('&', at + 1)) params += 1;
-    if (params > limits.maxQueryParams) {
-      throw new ApiError(
-        400,
-        'too_many_parameters',
-        `more than ${limits.maxQueryParams} query parameters`,
-      );
-    }
-    const length = req.get('Content-Length');
-    if ((length !== undefined && length !== '0') || req.get('Transfer-Encoding') !== undefined) {
-      throw new ApiError(413, 'body_not_allowed', 'request bodies are not accepted');
-    }
+    const error = requestLimitError(req.url, req.headers, limits);
+    if (error) throw error;
     next();
   };
 }

@@ -7,14 +7,17 @@ type Middleware = (
   next: (error?: unknown) => void,
 ) => void;
 
+/** Sets, on a response, the headers a frozen middleware set (see `recordHeaders`). */
+export type HeaderReplay = (res: ServerResponse) => void;
+
 /**
  * Runs a middleware that only sets fixed headers (helmet with static options) once, against a
- * recording response, and returns a handler that replays what it did: the same headers in the
+ * recording response, and returns a function that replays what it did: the same headers in the
  * same order, without the middleware's per-request work. Throws if the middleware did not call
  * `next` synchronously or used anything but setHeader/removeHeader (the recorder has nothing
  * else), so a configuration whose headers depend on the request cannot be frozen by mistake.
  */
-export function frozenHeaders(middleware: Middleware): RequestHandler {
+export function recordHeaders(middleware: Middleware): HeaderReplay {
   const actions: (readonly [string, string | string[]] | string)[] = [];
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
@@ -37,11 +40,23 @@ export function frozenHeaders(middleware: Middleware): RequestHandler {
   );
   if (!called) throw new Error('frozenHeaders: the middleware did not call next() synchronously');
   if (failure) throw new Error('frozenHeaders: the middleware failed', { cause: failure });
-  return (_req, res, next) => {
+  return (res) => {
     for (const action of actions) {
       if (typeof action === 'string') res.removeHeader(action);
       else res.setHeader(action[0], action[1]);
     }
+  };
+}
+
+/** Replays recorded headers as an Express middleware. */
+export function replayHeaders(replay: HeaderReplay): RequestHandler {
+  return (_req, res, next) => {
+    replay(res);
     next();
   };
+}
+
+/** `recordHeaders` as an Express middleware. */
+export function frozenHeaders(middleware: Middleware): RequestHandler {
+  return replayHeaders(recordHeaders(middleware));
 }

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Redis } from 'ioredis';
@@ -34,6 +35,7 @@ export interface ApiFixtureOptions {
 
 export interface ApiFixture {
   url: string;
+  databaseUrl: string;
   db: Db;
   redis: Redis;
   cache: SearchCache;
@@ -67,7 +69,13 @@ export async function startApi(
     redis.once('error', () => resolve());
   });
   const prefix = options.prefix ?? uniquePrefix(`api-${label}`);
-  const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
+  // As deployed: the catalog version kept in process (pub/sub), which is what lets hot answers
+  // take the fast path (search.fast-path.ts), so every test here covers both paths.
+  const versionSubscriber = createRedis(options.redisUrl ?? REDIS_URL, 'blocking', {
+    disconnectTimeout: 50,
+  });
+  versionSubscriber.on('error', () => {});
+  const cache = new SearchCache({ redis, prefix, ttlSeconds: 60, versionSubscriber });
   const keys = new ApiKeyRepository(db);
   const stream = new PassThrough();
   const lines: Record<string, unknown>[] = [];
@@ -105,11 +113,12 @@ export async function startApi(
       },
     },
   });
-  const server = app.listen(0, '127.0.0.1');
+  const server = createServer(app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
+    databaseUrl: options.databaseUrl ?? database!.url,
     db,
     redis,
     cache,
@@ -123,6 +132,7 @@ export async function startApi(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       redis.disconnect();
+      versionSubscriber.disconnect();
       await db.$disconnect();
       await database?.drop();
     },
