@@ -283,6 +283,7 @@ export {
   attribute,
   children,
   decodeBody,
+  decodeXmlEntities,
   feedRoot,
   FORMS,
   isNode,
