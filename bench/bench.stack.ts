@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
+import { parse } from 'yaml';
 import { createRedis } from '@marquee/cache';
 import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
@@ -50,7 +51,8 @@ export class FeedHost {
           return;
         }
       }
-      response.writeHead(200, headers).end(body);
+      // With its length, as a static file server sends it (the fetcher reads it into one buffer).
+      response.writeHead(200, { ...headers, 'content-length': String(body.length) }).end(body);
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -115,6 +117,19 @@ export class WorkerProcess {
   }
 }
 
+/**
+ * The worker's NODE_OPTIONS as deployed (docker-compose.yml; Kubernetes sets the same, checked by
+ * test/manifests.test.ts). Its V8 heap cap changes peak RSS and speed, so workers here run with it.
+ */
+export function deployedWorkerNodeOptions(): string {
+  const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), {
+    merge: true,
+  }) as { services?: { worker?: { environment?: Record<string, unknown> } } };
+  const value = compose.services?.worker?.environment?.NODE_OPTIONS;
+  if (typeof value !== 'string') throw new Error('docker-compose.yml: worker has no NODE_OPTIONS');
+  return value;
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Database, queue and feed host of one benchmark run; `close()` removes everything it made. */
@@ -152,6 +167,7 @@ export class BenchStack {
       ALLOW_PRIVATE_PROVIDERS: 'true',
       LOG_LEVEL: 'warn',
       FETCH_TIMEOUT_MS: '120000',
+      NODE_OPTIONS: deployedWorkerNodeOptions(),
       ...extra,
     };
   }

@@ -64,8 +64,26 @@ const SERVICE_ONLY_ENV: Record<AppService, readonly string[]> = {
   ],
   migrate: [], // `pnpm marquee migrate`: the CLI reads the base variables only
 };
-/** Read by Node and its libraries in every process (the image sets it). */
-const RUNTIME_ENV = ['NODE_ENV'];
+/** Read by Node and its libraries in every process (the image sets NODE_ENV; the worker NODE_OPTIONS). */
+const RUNTIME_ENV = ['NODE_ENV', 'NODE_OPTIONS'];
+
+/**
+ * The worker's NODE_OPTIONS: exactly a V8 heap cap, in MiB. The ingest benchmark runs its workers
+ * with compose's value (bench/bench.stack.ts), so what it measures is what is deployed.
+ */
+function workerHeapCapMib(nodeOptions: string | undefined): number {
+  const cap = /^--max-old-space-size=(\d+)$/.exec(nodeOptions ?? '')?.[1];
+  if (cap === undefined) throw new Error(`worker NODE_OPTIONS is not a heap cap: ${nodeOptions}`);
+  return Number(cap);
+}
+
+/** A Kubernetes memory quantity (Mi, Gi or bytes) in MiB. */
+function mebibytes(quantity: string | number | undefined): number {
+  const match = /^(\d+)(Mi|Gi)?$/.exec(String(quantity));
+  if (!match) throw new Error(`unsupported memory quantity: ${quantity}`);
+  const value = Number(match[1]);
+  return match[2] === 'Gi' ? value * 1024 : match[2] === 'Mi' ? value : value / 2 ** 20;
+}
 /** The postgres image's own variables; only its container may set them. */
 const POSTGRES_ENV = /^POSTGRES_[A-Z_]+$/;
 
@@ -467,6 +485,10 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  it('caps the V8 heap of the worker (NODE_OPTIONS)', () => {
+    expect(workerHeapCapMib(environmentOf(services(composeFile).worker!).NODE_OPTIONS)).toBe(256);
+  });
+
   it('sets only variables the services know', () => {
     const problems: string[] = [];
     for (const [name, service] of Object.entries(services(composeFile))) {
@@ -816,6 +838,24 @@ describe.each([
         [],
       );
     }
+  });
+
+  it("caps the worker's V8 heap as compose does, leaving its memory limit room for payloads", () => {
+    const container = deployment(objects, 'marquee-worker').spec!.template.spec!.containers[0]!;
+    const env = Object.fromEntries(
+      (container.env ?? [])
+        .filter((variable) => variable.value !== undefined)
+        .map((variable) => [variable.name, variable.value]),
+    );
+    const cap = workerHeapCapMib(env.NODE_OPTIONS);
+    expect(cap).toBe(workerHeapCapMib(environmentOf(services(composeFile).worker!).NODE_OPTIONS));
+    // Payload bodies live outside the V8 heap, one per sync in flight (up to FETCH_MAX_BYTES
+    // each), and so does Node's own memory: ~150 MB idle, ~200 MB with an ingest's native
+    // buffers (measured for issue 7). A limit below the total gets the pod killed for memory
+    // the heap cap cannot bound.
+    const { WORKER_CONCURRENCY, FETCH_MAX_BYTES } = parseEnv(workerEnvSchema, env);
+    const needed = cap + 200 + (WORKER_CONCURRENCY * FETCH_MAX_BYTES) / 2 ** 20;
+    expect(mebibytes(container.resources?.limits?.memory)).toBeGreaterThanOrEqual(needed);
   });
 
   it("terminationGracePeriodSeconds outlasts the worker's own shutdown deadline", () => {

@@ -1,4 +1,4 @@
-import { load } from 'cheerio';
+import { cheerio } from './cheerio.loader.ts';
 
 const ENTITY = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);?/i;
 
@@ -9,5 +9,5 @@ const ENTITY = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);?/i;
 export function decodeHtmlEntities(text: string): string {
   if (!ENTITY.test(text)) return text;
   // Only "<" could start markup; escaping it first makes the whole string text.
-  return load(text.replace(/</g, '&lt;'), null, false).text();
+  return cheerio().load(text.replace(/</g, '&lt;'), null, false).text();
 }

@@ -1,5 +1,6 @@
-import { load, type CheerioAPI } from 'cheerio';
+import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
+import { cheerio } from './cheerio.loader.ts';
 import { contentTypeOf, decodeDocument } from './document.decoder.ts';
 import { createPagePacer } from './page-pacer.ts';
 import type { FetchPage } from './provider-kind.ts';
@@ -15,7 +16,7 @@ export const paginationShape = {
 };
 
 export function loadHtml(body: Buffer, contentType?: string): CheerioAPI {
-  return load(decodeDocument(body, contentType));
+  return cheerio().load(decodeDocument(body, contentType));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   guardedLookup,
   type AddressPolicy,
 } from './address.guard.ts';
+import { announcedLength, ResponseBodyCollector } from './response-body.collector.ts';
 
 export type FetchErrorClassification = 'transient' | 'permanent' | 'rate-limited';
 
@@ -145,7 +146,8 @@ function tooLarge(maxBytes: number, detail: string): FetchError {
 }
 
 /**
- * GETs `url` and returns its body, never holding more than `maxBytes` (plus one chunk) in memory.
+ * GETs `url` and returns its body, never holding more than `maxBytes` (plus one chunk) in memory;
+ * a body with a Content-Length is read into one buffer of that size (ResponseBodyCollector).
  * Redirects are followed up to MAX_REDIRECTS; nothing is retried here (the queue retries). Every
  * failure rejects with a FetchError.
  */
@@ -182,8 +184,9 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
 
 function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayload> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
+    // Created at the final response; dropped when the fetch settles, so a failed or delivered
+    // body never lives as long as the request object.
+    let body: ResponseBodyCollector | undefined;
     let response: Response | undefined;
     let settled = false;
 
@@ -196,6 +199,7 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
     // Destroying the request closes its socket, so the server stops sending at once.
     const fail = (error: FetchError): void =>
       settle(() => {
+        body = undefined;
         stream.destroy();
         reject(error);
       });
@@ -215,34 +219,55 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
         fail(statusError(status, final.headers['retry-after']));
         return;
       }
-      const encoding = final.headers['content-encoding'];
-      const declared = Number(final.headers['content-length']);
       // Only an identity body's Content-Length is its size; a compressed one says nothing about the
       // decompressed size, which the running count below enforces.
-      if ((encoding === undefined || encoding === 'identity') && declared > options.maxBytes) {
-        fail(tooLarge(options.maxBytes, `Content-Length ${declared}`));
+      const announced = announcedLength(status, final.headers);
+      if (announced !== undefined && announced > options.maxBytes) {
+        fail(tooLarge(options.maxBytes, `Content-Length ${announced}`));
+        return;
       }
+      body = new ResponseBodyCollector(announced);
     });
 
     stream.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      received += chunk.length;
+      if (settled || !body) return;
+      const received = body.size + chunk.length;
       if (received > options.maxBytes) {
         fail(tooLarge(options.maxBytes, `received ${received} bytes so far`));
         return;
       }
-      chunks.push(chunk);
+      // Node's HTTP parser ends an identity body at its Content-Length; this only guards the copy.
+      if (!body.push(chunk)) {
+        fail(
+          new FetchError(
+            `response body runs past its Content-Length of ${body.announced} bytes`,
+            'transient',
+          ),
+        );
+      }
     });
 
     stream.on('end', () => {
       settle(() => {
-        if (!response) {
+        const collected = body;
+        body = undefined;
+        if (!response || !collected) {
           reject(new FetchError('request ended without a response', 'transient'));
+          return;
+        }
+        const whole = collected.take();
+        if (!whole) {
+          reject(
+            new FetchError(
+              `response body ended after ${collected.size} of the ${collected.announced} bytes its Content-Length announced`,
+              'transient',
+            ),
+          );
           return;
         }
         resolve({
           status: response.statusCode,
-          body: Buffer.concat(chunks, received),
+          body: whole,
           headers: { ...response.headers },
           url: response.url,
         });

@@ -5,7 +5,12 @@ import {
   type RequestListener,
   type Server,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server as TcpServer,
+  type Socket,
+} from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { fetchPayload, FetchError, parseRetryAfter, type FetchOptions } from '../src/index.ts';
@@ -25,6 +30,28 @@ afterEach(async () => {
 async function serve(handler: RequestListener): Promise<string> {
   const server = createServer(handler);
   servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const rawServers: TcpServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(
+    rawServers
+      .splice(0)
+      .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+  );
+});
+
+/**
+ * A raw TCP server that answers each request with whatever `respond` writes: responses Node's own
+ * HTTP server would refuse to send (a body longer or shorter than its Content-Length).
+ */
+async function serveRaw(respond: (socket: Socket) => void): Promise<string> {
+  const server = createTcpServer((socket) => socket.once('data', () => respond(socket)));
+  rawServers.push(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -252,6 +279,72 @@ describe('fetchPayload', () => {
   it('classifies an invalid URL as permanent', async () => {
     expect(await fetchError('not a url')).toMatchObject({ classification: 'permanent' });
     expect(await fetchError('ftp://127.0.0.1/feed')).toMatchObject({ classification: 'permanent' });
+  });
+});
+
+describe('fetchPayload, a body with a Content-Length', () => {
+  it('reads a body sent in many pieces into exactly the announced bytes', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 1) body[i] = (i * 7) % 251;
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(body.length) });
+      void (async () => {
+        for (let at = 0; at < body.length; at += 100_000) {
+          if (!res.write(body.subarray(at, at + 100_000))) await once(res, 'drain');
+        }
+        res.end();
+      })();
+    });
+    const payload = await fetchPayload(url, { ...options, maxBytes: body.length });
+    expect(payload.body.length).toBe(body.length);
+    expect(payload.body.equals(body)).toBe(true);
+  });
+
+  it('returns an empty body for Content-Length 0', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': '0' });
+      res.end();
+    });
+    const payload = await fetchPayload(url, options);
+    expect(payload.status).toBe(200);
+    expect(payload.body).toHaveLength(0);
+  });
+
+  it('fails a body shorter than announced as transient, returning nothing', async () => {
+    const url = await serveRaw((socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\nonly 12 byte'),
+    );
+    expect(await fetchError(url)).toMatchObject({ classification: 'transient' });
+  });
+
+  it('fails a body longer than announced as transient, never returning the extra bytes', async () => {
+    const url = await serveRaw((socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello and more'),
+    );
+    expect(await fetchError(url)).toMatchObject({ classification: 'transient' });
+  });
+
+  it('ignores the Content-Length of a 304 (it has no body)', async () => {
+    const url = await serveRaw((socket) =>
+      socket.end('HTTP/1.1 304 Not Modified\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n'),
+    );
+    const payload = await fetchPayload(url, options);
+    expect(payload.status).toBe(304);
+    expect(payload.body).toHaveLength(0);
+  });
+
+  it('does not size a compressed body from its Content-Length (the compressed size)', async () => {
+    const text = 'hello '.repeat(10_000);
+    const compressed = gzipSync(text);
+    const url = await serve((_req, res) => {
+      res.writeHead(200, {
+        'content-encoding': 'gzip',
+        'content-length': String(compressed.length),
+      });
+      res.end(compressed);
+    });
+    const payload = await fetchPayload(url, options);
+    expect(payload.body.toString()).toBe(text);
   });
 });
 
