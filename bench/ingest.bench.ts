@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { contentHash, eventId, type EventRecord } from '@marquee/db';
 import { parseFeverXml, parseFeverXmlChunked } from '@marquee/providers';
 import { SYNC_JOB_OPTIONS } from '@marquee/queue';
-import { BenchStack, sleep, type WorkerProcess } from './bench.stack.ts';
+import { BenchStack, deployedWorkerNodeOptions, sleep, type WorkerProcess } from './bench.stack.ts';
 import {
   BENCH_OUT,
   feedFiles,
@@ -26,6 +26,8 @@ const options = optionsFromEnv();
 const providerCount = Number(process.env.BENCH_PROVIDERS ?? 1_000);
 const providerEvents = Number(process.env.BENCH_PROVIDER_EVENTS ?? 100);
 const cycleConcurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '8';
+// BENCH_INGEST_ONLY=feed|providers runs one part and prints it; RESULTS.md is left as it is.
+const only = process.env.BENCH_INGEST_ONLY;
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const mb = (value: number) => value.toFixed(0);
 
@@ -198,7 +200,15 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
     providers.push(await stack.addProvider(`cycle${round}-${i}`, path));
   }
   for (let w = 0; w < workers; w += 1) {
-    await stack.startWorker({ WORKER_CONCURRENCY: cycleConcurrency, METRICS_PORT: '0' });
+    // The 1,000 providers share one local host, where deployed they are 1,000 hosts with a
+    // politeness budget each (POLITE_*: 2 concurrent fetches and 1 s apart per host). Applied
+    // to one host it would serialize the cycle at one fetch per second, so it is lifted here.
+    await stack.startWorker({
+      WORKER_CONCURRENCY: cycleConcurrency,
+      METRICS_PORT: '0',
+      POLITE_MIN_DELAY_MS: '0',
+      POLITE_HOST_CONCURRENCY: '64',
+    });
   }
   await stack.queue.queue.obliterate({ force: true });
   const started = performance.now();
@@ -236,16 +246,19 @@ await stack.start();
 let big;
 const cycles = [];
 try {
-  console.log(`big feed: ${options.events} events, ${(feeds.a.length / 1e6).toFixed(1)} MB`);
-  big = await bigFeed(stack, feeds);
-  console.log(JSON.stringify(big, null, 1));
-  for (const [round, workers] of [1, 2].entries()) {
+  if (only !== 'providers') {
+    console.log(`big feed: ${options.events} events, ${(feeds.a.length / 1e6).toFixed(1)} MB`);
+    big = await bigFeed(stack, feeds);
+    console.log(JSON.stringify(big, null, 1));
+  }
+  for (const [round, workers] of (only === 'feed' ? [] : [1, 2]).entries()) {
     cycles.push(await providerCycle(stack, workers, round));
     console.log(JSON.stringify(cycles.at(-1)));
   }
 } finally {
   await stack.close();
 }
+if (only !== undefined || big === undefined) process.exit(0);
 const loadAfter = load();
 
 const ceiling = big.parseMs + big.copy.copyMs;
@@ -256,7 +269,7 @@ const section = `## Ingest
 Run ${new Date().toISOString()} by \`pnpm bench:ingest\` on ${cpus().length} cores, load average ${loadBefore} before and ${loadAfter} after
 (other work was running on the machine). Feed: ${options.events} events in ${feeds.baseEvents} base events, ${(feeds.a.length / 1e6).toFixed(1)} MB of Fever XML,
 timezone ${TIMEZONE}; ${feeds.changed} events changed in the second snapshot. The worker is \`services/worker/src/main.ts\`
-as a child process; wall time is from enqueueing the sync to its completion (fetch, parse, committed rows, sync run).
+as a child process with the deployed \`NODE_OPTIONS=${deployedWorkerNodeOptions()}\`; wall time is from enqueueing the sync to its completion (fetch, parse, committed rows, sync run).
 
 | ${options.events} events | wall | events/s | rows written | worker RSS, max |
 | --- | --- | --- | --- | --- |

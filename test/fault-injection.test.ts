@@ -77,7 +77,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-function processorWith(breakers?: BreakerRegistry, now?: () => Date) {
+function processorWith(breakers?: BreakerRegistry, now?: () => Date, maxBytes = 1024 * 1024) {
   return createSyncProcessor({
     providers: new ProviderRepository(db),
     events: new EventRepository(db),
@@ -87,7 +87,7 @@ function processorWith(breakers?: BreakerRegistry, now?: () => Date) {
     fetchOptions: {
       timeoutMs: 1_500,
       connectTimeoutMs: 1_000,
-      maxBytes: 1024 * 1024,
+      maxBytes,
       userAgent: 'marquee-fault-test',
       // Loopback is allowed for the chaos server; metadata addresses stay refused regardless.
       addressPolicy: { allowPrivate: true },
@@ -251,23 +251,199 @@ describe('less work on unchanged payloads', () => {
     expect(await cache.version()).toBe(version);
   });
 
-  it('an identical payload without validators is recognised by its content hash', async () => {
+  it('an identical payload without validators is recognised by its content hash, unparsed', async () => {
     const provider = await addProvider('hash', chaos.urlOf('ok-no-validators'));
     expect((await sync(provider)).outcome.kind).toBe('completed');
     const before = await eventSnapshot(provider.id);
     const version = await cache.version();
+    const hits = chaos.hits.get('/ok-no-validators') ?? 0;
 
     const { outcome, jobId } = await sync(provider);
     expect(outcome).toMatchObject({ kind: 'completed', summary: { changed: false, upserted: 0 } });
+    expect(chaos.hits.get('/ok-no-validators')).toBe(hits + 1);
     const run = await syncRuns.findByJobId(jobId);
+    // parsed 0: taken for unchanged before the parse (see the next describe block).
     expect(run).toMatchObject({
       status: 'succeeded',
       flag: 'unchanged',
-      parsed: 10,
+      fetched: 0,
+      parsed: 0,
       unchanged: 10,
     });
     expect(await eventSnapshot(provider.id)).toEqual(before);
     expect(await cache.version()).toBe(version);
+  });
+});
+
+describe('an unchanged payload is not parsed while "last seen" is recent', () => {
+  const MINUTE = 60_000;
+  const t0 = new Date('2030-01-01T00:00:00Z');
+  const at = (minutes: number) => new Date(t0.getTime() + minutes * MINUTE);
+  let feed: FeedServer;
+  let body = feverFeed(10);
+  /** When set, the feed is served with this ETag and a matching If-None-Match gets a 304. */
+  let etag: string | undefined;
+  /** Whether each request carried If-None-Match, in order. */
+  const conditional: boolean[] = [];
+
+  beforeAll(async () => {
+    feed = await startFeedServer((request, response) => {
+      conditional.push(request.headers['if-none-match'] !== undefined);
+      if (etag !== undefined && request.headers['if-none-match'] === etag) {
+        return void response.writeHead(304).end();
+      }
+      response
+        .writeHead(200, { 'content-type': 'application/xml', ...(etag && { etag }) })
+        .end(body);
+    });
+  });
+  afterAll(() => feed.close());
+
+  async function syncAt(provider: Provider, when: Date) {
+    const { outcome, jobId } = await sync(
+      provider,
+      processorWith(undefined, () => when, 8 * 1024 * 1024),
+    );
+    if (outcome.kind !== 'completed') throw new Error(`sync ${JSON.stringify(outcome)}`);
+    return { summary: outcome.summary, run: await syncRuns.findByJobId(jobId) };
+  }
+
+  const skipped = { fetched: 0, parsed: 0, upserted: 0, unchanged: 10, changed: false };
+  const lastSeen = async (provider: Provider) =>
+    new Set((await eventSnapshot(provider.id)).map((event) => event.lastSeenAt.toISOString()));
+
+  it('without validators: skipped until half the granularity has passed, then parsed and "last seen" advances', async () => {
+    body = feverFeed(10);
+    const provider = await addProvider('skip', `${feed.url}/skip.xml`);
+    expect((await syncAt(provider, at(0))).summary).toMatchObject({ upserted: 10 });
+    const before = await eventSnapshot(provider.id);
+    const version = await cache.version();
+
+    for (const minutes of [5, 29]) {
+      const hits = feed.hits.get('/skip.xml') ?? 0;
+      const { summary, run } = await syncAt(provider, at(minutes));
+      // Fetched, but not parsed: a parse would count 10 fetched and parsed items.
+      expect(feed.hits.get('/skip.xml')).toBe(hits + 1);
+      expect(summary).toMatchObject(skipped);
+      expect(run).toMatchObject({ status: 'succeeded', flag: 'unchanged', parsed: 0 });
+      expect(await eventSnapshot(provider.id)).toEqual(before);
+    }
+    expect(await cache.version()).toBe(version);
+
+    // 45 minutes after the mark: parsed; every row older than half an hour is marked seen.
+    const { summary, run } = await syncAt(provider, at(45));
+    expect(summary).toMatchObject({ fetched: 10, parsed: 10, upserted: 0, unchanged: 10 });
+    expect(run).toMatchObject({ flag: 'unchanged', parsed: 10 });
+    const after = await eventSnapshot(provider.id);
+    expect(after.map((event) => event.lastSeenAt)).toEqual(before.map(() => at(45)));
+    // Only "last seen" moved: no content was rewritten.
+    expect(after.map((event) => event.updatedAt)).toEqual(before.map((event) => event.updatedAt));
+    expect(await cache.version()).toBe(version);
+    // The new mark counts from 45: skipped again.
+    expect((await syncAt(provider, at(60))).summary).toMatchObject(skipped);
+  });
+
+  it('every 5 minutes for 3 hours: parsed every half hour, rows written once an hour, "last seen" lags under an hour', async () => {
+    body = feverFeed(10);
+    const provider = await addProvider('every-5m', `${feed.url}/every-5m.xml`);
+    const parsedAt: number[] = [];
+    const seen = new Set<string>();
+    let maxLagMinutes = 0;
+    for (let minutes = 0; minutes <= 180; minutes += 5) {
+      const { summary } = await syncAt(provider, at(minutes));
+      if (summary.parsed > 0) parsedAt.push(minutes);
+      for (const event of await eventSnapshot(provider.id)) {
+        seen.add(event.lastSeenAt.toISOString());
+        const lag = (at(minutes).getTime() - event.lastSeenAt.getTime()) / MINUTE;
+        maxLagMinutes = Math.max(maxLagMinutes, lag);
+      }
+    }
+    expect(parsedAt).toEqual([0, 30, 60, 90, 120, 150, 180]);
+    expect([...seen].sort()).toEqual([0, 60, 120, 180].map((m) => at(m).toISOString()));
+    expect(maxLagMinutes).toBe(55);
+  });
+
+  it('a different payload is parsed and written at once, whatever the mark', async () => {
+    body = feverFeed(10);
+    const provider = await addProvider('differs', `${feed.url}/differs.xml`);
+    await syncAt(provider, at(0));
+    const version = await cache.version();
+    body = Buffer.from(feverFeed(10).toString().replace('title="Event 3"', 'title="Event 3!"'));
+
+    const { summary, run } = await syncAt(provider, at(5));
+    expect(summary).toMatchObject({ parsed: 10, upserted: 1, unchanged: 9, changed: true });
+    expect(run?.flag).toBeNull();
+    expect(await cache.version()).toBeGreaterThan(version);
+    const events = await eventSnapshot(provider.id);
+    expect(events.find((event) => event.externalKey === '3/3')).toMatchObject({
+      title: 'Event 3!',
+      lastSeenAt: at(5),
+    });
+    // The others were seen 5 minutes ago: within the granularity, not rewritten.
+    expect(events.find((event) => event.externalKey === '4/4')?.lastSeenAt).toEqual(at(0));
+    // The new payload is now the applied one, marked at 5.
+    expect((await syncAt(provider, at(10))).summary).toMatchObject(skipped);
+  });
+
+  it('with validators: the conditional GET is sent only while the mark is recent', async () => {
+    body = feverFeed(10);
+    etag = '"v1"';
+    try {
+      const provider = await addProvider('validators', `${feed.url}/validators.xml`);
+      await syncAt(provider, at(0));
+      expect(conditional.at(-1)).toBe(false);
+
+      expect((await syncAt(provider, at(10))).summary).toMatchObject(skipped);
+      expect(conditional.at(-1)).toBe(true);
+      expect(await lastSeen(provider)).toEqual(new Set([at(0).toISOString()]));
+
+      // Past half the granularity the payload is fetched in full, parsed and marked seen.
+      const { summary } = await syncAt(provider, at(45));
+      expect(conditional.at(-1)).toBe(false);
+      expect(summary).toMatchObject({ parsed: 10, upserted: 0, unchanged: 10 });
+      expect(await lastSeen(provider)).toEqual(new Set([at(45).toISOString()]));
+
+      expect((await syncAt(provider, at(50))).summary).toMatchObject(skipped);
+      expect(conditional.at(-1)).toBe(true);
+    } finally {
+      etag = undefined;
+    }
+  });
+
+  it('"last seen" is applied when every key but one was rewritten and a key repeats across streamed batches', async () => {
+    // More events than one streamed batch (2,000), so the repeated key comes in a later batch:
+    // the upsert then writes as many rows as there are distinct keys, one of them twice, and
+    // leaves the unchanged event 2 alone, which markSeen must still reach.
+    const count = 5_000;
+    const feedOf = (prefix: string) => feverFeed(count, prefix).toString();
+    const repeatOne = (xml: string) => {
+      const first = /<base_event base_event_id="1" [\s\S]*?<\/base_event>/.exec(xml)?.[0] ?? '';
+      return xml.replace(
+        '</output>',
+        `${first.replace('title="Again 1"', 'title="Last 1"')}</output>`,
+      );
+    };
+    body = Buffer.from(feedOf('Event'));
+    const provider = await addProvider('repeat', `${feed.url}/repeat.xml`);
+    await syncAt(provider, at(0));
+    body = Buffer.from(repeatOne(feedOf('Again').replace('title="Again 2"', 'title="Event 2"')));
+
+    const { summary } = await syncAt(provider, at(120));
+    // Every key but 2/2 rewritten, 1/1 twice: as many rows written as distinct keys.
+    expect(summary).toMatchObject({
+      fetched: count + 1,
+      parsed: count,
+      rejected: 1,
+      upserted: count,
+    });
+    const events = await db.event.findMany({
+      where: { providerId: provider.id, externalKey: { in: ['1/1', '2/2'] } },
+      orderBy: { externalKey: 'asc' },
+    });
+    expect(events.map((event) => [event.title, event.lastSeenAt])).toEqual([
+      ['Last 1', at(120)],
+      ['Event 2', at(120)],
+    ]);
   });
 });
 

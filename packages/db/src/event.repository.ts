@@ -105,6 +105,9 @@ export function contentHash(event: EventRecord): string {
     .digest('base64url');
 }
 
+/** How far "last seen" may lag behind the last payload that carried the event. */
+export const LAST_SEEN_GRANULARITY_MS = 3_600_000;
+
 // Arrays count as one bind parameter each, so the chunk size bounds statement size and memory,
 // not the 32,767-parameter limit.
 const CHUNK_SIZE = 5_000;
@@ -248,16 +251,19 @@ export class EventRepository {
   }
 
   /**
-   * "Last seen" bookkeeping for events whose content did not change. It writes a row at most once
-   * per `granularityMs`, so an unchanged feed re-ingested at short intervals writes nothing.
+   * "Last seen" bookkeeping for events whose content did not change: afterwards every key has a
+   * last seen of at least `seenAt` minus half the granularity. Half, so that a sync may skip this
+   * for up to half the granularity after it ran (an unchanged payload taken as such unparsed) and
+   * "last seen" still lags by less than the granularity. It writes a row at most once per
+   * half-granularity, so an unchanged feed re-ingested at short intervals writes nothing.
    */
   async markSeen(
     providerId: string,
     externalKeys: readonly string[],
     seenAt: Date,
-    granularityMs = 3_600_000,
+    granularityMs = LAST_SEEN_GRANULARITY_MS,
   ): Promise<number> {
-    const staleBefore = new Date(seenAt.getTime() - granularityMs);
+    const staleBefore = new Date(seenAt.getTime() - granularityMs / 2);
     let touched = 0;
     for (let offset = 0; offset < externalKeys.length; offset += CHUNK_SIZE) {
       touched += await this.db.$executeRaw`

@@ -8,6 +8,11 @@ export interface FetchStateUpdate {
   lastModified: string | null;
   contentHash: string;
   parsedCount: number;
+  /**
+   * When every key of this payload was last marked seen (see `EventRepository.markSeen`), on the
+   * sync's clock. Only a payload whose mark is recent enough may be taken for unchanged unparsed.
+   */
+  seenMarkedAt: Date;
 }
 
 /**
@@ -30,7 +35,7 @@ export class FetchStateRepository {
   async forgetPayload(providerId: string): Promise<void> {
     await this.db.providerFetchState.updateMany({
       where: { providerId },
-      data: { etag: null, lastModified: null, contentHash: null },
+      data: { etag: null, lastModified: null, contentHash: null, seenMarkedAt: null },
     });
   }
 

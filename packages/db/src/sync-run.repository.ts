@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from './prisma.client.ts';
-import type { SyncRun } from './generated/prisma/client.ts';
+import type { ProviderFetchState, SyncRun } from './generated/prisma/client.ts';
 
 export type { SyncRun };
 
@@ -21,6 +22,19 @@ export interface RejectSample {
  * written), `shrunk` (events upserted, "last seen" not applied), `empty` (nothing written).
  */
 export type SyncRunFlag = 'unchanged' | 'shrunk' | 'empty';
+
+/** What a sync starts from (`SyncRunRepository.begin`). */
+export interface SyncBegin {
+  /** The new run, `running`. */
+  runId: string;
+  /** Runs of the same job left `running` by a stopped or killed worker, now closed as failed. */
+  interrupted: number;
+  /** The provider's fetch state (its last applied payload), if it has one. */
+  fetchState: ProviderFetchState | null;
+}
+
+const INTERRUPTED =
+  'interrupted: the worker stopped or died during this sync; the job was run again';
 
 /** The number of rejected items kept on a run for inspection; the count is always exact. */
 export const REJECT_SAMPLE_SIZE = 50;
@@ -61,19 +75,43 @@ export class SyncRunRepository {
   }
 
   /**
-   * Closes runs of this job still marked running: their worker was stopped or died mid-sync and
-   * the job is being processed again. Returns how many were closed.
+   * A sync's first statement: closes runs of this job still marked running (delivery is at least
+   * once: their worker was stopped or died mid-sync and the job is being processed again), starts
+   * the new run and reads the provider's fetch state. One round trip: the CTEs share a snapshot,
+   * so the closing UPDATE cannot see the run the INSERT adds.
    */
-  async closeInterrupted(providerId: string, jobId: string): Promise<number> {
-    const { count } = await this.db.syncRun.updateMany({
-      where: { providerId, jobId, status: 'running' },
-      data: {
-        status: 'failed',
-        finishedAt: new Date(),
-        error: 'interrupted: the worker stopped or died during this sync; the job was run again',
-      },
-    });
-    return count;
+  async begin(providerId: string, trigger: string, jobId: string | undefined): Promise<SyncBegin> {
+    const at = new Date();
+    const rows = await this.db.$queryRaw<
+      ({ runId: string; interrupted: number } & Partial<ProviderFetchState>)[]
+    >`
+      WITH closed AS (
+        UPDATE sync_runs SET status = 'failed', finished_at = ${at}, error = ${INTERRUPTED}
+        WHERE provider_id = ${providerId}::uuid AND job_id = ${jobId ?? null}::text
+          AND status = 'running'
+        RETURNING 1
+      ), run AS (
+        INSERT INTO sync_runs (id, provider_id, job_id, trigger, status, started_at)
+        VALUES (${randomUUID()}::uuid, ${providerId}::uuid, ${jobId ?? null}::text, ${trigger},
+          'running', ${at})
+        RETURNING id
+      )
+      SELECT run.id::text AS "runId", (SELECT count(*)::int FROM closed) AS interrupted,
+        s.provider_id::text AS "providerId", s.etag, s.last_modified AS "lastModified",
+        s.content_hash AS "contentHash", s.parsed_count AS "parsedCount",
+        s.seen_marked_at AS "seenMarkedAt", s.updated_at AS "updatedAt"
+      FROM run LEFT JOIN provider_fetch_states s ON s.provider_id = ${providerId}::uuid`;
+    const row = rows[0];
+    if (!row) throw new Error('sync run insert returned no row');
+    const { runId, interrupted, providerId: stateOf, ...state } = row;
+    return {
+      runId,
+      interrupted,
+      fetchState:
+        stateOf === undefined || stateOf === null
+          ? null
+          : ({ providerId: stateOf, ...state } as ProviderFetchState),
+    };
   }
 
   latest(providerId: string): Promise<SyncRun | null> {

@@ -70,3 +70,43 @@ describe('EventRepository.upsertMany', () => {
     });
   });
 });
+
+describe('EventRepository.markSeen', () => {
+  it('refreshes only rows last seen over half the granularity ago; rows the upsert writes are seen', async () => {
+    const provider = await new ProviderRepository(db).create({
+      name: 'seen',
+      kind: 'fever-xml',
+      url: 'http://127.0.0.1/seen',
+      everySeconds: 60,
+      timezone: 'UTC',
+    });
+    const events = new EventRepository(db);
+    const at = (minutes: number) => new Date(Date.UTC(2030, 0, 1) + minutes * 60_000);
+    const keys = ['s/1', 's/2', 's/3'];
+    const hour = 3_600_000;
+    await events.upsertMany(
+      provider,
+      keys.map((externalKey) => record({ externalKey })),
+      at(0),
+    );
+    // A changed row gets the upsert's time as its last seen.
+    expect(
+      await events.upsertMany(provider, [record({ externalKey: 's/1', title: 'New' })], at(40)),
+    ).toEqual({ written: 1 });
+    const lastSeen = async () =>
+      (
+        await db.event.findMany({
+          where: { providerId: provider.id },
+          orderBy: { externalKey: 'asc' },
+        })
+      ).map((row) => row.lastSeenAt);
+
+    expect(await lastSeen()).toEqual([at(40), at(0), at(0)]);
+    // 40 minutes is over half an hour: s/2 and s/3 are refreshed, s/1 (just written) is not.
+    expect(await events.markSeen(provider.id, keys, at(40), hour)).toBe(2);
+    expect(await lastSeen()).toEqual([at(40), at(40), at(40)]);
+    expect(await events.markSeen(provider.id, keys, at(70), hour)).toBe(0);
+    expect(await events.markSeen(provider.id, keys, at(71), hour)).toBe(3);
+    expect(await lastSeen()).toEqual([at(71), at(71), at(71)]);
+  });
+});

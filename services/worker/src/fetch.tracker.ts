@@ -2,9 +2,16 @@ import { createHash } from 'node:crypto';
 import type { ProviderFetchState } from '@marquee/db';
 import type { FetchedPayload, FetchPage } from '@marquee/providers';
 
-/** The provider answered 304 to our conditional GET: the payload is the one last applied. */
-export class NotModifiedSignal extends Error {
-  override readonly name = 'NotModifiedSignal';
+/**
+ * The payload is the one last applied, known before parsing it: the provider answered 304 to the
+ * conditional GET, or sent the same bytes again.
+ */
+export class UnchangedPayloadSignal extends Error {
+  override readonly name = 'UnchangedPayloadSignal';
+
+  constructor(readonly via: 'not-modified' | 'same-content') {
+    super(via === 'not-modified' ? 'not modified' : 'same content as the last applied payload');
+  }
 }
 
 type Fetch = (url: string, headers: Record<string, string>) => Promise<FetchedPayload>;
@@ -15,15 +22,18 @@ function firstHeader(value: string | string[] | undefined): string | null {
 }
 
 /**
- * Wraps one sync's fetches: sends the stored validators (ETag, Last-Modified) on the first
- * request of the provider's own URL, turns a 304 into NotModifiedSignal, and hashes every body in
- * fetch order so an identical payload is recognised after parsing.
+ * Wraps one sync's fetches and hashes every body in fetch order, so an identical payload is
+ * recognised after parsing. With `shortcut`, it also recognises the last applied payload before
+ * any parse: it sends the stored validators (ETag, Last-Modified) on the first request of the
+ * provider's own URL and turns a 304 into UnchangedPayloadSignal, and does the same when that
+ * body hashes to the stored content hash.
  *
- * Validators are sent only for single-document kinds: for a kind that fetches several pages, an
+ * `shortcut` is for single-document kinds only: for a kind that fetches several pages, an
  * unchanged first page says nothing about the others.
  */
 export class FetchTracker {
   private readonly hash = createHash('sha256');
+  private mainFetched = false;
   private conditionalSent = false;
   etag: string | null = null;
   lastModified: string | null = null;
@@ -31,26 +41,34 @@ export class FetchTracker {
   constructor(
     private readonly providerUrl: string,
     private readonly state: ProviderFetchState | null,
-    private readonly conditional: boolean,
+    private readonly shortcut: boolean,
   ) {}
 
   wrap(fetch: Fetch): FetchPage {
     return async (url, options) => {
       const headers: Record<string, string> = {};
-      const isMain = url === this.providerUrl && !this.conditionalSent;
-      if (isMain && this.conditional && this.state) {
+      const isMain = url === this.providerUrl && !this.mainFetched;
+      this.mainFetched ||= isMain;
+      const shortcut = isMain && this.shortcut && this.state !== null;
+      if (shortcut) {
         if (this.state.etag) headers['if-none-match'] = this.state.etag;
         if (this.state.lastModified) headers['if-modified-since'] = this.state.lastModified;
         this.conditionalSent = Object.keys(headers).length > 0;
       }
       const page = await fetch(url, { ...headers, ...options?.headers });
-      if (page.status === 304 && this.conditionalSent) throw new NotModifiedSignal('not modified');
+      if (page.status === 304 && this.conditionalSent) {
+        throw new UnchangedPayloadSignal('not-modified');
+      }
       if (url === this.providerUrl) {
         this.etag = firstHeader(page.headers.etag);
         this.lastModified = firstHeader(page.headers['last-modified']);
       }
       // Length-prefixed so page boundaries count: ["ab","c"] and ["a","bc"] hash differently.
       this.hash.update(`${page.body.length}:`).update(page.body);
+      // The whole payload of a single-document kind: nothing is parsed when it is the last one.
+      if (shortcut && this.state.contentHash === this.contentHash()) {
+        throw new UnchangedPayloadSignal('same-content');
+      }
       return page;
     };
   }

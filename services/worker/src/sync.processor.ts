@@ -1,12 +1,14 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { SearchCache } from '@marquee/cache';
-import type {
-  EventRepository,
-  FetchStateRepository,
-  ProviderRepository,
-  RejectSample,
-  SyncCounts,
-  SyncRunRepository,
+import {
+  LAST_SEEN_GRANULARITY_MS,
+  type EventRepository,
+  type FetchStateRepository,
+  type ProviderFetchState,
+  type ProviderRepository,
+  type RejectSample,
+  type SyncCounts,
+  type SyncRunRepository,
 } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
 import {
@@ -22,7 +24,7 @@ import {
   type fetchPayload,
 } from '@marquee/providers';
 import { InvalidJobError, parsePayload, type SyncJob } from '@marquee/queue';
-import { FetchTracker, judgeShrink, NotModifiedSignal } from './fetch.tracker.ts';
+import { FetchTracker, judgeShrink, UnchangedPayloadSignal } from './fetch.tracker.ts';
 import { ingestStreamed, type StreamedIngest } from './streamed.writer.ts';
 
 export interface SyncProcessorOptions {
@@ -42,6 +44,8 @@ export interface SyncProcessorOptions {
   fetchState?: FetchStateRepository;
   /** SHRINK_GUARD_RATIO (default 0.5). */
   shrinkGuardRatio?: number;
+  /** How far "last seen" may lag (markSeen's granularity); default LAST_SEEN_GRANULARITY_MS. */
+  lastSeenGranularityMs?: number;
   /**
    * Per-host concurrency and spacing shared by all workers (HostLeaseGate). It wraps the breaker:
    * waiting for a host is not the provider's failure.
@@ -80,6 +84,7 @@ export interface SyncSummary extends SyncCounts {
  */
 export function createSyncProcessor(options: SyncProcessorOptions) {
   const now = options.now ?? (() => new Date());
+  const granularityMs = options.lastSeenGranularityMs ?? LAST_SEEN_GRANULARITY_MS;
 
   return async function processSync(job: SyncJob, token?: string): Promise<SyncSummary> {
     let payload;
@@ -92,33 +97,37 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
     const provider = await options.providers.findById(payload.providerId);
     if (!provider) throw new UnrecoverableError(`provider ${payload.providerId} no longer exists`);
     const log = options.logger.child({ provider: provider.name, jobId: job.id });
-    // Delivery is at least once: a run left "running" by a stopped or killed worker ends here.
-    if (job.id) await options.syncRuns.closeInterrupted(provider.id, job.id);
-    const run = await options.syncRuns.start(provider.id, payload.trigger, job.id);
+    // Also closes a run of this job left "running" by a stopped or killed worker.
+    const begun = await options.syncRuns.begin(provider.id, payload.trigger, job.id);
+    const runId = begun.runId;
     const counts: SyncCounts = { fetched: 0, parsed: 0, upserted: 0, unchanged: 0, rejected: 0 };
     if (!provider.enabled) {
-      await options.syncRuns.succeed(run.id, counts, []);
+      await options.syncRuns.succeed(runId, counts, []);
       log.info('provider disabled; sync skipped');
       return {
         ...counts,
         provider: provider.name,
-        syncRunId: run.id,
+        syncRunId: runId,
         changed: false,
         skipped: 'disabled',
       };
     }
 
-    const fetchState = (await options.fetchState?.find(provider.id)) ?? null;
+    const fetchState = options.fetchState ? begun.fetchState : null;
+    // One clock reading per sync: rows written, rows marked seen and the seen mark all carry it.
+    const seenAt = now();
     try {
       const kind = getProviderKind(provider.kind);
       const config = parseProviderConfig(kind, provider.config);
       await job.updateProgress({ stage: 'fetching' } satisfies SyncProgress);
-      // `parse` marks a single-document kind (singleDocumentKind): only there does a 304 of the
-      // provider's URL mean the whole payload is unchanged.
+      // `parse` marks a single-document kind (singleDocumentKind): only there does a 304 or an
+      // equal body of the provider's URL mean the whole payload is unchanged. Taking it as such
+      // unparsed skips markSeen, so only while its keys were marked seen under half the
+      // granularity ago: "last seen" then lags by less than the granularity (see markSeen).
       const tracker = new FetchTracker(
         provider.url,
         fetchState,
-        options.fetchState !== undefined && 'parse' in kind,
+        'parse' in kind && seenMarkIsFresh(fetchState, seenAt, granularityMs),
       );
       const family = contentFamilyOf(kind.kind);
       const fetchOne = async (url: string, headers: Record<string, string>) => {
@@ -148,7 +157,7 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
           streamed = await ingestStreamed(kind, context, {
             events: options.events,
             provider,
-            seenAt: now(),
+            seenAt,
             beforeFirstWrite: async () => {
               if (fetchState?.contentHash) await options.fetchState?.forgetPayload(provider.id);
             },
@@ -163,13 +172,18 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
           parsed = await kind.ingest(context);
         }
       } catch (error) {
-        if (!(error instanceof NotModifiedSignal)) throw error;
+        if (!(error instanceof UnchangedPayloadSignal)) throw error;
         counts.unchanged = fetchState?.parsedCount ?? 0;
-        await options.syncRuns.succeed(run.id, counts, [], 'unchanged');
-        log.info('provider answered 304 Not Modified; nothing written');
-        return { ...counts, provider: provider.name, syncRunId: run.id, changed: false };
+        await options.syncRuns.succeed(runId, counts, [], 'unchanged');
+        log.info(
+          error.via === 'not-modified'
+            ? 'provider answered 304 Not Modified; nothing written'
+            : 'payload unchanged (same content hash); not parsed, nothing written',
+        );
+        return { ...counts, provider: provider.name, syncRunId: runId, changed: false };
       }
       const parsedCount = streamed?.parsedCount ?? parsed.events.length;
+      // Every event handed to the upsert, in order (a key repeated across streamed batches twice).
       const parsedKeys = () => streamed?.keys ?? parsed.events.map((event) => event.externalKey);
       counts.fetched = parsed.fetched;
       counts.parsed = parsedCount;
@@ -181,15 +195,16 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
         lastModified: tracker.lastModified,
         contentHash,
         parsedCount,
+        seenMarkedAt: seenAt,
       };
       if (options.fetchState && fetchState?.contentHash === contentHash) {
         counts.unchanged = parsedCount;
-        // "Last seen" still advances: markSeen writes a row at most once per granularity.
-        await options.events.markSeen(provider.id, parsedKeys(), now());
+        // "Last seen" still advances: markSeen writes a row at most once per half-granularity.
+        await options.events.markSeen(provider.id, parsedKeys(), seenAt, granularityMs);
         await options.fetchState.save(provider.id, applied);
-        await options.syncRuns.succeed(run.id, counts, rejects, 'unchanged');
+        await options.syncRuns.succeed(runId, counts, rejects, 'unchanged');
         log.info('payload unchanged (same content hash); nothing written', { ...counts });
-        return { ...counts, provider: provider.name, syncRunId: run.id, changed: false };
+        return { ...counts, provider: provider.name, syncRunId: runId, changed: false };
       }
       // A sudden drop is more often a broken feed than a real one: keep the values, but do not
       // let it count as "seen", and keep the last applied payload as the reference.
@@ -197,21 +212,28 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
         ? judgeShrink(parsedCount, fetchState?.parsedCount, options.shrinkGuardRatio ?? 0.5)
         : 'ok';
       if (verdict === 'empty') {
-        await options.syncRuns.succeed(run.id, counts, rejects, 'empty');
+        await options.syncRuns.succeed(runId, counts, rejects, 'empty');
         log.warn('payload has no valid event where the provider had some; nothing written', {
           previous: fetchState?.parsedCount,
           ...counts,
         });
-        return { ...counts, provider: provider.name, syncRunId: run.id, changed: false };
+        return { ...counts, provider: provider.name, syncRunId: runId, changed: false };
       }
       await job.updateProgress({ stage: 'writing', ...counts } satisfies SyncProgress);
 
-      if (fetchState?.contentHash) await options.fetchState?.forgetPayload(provider.id);
-      const seenAt = now();
+      // A streamed sync did this before its first write (beforeFirstWrite).
+      if (!streamed && fetchState?.contentHash) {
+        await options.fetchState?.forgetPayload(provider.id);
+      }
       const { written } =
         streamed ?? (await options.events.upsertMany(provider, parsed.events, seenAt));
       if (verdict === 'ok') {
-        await options.events.markSeen(provider.id, parsedKeys(), seenAt);
+        // A row the upsert inserted or rewrote got last_seen_at = seenAt; each event handed to it
+        // writes at most one row, so when all of them wrote, every key is marked already.
+        const keys = parsedKeys();
+        if (written < keys.length) {
+          await options.events.markSeen(provider.id, keys, seenAt, granularityMs);
+        }
         await options.fetchState?.save(provider.id, applied);
       } else {
         log.warn('payload shrank suddenly; "last seen" not applied', {
@@ -223,18 +245,18 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
       counts.unchanged = Math.max(0, parsedCount - written);
       if (written > 0) await options.cache.invalidate();
 
+      // No 'done' progress: the job's completion (with this summary as its value) says it.
       await options.syncRuns.succeed(
-        run.id,
+        runId,
         counts,
         rejects,
         verdict === 'shrunk' ? 'shrunk' : undefined,
       );
-      await job.updateProgress({ stage: 'done', ...counts } satisfies SyncProgress);
       log.info('sync succeeded', { ...counts, rejects: parsed.rejects.slice(0, 5) });
-      return { ...counts, provider: provider.name, syncRunId: run.id, changed: written > 0 };
+      return { ...counts, provider: provider.name, syncRunId: runId, changed: written > 0 };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await options.syncRuns.fail(run.id, message, counts);
+      await options.syncRuns.fail(runId, message, counts);
       if (
         error instanceof FetchError &&
         error.classification === 'rate-limited' &&
@@ -253,6 +275,20 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
       throw error;
     }
   };
+}
+
+/**
+ * The last applied payload's keys were all marked seen less than half the granularity ago (on
+ * this sync's clock; a mark in the future, from a skewed or injected clock, does not count).
+ */
+function seenMarkIsFresh(
+  state: ProviderFetchState | null,
+  at: Date,
+  granularityMs: number,
+): boolean {
+  if (!state?.contentHash || !state.seenMarkedAt) return false;
+  const age = at.getTime() - state.seenMarkedAt.getTime();
+  return age >= 0 && age < granularityMs / 2;
 }
 
 function isPermanent(error: unknown): boolean {

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  createDb,
+  FetchStateRepository,
+  ProviderRepository,
+  SyncRunRepository,
+  type Db,
+} from '@marquee/db';
+import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+
+let database: TestDatabase;
+let db: Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase('sync-run-repo');
+  db = createDb({ databaseUrl: database.url });
+});
+
+afterAll(async () => {
+  await db.$disconnect();
+  await database.drop();
+});
+
+describe('SyncRunRepository.begin', () => {
+  it('closes the same job’s runs left running, starts a run and reads the fetch state', async () => {
+    const provider = await new ProviderRepository(db).create({
+      name: 'begin',
+      kind: 'fever-xml',
+      url: 'http://127.0.0.1/begin',
+      everySeconds: 60,
+      timezone: 'UTC',
+    });
+    const runs = new SyncRunRepository(db);
+    const states = new FetchStateRepository(db);
+    const killed = await runs.start(provider.id, 'schedule', 'job-1');
+    const otherJob = await runs.start(provider.id, 'schedule', 'job-2');
+
+    const begun = await runs.begin(provider.id, 'schedule', 'job-1');
+    expect(begun).toMatchObject({ interrupted: 1, fetchState: null });
+    const run = await db.syncRun.findUniqueOrThrow({ where: { id: begun.runId } });
+    expect(run).toMatchObject({ jobId: 'job-1', trigger: 'schedule', status: 'running' });
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: killed.id } })).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^interrupted/) as unknown as string,
+    });
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: otherJob.id } })).toMatchObject({
+      status: 'running',
+    });
+
+    await states.save(provider.id, {
+      etag: '"v1"',
+      lastModified: null,
+      contentHash: 'abc',
+      parsedCount: 7,
+      seenMarkedAt: new Date('2030-01-01T00:00:00Z'),
+    });
+    // Without a job id nothing is closed (the run begun above stays running).
+    const manual = await runs.begin(provider.id, 'manual', undefined);
+    expect(manual.interrupted).toBe(0);
+    expect(manual.fetchState).toEqual(await states.find(provider.id));
+    expect(manual.fetchState).toMatchObject({
+      etag: '"v1"',
+      contentHash: 'abc',
+      parsedCount: 7,
+      seenMarkedAt: new Date('2030-01-01T00:00:00Z'),
+    });
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: begun.runId } })).toMatchObject({
+      status: 'running',
+    });
+  });
+});

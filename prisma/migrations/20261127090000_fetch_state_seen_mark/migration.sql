@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "provider_fetch_states" ADD COLUMN     "seen_marked_at" TIMESTAMPTZ(3);
+
