@@ -1,6 +1,7 @@
 // `pnpm bench:api`: the HTTP API against a seeded database, beside two references answering the
 // same bytes (bare node:http and a minimal Express 5 app), with autocannon on the same machine.
-// BENCH_DURATION_S (default 10) sets each case's duration; BENCH_CLUSTER=0 skips the API_WORKERS=2 run.
+// BENCH_DURATION_S (default 10) sets each case's duration; BENCH_CLUSTER=0 skips the API_WORKERS=2 run;
+// BENCH_CASES picks groups of cases (a partial run still rewrites the API section: commit full runs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +17,7 @@ import {
 } from '@marquee/db';
 import { createTestDatabase, freePort, REPO_ROOT, uniquePrefix } from '@marquee/testing';
 import { writeSection } from './results.writer.ts';
+import { steadyLoad } from './steady.load.ts';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -40,6 +42,9 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (
 ) => Promise<AutocannonResult>;
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? '10');
+// BENCH_CASES=fixed,cluster runs only those groups (cached, fixed, uncached, storm, cluster).
+const CASES = process.env.BENCH_CASES?.split(',').map((name) => name.trim());
+const wants = (group: string): boolean => CASES === undefined || CASES.includes(group);
 const CONNECTIONS = 100;
 const FIXED_RATE = 5_000;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -138,7 +143,7 @@ interface Row {
   rps: number;
   p50: number;
   p99: number;
-  mbps: number;
+  mbps: number | '';
   bad: number;
 }
 
@@ -162,6 +167,33 @@ async function measure(
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
   return result;
+}
+
+/** A steady (open-loop) fixed rate: see steady.load.ts for why autocannon's is not one. */
+async function measureSteady(
+  label: string,
+  server: string,
+  url: string,
+  headers?: Record<string, string>,
+): Promise<void> {
+  const result = await steadyLoad({
+    url,
+    rate: FIXED_RATE,
+    durationS: DURATION_S,
+    connections: CONNECTIONS,
+    headers,
+  });
+  const row: Row = {
+    case: label,
+    server,
+    rps: result.rps,
+    p50: result.p50,
+    p99: result.p99,
+    mbps: '',
+    bad: result.bad,
+  };
+  rows.push(row);
+  process.stderr.write(`${JSON.stringify({ ...row, max: result.max })}\n`);
 }
 
 function percentile(values: number[], p: number): number {
@@ -238,7 +270,7 @@ try {
   services.push(minimal);
 
   const base = { connections: CONNECTIONS, duration: DURATION_S };
-  for (const name of Object.keys(WINDOWS) as WindowName[]) {
+  for (const name of wants('cached') ? (Object.keys(WINDOWS) as WindowName[]) : []) {
     const path = WINDOWS[name].path;
     const label = `cached ${name} (${(sizes[name]! / 1024).toFixed(1)} KB)`;
     await measure(label, 'api', { ...base, url: `${api.url}${path}`, headers });
@@ -246,18 +278,29 @@ try {
     await measure(label, 'express', { ...base, url: `${minimal.url}${path}` });
   }
 
-  // The references at the same fixed rate show the latency floor of this machine and load
-  // generator, against which the api's p99 is read.
-  const fixedLabel = `fixed ${FIXED_RATE} req/s, cached narrow`;
+  // The references at the same rate show the latency floor of this machine and load generator,
+  // against which the api's p99 is read. autocannon's fixed rate comes in per-second bursts
+  // (steady.load.ts); the open-loop rows are the steady load.
+  const fixedLabel = `fixed ${FIXED_RATE} req/s (autocannon), cached narrow`;
   const fixed = { ...base, overallRate: FIXED_RATE };
-  await measure(fixedLabel, 'api', { ...fixed, url: `${api.url}${WINDOWS.narrow.path}`, headers });
-  await measure(fixedLabel, 'node:http', { ...fixed, url: `${bare.url}${WINDOWS.narrow.path}` });
-  await measure(fixedLabel, 'express', { ...fixed, url: `${minimal.url}${WINDOWS.narrow.path}` });
+  if (wants('fixed')) {
+    await measure(fixedLabel, 'api', {
+      ...fixed,
+      url: `${api.url}${WINDOWS.narrow.path}`,
+      headers,
+    });
+    await measure(fixedLabel, 'node:http', { ...fixed, url: `${bare.url}${WINDOWS.narrow.path}` });
+    await measure(fixedLabel, 'express', { ...fixed, url: `${minimal.url}${WINDOWS.narrow.path}` });
+    const steadyLabel = `steady ${FIXED_RATE} req/s (open loop), cached narrow`;
+    await measureSteady(steadyLabel, 'api', `${api.url}${WINDOWS.narrow.path}`, headers);
+    await measureSteady(steadyLabel, 'node:http', `${bare.url}${WINDOWS.narrow.path}`);
+    await measureSteady(steadyLabel, 'express', `${minimal.url}${WINDOWS.narrow.path}`);
+  }
 
   // Uncached: every request has its own end bound (1 ms apart, past every event: same rows), so
   // each one misses the cache and queries Postgres.
   let unique = 0;
-  for (const name of ['1k', '10k'] as const) {
+  for (const name of wants('uncached') ? (['1k', '10k'] as const) : []) {
     const [startsAt, endsAt] = WINDOWS[name].path.replace('/search?', '').split('&');
     const endBase = new Date(`${endsAt!.split('=')[1]}T23:59:59.000Z`).getTime();
     const pathFor = () =>
@@ -286,7 +329,7 @@ try {
   const storms: number[] = [];
   const ingestCache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
   const outcomes = new Map<string, number>();
-  for (let round = 0; round < 10; round += 1) {
+  for (let round = 0; round < (wants('storm') ? 10 : 0); round += 1) {
     // As ingestion does it: the bump is published to the api's in-process version.
     await ingestCache.invalidate();
     const started = performance.now();
@@ -300,11 +343,12 @@ try {
     );
     storms.push(performance.now() - started);
   }
-  notes.push(
-    `miss storm, 100 identical 10k-window requests right after a version bump (10 rounds): all answered in median ${percentile(storms, 50).toFixed(0)} ms, max ${Math.max(...storms).toFixed(0)} ms; outcomes ${JSON.stringify(Object.fromEntries(outcomes))} (single-flight: one query per storm and process)`,
-  );
+  if (wants('storm'))
+    notes.push(
+      `miss storm, 100 identical 10k-window requests right after a version bump (10 rounds): all answered in median ${percentile(storms, 50).toFixed(0)} ms, max ${Math.max(...storms).toFixed(0)} ms; outcomes ${JSON.stringify(Object.fromEntries(outcomes))} (single-flight: one query per storm and process)`,
+    );
 
-  if (process.env.BENCH_CLUSTER !== '0') {
+  if (process.env.BENCH_CLUSTER !== '0' && wants('cluster')) {
     await api.stop();
     services.splice(services.indexOf(api), 1);
     // The api's own cluster mode: API_WORKERS processes share the port (node:cluster).
