@@ -30,7 +30,7 @@ export interface GeneratedFeeds {
 }
 
 /** mulberry32: tiny, fast and good enough for test data; deterministic across machines. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { feedFiles, writeFeeds } from '../../../bench/feed.generator.ts';
+// rng: mulberry32, so every run mutates the same way.
+import { feedFiles, rng, writeFeeds } from '../../../bench/feed.generator.ts';
 import { FeverElementScanner } from '../src/fever-element.scanner.ts';
 import { FORMS, parseDocument, type FeedForm } from '../src/fever.parser.ts';
 import { parseFeverXml, parseFeverXmlChunked, type ParseResult } from '../src/index.ts';
@@ -52,18 +53,6 @@ function baseElements(xml: string, form: FeedForm): string[] {
   return [...xml.matchAll(new RegExp(`<${form.base}[\\s>][^]*?</${form.base}>`, 'g'))].map(
     (match) => match[0],
   );
-}
-
-/** mulberry32, so every run mutates the same way. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const ALPHABET = Buffer.from(`<>/="' \t\r\n&;#xX0123456789aez_:-.?!\u00e9\u00a0\u2028`);
