@@ -57,6 +57,23 @@ function details(event: EventRecord) {
   };
 }
 
+/**
+ * One PostgreSQL array literal for a whole column of a chunk: the driver then sends one string
+ * per column instead of converting thousands of values one by one. Every element is quoted
+ * and escaped (as pg's own array serialisation does); null becomes NULL.
+ */
+function pgArray(values: readonly (string | number | boolean | null)[]): string {
+  let literal = '{';
+  for (let index = 0; index < values.length; index += 1) {
+    const value = values[index];
+    if (index > 0) literal += ',';
+    if (value === null || value === undefined) literal += 'NULL';
+    else if (typeof value === 'string') literal += `"${value.replace(/[\\"]/g, '\\$&')}"`;
+    else literal += `"${String(value)}"`;
+  }
+  return `${literal}}`;
+}
+
 function hasDetails(event: EventRecord): boolean {
   return (
     event.allDay !== undefined ||
@@ -195,28 +212,28 @@ export class EventRepository {
           -- unnest flattens a text[][]; performers travel as one JSON array text per event.
           ARRAY(SELECT jsonb_array_elements_text(u.performers)), u.status, u.canonical_key
         FROM unnest(
-          ${chunk.map((event) => eventId(provider.name, event.externalKey))}::uuid[],
-          ${chunk.map((event) => event.externalKey)}::text[],
-          ${chunk.map((event) => event.title)}::text[],
-          ${chunk.map((event) => event.startAt.toISOString())}::timestamptz[],
-          ${chunk.map((event) => event.endAt?.toISOString() ?? null)}::timestamptz[],
-          ${chunk.map((event) => event.timezone)}::text[],
-          ${chunk.map((event) => event.minPrice)}::numeric[],
-          ${chunk.map((event) => event.maxPrice)}::numeric[],
-          ${chunk.map((event) => event.currency)}::text[],
-          ${chunk.map((event) => event.online)}::boolean[],
-          ${chunk.map(contentHash)}::text[],
-          ${extra.map((d) => d.allDay)}::boolean[],
-          ${extra.map((d) => d.url)}::text[],
-          ${extra.map((d) => d.venueName)}::text[],
-          ${extra.map((d) => d.venueAddress)}::text[],
-          ${extra.map((d) => d.venueCity)}::text[],
-          ${extra.map((d) => d.venueCountry)}::text[],
-          ${extra.map((d) => d.venueLat)}::float8[],
-          ${extra.map((d) => d.venueLon)}::float8[],
-          ${extra.map((d) => JSON.stringify(d.performers))}::jsonb[],
-          ${extra.map((d) => d.status)}::text[],
-          ${chunk.map(canonicalKey)}::text[]
+          ${pgArray(chunk.map((event) => eventId(provider.name, event.externalKey)))}::uuid[],
+          ${pgArray(chunk.map((event) => event.externalKey))}::text[],
+          ${pgArray(chunk.map((event) => event.title))}::text[],
+          ${pgArray(chunk.map((event) => event.startAt.toISOString()))}::timestamptz[],
+          ${pgArray(chunk.map((event) => event.endAt?.toISOString() ?? null))}::timestamptz[],
+          ${pgArray(chunk.map((event) => event.timezone))}::text[],
+          ${pgArray(chunk.map((event) => event.minPrice))}::numeric[],
+          ${pgArray(chunk.map((event) => event.maxPrice))}::numeric[],
+          ${pgArray(chunk.map((event) => event.currency))}::text[],
+          ${pgArray(chunk.map((event) => event.online))}::boolean[],
+          ${pgArray(chunk.map(contentHash))}::text[],
+          ${pgArray(extra.map((d) => d.allDay))}::boolean[],
+          ${pgArray(extra.map((d) => d.url))}::text[],
+          ${pgArray(extra.map((d) => d.venueName))}::text[],
+          ${pgArray(extra.map((d) => d.venueAddress))}::text[],
+          ${pgArray(extra.map((d) => d.venueCity))}::text[],
+          ${pgArray(extra.map((d) => d.venueCountry))}::text[],
+          ${pgArray(extra.map((d) => d.venueLat))}::float8[],
+          ${pgArray(extra.map((d) => d.venueLon))}::float8[],
+          ${pgArray(extra.map((d) => JSON.stringify(d.performers)))}::jsonb[],
+          ${pgArray(extra.map((d) => d.status))}::text[],
+          ${pgArray(chunk.map(canonicalKey))}::text[]
         ) AS u(id, external_key, title, start_at, end_at, timezone, min_price, max_price,
                currency, online, content_hash, all_day, url, venue_name, venue_address,
                venue_city, venue_country, venue_lat, venue_lon, performers, status,
@@ -269,7 +286,7 @@ export class EventRepository {
       touched += await this.db.$executeRaw`
         UPDATE events SET last_seen_at = ${seenAt}
         WHERE provider_id = ${providerId}::uuid
-          AND external_key = ANY(${externalKeys.slice(offset, offset + CHUNK_SIZE)}::text[])
+          AND external_key = ANY(${pgArray(externalKeys.slice(offset, offset + CHUNK_SIZE))}::text[])
           AND last_seen_at < ${staleBefore}`;
     }
     return touched;

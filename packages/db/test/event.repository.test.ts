@@ -110,3 +110,68 @@ describe('EventRepository.markSeen', () => {
     expect(await lastSeen()).toEqual([at(71), at(71), at(71)]);
   });
 });
+
+// Last: its rows would show up in the whole-catalog searches of the tests above.
+describe('EventRepository.upsertMany, awkward values', () => {
+  it('stores every value exactly, whatever characters it holds (columns travel as array literals)', async () => {
+    const provider = await new ProviderRepository(db).create({
+      name: 'literal',
+      kind: 'fever-xml',
+      url: 'http://127.0.0.1/x',
+      everySeconds: 60,
+      timezone: 'UTC',
+    });
+    const awkward = [
+      'quote " and backslash \\ and \\"',
+      '{braces}, commas, and ""',
+      'NULL',
+      '',
+      ' padded ',
+      'line\nbreak\ttab',
+      'ünïcödé ✓ 🎸',
+    ];
+    const events = new EventRepository(db);
+    await events.upsertMany(
+      provider,
+      awkward.map((text, index) =>
+        record({
+          externalKey: `k-${text}-${index}`,
+          title: text,
+          url: `https://example.com/${index}?q=${text}`,
+          venue: {
+            name: text,
+            address: null,
+            city: text,
+            country: null,
+            lat: index === 0 ? -0.5 : null,
+            lon: 1e-7,
+          },
+          performers: [text, `${text}"`, '\\'],
+          minPrice: index === 3 ? null : '0.10',
+        }),
+      ),
+      new Date(),
+    );
+    const rows = await db.event.findMany({
+      where: { providerId: provider.id },
+      orderBy: { externalKey: 'asc' },
+    });
+    const byIndex = new Map(rows.map((row) => [Number(row.externalKey.split('-').at(-1)), row]));
+    awkward.forEach((text, index) => {
+      const row = byIndex.get(index);
+      expect(row).toMatchObject({
+        externalKey: `k-${text}-${index}`,
+        title: text,
+        url: `https://example.com/${index}?q=${text}`,
+        venueName: text,
+        venueCity: text,
+        venueLat: index === 0 ? -0.5 : null,
+        venueLon: 1e-7,
+        performers: [text, `${text}"`, '\\'],
+      });
+      expect(row?.minPrice === null ? null : String(row?.minPrice)).toBe(
+        index === 3 ? null : '0.1',
+      );
+    });
+  });
+});
