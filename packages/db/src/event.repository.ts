@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
+import { hash } from 'node:crypto';
+import { parse as uuidParse, v5 as uuidv5 } from 'uuid';
 import { Prisma } from './generated/prisma/client.ts';
 import { CANONICAL_ONLY, canonicalKey } from './canonical-event.sql.ts';
 import { eventFilterConditions, overlapCondition, type EventFilter } from './event-filter.sql.ts';
@@ -95,7 +95,8 @@ export interface UpsertResult {
 }
 
 // Fixed namespace for public event ids: uuidv5(namespace, "<provider name>\n<external key>").
-const EVENT_ID_NAMESPACE = '1b4f0f9e-8d51-4c55-9a53-5b0e2c7d9a10';
+// As bytes: uuid parses a string namespace on every call.
+const EVENT_ID_NAMESPACE = uuidParse('1b4f0f9e-8d51-4c55-9a53-5b0e2c7d9a10');
 
 /** Public id of an event: the same key gives the same UUID on every machine, forever. */
 export function eventId(providerName: string, externalKey: string): string {
@@ -103,23 +104,24 @@ export function eventId(providerName: string, externalKey: string): string {
 }
 
 export function contentHash(event: EventRecord): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        event.title,
-        event.startAt.toISOString(),
-        event.endAt?.toISOString() ?? null,
-        event.timezone,
-        event.minPrice,
-        event.maxPrice,
-        event.currency,
-        event.online,
-        // Only events with details hash them, so hashes of detail-less (Fever) events written
-        // before the details existed stay equal and their re-ingest writes nothing.
-        ...(hasDetails(event) ? [details(event)] : []),
-      ]),
-    )
-    .digest('base64url');
+  // One-shot hash: no Hash object per event (the same digest as createHash's).
+  return hash(
+    'sha256',
+    JSON.stringify([
+      event.title,
+      event.startAt.toISOString(),
+      event.endAt?.toISOString() ?? null,
+      event.timezone,
+      event.minPrice,
+      event.maxPrice,
+      event.currency,
+      event.online,
+      // Only events with details hash them, so hashes of detail-less (Fever) events written
+      // before the details existed stay equal and their re-ingest writes nothing.
+      ...(hasDetails(event) ? [details(event)] : []),
+    ]),
+    'base64url',
+  );
 }
 
 /** How far "last seen" may lag behind the last payload that carried the event. */

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   contentHash,
   createDb,
+  eventId,
   EventRepository,
   ProviderRepository,
   type Db,
@@ -62,6 +63,10 @@ describe('event details', () => {
     expect(contentHash(plain)).toBe(legacy);
     expect(contentHash(detailed)).not.toBe(legacy);
     expect(contentHash({ ...detailed, performers: ['Band A'] })).not.toBe(contentHash(detailed));
+  });
+
+  it('public event ids never change (uuid v5 of provider and key, pinned)', () => {
+    expect(eventId('fever', '291/1')).toBe('b9e9740d-1087-51a2-80a2-6fbd1b1f4e84');
   });
 
   it('are stored, rewritten when they change, and left alone when they do not', async () => {
