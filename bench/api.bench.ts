@@ -176,13 +176,11 @@ async function measureSteady(
   url: string,
   headers?: Record<string, string>,
 ): Promise<void> {
-  const result = await steadyLoad({
-    url,
-    rate: FIXED_RATE,
-    durationS: DURATION_S,
-    connections: CONNECTIONS,
-    headers,
-  });
+  const load = { url, rate: FIXED_RATE, connections: CONNECTIONS, headers };
+  // Unmeasured warm-up at the same rate: connections opened, the previous case's garbage
+  // collected (the first seconds after the saturating cases were the slowest of every run).
+  await steadyLoad({ ...load, durationS: 3 });
+  const result = await steadyLoad({ ...load, durationS: DURATION_S });
   const row: Row = {
     case: label,
     server,

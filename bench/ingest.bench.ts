@@ -278,7 +278,7 @@ as a child process with the deployed \`NODE_OPTIONS=${deployedWorkerNodeOptions(
 | --- | --- | --- | --- | --- |
 ${line(['first ingest', `${seconds(big.first.wallMs)} s`, Math.round(options.events / (big.first.wallMs / 1000)), big.first.written, `${mb(big.first.memory.peakRssMb)} MB (idle ${mb(big.before.rssMb)} MB)`])}
 ${line(['unchanged re-ingest, ETag → 304', `${seconds(big.notModified.wallMs)} s`, '', `${big.notModified.written} (summary: ${big.notModified.summary.upserted})`, `${mb(big.notModified.memory.sampledMaxMb)} MB`])}
-${line(['unchanged re-ingest, no validators (fetch + parse + compare)', `${seconds(big.unchanged.wallMs)} s`, '', `${big.unchanged.written} (summary: ${big.unchanged.summary.upserted})`, `${mb(big.unchanged.memory.sampledMaxMb)} MB`])}
+${line(['unchanged re-ingest, no validators (fetch + content hash; not parsed)', `${seconds(big.unchanged.wallMs)} s`, '', `${big.unchanged.written} (summary: ${big.unchanged.summary.upserted})`, `${mb(big.unchanged.memory.sampledMaxMb)} MB`])}
 ${line([`${(options.changedShare * 100).toFixed(0)}% changed re-ingest`, `${seconds(big.changed.wallMs)} s`, '', `${big.changed.written} (changed: ${feeds.changed})`, `${mb(big.changed.memory.sampledMaxMb)} MB`])}
 ${line([`first ingest, worker with --max-old-space-size=${CAPPED_HEAP_MB}`, `${seconds(big.capped.wallMs)} s`, Math.round(options.events / (big.capped.wallMs / 1000)), big.capped.written, `${mb(big.capped.memory.peakRssMb)} MB`])}
 
