@@ -64,14 +64,8 @@ export class ApiKeyRepository {
   }
 }
 
-function toInfo(row: {
-  id: string;
-  name: string;
-  prefix: string;
-  quotaPerMinute: number | null;
-  createdAt: Date;
-  revokedAt: Date | null;
-}): ApiKeyInfo {
+/** Only the public fields of a row (never its hash). */
+function toInfo(row: ApiKeyInfo): ApiKeyInfo {
   return {
     id: row.id,
     name: row.name,

@@ -1,6 +1,12 @@
 export { createMetricsRegistry, METRIC_PREFIX } from './registry.factory.ts';
 export { HTTP_DURATION_METRIC, httpMetrics, UNMATCHED_ROUTE } from './http-metrics.middleware.ts';
-export { opsHandler, startOpsServer, type OpsServer, type OpsServerOptions } from './ops.server.ts';
+export {
+  opsHandler,
+  startOpsServer,
+  startOpsServerOrReport,
+  type OpsServer,
+  type OpsServerOptions,
+} from './ops.server.ts';
 export {
   QUEUE_DEPTH_METRIC,
   QUEUE_STATES,

@@ -84,3 +84,17 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       }),
   };
 }
+
+/**
+ * `startOpsServer` for a service whose work must go on without it: a failure to listen (a port
+ * clash) is reported and gives undefined; the failing probes make it visible.
+ */
+export function startOpsServerOrReport(
+  options: OpsServerOptions,
+  report: (error: unknown) => void,
+): Promise<OpsServer | undefined> {
+  return startOpsServer(options).catch((error: unknown) => {
+    report(error);
+    return undefined;
+  });
+}

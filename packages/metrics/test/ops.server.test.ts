@@ -5,12 +5,28 @@ import {
   createMetricsRegistry,
   registerQueueDepthGauge,
   startOpsServer,
+  startOpsServerOrReport,
   type OpsServer,
 } from '../src/index.ts';
 
 const servers: OpsServer[] = [];
 afterEach(async () => {
   for (const server of servers.splice(0)) await server.close();
+});
+
+describe('startOpsServerOrReport', () => {
+  it('reports a port clash and gives undefined, so the service goes on without it', async () => {
+    const registry = createMetricsRegistry('clash-test');
+    const options = { registry, port: 0, host: '127.0.0.1', checks: {} };
+    const first = await startOpsServerOrReport(options, () => undefined);
+    servers.push(first!);
+    const reported: unknown[] = [];
+    const second = await startOpsServerOrReport({ ...options, port: first!.port }, (error) =>
+      reported.push(error),
+    );
+    expect(second).toBeUndefined();
+    expect(String(reported[0])).toMatch(/EADDRINUSE/);
+  });
 });
 
 describe('startOpsServer', () => {

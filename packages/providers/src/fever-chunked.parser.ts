@@ -230,11 +230,7 @@ export async function parseFeverXmlChunked(
 ): Promise<ParseResult> {
   const result = new ParseResultBuilder();
   for await (const outcomes of feverXmlOutcomes(body, ctx, options)) {
-    for (const outcome of outcomes) {
-      result.seen();
-      if ('event' in outcome) result.accept(outcome.event);
-      else result.reject(outcome.key, outcome.reason);
-    }
+    for (const outcome of outcomes) result.add(outcome);
   }
   return result.build();
 }

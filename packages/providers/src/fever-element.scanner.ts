@@ -1,4 +1,5 @@
-import { decodeXmlEntities, type FeedForm, type XmlNode } from './fever.parser.ts';
+import type { FeedForm, XmlNode } from './fever.parser.ts';
+import { decodeXmlEntities } from './xml-entity.decoder.ts';
 
 // A purpose-built reader for the base elements of a Fever feed: what fast-xml-parser (with the
 // options of fever.parser.ts) returns for `<wrapper>` + the elements + `</wrapper>`, without the

@@ -1,3 +1,4 @@
+import { decodeXmlEntities } from './xml-entity.decoder.ts';
 import type { EventRecord } from '@marquee/db';
 import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
 import { DateTime, Info } from 'luxon';
@@ -50,29 +51,6 @@ const FORMS: readonly FeedForm[] = [
 
 /** Elements that may repeat: always arrays, so one child and many children read the same way. */
 const REPEATED = new Set(['output', 'zone', ...FORMS.flatMap((form) => [form.base, form.item])]);
-
-const XML_ENTITIES: Readonly<Record<string, string>> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-};
-const ENTITY_REFERENCE = /&(?:#x([0-9a-fA-F]{1,6})|#([0-9]{1,7})|([A-Za-z_][\w.-]*));/g;
-
-function decodeXmlEntities(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(
-    ENTITY_REFERENCE,
-    (reference, hex?: string, decimal?: string, name?: string) => {
-      if (name !== undefined) return XML_ENTITIES[name] ?? reference;
-      const codePoint = hex !== undefined ? parseInt(hex, 16) : Number(decimal);
-      const valid =
-        codePoint > 0 && codePoint <= 0x10ffff && (codePoint < 0xd800 || codePoint > 0xdfff);
-      return valid ? String.fromCodePoint(codePoint) : reference;
-    },
-  );
-}
 
 /**
  * Decodes only the five predefined XML entities and character references. Entities declared in a
@@ -259,10 +237,7 @@ export function parseFeverXml(body: Buffer, ctx: ParseContext): ParseResult {
   for (const output of children(root, 'output')) {
     for (const base of children(output, form.base)) {
       for (const item of children(base, form.item)) {
-        result.seen();
-        const outcome = readItem(form, base, item, ctx);
-        if ('event' in outcome) result.accept(outcome.event);
-        else result.reject(outcome.key, outcome.reason);
+        result.add(readItem(form, base, item, ctx));
       }
     }
   }
@@ -283,7 +258,6 @@ export {
   attribute,
   children,
   decodeBody,
-  decodeXmlEntities,
   feedRoot,
   FORMS,
   isNode,

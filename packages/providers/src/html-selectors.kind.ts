@@ -47,15 +47,14 @@ export function parseHtmlSelectorsPage(
 ): void {
   const read = reader($);
   for (const element of $(config.items).toArray()) {
-    result.seen();
-    const outcome = normalizeEvent(mapItem($(element), config.fields, read), {
-      timezone: config.timezone ?? ctx.timezone,
-      dateFormats: config.dateFormats,
-      locale: config.locale,
-      baseUrl: ctx.baseUrl,
-    });
-    if ('event' in outcome) result.accept(outcome.event);
-    else result.reject(outcome.key, outcome.reason);
+    result.add(
+      normalizeEvent(mapItem($(element), config.fields, read), {
+        timezone: config.timezone ?? ctx.timezone,
+        dateFormats: config.dateFormats,
+        locale: config.locale,
+        baseUrl: ctx.baseUrl,
+      }),
+    );
   }
 }
 

@@ -192,15 +192,14 @@ export function parseJsonPage(
   }
   const items = pageItems(page, config.items);
   for (const item of items) {
-    result.seen();
-    const outcome = normalizeEvent(mapItem(item, config.fields, readTexts), {
-      timezone: ctx.timezone,
-      dateFormats: config.dateFormats,
-      locale: config.locale,
-      baseUrl: ctx.baseUrl,
-    });
-    if ('event' in outcome) result.accept(outcome.event);
-    else result.reject(outcome.key, outcome.reason);
+    result.add(
+      normalizeEvent(mapItem(item, config.fields, readTexts), {
+        timezone: ctx.timezone,
+        dateFormats: config.dateFormats,
+        locale: config.locale,
+        baseUrl: ctx.baseUrl,
+      }),
+    );
   }
   return items.length;
 }

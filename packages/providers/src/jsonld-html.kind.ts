@@ -49,9 +49,7 @@ export function addSchemaEvents(
     const key = 'event' in outcome ? outcome.event.externalKey : outcome.key;
     if (seenKeys.has(key)) continue;
     seenKeys.add(key);
-    result.seen();
-    if ('event' in outcome) result.accept(outcome.event);
-    else result.reject(outcome.key, outcome.reason);
+    result.add(outcome);
   }
 }
 

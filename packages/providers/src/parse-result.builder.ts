@@ -8,12 +8,14 @@ export class ParseResultBuilder {
   private readonly rejects: RejectSample[] = [];
   private readonly events = new Map<string, EventRecord>();
 
-  /** Counts one item of the payload; call once per item, before accept or reject. */
-  seen(): void {
+  /** Counts one item of the payload, then accepts its event or records why it was rejected. */
+  add(outcome: { event: EventRecord } | { key: string; reason: string }): void {
     this.fetched += 1;
+    if ('event' in outcome) this.accept(outcome.event);
+    else this.reject(outcome.key, outcome.reason);
   }
 
-  accept(event: EventRecord): void {
+  private accept(event: EventRecord): void {
     if (this.events.has(event.externalKey)) {
       this.reject(event.externalKey, 'duplicate key: replaced by a later item with the same key');
       // Re-inserting moves the key to the position of the item that wins.
@@ -22,7 +24,7 @@ export class ParseResultBuilder {
     this.events.set(event.externalKey, event);
   }
 
-  reject(key: string, reason: string): void {
+  private reject(key: string, reason: string): void {
     this.rejected += 1;
     if (this.rejects.length < REJECT_SAMPLE_LIMIT) this.rejects.push({ key, reason });
   }

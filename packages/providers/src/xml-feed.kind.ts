@@ -1,3 +1,4 @@
+import { decodeXmlEntities } from './xml-entity.decoder.ts';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
 import { contentTypeOf, decodeDocument } from './document.decoder.ts';
@@ -30,29 +31,6 @@ export const xmlFeedConfigSchema = withPresets(
 );
 export type XmlFeedConfig = z.output<typeof xmlFeedConfigSchema>;
 
-const XML_ENTITIES: Readonly<Record<string, string>> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-};
-
-/** The five predefined entities and character references; DOCTYPE entities are never expanded. */
-function decodeEntities(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(
-    /&(?:#x([0-9a-fA-F]{1,6})|#([0-9]{1,7})|([A-Za-z]+));/g,
-    (reference, hex?: string, decimal?: string, name?: string) => {
-      if (name !== undefined) return XML_ENTITIES[name] ?? reference;
-      const code = hex !== undefined ? parseInt(hex, 16) : Number(decimal);
-      return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff)
-        ? String.fromCodePoint(code)
-        : reference;
-    },
-  );
-}
-
 const xmlParser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
@@ -62,8 +40,8 @@ const xmlParser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   processEntities: false,
-  tagValueProcessor: (_name, value) => decodeEntities(value),
-  attributeValueProcessor: (_name, value) => decodeEntities(value),
+  tagValueProcessor: (_name, value) => decodeXmlEntities(value),
+  attributeValueProcessor: (_name, value) => decodeXmlEntities(value),
 });
 
 interface Format {
@@ -159,15 +137,14 @@ export function parseXmlFeed(
   const { items, fields } = resolveFormat(document, config);
   const result = new ParseResultBuilder();
   for (const item of items) {
-    result.seen();
-    const outcome = normalizeEvent(mapItem(item, fields, readTexts), {
-      timezone: config.timezone ?? ctx.timezone,
-      dateFormats: config.dateFormats,
-      locale: config.locale,
-      baseUrl: ctx.baseUrl,
-    });
-    if ('event' in outcome) result.accept(outcome.event);
-    else result.reject(outcome.key, outcome.reason);
+    result.add(
+      normalizeEvent(mapItem(item, fields, readTexts), {
+        timezone: config.timezone ?? ctx.timezone,
+        dateFormats: config.dateFormats,
+        locale: config.locale,
+        baseUrl: ctx.baseUrl,
+      }),
+    );
   }
   return result.build();
 }

@@ -3,7 +3,11 @@ import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderRepository } from '@marquee/db';
 import { createLogger, onShutdownSignal } from '@marquee/logger';
-import { createMetricsRegistry, registerQueueDepthGauge, startOpsServer } from '@marquee/metrics';
+import {
+  createMetricsRegistry,
+  registerQueueDepthGauge,
+  startOpsServerOrReport,
+} from '@marquee/metrics';
 import { IngestQueue } from '@marquee/queue';
 import { schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
@@ -32,18 +36,16 @@ const listener = listenForProviderChanges(
 
 const registry = createMetricsRegistry('scheduler');
 registerQueueDepthGauge(registry, [queue.queue]);
-// A port clash must not stop scheduling; the failing probes make it visible.
-const ops = await startOpsServer({
-  registry,
-  port: env.METRICS_PORT,
-  checks: {
-    database: () => db.$queryRaw`SELECT 1`,
-    redis: () => redis.ping(),
+// A port clash must not stop scheduling.
+const ops = await startOpsServerOrReport(
+  {
+    registry,
+    port: env.METRICS_PORT,
+    checks: { database: () => db.$queryRaw`SELECT 1`, redis: () => redis.ping() },
   },
-}).catch((error: unknown) => {
-  logger.error('metrics server cannot listen', { port: env.METRICS_PORT, error: String(error) });
-  return undefined;
-});
+  (error) =>
+    logger.error('metrics server cannot listen', { port: env.METRICS_PORT, error: String(error) }),
+);
 
 onShutdownSignal(logger, async () => {
   await listener.close();

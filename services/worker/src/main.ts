@@ -8,7 +8,7 @@ import {
   SyncRunRepository,
 } from '@marquee/db';
 import { createLogger, onShutdownSignal } from '@marquee/logger';
-import { createMetricsRegistry, startOpsServer } from '@marquee/metrics';
+import { createMetricsRegistry, startOpsServerOrReport } from '@marquee/metrics';
 import { fetchPayload } from '@marquee/providers';
 import { writeBreakerStatus } from '@marquee/queue';
 import { BreakerRegistry } from './breaker.registry.ts';
@@ -92,18 +92,16 @@ const worker = createIngestWorker({
   logger,
 });
 
-// A port clash must not stop ingestion; the failing probes make it visible.
-const ops = await startOpsServer({
-  registry,
-  port: env.METRICS_PORT,
-  checks: {
-    database: () => db.$queryRaw`SELECT 1`,
-    redis: () => queueRedis.ping(),
+// A port clash must not stop ingestion.
+const ops = await startOpsServerOrReport(
+  {
+    registry,
+    port: env.METRICS_PORT,
+    checks: { database: () => db.$queryRaw`SELECT 1`, redis: () => queueRedis.ping() },
   },
-}).catch((error: unknown) => {
-  logger.error('metrics server cannot listen', { port: env.METRICS_PORT, error: String(error) });
-  return undefined;
-});
+  (error) =>
+    logger.error('metrics server cannot listen', { port: env.METRICS_PORT, error: String(error) }),
+);
 
 onShutdownSignal(logger, async () => {
   await closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger);
