@@ -38,8 +38,8 @@ export function recordHeaders(middleware: Middleware): HeaderReplay {
       failure = error;
     },
   );
-  if (!called) throw new Error('frozenHeaders: the middleware did not call next() synchronously');
-  if (failure) throw new Error('frozenHeaders: the middleware failed', { cause: failure });
+  if (!called) throw new Error('recordHeaders: the middleware did not call next() synchronously');
+  if (failure) throw new Error('recordHeaders: the middleware failed', { cause: failure });
   return (res) => {
     for (const action of actions) {
       if (typeof action === 'string') res.removeHeader(action);
@@ -54,9 +54,4 @@ export function replayHeaders(replay: HeaderReplay): RequestHandler {
     replay(res);
     next();
   };
-}
-
-/** `recordHeaders` as an Express middleware. */
-export function frozenHeaders(middleware: Middleware): RequestHandler {
-  return replayHeaders(recordHeaders(middleware));
 }
