@@ -1,5 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
+/** Longest a `fail-fast` connection waits for a command's answer. */
+export const FAIL_FAST_COMMAND_TIMEOUT_MS = 1_000;
+
 /**
  * Two kinds of Redis connection with opposite failure policies:
  * - `blocking` (BullMQ workers, queue events): retries forever, never times a command out;
@@ -17,7 +20,7 @@ export function createRedis(
       : {
           maxRetriesPerRequest: 1,
           enableOfflineQueue: false,
-          commandTimeout: 1_000,
+          commandTimeout: FAIL_FAST_COMMAND_TIMEOUT_MS,
           connectTimeout: 2_000,
           // Keep reconnecting in the background, at most every 2 s.
           retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),

@@ -1,4 +1,4 @@
-export { createDb, type Db, type DbOptions } from './prisma.client.ts';
+export { createDb, Db, type DbOptions } from './prisma.client.ts';
 export {
   migrate,
   MigrationError,
@@ -12,19 +12,22 @@ export { ProviderStatusRepository, type ProviderStatus } from './provider-status
 export { canonicalKey, normalizeForMatch } from './canonical-event.sql.ts';
 export {
   EventRepository,
-  contentHash,
-  eventId,
   LAST_SEEN_GRANULARITY_MS,
   type EventPageQuery,
-  type EventRecord,
   type EventRow,
   type EventSource,
+  type SearchWindow,
+} from './event.repository.ts';
+export {
+  contentHash,
+  eventId,
+  type EventRecord,
   type EventStatus,
   type EventVenue,
   type ProviderRef,
-  type SearchWindow,
   type UpsertResult,
-} from './event.repository.ts';
+} from './event.record.ts';
+export { BULK_IDLE_TIMEOUT_MS, EventTransaction } from './event-batch.writer.ts';
 export {
   ProviderExistsError,
   ProviderRepository,

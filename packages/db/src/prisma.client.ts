@@ -1,7 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client.ts';
-
-export type Db = PrismaClient;
 
 export interface DbOptions {
   databaseUrl: string;
@@ -9,12 +8,23 @@ export interface DbOptions {
   maxConnections?: number;
 }
 
-/** Prisma 7 through the pg driver adapter: no native query engine, so it runs on any machine. */
+/**
+ * Prisma 7 through the pg driver adapter (no native query engine, so it runs on any machine),
+ * with its connection pool in reach: bulk writes lease a connection of the same pool for what
+ * Prisma cannot do (COPY). `$disconnect` ends the pool.
+ */
+export class Db extends PrismaClient {
+  constructor(readonly pool: pg.Pool) {
+    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  }
+}
+
 export function createDb({ databaseUrl, maxConnections = 10 }: DbOptions): Db {
-  const adapter = new PrismaPg({
-    connectionString: databaseUrl,
-    max: maxConnections,
-    connectionTimeoutMillis: 5_000,
-  });
-  return new PrismaClient({ adapter });
+  return new Db(
+    new pg.Pool({
+      connectionString: databaseUrl,
+      max: maxConnections,
+      connectionTimeoutMillis: 5_000,
+    }),
+  );
 }

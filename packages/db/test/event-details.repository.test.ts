@@ -1,5 +1,6 @@
 // The event details (venue, url, performers, status, all-day) written by upsertMany.
 import { createHash } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   contentHash,
@@ -67,6 +68,18 @@ describe('event details', () => {
 
   it('public event ids never change (uuid v5 of provider and key, pinned)', () => {
     expect(eventId('fever', '291/1')).toBe('b9e9740d-1087-51a2-80a2-6fbd1b1f4e84');
+    // The same as the reference implementation on keys of every shape, including every value of
+    // the digits that carry the version and the variant.
+    const namespace = '1b4f0f9e-8d51-4c55-9a53-5b0e2c7d9a10';
+    const keys = ['', ' ', 'ünïcödé ✓ 🎸', 'a\nb', '"quoted"', 'x'.repeat(300)];
+    for (let index = 0; index < 2_000; index += 1) keys.push(`${index}/${index * 7919}`);
+    const variants = new Set<string>();
+    for (const key of keys) {
+      const id = eventId('provider ü', key);
+      expect(id).toBe(uuidv5(`provider ü\n${key}`, namespace));
+      variants.add(id.charAt(19));
+    }
+    expect([...variants].sort()).toEqual(['8', '9', 'a', 'b']);
   });
 
   it('are stored, rewritten when they change, and left alone when they do not', async () => {

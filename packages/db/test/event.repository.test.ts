@@ -113,7 +113,7 @@ describe('EventRepository.markSeen', () => {
 
 // Last: its rows would show up in the whole-catalog searches of the tests above.
 describe('EventRepository.upsertMany, awkward values', () => {
-  it('stores every value exactly, whatever characters it holds (columns travel as array literals)', async () => {
+  it('stores every value exactly, whatever characters it holds (rows travel as COPY text)', async () => {
     const provider = await new ProviderRepository(db).create({
       name: 'literal',
       kind: 'fever-xml',
@@ -129,6 +129,13 @@ describe('EventRepository.upsertMany, awkward values', () => {
       ' padded ',
       'line\nbreak\ttab',
       'ünïcödé ✓ 🎸',
+      // COPY's own escapes and markers, as text.
+      '\\N',
+      '\\.',
+      '\\.\n\\.',
+      'a\\tb\\nc\\\\',
+      'carriage\r\nreturn\r',
+      '\t',
     ];
     const events = new EventRepository(db);
     await events.upsertMany(

@@ -10,7 +10,11 @@ import {
 /** One parsed item: a valid event or the reason it was rejected. */
 export type ItemOutcome = { event: EventRecord } | { key: string; reason: string };
 
-/** Receives events in payload order, in batches; the kind waits for it before the next one. */
+/**
+ * Receives events in payload order, in batches. A call may come before the previous call's
+ * promise settled (at most two are pending), so a sink can prepare a batch while the one before
+ * is still being written; a sink whose writes must not overlap queues them itself, in call order.
+ */
 export type EventBatchSink = (events: readonly EventRecord[]) => Promise<void>;
 
 /** A ParseResult without its events: those went to the sink. */
@@ -37,35 +41,37 @@ const DUPLICATE = 'duplicate key: replaced by a later item with the same key';
 const noop = () => undefined;
 
 /**
- * Feeds item outcomes to a sink in batches of about `batchSize` events with at most one write in
- * flight: the next batch is parsed while the previous one is written. Counts follow
- * ParseResultBuilder exactly (a duplicate counts the earlier item as a reject).
+ * Feeds item outcomes to a sink in batches of about `batchSize` events with at most `pending`
+ * sink calls unsettled: the next batch is parsed (and handed over) while earlier ones are
+ * written. Counts follow ParseResultBuilder exactly (a duplicate counts the earlier item as a
+ * reject).
  */
 export async function streamOutcomes(
   batches: AsyncIterable<ItemOutcome[]>,
   sink: EventBatchSink,
   batchSize = 2_000,
+  pending = 2,
 ): Promise<StreamedParse> {
   const keys = new Set<string>();
   const rejects: RejectSample[] = [];
   let fetched = 0;
   let rejected = 0;
-  let pending = new Map<string, EventRecord>();
-  let inflight: Promise<void> | undefined;
+  let batch = new Map<string, EventRecord>();
+  const inflight: Promise<void>[] = [];
   const reject = (key: string, reason: string) => {
     rejected += 1;
     if (rejects.length < REJECT_SAMPLE_LIMIT) rejects.push({ key, reason });
   };
   const flush = async () => {
-    const events = [...pending.values()];
-    pending = new Map();
-    await inflight;
-    inflight = undefined;
+    const events = [...batch.values()];
+    batch = new Map();
+    // A failed write rejects here (once its turn comes), which ends the parse.
+    while (inflight.length >= pending) await inflight.shift();
     if (events.length === 0) return;
     const write = sink(events);
     // Handled at once: a failing write must not become an unhandled rejection while parsing.
     write.catch(noop);
-    inflight = write;
+    inflight.push(write);
   };
   try {
     for await (const outcomes of batches) {
@@ -79,18 +85,18 @@ export async function streamOutcomes(
         if (keys.has(key)) {
           reject(key, DUPLICATE);
           // Within the batch, re-inserting moves the key to the winning item's position.
-          pending.delete(key);
+          batch.delete(key);
         }
         keys.add(key);
-        pending.set(key, outcome.event);
+        batch.set(key, outcome.event);
       }
-      if (pending.size >= batchSize) await flush();
+      if (batch.size >= batchSize) await flush();
     }
     await flush();
-    await inflight;
+    while (inflight.length > 0) await inflight.shift();
   } finally {
     // Never leave a write running behind the caller's back (it may close a transaction next).
-    await inflight?.catch(noop);
+    await Promise.allSettled(inflight);
   }
   return { fetched, parsed: keys.size, rejects, rejected };
 }

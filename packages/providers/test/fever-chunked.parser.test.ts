@@ -143,32 +143,41 @@ describe('fever-xml chunked reader: a large parse leaves the event loop free', (
 });
 
 describe('streamOutcomes', () => {
-  it('hands every event over in batches, one write at a time, with ParseResult counts', async () => {
-    const { feverA } = generateFeeds({ events: 2_000, changedShare: 0, seed: 11 });
-    const whole = parseFeverXml(feverA, zones[0]!);
-    const written: EventRecord[] = [];
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const summary = await streamOutcomes(
-      feverXmlOutcomes(feverA, zones[0]!, { sliceBytes: 8 * 1024 }),
-      async (events) => {
-        inFlight += 1;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        written.push(...events);
-        inFlight -= 1;
-      },
-      300,
-    );
-    expect(maxInFlight).toBe(1);
-    expect(written).toEqual(whole.events);
-    expect(summary).toEqual({
-      fetched: whole.fetched,
-      parsed: whole.events.length,
-      rejects: whole.rejects,
-      rejected: whole.rejected,
-    });
-  });
+  it.each([1, 2])(
+    'hands every event over in batches, at most %i writes pending, with ParseResult counts',
+    async (pending) => {
+      const { feverA } = generateFeeds({ events: 2_000, changedShare: 0, seed: 11 });
+      const whole = parseFeverXml(feverA, zones[0]!);
+      const written: EventRecord[] = [];
+      let inFlight = 0;
+      let maxInFlight = 0;
+      // Writes complete in call order (as a sink that queues its writes does).
+      let queue = Promise.resolve();
+      const summary = await streamOutcomes(
+        feverXmlOutcomes(feverA, zones[0]!, { sliceBytes: 8 * 1024 }),
+        (events) => {
+          inFlight += 1;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          queue = queue.then(async () => {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            written.push(...events);
+            inFlight -= 1;
+          });
+          return queue;
+        },
+        300,
+        pending,
+      );
+      expect(maxInFlight).toBe(pending);
+      expect(written).toEqual(whole.events);
+      expect(summary).toEqual({
+        fetched: whole.fetched,
+        parsed: whole.events.length,
+        rejects: whole.rejects,
+        rejected: whole.rejected,
+      });
+    },
+  );
 
   it('counts a duplicate as ParseResultBuilder does and stops at a failing write', async () => {
     const xml = `<eventList><output>${base('1', item('2'))}${base('3', item('4'))}${base('1', item('2', '2021-07-01T10:00:00'))}</output></eventList>`;
