@@ -20,12 +20,13 @@ import { copyField, pgArray, type PgScalar } from './pg-text.encoder.ts';
  */
 export const BULK_IDLE_TIMEOUT_MS = 60_000;
 
-// Rows per COPY + merge: bounds the staged rows and the JS string of one chunk (~1.5 MB).
+// Rows per COPY (+ merge): bounds the staged rows and the JS string of one chunk (~2 MB).
 const CHUNK_SIZE = 5_000;
 
-/** What a provider sends for an event, in stage column order. */
-const STAGE_COLUMNS = [
+/** Every column of `events` a write sets, in COPY line order, with the stage's types. */
+const COLUMNS = [
   ['id', 'uuid'],
+  ['provider_id', 'uuid'],
   ['external_key', 'text'],
   ['title', 'text'],
   ['start_at', 'timestamptz'],
@@ -35,7 +36,11 @@ const STAGE_COLUMNS = [
   ['max_price', 'numeric'],
   ['currency', 'text'],
   ['online', 'boolean'],
+  ['ever_online', 'boolean'],
   ['content_hash', 'text'],
+  ['first_seen_at', 'timestamptz'],
+  ['last_seen_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
   ['all_day', 'boolean'],
   ['url', 'text'],
   ['venue_name', 'text'],
@@ -49,23 +54,23 @@ const STAGE_COLUMNS = [
   ['canonical_key', 'text'],
 ] as const;
 
-const columnList = STAGE_COLUMNS.map(([name]) => name).join(', ');
+const columnList = COLUMNS.map(([name]) => name).join(', ');
 
 // A temporary table lives as long as its connection: created by the first bulk write on a pooled
 // connection, reused by the later ones (no catalog churn per sync). Every merge empties it in the
 // same transaction and a failed transaction rolls its rows back, so it is empty between uses.
-const openSql = (idleTimeoutMs: number) => `BEGIN;
+// The last statement answers whether the provider has no stored event yet.
+const openSql = (idleTimeoutMs: number, providerLiteral: string) => `BEGIN;
 SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.trunc(idleTimeoutMs))};
-CREATE TEMPORARY TABLE IF NOT EXISTS event_stage (${STAGE_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
+CREATE TEMPORARY TABLE IF NOT EXISTS event_stage (${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')});
+SELECT NOT EXISTS (SELECT 1 FROM events WHERE provider_id = ${providerLiteral}::uuid) AS fresh`;
 
-const COPY_SQL = `COPY event_stage (${columnList}) FROM STDIN`;
+const COPY_STAGE_SQL = `COPY event_stage (${columnList}) FROM STDIN`;
+const COPY_EVENTS_SQL = `COPY events (${columnList}) FROM STDIN`;
 
-/** The merge of one staged chunk; `$provider` and `$seen` are replaced by escaped literals. */
-const MERGE_SQL = `INSERT INTO events AS e (${columnList}, provider_id, ever_online,
-    first_seen_at, last_seen_at, updated_at)
-  SELECT ${columnList}, $provider::uuid, online, $seen::timestamptz, $seen::timestamptz,
-    $seen::timestamptz
-  FROM event_stage
+/** The merge of the staged chunk: inserts new keys, rewrites rows whose content changed. */
+const MERGE_SQL = `INSERT INTO events AS e (${columnList})
+  SELECT ${columnList} FROM event_stage
   ON CONFLICT (provider_id, external_key) DO UPDATE SET
     title = EXCLUDED.title,
     start_at = EXCLUDED.start_at,
@@ -93,11 +98,19 @@ const MERGE_SQL = `INSERT INTO events AS e (${columnList}, provider_id, ever_onl
   WHERE e.content_hash IS DISTINCT FROM EXCLUDED.content_hash;
 TRUNCATE event_stage`;
 
-/** One event as a line of COPY text, fields in STAGE_COLUMNS order. */
-function copyLine(providerName: string, event: EventRecord): string {
+/**
+ * One event as a line of COPY text, fields in COLUMNS order; `fixed` holds the provider id and
+ * the seen-at fields, the same for every line of a write.
+ */
+function copyLine(
+  provider: ProviderRef,
+  fixed: { provider: string; seen: string },
+  event: EventRecord,
+): string {
   const extra = details(event);
   const fields: PgScalar[] = [
-    eventId(providerName, event.externalKey),
+    eventId(provider.name, event.externalKey),
+    fixed.provider,
     event.externalKey,
     event.title,
     event.startAt.toISOString(),
@@ -107,7 +120,11 @@ function copyLine(providerName: string, event: EventRecord): string {
     event.maxPrice,
     event.currency,
     event.online,
+    event.online,
     contentHash(event),
+    fixed.seen,
+    fixed.seen,
+    fixed.seen,
     extra.allDay,
     extra.url,
     extra.venueName,
@@ -127,15 +144,29 @@ function copyLine(providerName: string, event: EventRecord): string {
   return `${line}\n`;
 }
 
+/** One write's rows as COPY text chunks: straight into `events`, or through the stage. */
+interface EncodedWrite {
+  direct: string[];
+  staged: string[];
+}
+
 /**
- * One transaction of bulk event writes on a connection of its own (leased from the pool Prisma
- * uses). Rows travel by COPY into a session-local stage and are merged from there by one
- * INSERT … ON CONFLICT per chunk: PostgreSQL neither parses thousands of bind values nor arrays.
- * The owner must end it with `commit` or `rollback`; either returns the connection.
+ * One transaction of one provider's bulk event writes, on a connection of its own (leased from
+ * the pool Prisma uses). Rows travel as COPY text, so PostgreSQL parses no bind values or arrays:
+ * - while the provider had no stored event when the transaction began (its first ingest), they
+ *   are copied straight into `events`, as fast as PostgreSQL takes rows; a key this transaction
+ *   already wrote (a repeat across batches) goes the merge way instead;
+ * - otherwise they are copied into a session-local stage and merged from there by one
+ *   INSERT … ON CONFLICT per chunk, which rewrites only rows whose content changed.
+ * A concurrent first ingest of the same provider makes one of the two fail on the unique key
+ * (a transient error: its retry merges). The owner must end it with `commit` or `rollback`;
+ * either returns the connection.
  */
 export class EventTransaction {
   private open = true;
   private turns: Promise<unknown> = Promise.resolve();
+  /** Keys written so far, while writes go straight into `events`; undefined once merging. */
+  private directKeys: Set<string> | undefined;
   // A checked-out client's connection errors (e.g. the idle timeout ending the session) are
   // emitted on the client (unheard, they would crash the process); the next write reports it.
   private connectionError: Error | undefined;
@@ -144,17 +175,30 @@ export class EventTransaction {
     this.connectionError ??= error;
   };
 
-  private constructor(private readonly client: pg.PoolClient) {
+  private constructor(
+    private readonly client: pg.PoolClient,
+    readonly provider: ProviderRef,
+  ) {
     client.on('error', this.onConnectionError);
+  }
+
+  /** True when rows go straight into `events` (the provider had none when this began). */
+  get writesDirectly(): boolean {
+    return this.directKeys !== undefined;
   }
 
   static async begin(
     pool: pg.Pool,
+    provider: ProviderRef,
     idleTimeoutMs = BULK_IDLE_TIMEOUT_MS,
   ): Promise<EventTransaction> {
-    const transaction = new EventTransaction(await pool.connect());
+    const client = await pool.connect();
+    const transaction = new EventTransaction(client, provider);
     try {
-      await transaction.client.query(openSql(idleTimeoutMs));
+      const results = (await client.query(
+        openSql(idleTimeoutMs, client.escapeLiteral(provider.id)),
+      )) as unknown as pg.QueryResult<{ fresh: boolean }>[];
+      if (results.at(-1)?.rows[0]?.fresh === true) transaction.directKeys = new Set();
     } catch (error) {
       transaction.release(error);
       throw error;
@@ -165,30 +209,13 @@ export class EventTransaction {
   /**
    * Inserts new events and rewrites only those whose content changed (latest values win);
    * re-running it with the same input writes nothing. `ever_online` only ever goes from false to
-   * true. Keys must be unique within `events`.
+   * true. Keys must be unique within `events`; calls may overlap (each waits for its turn).
    */
-  async upsertMany(
-    provider: ProviderRef,
-    events: readonly EventRecord[],
-    seenAt: Date,
-  ): Promise<UpsertResult> {
+  async upsertMany(events: readonly EventRecord[], seenAt: Date): Promise<UpsertResult> {
     if (!this.open) throw new Error('event transaction already ended');
     // Encoded before taking the connection's turn: a caller that hands the next batch over
     // while the previous one is written has it encoded while PostgreSQL merges the previous one.
-    const chunks: string[] = [];
-    for (let offset = 0; offset < events.length; offset += CHUNK_SIZE) {
-      let text = '';
-      const end = Math.min(offset + CHUNK_SIZE, events.length);
-      for (let index = offset; index < end; index += 1) {
-        const event = events[index];
-        if (event) text += copyLine(provider.name, event);
-      }
-      chunks.push(text);
-    }
-    const merge = MERGE_SQL.replaceAll(
-      '$provider',
-      this.client.escapeLiteral(provider.id),
-    ).replaceAll('$seen', this.client.escapeLiteral(seenAt.toISOString()));
+    const encoded = this.encode(events, seenAt);
     return this.inTurn(async () => {
       if (this.connectionError) {
         throw new Error(`bulk-write connection lost: ${this.connectionError.message}`, {
@@ -196,14 +223,40 @@ export class EventTransaction {
         });
       }
       let written = 0;
-      for (const text of chunks) {
-        await pipeline(Readable.from([text]), this.client.query(copyFrom(COPY_SQL)));
+      for (const text of encoded.direct) {
+        const copy = this.client.query(copyFrom(COPY_EVENTS_SQL));
+        await pipeline(Readable.from([text]), copy);
+        written += copy.rowCount;
+      }
+      for (const text of encoded.staged) {
+        await pipeline(Readable.from([text]), this.client.query(copyFrom(COPY_STAGE_SQL)));
         // A multi-statement query answers with one result per statement: the INSERT's is first.
-        const results = (await this.client.query(merge)) as unknown as pg.QueryResult[];
+        const results = (await this.client.query(MERGE_SQL)) as unknown as pg.QueryResult[];
         written += results[0]?.rowCount ?? 0;
       }
       return { written };
     });
+  }
+
+  private encode(events: readonly EventRecord[], seenAt: Date): EncodedWrite {
+    const fixed = { provider: this.provider.id, seen: seenAt.toISOString() };
+    const encoded: EncodedWrite = { direct: [], staged: [] };
+    const texts = { direct: '', staged: '' };
+    const counts = { direct: 0, staged: 0 };
+    for (const event of events) {
+      const way = this.directKeys?.has(event.externalKey) === false ? 'direct' : 'staged';
+      this.directKeys?.add(event.externalKey);
+      texts[way] += copyLine(this.provider, fixed, event);
+      counts[way] += 1;
+      if (counts[way] === CHUNK_SIZE) {
+        encoded[way].push(texts[way]);
+        texts[way] = '';
+        counts[way] = 0;
+      }
+    }
+    if (counts.direct > 0) encoded.direct.push(texts.direct);
+    if (counts.staged > 0) encoded.staged.push(texts.staged);
+    return encoded;
   }
 
   async commit(): Promise<void> {

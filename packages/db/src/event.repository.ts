@@ -60,12 +60,12 @@ export class EventRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * A transaction of bulk writes on a connection of its own: its writes commit together or not
-   * at all (a sync that writes while it parses rolls back when the payload turns out malformed).
-   * The caller must end it with `commit` or `rollback`.
+   * A transaction of one provider's bulk writes, on a connection of its own: they commit
+   * together or not at all (a sync that writes while it parses rolls back when the payload turns
+   * out malformed). The caller must end it with `commit` or `rollback`.
    */
-  begin(): Promise<EventTransaction> {
-    return EventTransaction.begin(this.db.pool);
+  begin(provider: ProviderRef): Promise<EventTransaction> {
+    return EventTransaction.begin(this.db.pool, provider);
   }
 
   /**
@@ -79,9 +79,9 @@ export class EventRepository {
     seenAt: Date,
   ): Promise<UpsertResult> {
     if (events.length === 0) return { written: 0 };
-    const transaction = await this.begin();
+    const transaction = await this.begin(provider);
     try {
-      const result = await transaction.upsertMany(provider, events, seenAt);
+      const result = await transaction.upsertMany(events, seenAt);
       await transaction.commit();
       return result;
     } catch (error) {

@@ -11,11 +11,19 @@ export interface DbOptions {
 /**
  * Prisma 7 through the pg driver adapter (no native query engine, so it runs on any machine),
  * with its connection pool in reach: bulk writes lease a connection of the same pool for what
- * Prisma cannot do (COPY). `$disconnect` ends the pool.
+ * Prisma cannot do (COPY). `$disconnect` ends the pool, whether Prisma used it or not.
  */
 export class Db extends PrismaClient {
   constructor(readonly pool: pg.Pool) {
-    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    super({ adapter: new PrismaPg(pool) });
+    // An idle connection that fails (server restart, terminated backend) is dropped by the pool,
+    // which opens another on demand; unheard, the error would crash the process.
+    pool.on('error', () => undefined);
+  }
+
+  override async $disconnect(): Promise<void> {
+    await super.$disconnect();
+    if (!this.pool.ended) await this.pool.end();
   }
 }
 

@@ -54,34 +54,48 @@ const range = (from: number, to: number, over: Partial<EventRecord> = {}) =>
 
 async function storedKeys(): Promise<string[]> {
   const rows = await db.event.findMany({
-    where: { providerId: provider.id },
+    where: { providerId: provider.id, externalKey: { not: SEED } },
     select: { externalKey: true },
   });
   return rows.map((row) => row.externalKey).sort();
 }
 
-async function clear(): Promise<void> {
-  await db.event.deleteMany({ where: { providerId: provider.id } });
-}
+// A stored event that makes the provider's writes merge rather than copy straight in.
+const SEED = 'seed';
 
-describe('EventTransaction', () => {
+describe.each([
+  ['a first ingest (rows copied straight into events)', false],
+  ['a provider with stored events (rows merged through the stage)', true],
+])('EventTransaction, %s', (_, seeded) => {
+  async function reset(): Promise<void> {
+    await db.event.deleteMany({ where: { providerId: provider.id } });
+    if (seeded) await events.upsertMany(provider, [record(SEED)], new Date());
+  }
+
   it('commits batches handed over without waiting, in order, with exact counts', async () => {
-    await clear();
-    const transaction = await events.begin();
+    await reset();
+    const transaction = await events.begin(provider);
+    expect(transaction.writesDirectly).toBe(!seeded);
     const seenAt = new Date();
     // Overlapping calls: the second is encoded while the first is written; the third rewrites
-    // a row of the first, so it must run after it.
+    // a row of the first (a key repeated across batches: merged even in a first ingest), so it
+    // must run after it.
     const results = await Promise.all([
-      transaction.upsertMany(provider, range(0, 6_000), seenAt),
-      transaction.upsertMany(provider, range(6_000, 7_000), seenAt),
-      transaction.upsertMany(provider, [record('k0', { title: 'renamed' })], seenAt),
+      transaction.upsertMany(range(0, 6_000), seenAt),
+      transaction.upsertMany(range(6_000, 7_000), seenAt),
+      transaction.upsertMany([record('k0', { title: 'renamed' })], seenAt),
     ]);
     expect(results.map((result) => result.written)).toEqual([6_000, 1_000, 1]);
     // Not visible outside the transaction before the commit.
     const outside = new pg.Client({ connectionString: database.url });
     await outside.connect();
     const count = async () =>
-      (await outside.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]?.n;
+      (
+        await outside.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM events WHERE external_key <> $1',
+          [SEED],
+        )
+      ).rows[0]?.n;
     try {
       expect(await count()).toBe(0);
       await transaction.commit();
@@ -89,42 +103,44 @@ describe('EventTransaction', () => {
     } finally {
       await outside.end();
     }
-    const renamed = await db.event.findFirst({
-      where: { providerId: provider.id, externalKey: 'k0' },
+    const stored = await db.event.findMany({
+      where: { providerId: provider.id, externalKey: { in: ['k0', 'k1'] } },
+      orderBy: { externalKey: 'asc' },
     });
-    expect(renamed?.title).toBe('renamed');
-    await expect(transaction.upsertMany(provider, range(0, 1), seenAt)).rejects.toThrow(
-      'already ended',
-    );
+    expect(stored.map((row) => [row.title, row.everOnline, row.firstSeenAt])).toEqual([
+      ['renamed', true, seenAt],
+      ['Show k1', true, seenAt],
+    ]);
+    await expect(transaction.upsertMany(range(0, 1), seenAt)).rejects.toThrow('already ended');
   });
 
   it('a value PostgreSQL rejects in a later chunk writes nothing and leaves the stage empty', async () => {
-    await clear();
+    await reset();
     const bad = [...range(0, 5_000), record('bad', { minPrice: 'twelve' }), ...range(5_000, 5_010)];
     await expect(events.upsertMany(provider, bad, new Date())).rejects.toThrow(/numeric/);
     expect(await storedKeys()).toEqual([]);
-    // Same connection, same stage: only this call's rows are merged.
+    // Same connection, same stage: only this call's rows are written.
     const { written } = await events.upsertMany(provider, range(0, 3), new Date());
     expect(written).toBe(3);
     expect(await storedKeys()).toEqual(['k0', 'k1', 'k2']);
   });
 
   it('rolls back everything it wrote', async () => {
-    await clear();
-    const transaction = await events.begin();
-    await transaction.upsertMany(provider, range(0, 10), new Date());
+    await reset();
+    const transaction = await events.begin(provider);
+    await transaction.upsertMany(range(0, 10), new Date());
     await transaction.rollback();
     await transaction.rollback();
     expect(await storedKeys()).toEqual([]);
   });
 
   it('a transaction left idle is ended by PostgreSQL; its rollback hands the connection back', async () => {
-    await clear();
-    const transaction = await EventTransaction.begin(db.pool, 200);
+    await reset();
+    const transaction = await EventTransaction.begin(db.pool, provider, 200);
     try {
-      await transaction.upsertMany(provider, range(0, 10), new Date());
+      await transaction.upsertMany(range(0, 10), new Date());
       await new Promise((resolve) => setTimeout(resolve, 600));
-      await expect(transaction.upsertMany(provider, range(10, 20), new Date())).rejects.toThrow(
+      await expect(transaction.upsertMany(range(10, 20), new Date())).rejects.toThrow(
         /connection lost: .*idle-in-transaction timeout/,
       );
     } finally {
@@ -133,5 +149,33 @@ describe('EventTransaction', () => {
     expect(await storedKeys()).toEqual([]);
     // The pool (one connection) replaced the ended one.
     expect((await events.upsertMany(provider, range(0, 2), new Date())).written).toBe(2);
+  });
+});
+
+describe('EventTransaction, two first ingests of one provider at once', () => {
+  it('the second fails on the unique key once the first commits; its retry merges', async () => {
+    await db.event.deleteMany({ where: { providerId: provider.id } });
+    const other = createDb({ databaseUrl: database.url, maxConnections: 1 });
+    try {
+      const first = await events.begin(provider);
+      const second = await new EventRepository(other).begin(provider);
+      expect([first.writesDirectly, second.writesDirectly]).toEqual([true, true]);
+      await first.upsertMany(range(0, 3), new Date());
+      // Waits on the first one's uncommitted keys.
+      const racing = second.upsertMany(range(2, 5), new Date());
+      await first.commit();
+      await expect(racing).rejects.toMatchObject({ code: '23505' });
+      await second.rollback();
+      expect(await storedKeys()).toEqual(['k0', 'k1', 'k2']);
+      const retry = await new EventRepository(other).upsertMany(
+        provider,
+        range(2, 5, { title: 'retried' }),
+        new Date(),
+      );
+      expect(retry.written).toBe(3);
+      expect(await storedKeys()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+    } finally {
+      await other.$disconnect();
+    }
   });
 });

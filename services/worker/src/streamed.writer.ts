@@ -48,12 +48,12 @@ export async function ingestStreamed<Config>(
       if (skipWrites) return;
       opening ??= (async () => {
         await target.beforeFirstWrite?.();
-        transaction = await target.events.begin();
+        transaction = await target.events.begin(target.provider);
         return transaction;
       })();
       const open = await opening;
       // Not `written += await …`: that reads `written` before the await, and calls overlap.
-      const result = await open.upsertMany(target.provider, batch, target.seenAt);
+      const result = await open.upsertMany(batch, target.seenAt);
       written += result.written;
     });
     await transaction?.commit();
