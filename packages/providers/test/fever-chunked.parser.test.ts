@@ -151,15 +151,23 @@ describe('streamOutcomes', () => {
       const written: EventRecord[] = [];
       let inFlight = 0;
       let maxInFlight = 0;
-      // Writes complete in call order (as a sink that queues its writes does).
+      // Writes complete in call order (as a sink that queues its writes does). A write lasts
+      // until the next batch is handed over (or 50 ms): a next call can only come while it is
+      // pending when the limit allows two.
       let queue = Promise.resolve();
+      let nextCall: (() => void) | undefined;
       const summary = await streamOutcomes(
         feverXmlOutcomes(feverA, zones[0]!, { sliceBytes: 8 * 1024 }),
         (events) => {
+          nextCall?.();
           inFlight += 1;
           maxInFlight = Math.max(maxInFlight, inFlight);
+          const handedOver = new Promise<void>((resolve) => {
+            nextCall = resolve;
+            setTimeout(resolve, 50);
+          });
           queue = queue.then(async () => {
-            await new Promise((resolve) => setTimeout(resolve, 5));
+            await handedOver;
             written.push(...events);
             inFlight -= 1;
           });
