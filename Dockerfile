@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
 #
 # One image for every Marquee process; the command picks the service:
-#   api (default)   node --import tsx services/api/src/main.ts
-#   worker          node --import tsx services/worker/src/main.ts
-#   scheduler       node --import tsx services/scheduler/src/main.ts
-#   dashboard       node --import tsx services/dashboard/src/main.ts
+#   api (default)   node services/api/dist/main.js
+#   worker          node --liftoff-only services/worker/dist/main.js
+#   scheduler       node services/scheduler/dist/main.js
+#   dashboard       node services/dashboard/dist/main.js
 #   migrations      pnpm marquee migrate        (any `pnpm marquee …` command works)
+# The services run as JavaScript bundles built by `pnpm build` (scripts/build.mjs): no TypeScript
+# compiler in their memory. The CLI still runs its sources through tsx.
 # Long-running services are started as their `start` scripts are, but not through
 # `pnpm --filter … start`: pnpm runs a script under `sh -c`, which dies at once on SIGTERM, pnpm then
 # exits and the container stops before the service has drained. Node as PID 1 gets SIGTERM itself.
@@ -34,11 +36,13 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 RUN pnpm fetch
 
 # Full install: the root `postinstall` generates the Prisma client into
-# packages/db/src/generated (offline-safe: scripts/prisma-generate.mjs).
+# packages/db/src/generated (offline-safe: scripts/prisma-generate.mjs); then the service bundles,
+# services/<service>/dist (esbuild, a dev dependency).
 FROM fetch AS build
 COPY . .
 RUN pnpm install --frozen-lockfile --offline \
-  && test -f packages/db/src/generated/prisma/client.ts
+  && test -f packages/db/src/generated/prisma/client.ts \
+  && pnpm build
 
 # Runtime dependencies only, installed afresh from the same store; no install scripts (the Prisma
 # CLI that `postinstall` needs is a devDependency), so the generated client comes from `build`.
@@ -50,6 +54,10 @@ RUN pnpm install --prod --frozen-lockfile --offline --ignore-scripts \
   && ln -s ../packages/cli/node_modules/tsx node_modules/tsx \
   && node --import tsx -e 0
 COPY --from=build /app/packages/db/src/generated ./packages/db/src/generated
+COPY --from=build /app/services/api/dist ./services/api/dist
+COPY --from=build /app/services/worker/dist ./services/worker/dist
+COPY --from=build /app/services/scheduler/dist ./services/scheduler/dist
+COPY --from=build /app/services/dashboard/dist ./services/dashboard/dist
 
 FROM base AS runtime
 ENV NODE_ENV=production
@@ -59,4 +67,4 @@ COPY --from=prod-deps /app /app
 USER node
 # api, dashboard, and the metrics/probe ports of worker and scheduler.
 EXPOSE 3000 3001 9101 9102
-CMD ["node", "--import", "tsx", "services/api/src/main.ts"]
+CMD ["node", "services/api/dist/main.js"]

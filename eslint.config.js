@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/generated/**', 'coverage/**', 'bench/out/**'] },
+  {
+    ignores: ['**/node_modules/**', '**/generated/**', 'coverage/**', 'bench/out/**', '**/dist/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

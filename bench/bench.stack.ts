@@ -1,6 +1,7 @@
 // The real stack for the ingestion benchmarks: a scratch database, a local feed server, worker
-// processes (services/worker/src/main.ts, as deployed) whose RSS is sampled, and the real queue.
-import { spawn, type ChildProcess } from 'node:child_process';
+// processes (as deployed: docker-compose.yml's command and runtime environment, the bundle built
+// from the current sources) whose RSS is sampled, and the real queue.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -71,12 +72,16 @@ export class WorkerProcess {
   private readonly child: ChildProcess;
   private output = '';
 
-  constructor(env: NodeJS.ProcessEnv, nodeOptions: string[] = []) {
-    this.child = spawn(
-      process.execPath,
-      [...nodeOptions, '--import', 'tsx', join(REPO_ROOT, 'services/worker/src/main.ts')],
-      { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+  constructor(
+    env: NodeJS.ProcessEnv,
+    nodeOptions: string[] = [],
+    command: readonly string[] = deployedWorker().args,
+  ) {
+    this.child = spawn(process.execPath, [...nodeOptions, ...command], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout?.on(
       'data',
       (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)),
@@ -103,6 +108,10 @@ export class WorkerProcess {
     return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   log(): string {
     return this.output;
   }
@@ -117,17 +126,55 @@ export class WorkerProcess {
   }
 }
 
-/**
- * The worker's NODE_OPTIONS as deployed (docker-compose.yml; Kubernetes sets the same, checked by
- * test/manifests.test.ts). Its V8 heap cap changes peak RSS and speed, so workers here run with it.
- */
-export function deployedWorkerNodeOptions(): string {
+/** The worker as deployed (docker-compose.yml; Kubernetes runs the same, checked by test/manifests.test.ts). */
+export interface DeployedWorker {
+  /** Node's arguments after `node`: the built entry point, services/worker/dist/main.js. */
+  args: string[];
+  /**
+   * The environment that tunes the process rather than configures the app: NODE_OPTIONS (V8 heap
+   * cap) and glibc's MALLOC_* knobs. They change peak RSS and speed, so workers here run with them.
+   */
+  runtimeEnv: Record<string, string>;
+}
+
+const RUNTIME_ENV = /^(NODE_OPTIONS|MALLOC_[A-Z_]+)$/;
+
+export function deployedWorker(): DeployedWorker {
   const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), {
     merge: true,
-  }) as { services?: { worker?: { environment?: Record<string, unknown> } } };
-  const value = compose.services?.worker?.environment?.NODE_OPTIONS;
-  if (typeof value !== 'string') throw new Error('docker-compose.yml: worker has no NODE_OPTIONS');
-  return value;
+  }) as {
+    services?: { worker?: { command?: unknown; environment?: Record<string, unknown> } };
+  };
+  const worker = compose.services?.worker;
+  const command = worker?.command;
+  if (!Array.isArray(command) || command[0] !== 'node') {
+    throw new Error(
+      `docker-compose.yml: the worker's command is not ['node', …]: ${String(command)}`,
+    );
+  }
+  const runtimeEnv = Object.fromEntries(
+    Object.entries(worker?.environment ?? {})
+      .filter(([name]) => RUNTIME_ENV.test(name))
+      .map(([name, value]) => [name, String(value)]),
+  );
+  if (runtimeEnv.NODE_OPTIONS === undefined) {
+    throw new Error('docker-compose.yml: worker has no NODE_OPTIONS');
+  }
+  return { args: command.slice(1).map(String), runtimeEnv };
+}
+
+/** Builds the bundle the deployed command runs (services/worker/dist), from the current sources. */
+export function buildDeployedWorker(): void {
+  if (!deployedWorker().args.some((arg) => arg.includes('/dist/'))) return;
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), 'worker'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** The worker's NODE_OPTIONS as deployed; its V8 heap cap changes peak RSS and speed. */
+export function deployedWorkerNodeOptions(): string {
+  return deployedWorker().runtimeEnv.NODE_OPTIONS!;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -146,6 +193,7 @@ export class BenchStack {
   private readonly workers: WorkerProcess[] = [];
 
   async start(): Promise<void> {
+    buildDeployedWorker();
     this.database = await createTestDatabase('bench');
     this.db = createDb({ databaseUrl: this.database.url, maxConnections: 4 });
     this.providers = new ProviderRepository(this.db);
@@ -167,7 +215,7 @@ export class BenchStack {
       ALLOW_PRIVATE_PROVIDERS: 'true',
       LOG_LEVEL: 'warn',
       FETCH_TIMEOUT_MS: '120000',
-      NODE_OPTIONS: deployedWorkerNodeOptions(),
+      ...deployedWorker().runtimeEnv,
       ...extra,
     };
   }

@@ -64,8 +64,11 @@ const SERVICE_ONLY_ENV: Record<AppService, readonly string[]> = {
   ],
   migrate: [], // `pnpm marquee migrate`: the CLI reads the base variables only
 };
-/** Read by Node and its libraries in every process (the image sets NODE_ENV; the worker NODE_OPTIONS). */
-const RUNTIME_ENV = ['NODE_ENV', 'NODE_OPTIONS'];
+/**
+ * Read by Node, glibc and libraries in every process (the image sets NODE_ENV; the worker
+ * NODE_OPTIONS and MALLOC_MMAP_THRESHOLD_).
+ */
+const RUNTIME_ENV = ['NODE_ENV', 'NODE_OPTIONS', 'MALLOC_MMAP_THRESHOLD_'];
 
 /**
  * The worker's NODE_OPTIONS: exactly a V8 heap cap, in MiB. The ingest benchmark runs its workers
@@ -103,12 +106,16 @@ function schemaKeys(schema: unknown): string[] {
   return Object.keys(current.shape);
 }
 
-/** Expected invocation of each app process, shared by compose and Kubernetes. */
+/**
+ * Expected invocation of each app process, shared by compose and Kubernetes: the services run the
+ * bundles `pnpm build` writes (scripts/build.mjs), the worker with V8's baseline-only WebAssembly
+ * compiler (see docker-compose.yml).
+ */
 const COMMANDS: Record<AppService, readonly string[]> = {
-  api: ['node', '--import', 'tsx', 'services/api/src/main.ts'],
-  worker: ['node', '--import', 'tsx', 'services/worker/src/main.ts'],
-  scheduler: ['node', '--import', 'tsx', 'services/scheduler/src/main.ts'],
-  dashboard: ['node', '--import', 'tsx', 'services/dashboard/src/main.ts'],
+  api: ['node', 'services/api/dist/main.js'],
+  worker: ['node', '--liftoff-only', 'services/worker/dist/main.js'],
+  scheduler: ['node', 'services/scheduler/dist/main.js'],
+  dashboard: ['node', 'services/dashboard/dist/main.js'],
   migrate: ['pnpm', 'marquee', 'migrate'],
 };
 
@@ -135,13 +142,20 @@ describe('what the manifests rely on', () => {
     }
   });
 
-  it('the commands exist in the image: service entry points, the marquee script, tsx as a runtime dependency', () => {
+  it('the commands exist in the image: built service bundles, the marquee script, tsx as a runtime dependency', () => {
     const rootManifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts?: Record<string, string>;
     };
     expect(rootManifest.scripts?.marquee).toContain('packages/cli/src/main.ts');
+    expect(rootManifest.scripts?.build).toBe('node scripts/build.mjs');
+    // Each command runs the bundle the build writes from the service's entry point.
+    const buildScript = readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8');
+    const built = /^export const SERVICES = (\[[^\]]*\]);$/m.exec(buildScript)?.[1] ?? '[]';
+    const builtServices = JSON.parse(built.replaceAll("'", '"')) as string[];
     for (const service of ['api', 'worker', 'scheduler', 'dashboard'] as const) {
-      expect(existsSync(join(ROOT, COMMANDS[service][3]!))).toBe(true);
+      expect(COMMANDS[service].at(-1)).toBe(`services/${service}/dist/main.js`);
+      expect(builtServices).toContain(service);
+      expect(existsSync(join(ROOT, 'services', service, 'src', 'main.ts'))).toBe(true);
     }
     // The Dockerfile links the CLI's tsx to the root of the pruned (production) install.
     const cliManifest = JSON.parse(
@@ -154,6 +168,13 @@ describe('what the manifests rely on', () => {
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS base$/m);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
     expect(dockerfile).toContain('ln -s ../packages/cli/node_modules/tsx node_modules/tsx');
+    // The build stage builds the bundles; the runtime image gets each one.
+    expect(dockerfile).toMatch(/&& pnpm build$/m);
+    for (const service of ['api', 'worker', 'scheduler', 'dashboard']) {
+      expect(dockerfile).toContain(
+        `COPY --from=build /app/services/${service}/dist ./services/${service}/dist`,
+      );
+    }
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toContain(`CMD ${JSON.stringify(COMMANDS.api).replaceAll(',', ', ')}`);
   });
@@ -485,8 +506,9 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('caps the V8 heap of the worker (NODE_OPTIONS)', () => {
+  it('caps the V8 heap of the worker (NODE_OPTIONS) and holds its malloc mmap threshold', () => {
     expect(workerHeapCapMib(environmentOf(services(composeFile).worker!).NODE_OPTIONS)).toBe(256);
+    expect(environmentOf(services(composeFile).worker!).MALLOC_MMAP_THRESHOLD_).toBe('65536');
   });
 
   it('sets only variables the services know', () => {
@@ -774,7 +796,7 @@ describe.each([
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
       });
-      // tsx writes its compile cache to the temp dir.
+      // A writable temp dir for Node and its libraries (the root filesystem is read-only).
       expect(container.volumeMounts?.map((mount) => mount.mountPath)).toContain('/tmp');
       expect(container.resources?.requests).toHaveProperty('memory');
       expect(container.resources?.limits).toHaveProperty('memory');
@@ -849,6 +871,9 @@ describe.each([
     );
     const cap = workerHeapCapMib(env.NODE_OPTIONS);
     expect(cap).toBe(workerHeapCapMib(environmentOf(services(composeFile).worker!).NODE_OPTIONS));
+    expect(env.MALLOC_MMAP_THRESHOLD_).toBe(
+      environmentOf(services(composeFile).worker!).MALLOC_MMAP_THRESHOLD_,
+    );
     // Payload bodies live outside the V8 heap, one per sync in flight (up to FETCH_MAX_BYTES
     // each), and so does Node's own memory: ~150 MB idle, ~200 MB with an ingest's native
     // buffers (measured for issue 7). A limit below the total gets the pod killed for memory
