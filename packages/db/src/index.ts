@@ -27,7 +27,7 @@ export {
   type ProviderRef,
   type UpsertResult,
 } from './event.record.ts';
-export { BULK_IDLE_TIMEOUT_MS, EventTransaction } from './event-batch.writer.ts';
+export { BULK_TIMEOUTS, EventTransaction, type BulkTimeouts } from './event-batch.writer.ts';
 export {
   ProviderExistsError,
   ProviderRepository,
