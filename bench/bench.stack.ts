@@ -172,11 +172,6 @@ export function buildDeployedWorker(): void {
   });
 }
 
-/** The worker's NODE_OPTIONS as deployed; its V8 heap cap changes peak RSS and speed. */
-export function deployedWorkerNodeOptions(): string {
-  return deployedWorker().runtimeEnv.NODE_OPTIONS!;
-}
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Database, queue and feed host of one benchmark run; `close()` removes everything it made. */
