@@ -270,12 +270,6 @@ export class EventTransaction {
     return encoded;
   }
 
-  /**
-   * Sends rows into the COPY that stays open across writes, opened by the first one: PostgreSQL
-   * inserts them as they arrive, while the caller parses the next batch, with no command
-   * round trip per batch. Resolves once the connection took the text, not once it is stored:
-   * an error in it (a value PostgreSQL rejects) fails a later write or the commit.
-   */
   private assertUsable(): void {
     if (this.expired) throw this.expired;
     if (this.connectionError) {
@@ -291,6 +285,12 @@ export class EventTransaction {
     this.directCopy?.stream.destroy(this.expired);
   }
 
+  /**
+   * Sends rows into the COPY that stays open across writes, opened by the first one: PostgreSQL
+   * inserts them as they arrive, while the caller parses the next batch, with no command
+   * round trip per batch. Resolves once the connection took the text, not once it is stored:
+   * an error in it (a value PostgreSQL rejects) fails a later write or the commit.
+   */
   private async copyDirect(text: string): Promise<void> {
     if (!this.directCopy) {
       const stream = this.client.query(copyFrom(COPY_EVENTS_SQL));
