@@ -2,7 +2,7 @@
 // same bytes (bare node:http and a minimal Express 5 app), with autocannon on the same machine.
 // BENCH_DURATION_S (default 10) sets each case's duration; BENCH_CLUSTER=0 skips the API_WORKERS=2 run;
 // BENCH_CASES picks groups of cases (a partial run still rewrites the API section: commit full runs).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -18,6 +18,9 @@ import {
 import { createTestDatabase, freePort, REPO_ROOT, uniquePrefix } from '@marquee/testing';
 import { writeSection } from './results.writer.ts';
 import { steadyLoad } from './steady.load.ts';
+
+/** The api's entry point as docker-compose.yml and Kubernetes run it. */
+const API_ENTRY = 'services/api/dist/main.js';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -105,8 +108,8 @@ async function startProcess(
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      // TypeScript sources (the references) run through tsx; a built bundle runs as it is.
+      ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
       join(REPO_ROOT, entry),
       ...args.map((arg) => arg.replace('{port}', String(port))),
     ],
@@ -235,7 +238,11 @@ try {
   };
   const readyz = async (url: string) => (await fetch(`${url}/readyz`)).status === 200;
 
-  const api = await startProcess('services/api/src/main.ts', [], apiEnv, readyz);
+  // The api as the image runs it: its bundle (scripts/build.mjs), built from the current sources.
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), 'api'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const api = await startProcess(API_ENTRY, [], apiEnv, readyz);
   services.push(api);
 
   // The bytes the references serve: exactly what the API answered.
@@ -350,12 +357,7 @@ try {
     await api.stop();
     services.splice(services.indexOf(api), 1);
     // The api's own cluster mode: API_WORKERS processes share the port (node:cluster).
-    const clustered = await startProcess(
-      'services/api/src/main.ts',
-      [],
-      { ...apiEnv, API_WORKERS: '2' },
-      readyz,
-    );
+    const clustered = await startProcess(API_ENTRY, [], { ...apiEnv, API_WORKERS: '2' }, readyz);
     services.push(clustered);
     for (const name of ['narrow', '10k'] as const) {
       await fetch(`${clustered.url}${WINDOWS[name].path}`, { headers }).then((response) =>
@@ -393,7 +395,7 @@ try {
 
 Run ${new Date().toISOString()} by \`pnpm bench:api\` (BENCH_DURATION_S=${DURATION_S}) on ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, Node ${process.version}; load average ${loadBefore} before, ${loadAfter} after.
 ${smoke ? '\n**Smoke run**: short durations on a machine shared with other work, to prove the script; not the official measurement.\n' : ''}
-The api is \`services/api/src/main.ts\` as deployed (helmet, request ids, metrics, API key + Redis rate limit on every request: the benchmark's key has a quota far above the load), over a seeded database (${WINDOWS.narrow.count}-event narrow window, 1,000- and 10,000-event windows). The references answer the same bytes from memory. autocannon runs in this process, ${CONNECTIONS} connections, ${DURATION_S} s per case, on the same cores.
+The api is \`node ${API_ENTRY}\` as deployed, the bundle built from the current sources, with helmet, request ids, metrics, API key + Redis rate limit on every request (the benchmark's key has a quota far above the load), over a seeded database (${WINDOWS.narrow.count}-event narrow window, 1,000- and 10,000-event windows). The references answer the same bytes from memory. autocannon runs in this process, ${CONNECTIONS} connections, ${DURATION_S} s per case, on the same cores.
 
 ${table.join('\n')}
 
