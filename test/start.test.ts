@@ -66,7 +66,16 @@ describe('pnpm start', () => {
       'Camela en concierto',
       'Los Morancos',
     ]);
-    expect(started.output()).toContain("Marquee is up: curl 'http://localhost:");
+    // start.ts prints the banner when its own poll finds the api and the dashboard healthy,
+    // which can come a moment after /search first answered.
+    await eventually(
+      () =>
+        Promise.resolve(
+          started.output().includes("Marquee is up: curl 'http://localhost:") || undefined,
+        ),
+      15_000,
+      `the "Marquee is up" banner; output so far:\n${started.output()}`,
+    );
     // The generated dashboard password is shown once, and it opens the dashboard.
     const banner =
       /dashboard: (http:\/\/localhost:\d+\/) {2}\(user admin, password (\S+) \(generated/.exec(
