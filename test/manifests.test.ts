@@ -508,7 +508,7 @@ describe('docker-compose.yml', () => {
 
   it('caps the V8 heap of the worker (NODE_OPTIONS) and holds its malloc mmap threshold', () => {
     expect(workerHeapCapMib(environmentOf(services(composeFile).worker!).NODE_OPTIONS)).toBe(256);
-    expect(environmentOf(services(composeFile).worker!).MALLOC_MMAP_THRESHOLD_).toBe('65536');
+    expect(environmentOf(services(composeFile).worker!).MALLOC_MMAP_THRESHOLD_).toBe('262144');
   });
 
   it('sets only variables the services know', () => {
