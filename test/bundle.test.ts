@@ -5,7 +5,6 @@
 // through pg-copy-streams, cheerio required lazily for the HTML kind), the api bundle serves them
 // at /search, the dashboard bundle serves Bull Board and its assets; each exits 0 soon after
 // SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +20,10 @@ import {
   eventually,
   REPO_ROOT,
   startFeedServer,
+  startNode,
   uniquePrefix,
   type FeedServer,
+  type LongRunning,
   type TestDatabase,
 } from '@marquee/testing';
 
@@ -110,52 +111,42 @@ function composeEnv(service: Service): Record<string, string | typeof UNSET> {
 
 type LogLine = Record<string, unknown>;
 
+/** A bundle started by `startNode`, with its JSON log lines readable. */
 class BundleProcess {
-  readonly child: ChildProcess;
-  readonly lines: LogLine[] = [];
-  private raw = '';
-  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly process: LongRunning;
 
   constructor(
     readonly service: Service,
     args: string[],
     env: NodeJS.ProcessEnv,
   ) {
-    // As in the image (WORKDIR /app): the repository's root is the working directory.
-    this.child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let pending = '';
-    const collect = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      this.raw = (this.raw + text).slice(-20_000);
-      pending += text;
-      const parts = pending.split('\n');
-      pending = parts.pop() ?? '';
-      for (const part of parts) {
-        if (!part.startsWith('{')) continue;
-        try {
-          this.lines.push(JSON.parse(part) as LogLine);
-        } catch {
-          // Not a log line; kept in `raw` for failure messages.
-        }
-      }
-    };
-    this.child.stdout!.on('data', collect);
-    this.child.stderr!.on('data', collect);
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
+    this.process = startNode(args, env);
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    const { child } = this.process;
+    return child.exitCode === null && child.signalCode === null;
+  }
+
+  /** The lines that parse as JSON log entries; anything else stays in `output()` only. */
+  get lines(): LogLine[] {
+    return this.process
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as LogLine];
+        } catch {
+          return [];
+        }
+      });
   }
 
   output(): string {
-    return `--- ${this.service} (${this.running ? 'running' : `exited ${this.child.exitCode ?? this.child.signalCode}`}):\n${this.raw}`;
+    const { child } = this.process;
+    const state = this.running ? 'running' : `exited ${child.exitCode ?? child.signalCode}`;
+    return `--- ${this.service} (${state}):\n${this.process.output().slice(-20_000)}`;
   }
 
   /** The first log line with this message; fails at once if the process exits first. */
@@ -171,16 +162,15 @@ class BundleProcess {
     }
   }
 
-  /** SIGTERM; resolves with how it exited (SIGKILL after `deadlineMs`, reported as such). */
-  async stop(
-    deadlineMs: number,
-  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+  /** SIGTERM; resolves with the exit code (null when SIGKILLed after `deadlineMs`) and the time. */
+  async stop(deadlineMs: number): Promise<{ code: number | null; ms: number }> {
     const started = Date.now();
-    if (this.running) this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), deadlineMs);
-    const { code, signal } = await this.exited;
-    clearTimeout(timer);
-    return { code, signal, ms: Date.now() - started };
+    const code = await this.process.stop(deadlineMs);
+    return { code, ms: Date.now() - started };
+  }
+
+  kill(): void {
+    if (this.running) this.process.child.kill('SIGKILL');
   }
 }
 
@@ -319,7 +309,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const running of bundles.values()) if (running.running) running.child.kill('SIGKILL');
+  for (const running of bundles.values()) running.kill();
   await Promise.all([...bundles.values()].map((running) => running.stop(1_000)));
   await feed?.close();
   await site?.close();
@@ -472,8 +462,9 @@ describe('the service bundles, run as docker-compose.yml runs them', () => {
         ...(await running.stop(STOP_DEADLINE_MS)),
       })),
     );
-    for (const { service, code, signal, ms } of stopped) {
-      expect({ service, code, signal }).toEqual({ service, code: 0, signal: null });
+    for (const { service, code, ms } of stopped) {
+      // Code 0: exited by itself (a process ended by a signal, SIGKILL included, has none).
+      expect({ service, code }).toEqual({ service, code: 0 });
       expect(ms).toBeLessThan(STOP_DEADLINE_MS);
       expect(bundle(service).lines.some((line) => line.message === 'stopped')).toBe(true);
     }

@@ -4,6 +4,7 @@ export {
   freePort,
   REPO_ROOT,
   runTs,
+  startNode,
   startTs,
   type CommandResult,
   type LongRunning,

@@ -52,7 +52,12 @@ export interface LongRunning {
 
 /** Starts a long-running entry point (a service, `pnpm start`); collects its output. */
 export function startTs(entry: string, env: NodeJS.ProcessEnv): LongRunning {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, entry)], {
+  return startNode(['--import', 'tsx', join(REPO_ROOT, entry)], env);
+}
+
+/** Starts `node <args>` from the repository's root (a built bundle, say); collects its output. */
+export function startNode(args: readonly string[], env: NodeJS.ProcessEnv): LongRunning {
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -40,7 +40,6 @@ export async function ingestStreamed<Config>(
   let skipWrites: boolean | undefined;
   // Opened once, by the first batch; a second batch may arrive while it is being opened.
   let opening: Promise<EventTransaction> | undefined;
-  let transaction: EventTransaction | undefined;
   try {
     const summary = await kind.ingestStream(context, async (batch) => {
       skipWrites ??= target.unchanged?.() ?? false;
@@ -48,15 +47,14 @@ export async function ingestStreamed<Config>(
       if (skipWrites) return;
       opening ??= (async () => {
         await target.beforeFirstWrite?.();
-        transaction = await target.events.begin(target.provider);
-        return transaction;
+        return target.events.begin(target.provider);
       })();
       const open = await opening;
       // Not `written += await …`: that reads `written` before the await, and calls overlap.
       const result = await open.upsertMany(batch, target.seenAt);
       written += result.written;
     });
-    await transaction?.commit();
+    await (await opening)?.commit();
     return {
       parsed: {
         fetched: summary.fetched,
@@ -69,7 +67,8 @@ export async function ingestStreamed<Config>(
       written,
     };
   } catch (error) {
-    await transaction?.rollback();
+    // A transaction that failed to open has nothing to undo.
+    await (await opening?.catch(() => undefined))?.rollback();
     throw error;
   }
 }
