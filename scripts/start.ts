@@ -22,7 +22,7 @@ const env = parseEnv(
     API_PORT: port.default(3000),
     // 0: any free port (shown in the banner).
     DASHBOARD_PORT: port.default(3001),
-    // The local stack fetches its sample feed from loopback (DESIGN.md, "Contracts").
+    // The local stack fetches its sample feed from loopback.
     ALLOW_PRIVATE_PROVIDERS: envBool.default(true),
   }),
 );

@@ -7,7 +7,7 @@ export const port = z.coerce.number().int().min(0).max(65535);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
 
-/** Variables every service and the CLI read (DESIGN.md, "Contracts"). */
+/** Variables every service and the CLI read. */
 export const baseEnvSchema = z.object({
   DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/marquee'),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379/0'),

@@ -3,7 +3,7 @@ export interface Preset {
   name: string;
   kind: string;
   description: string;
-  /** An example provider URL (the README shows it). */
+  /** An example provider URL (docs/providers.md shows it). */
   exampleUrl: string;
   config: Record<string, unknown>;
 }

@@ -1,0 +1,58 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from './process.runner.ts';
+
+// Browser tests import this module as `@marquee/testing/browser`, so the package's index stays
+// light for the tests that drive no browser.
+
+/** Debian's Chromium: a tool's own browser download fails on machines without internet. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Where browser tests keep their screenshots (CI keeps the folder as an artefact). It is
+ * ignored by git; docs/ holds the few screenshots that are committed.
+ */
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
+
+/**
+ * Headless Chromium as this machine can run it: no sandbox (root in CI), and no background
+ * networking, whose connections the closed network refuses at every start.
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Records every request a page makes whose host is not one of `allowedHosts`: a page must not
+ * reach the internet (fonts, CDNs, trackers).
+ */
+export function recordForeignRequests(page: Page, allowedHosts: readonly string[]): string[] {
+  const foreign: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return;
+    if (!allowedHosts.includes(url.host)) foreign.push(request.url());
+  });
+  return foreign;
+}
+
+/** A full-page screenshot under SCREENSHOT_DIR/<name>.png; returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
