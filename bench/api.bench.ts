@@ -7,14 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedis, SearchCache } from '@marquee/cache';
-import {
-  ApiKeyRepository,
-  createDb,
-  EventRepository,
-  ProviderRepository,
-  type EventRecord,
-} from '@marquee/db';
+import { SearchCache } from '@marquee/cache';
+import { ApiKeyRepository, createDb, EventRepository, ProviderRepository } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
+import { createRedis } from '@marquee/redis';
 import { createTestDatabase, freePort, REPO_ROOT, uniquePrefix } from '@marquee/testing';
 import { writeSection } from './results.writer.ts';
 import { steadyLoad } from './steady.load.ts';

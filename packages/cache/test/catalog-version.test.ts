@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { eventually, uniquePrefix } from '@marquee/testing';
-import { createRedis, SearchCache } from '../src/index.ts';
+import { SearchCache } from '../src/index.ts';
+import { createRedis } from '@marquee/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 

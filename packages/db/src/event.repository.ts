@@ -1,7 +1,7 @@
 import { Prisma } from './generated/prisma/client.ts';
 import { CANONICAL_ONLY } from './canonical-event.sql.ts';
-import { EventTransaction } from './event-batch.writer.ts';
-import type { EventRecord, ProviderRef, UpsertResult } from './event.record.ts';
+import type { EventRecord } from '@marquee/event-model';
+import { EventTransaction, type ProviderRef, type UpsertResult } from './event-batch.writer.ts';
 import { eventFilterConditions, overlapCondition, type EventFilter } from './event-filter.sql.ts';
 import { pgArray } from './pg-text.encoder.ts';
 import type { Db } from './prisma.client.ts';

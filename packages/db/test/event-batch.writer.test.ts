@@ -7,9 +7,9 @@ import {
   EventTransaction,
   ProviderRepository,
   type Db,
-  type EventRecord,
   type Provider,
 } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
 import { createTestDatabase, type TestDatabase } from '@marquee/testing';
 
 let database: TestDatabase;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventId, type Provider } from '@marquee/db';
+import { type Provider } from '@marquee/db';
+import { eventId } from '@marquee/event-model';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 interface FeverEvent {

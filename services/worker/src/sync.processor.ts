@@ -10,18 +10,16 @@ import {
   type SyncCounts,
   type SyncRunRepository,
 } from '@marquee/db';
+import { assertContentType, FetchError, type fetchPayload } from '@marquee/fetch';
 import type { Logger } from '@marquee/logger';
 import {
-  assertContentType,
   contentFamilyOf,
-  FetchError,
   getProviderKind,
   isStreamingKind,
-  PayloadError,
   parseProviderConfig,
+  PayloadError,
   ProviderConfigError,
   UnknownProviderKindError,
-  type fetchPayload,
 } from '@marquee/providers';
 import { InvalidJobError, parsePayload, type SyncJob } from '@marquee/queue';
 import { FetchTracker, judgeShrink, UnchangedPayloadSignal } from './fetch.tracker.ts';

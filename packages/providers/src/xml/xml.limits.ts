@@ -1,4 +1,4 @@
-import { PayloadError } from './provider-kind.ts';
+import { PayloadError } from '../kinds/provider-kind.ts';
 
 /**
  * Limits every XML kind applies. Entities declared in a DOCTYPE are never expanded by our parsers,

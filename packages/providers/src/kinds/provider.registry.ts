@@ -1,10 +1,10 @@
-import { feverXml } from './fever-chunked.parser.ts';
-import { htmlSelectors } from './html-selectors.kind.ts';
-import { jsonApi } from './json-api.kind.ts';
-import { jsonldHtml } from './jsonld-html.kind.ts';
+import { feverXml } from '../fever/fever-chunked.parser.ts';
+import { htmlSelectors } from '../html/html-selectors.kind.ts';
+import { jsonApi } from '../json/json-api.kind.ts';
+import { jsonldHtml } from '../html/jsonld-html.kind.ts';
 import { ProviderConfigError } from './provider-config.error.ts';
 import type { ProviderKind } from './provider-kind.ts';
-import { xmlFeed } from './xml-feed.kind.ts';
+import { xmlFeed } from '../xml/xml-feed.kind.ts';
 
 // The registry erases each kind's config type; `parseProviderConfig` restores the invariant by
 // validating a provider's config with the kind's own schema before `ingest` sees it.

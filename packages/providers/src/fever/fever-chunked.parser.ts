@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Info } from 'luxon';
-import { ParseResultBuilder } from './parse-result.builder.ts';
+import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import {
   attribute,
   children,
@@ -20,13 +20,13 @@ import {
   type IngestContext,
   type ParseContext,
   type ParseResult,
-} from './provider-kind.ts';
+} from '../kinds/provider-kind.ts';
 import {
   streamOutcomes,
   type EventBatchSink,
   type ItemOutcome,
   type StreamingProviderKind,
-} from './streaming-kind.ts';
+} from '../kinds/streaming-kind.ts';
 
 // The Fever feed read one slice of base elements at a time, with the rules of fever.parser.ts.
 //

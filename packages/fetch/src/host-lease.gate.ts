@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { FetchError } from '@marquee/providers';
+import { FetchError } from './http.fetcher.ts';
 
 export interface HostLeaseOptions {
   /** Requests to one host in flight at once, across every worker (POLITE_HOST_CONCURRENCY). */

@@ -1,4 +1,4 @@
-import type { RawEvent } from './event.normalizer.ts';
+import type { RawEvent } from '../mapping/event.normalizer.ts';
 import { decodeHtmlEntities } from './html-entity.decoder.ts';
 
 /** A schema.org node, from JSON-LD or microdata (microdata items carry their text in `_text`). */

@@ -1,5 +1,5 @@
 import type { FeedForm, XmlNode } from './fever.parser.ts';
-import { decodeXmlEntities } from './xml-entity.decoder.ts';
+import { decodeXmlEntities } from '../xml/xml-entity.decoder.ts';
 
 // A purpose-built reader for the base elements of a Fever feed: what fast-xml-parser (with the
 // options of fever.parser.ts) returns for `<wrapper>` + the elements + `</wrapper>`, without the

@@ -1,18 +1,18 @@
-import { decodeXmlEntities } from './xml-entity.decoder.ts';
-import type { EventRecord } from '@marquee/db';
+import { decodeXmlEntities } from '../xml/xml-entity.decoder.ts';
+import type { EventRecord } from '@marquee/event-model';
 import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
 import { DateTime, Info } from 'luxon';
-import { ParseResultBuilder } from './parse-result.builder.ts';
-import { zonedLocalMillis } from './zoned-time.parser.ts';
-import { formatCents, parsePriceCents } from './price.util.ts';
+import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
+import { zonedLocalMillis } from '../time/zoned-time.parser.ts';
+import { formatCents, parsePriceCents } from '../price/price.util.ts';
 import { z } from 'zod';
 import {
   PayloadError,
   singleDocumentKind,
   type ParseContext,
   type ParseResult,
-} from './provider-kind.ts';
-import { assertNoDoctypeDeclarations, XML_PARSER_LIMITS } from './xml.limits.ts';
+} from '../kinds/provider-kind.ts';
+import { assertNoDoctypeDeclarations, XML_PARSER_LIMITS } from '../xml/xml.limits.ts';
 
 /**
  * Element and attribute names of one form of the Fever feed. Both forms carry the same data:

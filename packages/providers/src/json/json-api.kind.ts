@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { normalizeEvent } from './event.normalizer.ts';
-import { dateOptionsShape, fieldsSchema, mapItem } from './field-mapping.ts';
-import { readPath, readTexts, scalarText } from './object-path.reader.ts';
-import { createPagePacer } from './page-pacer.ts';
-import { ParseResultBuilder } from './parse-result.builder.ts';
-import { presetField, withPresets } from './preset.registry.ts';
-import { PayloadError, type ParseResult, type ProviderKind } from './provider-kind.ts';
-import { authorizer, authSchema } from './secret-env.reader.ts';
+import { normalizeEvent } from '../mapping/event.normalizer.ts';
+import { dateOptionsShape, fieldsSchema, mapItem } from '../mapping/field-mapping.ts';
+import { readPath, readTexts, scalarText } from '../mapping/object-path.reader.ts';
+import { createPagePacer } from '@marquee/fetch';
+import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
+import { presetField, withPresets } from '../presets/preset.registry.ts';
+import { PayloadError, type ParseResult, type ProviderKind } from '../kinds/provider-kind.ts';
+import { authorizer, authSchema } from '../kinds/secret-env.reader.ts';
 
 const KIND = 'json-api';
 const param = z.string().min(1);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { FetchError, type FetchedPayload } from '@marquee/providers';
+import { FetchError, type FetchedPayload } from './http.fetcher.ts';
 import { robotsAllows, userAgentToken } from './robots.policy.ts';
 
 export interface RobotsGuardOptions {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { EventRecord, EventStatus, EventVenue } from '@marquee/db';
+import type { EventRecord, EventStatus, EventVenue } from '@marquee/event-model';
 import { Info } from 'luxon';
-import { parseEventTime, type EventTime } from './event-time.parser.ts';
-import { formatCents, parsePriceCents } from './price.util.ts';
+import { parseEventTime, type EventTime } from '../time/event-time.parser.ts';
+import { formatCents, parsePriceCents } from '../price/price.util.ts';
 
 /** An event as read from a payload, before validation: every value is text as the source wrote it. */
 export interface RawEvent {

@@ -1,14 +1,19 @@
 import { decodeXmlEntities } from './xml-entity.decoder.ts';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
-import { contentTypeOf, decodeDocument } from './document.decoder.ts';
-import { normalizeEvent } from './event.normalizer.ts';
-import { dateOptionsShape, fieldsSchema, mapItem, type FieldMapping } from './field-mapping.ts';
-import { readPath, readTexts } from './object-path.reader.ts';
-import { ParseResultBuilder } from './parse-result.builder.ts';
-import { presetField, withPresets } from './preset.registry.ts';
-import { PayloadError, type ParseResult, type ProviderKind } from './provider-kind.ts';
-import { authorizer, authSchema } from './secret-env.reader.ts';
+import { contentTypeOf, decodeDocument } from '../kinds/document.decoder.ts';
+import { normalizeEvent } from '../mapping/event.normalizer.ts';
+import {
+  dateOptionsShape,
+  fieldsSchema,
+  mapItem,
+  type FieldMapping,
+} from '../mapping/field-mapping.ts';
+import { readPath, readTexts } from '../mapping/object-path.reader.ts';
+import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
+import { presetField, withPresets } from '../presets/preset.registry.ts';
+import { PayloadError, type ParseResult, type ProviderKind } from '../kinds/provider-kind.ts';
+import { authorizer, authSchema } from '../kinds/secret-env.reader.ts';
 
 const KIND = 'xml-feed';
 

@@ -1,10 +1,10 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
-import { normalizeEvent } from './event.normalizer.ts';
-import { dateOptionsShape, fieldsSchema, mapItem } from './field-mapping.ts';
+import { normalizeEvent } from '../mapping/event.normalizer.ts';
+import { dateOptionsShape, fieldsSchema, mapItem } from '../mapping/field-mapping.ts';
 import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
-import { ParseResultBuilder } from './parse-result.builder.ts';
-import type { ProviderKind } from './provider-kind.ts';
+import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
+import type { ProviderKind } from '../kinds/provider-kind.ts';
 
 export const htmlSelectorsConfigSchema = z
   .object({

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { EventRecord } from '@marquee/db';
-import type { FetchedPayload } from './http.fetcher.ts';
+import type { EventRecord } from '@marquee/event-model';
+import type { FetchedPayload } from '@marquee/fetch';
 
 export interface ParseContext {
   /** IANA zone of the provider: times written without an offset are in this zone. */

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { bandsintownPreset } from './presets/bandsintown.preset.ts';
-import { eventbritePreset } from './presets/eventbrite.preset.ts';
-import { lastfmEventsPreset } from './presets/lastfm-events.preset.ts';
-import type { Preset } from './presets/preset.ts';
-import { songkickPreset } from './presets/songkick.preset.ts';
-import { ticketmasterDiscoveryPreset } from './presets/ticketmaster-discovery.preset.ts';
+import { bandsintownPreset } from './bandsintown.preset.ts';
+import { eventbritePreset } from './eventbrite.preset.ts';
+import { lastfmEventsPreset } from './lastfm-events.preset.ts';
+import type { Preset } from './preset.ts';
+import { songkickPreset } from './songkick.preset.ts';
+import { ticketmasterDiscoveryPreset } from './ticketmaster-discovery.preset.ts';
 
 export type { Preset };
 

@@ -1,11 +1,11 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
-import { normalizeEvent } from './event.normalizer.ts';
+import { normalizeEvent } from '../mapping/event.normalizer.ts';
 import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
-import { parseLenientJson } from './lenient-json.parser.ts';
+import { parseLenientJson } from '../json/lenient-json.parser.ts';
 import { extractMicrodataEvents } from './microdata.extractor.ts';
-import { ParseResultBuilder } from './parse-result.builder.ts';
-import type { ParseResult, ProviderKind } from './provider-kind.ts';
+import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
+import type { ParseResult, ProviderKind } from '../kinds/provider-kind.ts';
 import { collectEventNodes, schemaEventToRaw, type SchemaNode } from './schema-event.mapper.ts';
 
 export const jsonldHtmlConfigSchema = z

@@ -1,9 +1,9 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
 import { cheerio } from './cheerio.loader.ts';
-import { contentTypeOf, decodeDocument } from './document.decoder.ts';
-import { createPagePacer } from './page-pacer.ts';
-import type { FetchPage } from './provider-kind.ts';
+import { contentTypeOf, decodeDocument } from '../kinds/document.decoder.ts';
+import { createPagePacer } from '@marquee/fetch';
+import type { FetchPage } from '../kinds/provider-kind.ts';
 
 /** Config of a site spread over pages linked by a "next" link. */
 export const paginationShape = {

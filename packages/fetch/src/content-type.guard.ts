@@ -3,19 +3,6 @@ import { FetchError } from './http.fetcher.ts';
 /** What a kind's documents are. */
 export type ContentFamily = 'xml' | 'json' | 'html';
 
-/** Kinds by the family of document they parse; a kind not listed is not checked. */
-const KIND_FAMILIES: Readonly<Record<string, ContentFamily>> = {
-  'fever-xml': 'xml',
-  'xml-feed': 'xml',
-  'json-api': 'json',
-  'jsonld-html': 'html',
-  'html-selectors': 'html',
-};
-
-export function contentFamilyOf(kind: string): ContentFamily | undefined {
-  return KIND_FAMILIES[kind];
-}
-
 const BINARY = /^(?:image|audio|video|font)\/|^application\/(?:pdf|zip|gzip|x-tar)$/;
 
 /**

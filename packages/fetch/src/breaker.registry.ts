@@ -1,8 +1,26 @@
 import { hostname } from 'node:os';
 import CircuitBreaker from 'opossum';
 import type { Logger } from '@marquee/logger';
-import { FetchError } from '@marquee/providers';
-import type { BreakerState, BreakerStatus } from '@marquee/queue';
+import { FetchError } from './http.fetcher.ts';
+
+export type BreakerState = 'closed' | 'open' | 'halfOpen';
+
+/**
+ * The circuit breaker of one provider as last reported by a worker. Breakers live in each worker
+ * process; this is the latest transition or failure any worker published, for operators (CLI, API,
+ * dashboard), never an input to the worker's own decisions.
+ */
+export interface BreakerStatus {
+  state: BreakerState;
+  /** Message of the last failure the breaker counted, if any since it was created. */
+  lastError?: string;
+  lastErrorAt?: string;
+  /** When an open breaker lets the next probe through (ISO), while open. */
+  probeAt?: string;
+  /** Which worker process reported it ("host:pid"). */
+  reportedBy: string;
+  updatedAt: string;
+}
 
 export interface BreakerOptions {
   /** A call slower than this counts as a failure (the fetch keeps its own, shorter deadline). */

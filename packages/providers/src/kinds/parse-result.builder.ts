@@ -1,4 +1,4 @@
-import type { EventRecord } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
 import { REJECT_SAMPLE_LIMIT, type ParseResult, type RejectSample } from './provider-kind.ts';
 
 /** Accumulates a ParseResult while enforcing its invariants (unique keys, exact counts, capped samples). */
