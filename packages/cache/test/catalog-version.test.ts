@@ -53,7 +53,7 @@ async function replica(prefix: string, versionMaxAgeMs: number): Promise<SearchC
 const body = (text: string) => () => Promise.resolve(text);
 
 describe('SearchCache with the version kept in process', () => {
-  it('serves hits without reading the version, and sees another instance’s invalidate() at once', async () => {
+  it('serves hits without reading the version, and sees another instance’s bumpVersion() at once', async () => {
     const prefix = uniquePrefix('catalog-version');
     // A staleness bound far beyond the test: only the published message can explain a prompt miss.
     const reader = await replica(prefix, 60_000);
@@ -67,7 +67,7 @@ describe('SearchCache with the version kept in process', () => {
     const kept = await reader.get('k', body('two'));
     expect([kept.outcome, kept.body.toString()]).toEqual(['hit', 'one']);
 
-    const version = await ingester.invalidate();
+    const version = await ingester.bumpVersion();
     expect(version).toBe(2);
     const started = Date.now();
     await eventually(

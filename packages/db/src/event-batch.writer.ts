@@ -206,7 +206,7 @@ export class EventTransaction {
     return this.directKeys !== undefined;
   }
 
-  static async begin(
+  static async open(
     pool: pg.Pool,
     provider: ProviderRef,
     timeouts: BulkTimeouts = BULK_TIMEOUTS,

@@ -35,7 +35,7 @@ export {
   REJECT_SAMPLE_SIZE,
   SyncRunRepository,
   type RejectSample,
-  type SyncBegin,
+  type OpenedRun,
   type SyncCounts,
   type SyncRun,
   type SyncRunFlag,

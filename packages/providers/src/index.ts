@@ -27,7 +27,8 @@ export {
 } from './kinds/streaming-kind.ts';
 export { ParseResultBuilder } from './kinds/parse-result.builder.ts';
 export { parseFeverXml } from './fever/fever.parser.ts';
-export { feverXml, feverXmlOutcomes, parseFeverXmlChunked } from './fever/fever-chunked.parser.ts';
+export { feverXmlOutcomes, parseFeverXmlChunked } from './fever/fever-chunked.parser.ts';
+export { feverXml } from './fever/fever-xml.kind.ts';
 export { zonedLocalMillis } from './time/zoned-time.parser.ts';
 export { parseEventTime } from './time/event-time.parser.ts';
 export { assertNoDoctypeDeclarations, XML_MAX_DEPTH, XML_PARSER_LIMITS } from './xml/xml.limits.ts';

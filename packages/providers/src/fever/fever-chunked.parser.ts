@@ -7,7 +7,6 @@ import {
   children,
   decodeBody,
   feedRoot,
-  feverXml as wholeDocumentFeverXml,
   FORMS,
   isNode,
   parseDocument,
@@ -15,18 +14,8 @@ import {
   type FeedForm,
 } from './fever.parser.ts';
 import { FeverElementScanner } from './fever-element.scanner.ts';
-import {
-  PayloadError,
-  type IngestContext,
-  type ParseContext,
-  type ParseResult,
-} from '../kinds/provider-kind.ts';
-import {
-  streamOutcomes,
-  type EventBatchSink,
-  type ItemOutcome,
-  type StreamingProviderKind,
-} from '../kinds/streaming-kind.ts';
+import { PayloadError, type ParseContext, type ParseResult } from '../kinds/provider-kind.ts';
+import type { ItemOutcome } from '../kinds/streaming-kind.ts';
 
 // The Fever feed read one slice of base elements at a time, with the rules of fever.parser.ts.
 //
@@ -234,19 +223,3 @@ export async function parseFeverXmlChunked(
   }
   return result.build();
 }
-
-/**
- * The `fever-xml` kind read slice by slice: `ingest` returns what the whole-document parser would,
- * without its memory peak or event-loop stall; `ingestStream` also hands events over as it goes.
- */
-export const feverXml = {
-  ...wholeDocumentFeverXml,
-  async ingest({ url, timezone, fetch }: IngestContext<unknown>): Promise<ParseResult> {
-    const { body } = await fetch(url);
-    return parseFeverXmlChunked(body, { timezone });
-  },
-  async ingestStream({ url, timezone, fetch }: IngestContext<unknown>, sink: EventBatchSink) {
-    const { body } = await fetch(url);
-    return streamOutcomes(feverXmlOutcomes(body, { timezone }), sink);
-  },
-} satisfies StreamingProviderKind<unknown>;

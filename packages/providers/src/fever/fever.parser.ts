@@ -5,13 +5,7 @@ import { DateTime, Info } from 'luxon';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import { zonedLocalMillis } from '../time/zoned-time.parser.ts';
 import { formatCents, parsePriceCents } from '../price/price.util.ts';
-import { z } from 'zod';
-import {
-  PayloadError,
-  singleDocumentKind,
-  type ParseContext,
-  type ParseResult,
-} from '../kinds/provider-kind.ts';
+import { PayloadError, type ParseContext, type ParseResult } from '../kinds/provider-kind.ts';
 import { assertNoDoctypeDeclarations, XML_PARSER_LIMITS } from '../xml/xml.limits.ts';
 
 /**
@@ -243,15 +237,6 @@ export function parseFeverXml(body: Buffer, ctx: ParseContext): ParseResult {
   }
   return result.build();
 }
-
-export const feverXml = singleDocumentKind({
-  kind: 'fever-xml',
-  description:
-    'Fever partner XML feed: <eventList> (base_event/event) or <planList> (base_plan/plan), zones with prices',
-  // The feed's format is fixed: nothing to configure.
-  configSchema: z.object({}).strict(),
-  parse: (body, ctx) => parseFeverXml(body, ctx),
-});
 
 // The chunked reader (fever-chunked.parser.ts) applies exactly these rules to one slice at a time.
 export {

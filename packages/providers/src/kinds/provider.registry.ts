@@ -1,4 +1,4 @@
-import { feverXml } from '../fever/fever-chunked.parser.ts';
+import { feverXml } from '../fever/fever-xml.kind.ts';
 import { htmlSelectors } from '../html/html-selectors.kind.ts';
 import { jsonApi } from '../json/json-api.kind.ts';
 import { jsonldHtml } from '../html/jsonld-html.kind.ts';
