@@ -5,8 +5,11 @@ import { contentTypeOf, decodeDocument } from '../kinds/document.decoder.ts';
 import { normalizeEvent } from '../mapping/event.normalizer.ts';
 import {
   dateOptionsShape,
+  describeDedupeKey,
   fieldsSchema,
+  identityOptionsShape,
   mapItem,
+  priceOptionsShape,
   type FieldMapping,
 } from '../mapping/field-mapping.ts';
 import { readPath, readTexts } from '../mapping/object-path.reader.ts';
@@ -31,6 +34,8 @@ export const xmlFeedConfigSchema = withPresets(
       fields: fieldsSchema.optional(),
       auth: authSchema.optional(),
       ...dateOptionsShape,
+      ...priceOptionsShape,
+      ...identityOptionsShape,
     })
     .strict(),
 );
@@ -143,10 +148,12 @@ export function parseXmlFeed(
   const result = new ParseResultBuilder();
   for (const item of items) {
     result.add(
-      normalizeEvent(mapItem(item, fields, readTexts), {
+      normalizeEvent(mapItem(item, fields, readTexts, config.dedupeKey), {
         timezone: config.timezone ?? ctx.timezone,
         dateFormats: config.dateFormats,
         locale: config.locale,
+        priceLocale: config.priceLocale,
+        dedupeKey: describeDedupeKey(config.dedupeKey),
         baseUrl: ctx.baseUrl,
       }),
     );
