@@ -1,11 +1,9 @@
 import { currencySymbolAt, currencyWord } from './currency.marks.ts';
 import { decimalSeparatorOf, NUMBER_RUN, readNumberRun } from './price-number.reader.ts';
 import {
-  FREE_FOLLOWERS,
-  FREE_WORDS,
   FREE_AFTER,
+  FREE_WORDS,
   LOWER_BOUND,
-  NEGATIONS,
   PRICE_WORDS,
   RANGE_WORDS,
   UPPER_BOUND,
@@ -41,7 +39,7 @@ type Token =
   | { type: 'currency'; code: string | null; start: number; end: number }
   | { type: 'word'; word: string; start: number; end: number }
   | { type: 'separator'; char: string; start: number; end: number }
-  | { type: 'other'; start: number; end: number };
+  | { type: 'other'; char: string; start: number; end: number };
 
 // Bidirectional and zero-width marks and soft hyphens: invisible, never part of a price.
 const INVISIBLE = /[\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g;
@@ -49,6 +47,9 @@ const SCIENTIFIC = /\d[eE][+-]?\d/;
 const WORD = /[\p{L}\p{M}]+/uy;
 const WHOLE_AMOUNT_DASH = /[.,][-–—]+/y;
 const SEPARATORS = '-–—−/|';
+// Punctuation that may touch an amount ("Precio:12€", "(12 €)"); any other character touching one
+// ("10%", "+3", "1_000", "#2") says it is no price.
+const TOUCHING = '():;,.!?"\'*[]';
 
 /**
  * Reads a price the way people write it: `1.250,00 €`, `1,250.00 USD`, `12€ / 15€`,
@@ -64,6 +65,8 @@ export function parsePriceText(text: string, options: PriceTextOptions = {}): Pr
   const tokens = tokenize(prepared, locale);
   const numbers = tokens.flatMap((token, index) => (token.type === 'number' ? [index] : []));
   if (numbers.length === 0) return freeReading(tokens) ?? { error: 'no amount' };
+  const touching = numbers.map((index) => touchingProblem(tokens, index)).find(Boolean);
+  if (touching !== undefined) return { error: touching };
   const marks = numbers.map((index) => markOf(tokens, index));
   const codes = new Set(marks.filter((mark) => mark !== undefined && mark !== null));
   if (codes.size > 1) return { error: `prices in several currencies (${[...codes].join(', ')})` };
@@ -127,9 +130,7 @@ function tokenAt(text: string, start: number, locale: Intl.Locale | undefined): 
   }
   const char = text.charAt(start);
   const type = SEPARATORS.includes(char) ? 'separator' : 'other';
-  return type === 'separator'
-    ? { type, char, start, end: start + 1 }
-    : { type, start, end: start + 1 };
+  return { type, char, start, end: start + 1 };
 }
 
 /** Lower case without accents: "Gratuït" → "gratuit", "dès" → "des". */
@@ -233,19 +234,37 @@ function boundOf(tokens: readonly Token[], index: number): PriceBound {
   return 'exact';
 }
 
-/** A text without amounts that says the event is free: `Gratis`, `Entrada libre`, `Free entry`. */
+/** A text without amounts that says the event is free (`Gratis`, `Entrada libre`, `Free entry`). */
 function freeReading(tokens: readonly Token[]): PriceReading | undefined {
   const words = tokens.flatMap((token) => (token.type === 'word' ? [token.word] : []));
-  const free = words.findIndex(
-    (word, at) =>
-      (FREE_WORDS.has(word) && (word !== 'free' || followsFree(words[at + 1]))) ||
-      (FREE_AFTER.has(word) && at > 0 && FREE_AFTER.get(word)?.has(words[at - 1] ?? '') === true),
+  const free = words.some(
+    (word, at) => FREE_WORDS.has(word) || FREE_AFTER.get(word)?.has(words[at - 1] ?? '') === true,
   );
-  if (free < 0 || words.slice(0, free).some((word) => NEGATIONS.has(word))) return undefined;
+  if (!free || strayWord(tokens) !== undefined) return undefined;
   return { amounts: [{ cents: 0, bound: 'exact' }], currency: null };
 }
 
-/** "free entry" is a price, "free parking" is not. */
-function followsFree(next: string | undefined): boolean {
-  return next === undefined || FREE_FOLLOWERS.has(next);
+/** Characters touching an amount that make it no price: `10%`, `+3`, `.50`, `21:00`. */
+function touchingProblem(tokens: readonly Token[], index: number): string | undefined {
+  const number = tokens[index] as Extract<Token, { type: 'number' }>;
+  const before = tokens[index - 1];
+  const after = tokens[index + 1];
+  const touchesBefore = before?.type === 'other' && before.end === number.start;
+  const touchesAfter = after?.type === 'other' && after.start === number.end;
+  if (touchesBefore && (before.char === '.' || before.char === ',')) {
+    return `"${before.char}${number.run}" is not a number`;
+  }
+  for (const [touches, token] of [
+    [touchesBefore, before],
+    [touchesAfter, after],
+  ] as const) {
+    if (touches && token?.type === 'other' && !TOUCHING.includes(token.char)) {
+      return `"${token.char}" next to the amount ${number.run}`;
+    }
+  }
+  const next = tokens[index + 2];
+  if (touchesAfter && after.char === ':' && next?.type === 'number' && next.start === after.end) {
+    return 'a time is not a price';
+  }
+  return undefined;
 }

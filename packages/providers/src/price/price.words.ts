@@ -1,6 +1,7 @@
 // Words of price texts, folded (lower case, no accents): English, Spanish, Catalan, French,
-// German, Italian, Portuguese, Dutch. A text without a currency may hold only these words next to
-// its amounts, so that "Kids under 2 get in free" is never read as a price of 2.
+// German, Italian, Portuguese, Dutch. A text without a currency may hold only these words, so that
+// "Kids under 2 get in free" is no price of 2 and "free parking" or "Opret en gratis profil" is
+// no free event.
 
 /** Words joining the two ends of a range: `12 a 15`, `12 to 15`, `12 bis 15`. */
 export const RANGE_WORDS: ReadonlySet<string> = new Set([
@@ -10,6 +11,7 @@ export const RANGE_WORDS: ReadonlySet<string> = new Set([
   'bis',
   'e',
   'et',
+  'hasta',
   'i',
   'o',
   'or',
@@ -53,7 +55,7 @@ export const UPPER_BOUND: readonly string[] = [
   'tot',
 ];
 
-/** Words that say an event is free, on their own (English "free" only before FREE_FOLLOWERS). */
+/** Words that say an event is free on their own. */
 export const FREE_WORDS: ReadonlySet<string> = new Set([
   'free',
   'gratis',
@@ -70,40 +72,12 @@ export const FREE_WORDS: ReadonlySet<string> = new Set([
   'gratuitamente',
 ]);
 
-/** "free" is a price before these words or at the end: "free entry", "free admission", "free". */
-export const FREE_FOLLOWERS: ReadonlySet<string> = new Set([
-  'entry',
-  'entrance',
-  'admission',
-  'event',
-  'ticket',
-  'tickets',
-  'for',
-  'with',
-  'to',
-  'and',
-  'of',
-  'registration',
-]);
-
 /** Words that say "free" only after a word for admission: "entrada libre", "Eintritt frei". */
 export const FREE_AFTER: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['libre', new Set(['entrada', 'acceso', 'entree', 'acces'])],
   ['lliure', new Set(['entrada', 'acces'])],
   ['libero', new Set(['ingresso', 'entrata'])],
   ['frei', new Set(['eintritt'])],
-]);
-
-/** Before a free word, these make it say the opposite: "no es gratis", "not free". */
-export const NEGATIONS: ReadonlySet<string> = new Set([
-  'no',
-  'not',
-  'non',
-  'nicht',
-  'kein',
-  'keine',
-  'pas',
-  'niet',
 ]);
 
 /** Other words a price text may hold besides its amounts. */
@@ -139,6 +113,8 @@ export const PRICE_WORDS: ReadonlySet<string> = new Set([
   'karten',
   'ingresso',
   'admission',
+  'entry',
+  'entrance',
   'general',
   'generale',
   'normal',
@@ -229,4 +205,31 @@ export const PRICE_WORDS: ReadonlySet<string> = new Set([
   'approx',
   'aprox',
   'ca',
+  // conditions of a free admission
+  'aforo',
+  'completar',
+  'limitado',
+  'limitada',
+  'limited',
+  'capacity',
+  'registration',
+  'required',
+  'inscripcion',
+  'previa',
+  'reserva',
+  'reservation',
+  'rsvp',
+  'donation',
+  'donations',
+  'donativo',
+  'welcome',
+  'all',
+  'ages',
+  'todos',
+  'for',
+  'with',
+  'con',
+  'amb',
+  'avec',
+  'mit',
 ]);
