@@ -36,8 +36,8 @@ const ROWS: Row[] = [
   ['Entrada libre', undefined, ['0.00', '0.00', null], 'issue'],
   ['Consultar precio en taquilla', undefined, UNKNOWN, 'issue'],
   // Real pages.
-  ['$99-$69', undefined, ['69.00', '99.00', 'USD'], TM],
-  ['range from $69-$49', undefined, ['49.00', '69.00', 'USD'], TM],
+  ['$99-$69', 'en', ['69.00', '99.00', 'USD'], TM],
+  ['range from $69-$49', undefined, ['49.00', '69.00', null], TM],
   [
     'Limit of 8 VIP tickets per performance. Standard main floor seats range from $99-$69',
     undefined,
@@ -57,9 +57,9 @@ const ROWS: Row[] = [
     UNKNOWN,
     'fixture:html/heavymetal-dk_koncertkalender_2025-12.html',
   ],
-  ['$56,896.37', undefined, ['56896.37', '56896.37', 'USD'], BOARDDOCS],
-  ['$10,866,965.00', undefined, ['10866965.00', '10866965.00', 'USD'], BOARDDOCS],
-  ['$5,000,000', undefined, ['5000000.00', '5000000.00', 'USD'], BOARDDOCS],
+  ['$56,896.37', 'en-US', ['56896.37', '56896.37', 'USD'], BOARDDOCS],
+  ['$10,866,965.00', undefined, ['10866965.00', '10866965.00', null], BOARDDOCS],
+  ['$5,000,000', undefined, ['5000000.00', '5000000.00', null], BOARDDOCS],
   ['$339.150.00', undefined, UNKNOWN, BOARDDOCS],
   ['$6,450,527.00.00', undefined, UNKNOWN, BOARDDOCS],
   ['$96,00.00', undefined, UNKNOWN, BOARDDOCS],
@@ -67,7 +67,9 @@ const ROWS: Row[] = [
   ['18,00', undefined, ['18.00', '18.00', null], TICKETEA],
   ['27,69', 'es', ['27.69', '27.69', null], TICKETEA],
   ['desde 59,50 €', 'es', ['59.50', null, 'EUR'], TICKETEA],
-  ['Anticipada: 12€ o Taquilla: 15€', undefined, ['12.00', '15.00', 'EUR'], 'page:nebula'],
+  ['$2.300.-', 'es-AR', ['2300.00', '2300.00', 'ARS'], 'page:passline'],
+  ['$2.500.-', undefined, ['2500.00', '2500.00', null], 'page:passline'],
+  ['Anticipada: 12€ o Taquilla: 15€', undefined, ['12.00', '15.00', 'EUR'], 'issue'],
   ['76.25 ?, 61.25 ? y 46.25 ?', undefined, ['46.25', '76.25', null], 'page:los40'],
   ['entre los 69 y los 255 euros', undefined, UNKNOWN, 'page:laopiniondemalaga'],
   [
@@ -99,6 +101,8 @@ const ROWS: Row[] = [
   ['20 eur', undefined, ['20.00', '20.00', 'EUR'], 'rule'],
   ['25 euros', 'es', ['25.00', '25.00', 'EUR'], 'rule'],
   ['$300', 'es-MX', ['300.00', '300.00', 'MXN'], 'rule'],
+  ['$300', 'es', ['300.00', '300.00', null], 'rule'],
+  ['$300', 'en', ['300.00', '300.00', 'USD'], 'rule'],
   ['250 kr.', 'da', ['250.00', '250.00', 'DKK'], 'rule'],
   ['250 kr.', undefined, ['250.00', '250.00', null], 'rule'],
   ['up to 20 €', undefined, [null, '20.00', 'EUR'], 'rule'],
@@ -173,7 +177,7 @@ describe('price texts as people write them', () => {
     });
     expect(parsePriceText('12.50.00')).toEqual({ error: '"12.50.00" is not a number' });
     expect(parsePriceText('12 € / 15 $')).toEqual({
-      error: 'prices in several currencies (EUR, USD)',
+      error: 'prices in several currencies (EUR, $)',
     });
     expect(readEventPrices({ minPrices: ['Consultar'] }).warnings).toEqual([
       'price "Consultar": no amount',
@@ -214,7 +218,7 @@ describe('prices of an event over its values', () => {
   });
 
   it('amounts in several currencies are no price', () => {
-    expect(readEventPrices({ minPrices: ['12 €'], maxPrices: ['$15'] })).toMatchObject({
+    expect(readEventPrices({ minPrices: ['12 €'], maxPrices: ['£15'] })).toMatchObject({
       minPrice: null,
       maxPrice: null,
       currency: null,

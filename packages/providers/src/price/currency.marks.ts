@@ -41,7 +41,7 @@ const SYMBOLS = (
     ['₦', 'NGN'],
     ['zł', 'PLN'],
     ['kč', 'CZK'],
-    ['$', 'USD'],
+    ['$', null],
   ] satisfies [string, string | null][]
 ).sort((a, b) => b[0].length - a[0].length);
 
@@ -72,7 +72,8 @@ const WORDS: Readonly<Record<string, string | null>> = {
   'kr.': null,
 };
 
-// `$` and `kr` name a currency only with the country: the region of the price locale tells it.
+// `$` (dollars and pesos) and `kr` (crowns) name a currency only with the country: the price
+// locale tells it ("en" and "en-US": USD, "es-AR": ARS, "da": DKK); without one it stays unknown.
 const DOLLAR_REGIONS: Readonly<Record<string, string>> = {
   US: 'USD',
   CA: 'CAD',
@@ -126,7 +127,7 @@ export function currencyWord(written: string, locale?: Intl.Locale): string | nu
 function refine(mark: string, code: string | null, locale: Intl.Locale | undefined): string | null {
   if (mark === '$') {
     const region = locale?.maximize().region;
-    return region === undefined ? code : (DOLLAR_REGIONS[region] ?? code);
+    return region === undefined ? null : (DOLLAR_REGIONS[region] ?? null);
   }
   if (mark.startsWith('kr'))
     return locale === undefined ? null : (KRONE_LANGUAGES[locale.language] ?? null);

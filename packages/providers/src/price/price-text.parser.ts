@@ -36,7 +36,7 @@ export interface PriceTextOptions {
 
 type Token =
   | { type: 'number'; run: string; start: number; end: number }
-  | { type: 'currency'; code: string | null; start: number; end: number }
+  | { type: 'currency'; code: string | null; mark: string; start: number; end: number }
   | { type: 'word'; word: string; start: number; end: number }
   | { type: 'separator'; char: string; start: number; end: number }
   | { type: 'other'; char: string; start: number; end: number };
@@ -68,9 +68,12 @@ export function parsePriceText(text: string, options: PriceTextOptions = {}): Pr
   const touching = numbers.map((index) => touchingProblem(tokens, index)).find(Boolean);
   if (touching !== undefined) return { error: touching };
   const marks = numbers.map((index) => markOf(tokens, index));
-  const codes = new Set(marks.filter((mark) => mark !== undefined && mark !== null));
-  if (codes.size > 1) return { error: `prices in several currencies (${[...codes].join(', ')})` };
-  const currency = codes.values().next().value ?? null;
+  // A mark of unknown country ("$") differs from every code, so "12 € / 15 $" is two currencies.
+  const named = new Set(
+    marks.flatMap((mark) => (mark === undefined ? [] : [mark.code ?? mark.mark])),
+  );
+  if (named.size > 1) return { error: `prices in several currencies (${[...named].join(', ')})` };
+  const currency = marks.find((mark) => mark !== undefined)?.code ?? null;
   const problem = marks.some((mark) => mark !== undefined)
     ? unmarkedAmount(tokens, numbers, marks)
     : strayWord(tokens);
@@ -114,18 +117,20 @@ function tokenAt(text: string, start: number, locale: Intl.Locale | undefined): 
   }
   const symbol = currencySymbolAt(text.slice(start, start + 4).toLowerCase(), locale);
   if (symbol !== undefined) {
-    return { type: 'currency', code: symbol.code, start, end: start + symbol.length };
+    const end = start + symbol.length;
+    return { type: 'currency', code: symbol.code, mark: text.slice(start, end), start, end };
   }
   WORD.lastIndex = start;
   const word = WORD.exec(text)?.[0];
   if (word !== undefined) {
     const dotted = text[start + word.length] === '.' ? currencyWord(`${word}.`, locale) : undefined;
+    const mark = fold(word);
     if (dotted !== undefined) {
-      return { type: 'currency', code: dotted, start, end: start + word.length + 1 };
+      return { type: 'currency', code: dotted, mark, start, end: start + word.length + 1 };
     }
     const code = currencyWord(word, locale);
     const end = start + word.length;
-    if (code !== undefined) return { type: 'currency', code, start, end };
+    if (code !== undefined) return { type: 'currency', code, mark, start, end };
     return { type: 'word', word: fold(word), start, end };
   }
   const char = text.charAt(start);
@@ -141,11 +146,13 @@ function fold(word: string): string {
     .toLowerCase();
 }
 
+type CurrencyToken = Extract<Token, { type: 'currency' }>;
+
 /**
- * The currency of the amount at `index`: a mark touching it wins over one a space away, the one
- * after over the one before (`12 € 15 €`). Undefined: no mark; null: a mark of unknown country.
+ * The currency mark of the amount at `index`: one touching it wins over one a space away, the
+ * one after over the one before (`12 € 15 €`). Undefined: no mark.
  */
-function markOf(tokens: readonly Token[], index: number): string | null | undefined {
+function markOf(tokens: readonly Token[], index: number): CurrencyToken | undefined {
   const number = tokens[index];
   const before = tokens[index - 1];
   const after = tokens[index + 1];
@@ -155,8 +162,7 @@ function markOf(tokens: readonly Token[], index: number): string | null | undefi
     after?.type === 'currency' ? after : undefined,
     before?.type === 'currency' ? before : undefined,
   ];
-  const mark = candidates.find((candidate) => candidate !== undefined);
-  return mark?.type === 'currency' ? mark.code : undefined;
+  return candidates.find((candidate) => candidate !== undefined);
 }
 
 function isRangeLink(token: Token | undefined): boolean {
@@ -178,7 +184,7 @@ function rangedWith(tokens: readonly Token[], index: number, step: 1 | -1): numb
 function unmarkedAmount(
   tokens: readonly Token[],
   numbers: readonly number[],
-  marks: readonly (string | null | undefined)[],
+  marks: readonly (CurrencyToken | undefined)[],
 ): string | undefined {
   const marked = new Set(numbers.filter((_index, position) => marks[position] !== undefined));
   for (const index of numbers) {
