@@ -9,7 +9,8 @@ export {
 export { ApiKeyRepository, type ApiKeyInfo } from './api-key.repository.ts';
 export { type EventFilter } from './event-filter.sql.ts';
 export { ProviderStatusRepository, type ProviderStatus } from './provider-status.repository.ts';
-export { canonicalKey, normalizeForMatch } from './canonical-event.sql.ts';
+export { canonicalKey, DEDUPE_KEY_PREFIX, matchKey } from './canonical-event.sql.ts';
+export { normalizeForMatch, venueForMatch } from './venue-name.matcher.ts';
 export {
   EventRepository,
   LAST_SEEN_GRANULARITY_MS,
