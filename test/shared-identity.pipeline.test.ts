@@ -343,6 +343,17 @@ describe('two providers that share a code', () => {
     expect([zahara.min_price, zahara.max_price]).toEqual([10, 15]);
   });
 
+  it('a price open at one end matches price filters by its known end', async () => {
+    const { events } = await get<{ events: Listed[] }>(
+      `/v1/events/search?${WINDOW}&provider=palau-web&min_price=5`,
+    );
+    // Zahara is "desde 10 €": min 10, no max.
+    expect(events.map((event) => [event.title, event.min_price, event.max_price])).toEqual([
+      ['Rosalía', 39, 95],
+      ['Zahara', 10, null],
+    ]);
+  });
+
   it('a re-sync of both writes nothing and keeps the ids', async () => {
     expect(await sync(ticketApi)).toMatchObject({ upserted: 0, changed: false });
     expect(await sync(venuePage)).toMatchObject({ upserted: 0, changed: false });

@@ -64,7 +64,13 @@ beforeAll(async () => {
   events = new EventRepository(db);
   const providers = new ProviderRepository(db);
   const provider = (name: string) =>
-    providers.create({ name, kind: 'json-api', url: `https://${name}.example/`, everySeconds: 60 });
+    providers.create({
+      name,
+      kind: 'json-api',
+      url: `https://${name}.example/`,
+      everySeconds: 60,
+      timezone: 'Europe/Madrid',
+    });
   api = await provider('ticket-api');
   venue = await provider('venue-page');
   page = await provider('fan-page');
