@@ -122,7 +122,7 @@ describe('with PostgreSQL refusing connections', () => {
     const search = await api.get('/search?starts_at=2021-01-01');
     expect(search.status).toBe(503);
     expect(search.headers.get('retry-after')).toBe('5');
-    expect((await search.json())).toMatchObject({ error: { code: 'unavailable' } });
+    expect(await search.json()).toMatchObject({ error: { code: 'unavailable' } });
     const keyed = await api.get('/v1/events/search', { 'X-API-Key': 'mk_000000000000_any' });
     expect(keyed.status).toBe(503);
     expect(keyed.headers.get('retry-after')).toBe('5');

@@ -80,9 +80,10 @@ describe('/docs in a browser, over plain HTTP under a host name that is not loca
     await openDocs(page);
     await screenshot(page, 'api-docs');
 
-    const shown = await page
-      .locator('.opblock')
-      .evaluateAll((blocks) => blocks.map((block) => block.getAttribute('id') ?? ''));
+    const blocks = await page.locator('.opblock').all();
+    const shown = await Promise.all(
+      blocks.map(async (block) => (await block.getAttribute('id')) ?? ''),
+    );
     // Swagger UI ids each block `operations-<tag>-<operationId>`.
     expect(shown.map((id) => id.replace(/^operations-[^-]+-/, '')).sort()).toEqual(
       [...operationIds].sort(),
