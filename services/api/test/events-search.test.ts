@@ -117,6 +117,7 @@ describe('GET /v1/events/search', () => {
         country: null,
         status: null,
         url: null,
+        performers: [],
       },
     ]);
     expect(first.next_cursor).toEqual(expect.any(String));
