@@ -8,7 +8,11 @@ import {
   SyncRunRepository,
 } from '@marquee/db';
 import { createLogger, onShutdownSignal } from '@marquee/logger';
-import { createMetricsRegistry, startOpsServerOrReport } from '@marquee/metrics';
+import {
+  createMetricsRegistry,
+  registerBuildInfo,
+  startOpsServerOrReport,
+} from '@marquee/metrics';
 import { fetchPayload } from '@marquee/providers';
 import { writeBreakerStatus } from '@marquee/queue';
 import { BreakerRegistry } from './breaker.registry.ts';
@@ -26,6 +30,7 @@ const queueRedis = createRedis(env.REDIS_URL, 'blocking');
 const cacheRedis = createRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL, 'blocking');
 
 const registry = createMetricsRegistry('worker');
+registerBuildInfo(registry);
 const syncMetrics = registerSyncMetrics(registry);
 const providers = new ProviderRepository(db);
 
@@ -91,6 +96,7 @@ const worker = createIngestWorker({
   ),
   logger,
 });
+syncMetrics.countDeadLetters(worker);
 
 // A port clash must not stop ingestion.
 const ops = await startOpsServerOrReport(
