@@ -11,13 +11,16 @@ export interface BuildInfo {
   revision: string;
 }
 
-// Replaced by scripts/build.mjs (esbuild `define`) in the bundles the image runs; absent when the
-// sources run under tsx or jest.
-declare const MARQUEE_BUILD: BuildInfo | undefined;
+// Replaced by scripts/build.mjs (esbuild `define`) in the bundles the image runs; undeclared when
+// the sources run under tsx or jest.
+declare const MARQUEE_VERSION: string | undefined;
+declare const MARQUEE_REVISION: string | undefined;
 
 /** What this process runs: the values baked into its bundle, else the sources' own version. */
 export function buildInfo(): BuildInfo {
-  if (typeof MARQUEE_BUILD !== 'undefined') return MARQUEE_BUILD;
+  if (typeof MARQUEE_VERSION !== 'undefined' && typeof MARQUEE_REVISION !== 'undefined') {
+    return { version: MARQUEE_VERSION, revision: MARQUEE_REVISION };
+  }
   const manifest = new URL('../../../package.json', import.meta.url);
   const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string };
   return { version: version ?? 'unknown', revision: 'source' };
