@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import type { ITriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
-import { Queue, Worker } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseEnv } from '@marquee/config';
 import { dashboardEnvSchema } from '@marquee/dashboard';

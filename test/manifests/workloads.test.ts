@@ -33,7 +33,6 @@ import {
   byKind,
   COMMANDS,
   composeFile,
-  configMap,
   containerEnv,
   containerPort,
   deployment,

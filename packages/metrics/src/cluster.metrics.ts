@@ -59,7 +59,10 @@ export function clusterMetricsText(registry: Registry): () => Promise<string> {
   return () =>
     new Promise<string>((resolve, reject) => {
       const id = next++;
-      const timer = setTimeout(() => settle({ type: RESPONSE, id, error: 'no answer' }), ANSWER_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => settle({ type: RESPONSE, id, error: 'no answer' }),
+        ANSWER_TIMEOUT_MS,
+      );
       function settle(answer: MetricsResponse) {
         clearTimeout(timer);
         pending.delete(id);

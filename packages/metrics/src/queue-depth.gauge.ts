@@ -9,7 +9,14 @@ export const QUEUE_DEPTH_METRIC = `${METRIC_PREFIX}queue_jobs`;
  * syncs about to run. The rest of `delayed` is mostly each Job Scheduler's next run, which is work
  * for later, not for a worker now (see registerQueueDepthGauge).
  */
-export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'due', 'failed'] as const;
+export const QUEUE_STATES = [
+  'waiting',
+  'prioritized',
+  'active',
+  'delayed',
+  'due',
+  'failed',
+] as const;
 
 /** The states BullMQ counts itself. */
 const BULLMQ_STATES = QUEUE_STATES.filter((state) => state !== 'due');
@@ -55,8 +62,7 @@ export function registerQueueDepthGauge(
     async collect() {
       const counts = await Promise.all(
         queues.map(
-          async (queue) =>
-            [queue.name, await countStates(queue, dueWindowSeconds * 1000)] as const,
+          async (queue) => [queue.name, await countStates(queue, dueWindowSeconds * 1000)] as const,
         ),
       );
       this.reset();

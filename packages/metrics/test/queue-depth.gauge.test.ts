@@ -24,7 +24,10 @@ afterAll(async () => {
 });
 
 function depth(text: string, state: string): number | undefined {
-  const line = new RegExp(`^marquee_queue_jobs\\{queue="ingest",state="${state}",service="q"\\} (\\S+)$`, 'm');
+  const line = new RegExp(
+    `^marquee_queue_jobs\\{queue="ingest",state="${state}",service="q"\\} (\\S+)$`,
+    'm',
+  );
   const value = line.exec(text)?.[1];
   return value === undefined ? undefined : Number(value);
 }

@@ -38,7 +38,9 @@ const listener = listenForProviderChanges(
 
 const registry = createMetricsRegistry('scheduler');
 registerBuildInfo(registry);
-registerQueueDepthGauge(registry, [queue.queue], { dueWindowSeconds: env.QUEUE_DUE_WINDOW_SECONDS });
+registerQueueDepthGauge(registry, [queue.queue], {
+  dueWindowSeconds: env.QUEUE_DUE_WINDOW_SECONDS,
+});
 const providerStatus = new ProviderStatusRepository(db);
 registerProviderMetrics(registry, () => providerStatus.freshness());
 // A port clash must not stop scheduling.

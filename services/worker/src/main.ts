@@ -8,11 +8,7 @@ import {
   SyncRunRepository,
 } from '@marquee/db';
 import { createLogger, onShutdownSignal } from '@marquee/logger';
-import {
-  createMetricsRegistry,
-  registerBuildInfo,
-  startOpsServerOrReport,
-} from '@marquee/metrics';
+import { createMetricsRegistry, registerBuildInfo, startOpsServerOrReport } from '@marquee/metrics';
 import { fetchPayload } from '@marquee/providers';
 import { writeBreakerStatus } from '@marquee/queue';
 import { BreakerRegistry } from './breaker.registry.ts';
