@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
+import type { BreakerState } from '@marquee/fetch';
 import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
-import type { BreakerState, SyncJob } from '@marquee/queue';
+import type { SyncJob } from '@marquee/queue';
 import type { SyncSummary } from './sync.processor.ts';
 
 export const SYNC_METRICS = {
