@@ -42,20 +42,19 @@ beforeAll(async () => {
     else response.writeHead(200, { 'content-type': 'application/xml' }).end(xml);
   });
   const db = createDb({ databaseUrl: database.url, maxConnections: 1 });
-  await new ProviderRepository(db).create({
-    name: 'fever-metrics',
-    kind: 'fever-xml',
-    url: `${feed.url}/feed.xml`,
-    everySeconds: 3600,
-    timezone: 'Europe/Madrid',
-  });
-  await new ProviderRepository(db).create({
-    name: 'fever-gone',
-    kind: 'fever-xml',
-    url: `${feed.url}/gone.xml`,
-    everySeconds: 1800,
-    timezone: 'Europe/Madrid',
-  });
+  const providers = new ProviderRepository(db);
+  for (const [name, path, everySeconds] of [
+    ['fever-metrics', 'feed.xml', 3600],
+    ['fever-gone', 'gone.xml', 1800],
+  ] as const) {
+    await providers.create({
+      name,
+      kind: 'fever-xml',
+      url: `${feed.url}/${path}`,
+      everySeconds,
+      timezone: 'Europe/Madrid',
+    });
+  }
   await db.$disconnect();
 
   const ports = {} as Record<Service, number>;
