@@ -151,7 +151,9 @@ describe('every service over HTTP', () => {
     for (const service of SERVICES) {
       await eventually(
         async () => ((await fetch(`${urls[service]}/healthz`)).ok ? true : undefined),
-        30_000,
+        // Six processes start at once under tsx (the api is three: a primary and two workers),
+        // each compiling its sources: on a loaded 2-core machine that takes a while.
+        60_000,
         `${service} /healthz\n${output()}`,
       );
       // Readiness may lag liveness while the first connections open (a busy 2-core machine); the
@@ -175,7 +177,7 @@ describe('every service over HTTP', () => {
       const text = await scrape(service);
       expect(text).toContain(`marquee_process_resident_memory_bytes{service="${service}"}`);
     }
-  });
+  }, 150_000);
 
   it('worker: a real sync counts its events per provider and times the sync and the job', async () => {
     // The scheduler's Job Scheduler runs the first sync at once.
