@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { uniquePrefix } from '@marquee/testing';
-import { createRedis, SearchCache } from '../src/index.ts';
+import { createRedis } from '@marquee/redis';
+import { SearchCache } from '../src/index.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const KIB = 1024;
@@ -71,14 +72,14 @@ describe('the cache byte budget in Redis', () => {
     const { cache, prefix } = budgeted(4096 * KIB);
     await cache.get('one', body('v0', 200 * KIB));
     await cache.settled();
-    await cache.invalidate();
+    await cache.bumpVersion();
     expect((await cache.get('one', body('v1', 200 * KIB))).outcome).toBe('miss');
     await cache.settled();
     const entries = [...(await cacheKeys(prefix)).keys()].filter((key) =>
       key.includes(':cache:entry:'),
     );
     expect(entries).toEqual([`${prefix}:cache:entry:one`]);
-    await cache.invalidate();
+    await cache.bumpVersion();
     const stale = await cache.get('one', () => Promise.reject(new Error('database down')));
     expect(stale.outcome).toBe('stale');
     expect(stale.body.toString()).toContain('"v1"');
@@ -103,7 +104,7 @@ describe('the cache byte budget in Redis', () => {
     const { cache, prefix } = budgeted(4096 * KIB);
     await cache.get('v', body('old', 10));
     await cache.settled();
-    await cache.invalidate();
+    await cache.bumpVersion();
     let loads = 0;
     const fresh = await cache.get('v', () => {
       loads += 1;

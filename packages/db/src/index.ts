@@ -9,7 +9,11 @@ export {
 export { isDatabaseUnavailable } from './database-availability.ts';
 export { ApiKeyRepository, type ApiKeyInfo } from './api-key.repository.ts';
 export { type EventFilter } from './event-filter.sql.ts';
-export { ProviderStatusRepository, type ProviderStatus } from './provider-status.repository.ts';
+export {
+  ProviderStatusRepository,
+  type ProviderFreshness,
+  type ProviderStatus,
+} from './provider-status.repository.ts';
 export { canonicalKey, normalizeForMatch } from './canonical-event.sql.ts';
 export {
   EventRepository,
@@ -20,15 +24,12 @@ export {
   type SearchWindow,
 } from './event.repository.ts';
 export {
-  contentHash,
-  eventId,
-  type EventRecord,
-  type EventStatus,
-  type EventVenue,
+  BULK_TIMEOUTS,
+  EventTransaction,
+  type BulkTimeouts,
   type ProviderRef,
   type UpsertResult,
-} from './event.record.ts';
-export { BULK_TIMEOUTS, EventTransaction, type BulkTimeouts } from './event-batch.writer.ts';
+} from './event-batch.writer.ts';
 export {
   ProviderExistsError,
   ProviderRepository,
@@ -39,7 +40,7 @@ export {
   REJECT_SAMPLE_SIZE,
   SyncRunRepository,
   type RejectSample,
-  type SyncBegin,
+  type OpenedRun,
   type SyncCounts,
   type SyncRun,
   type SyncRunFlag,

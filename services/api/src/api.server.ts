@@ -1,6 +1,7 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import {
   ApiKeyRepository,
   createDb,
@@ -8,9 +9,11 @@ import {
   ProviderStatusRepository,
   type Db,
 } from '@marquee/db';
+import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger, type Logger } from '@marquee/logger';
-import { createMetricsRegistry } from '@marquee/metrics';
+import { clusterMetricsText, createMetricsRegistry, registerBuildInfo } from '@marquee/metrics';
 import { readBreakerStatuses } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import { createApp } from './app.ts';
 import type { ApiEnv } from './env.schema.ts';
 import { createApiServer } from './http.server.ts';
@@ -91,8 +94,12 @@ async function disconnect({ db, redis, versionSubscriber, limitsRedis, cache }: 
 }
 
 function appOf(env: ApiEnv, logger: Logger, { db, redis, limitsRedis, cache }: Connections) {
+  const metrics = createMetricsRegistry('api');
+  registerBuildInfo(metrics);
   return createApp({
-    metrics: createMetricsRegistry('api'),
+    metrics,
+    // Under API_WORKERS > 1 a scrape reaches one worker: it answers with every worker's totals.
+    ...(cluster.isWorker && { metricsText: clusterMetricsText(metrics) }),
     events: new EventRepository(db),
     cache,
     logger,
@@ -148,26 +155,19 @@ function closeOnSignal(server: Server, connections: Connections, logger: Logger)
   server.prependListener('request', (_req, res) => {
     if (draining) res.setHeader('Connection', 'close');
   });
-  async function shutdown(signal: NodeJS.Signals): Promise<void> {
-    if (draining) return;
-    draining = true;
-    logger.info('shutting down', { signal });
-    setTimeout(() => {
-      logger.error('shutdown deadline passed; exiting anyway');
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
-    });
-    await disconnect(connections);
-    logger.info('stopped');
-    process.exit(0);
-  }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void shutdown(signal));
-  }
+  onShutdownSignal(
+    logger,
+    async () => {
+      draining = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
+      });
+      await disconnect(connections);
+    },
+    { deadlineMs: SHUTDOWN_DEADLINE_MS },
+  );
 }
 
 /**
