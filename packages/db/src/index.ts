@@ -6,9 +6,14 @@ export {
   type MigrateOptions,
   type MigrateResult,
 } from './migration.runner.ts';
+export { isDatabaseUnavailable } from './database-availability.ts';
 export { ApiKeyRepository, type ApiKeyInfo } from './api-key.repository.ts';
 export { type EventFilter } from './event-filter.sql.ts';
-export { ProviderStatusRepository, type ProviderStatus } from './provider-status.repository.ts';
+export {
+  ProviderStatusRepository,
+  type ProviderFreshness,
+  type ProviderStatus,
+} from './provider-status.repository.ts';
 export { canonicalKey, DEDUPE_KEY_PREFIX, matchKey } from './canonical-event.sql.ts';
 export { normalizeForMatch, venueForMatch } from './venue-name.matcher.ts';
 export {
