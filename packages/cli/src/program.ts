@@ -202,7 +202,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
     .requiredOption('--url <url>', 'address of the feed or page')
     .option('--timezone <zone>', 'IANA zone of times without an offset', 'UTC')
     .option('--config <file.json>', 'kind-specific configuration')
-    .option('--json', 'print the events as a JSON array (rejects go to stderr)')
+    .option('--json', 'print the events as a JSON array (rejects and warnings go to stderr)')
     .action(
       async (options: {
         kind: string;
@@ -227,6 +227,9 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
             }),
         });
         for (const reject of result.rejects) io.err(`rejected ${reject.key}: ${reject.reason}`);
+        for (const warning of result.warnings ?? []) {
+          io.err(`warning ${warning.key}: ${warning.reason}`);
+        }
         if (options.json) {
           io.out(JSON.stringify(result.events, null, 2));
           return;
