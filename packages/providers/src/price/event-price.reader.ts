@@ -1,4 +1,5 @@
 import { parsePriceText, type PriceAmount, type PriceReading } from './price-text.parser.ts';
+import { quote } from './price-number.reader.ts';
 import { formatCents, parsePriceCents } from './price.util.ts';
 
 /** A price value as a payload holds it: text, or a JSON number (never read by a locale). */
@@ -51,7 +52,7 @@ export function readEventPrices(input: EventPriceInput, locale?: string): EventP
   for (const value of [...(input.minPrices ?? []), ...(input.maxPrices ?? [])]) {
     const read = readValue(value, locale);
     if ('error' in read) {
-      warnings.push(`price ${JSON.stringify(String(value))}: ${read.error}`);
+      warnings.push(`price ${quote(String(value))}: ${read.error}`);
       continue;
     }
     amounts.push(...read.amounts);

@@ -28,7 +28,7 @@ export function decimalSeparatorOf(locale: string): '.' | ',' | undefined {
  * Thousands groups must have three digits, so `12.50.00` is no number.
  */
 export function readNumberRun(run: string, context: NumberContext): PriceParse {
-  const notNumber = { error: `"${run}" is not a number` };
+  const notNumber = { error: `${quote(run)} is not a number` };
   const spaced = /[ '’]/.test(run);
   const body = run.replace(/[ '’]/g, '');
   if (/[.,]{2}/.test(body)) return notNumber;
@@ -72,6 +72,11 @@ function ungroup(text: string, separator: string): string | undefined {
     return undefined;
   }
   return first + groups.join('');
+}
+
+/** A text as messages quote it: at most 40 characters. */
+export function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 39)}…` : text);
 }
 
 function toCents(integer: string, fraction: string): PriceParse {

@@ -1,5 +1,5 @@
 import { currencySymbolAt, currencyWord } from './currency.marks.ts';
-import { decimalSeparatorOf, NUMBER_RUN, readNumberRun } from './price-number.reader.ts';
+import { decimalSeparatorOf, NUMBER_RUN, quote, readNumberRun } from './price-number.reader.ts';
 import {
   FREE_AFTER,
   FREE_WORDS,
@@ -68,12 +68,9 @@ export function parsePriceText(text: string, options: PriceTextOptions = {}): Pr
   const touching = numbers.map((index) => touchingProblem(tokens, index)).find(Boolean);
   if (touching !== undefined) return { error: touching };
   const marks = numbers.map((index) => markOf(tokens, index));
-  // A mark of unknown country ("$") differs from every code, so "12 € / 15 $" is two currencies.
-  const named = new Set(
-    marks.flatMap((mark) => (mark === undefined ? [] : [mark.code ?? mark.mark])),
-  );
-  if (named.size > 1) return { error: `prices in several currencies (${[...named].join(', ')})` };
-  const currency = marks.find((mark) => mark !== undefined)?.code ?? null;
+  const named = currencyOf(marks);
+  if ('error' in named) return named;
+  const { currency } = named;
   const problem = marks.some((mark) => mark !== undefined)
     ? unmarkedAmount(tokens, numbers, marks)
     : strayWord(tokens);
@@ -81,15 +78,27 @@ export function parsePriceText(text: string, options: PriceTextOptions = {}): Pr
   const decimal = locale === undefined ? undefined : decimalSeparatorOf(locale.baseName);
   const amounts: PriceAmount[] = [];
   for (const index of numbers) {
-    const token = tokens[index] as Extract<Token, { type: 'number' }>;
     if (isNegative(tokens, index)) return { error: 'negative price' };
-    if (/[.,]/.test(prepared[token.start - 1] ?? ''))
-      return { error: `"${prepared}" is not a number` };
+    const token = tokens[index] as Extract<Token, { type: 'number' }>;
     const read = readNumberRun(token.run, { decimal, currency });
     if ('error' in read) return read;
     amounts.push({ cents: read.cents, bound: boundOf(tokens, index) });
   }
   return { amounts, currency };
+}
+
+/**
+ * The one currency the amounts' marks name (null: none, or a mark of unknown country such as
+ * `$`), or an error when they name two: a `$` differs from every code, so `12 € / 15 $` is two.
+ */
+function currencyOf(
+  marks: readonly (CurrencyToken | undefined)[],
+): { currency: string | null } | { error: string } {
+  const named = new Set(
+    marks.flatMap((mark) => (mark === undefined ? [] : [mark.code ?? mark.mark])),
+  );
+  if (named.size > 1) return { error: `prices in several currencies (${[...named].join(', ')})` };
+  return { currency: marks.find((mark) => mark !== undefined)?.code ?? null };
 }
 
 function tokenize(text: string, locale: Intl.Locale | undefined): Token[] {
@@ -192,7 +201,7 @@ function unmarkedAmount(
     const partners = [rangedWith(tokens, index, 1), rangedWith(tokens, index, -1)];
     if (partners.some((partner) => partner !== undefined && marked.has(partner))) continue;
     const token = tokens[index] as Extract<Token, { type: 'number' }>;
-    return `"${token.run}" has no currency while other amounts do`;
+    return `${quote(token.run)} has no currency while other amounts do`;
   }
   return undefined;
 }
@@ -206,7 +215,7 @@ function strayWord(tokens: readonly Token[]): string | undefined {
       !RANGE_WORDS.has(token.word) &&
       !FREE_WORDS.has(token.word),
   );
-  return stray?.type === 'word' ? `"${stray.word}" is not about a price` : undefined;
+  return stray?.type === 'word' ? `${quote(stray.word)} is not about a price` : undefined;
 }
 
 /**
@@ -258,14 +267,14 @@ function touchingProblem(tokens: readonly Token[], index: number): string | unde
   const touchesBefore = before?.type === 'other' && before.end === number.start;
   const touchesAfter = after?.type === 'other' && after.start === number.end;
   if (touchesBefore && (before.char === '.' || before.char === ',')) {
-    return `"${before.char}${number.run}" is not a number`;
+    return `${quote(before.char + number.run)} is not a number`;
   }
   for (const [touches, token] of [
     [touchesBefore, before],
     [touchesAfter, after],
   ] as const) {
     if (touches && token?.type === 'other' && !TOUCHING.includes(token.char)) {
-      return `"${token.char}" next to the amount ${number.run}`;
+      return `${quote(token.char)} next to the amount ${quote(number.run)}`;
     }
   }
   const next = tokens[index + 2];
