@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { normalizeEvent } from '../mapping/event.normalizer.ts';
 import {
   dateOptionsShape,
-  describeDedupeKey,
   fieldsSchema,
   identityOptionsShape,
   mapItem,
   priceOptionsShape,
+  readingOptions,
 } from '../mapping/field-mapping.ts';
 import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
@@ -60,11 +60,8 @@ export function parseHtmlSelectorsPage(
     result.add(
       normalizeEvent(mapItem($(element), config.fields, read, config.dedupeKey), {
         timezone: config.timezone ?? ctx.timezone,
-        dateFormats: config.dateFormats,
-        locale: config.locale,
-        priceLocale: config.priceLocale,
-        dedupeKey: describeDedupeKey(config.dedupeKey),
         baseUrl: ctx.baseUrl,
+        ...readingOptions(config),
       }),
     );
   }

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { normalizeEvent } from '../mapping/event.normalizer.ts';
 import {
   dateOptionsShape,
-  describeDedupeKey,
   fieldsSchema,
   identityOptionsShape,
   mapItem,
   priceOptionsShape,
+  readingOptions,
 } from '../mapping/field-mapping.ts';
 import { readPath, readScalars, readTexts, scalarText } from '../mapping/object-path.reader.ts';
 import { createPagePacer } from '@marquee/fetch';
@@ -207,11 +207,8 @@ export function parseJsonPage(
     result.add(
       normalizeEvent(mapItem(item, config.fields, readScalars, config.dedupeKey), {
         timezone: ctx.timezone,
-        dateFormats: config.dateFormats,
-        locale: config.locale,
-        priceLocale: config.priceLocale,
-        dedupeKey: describeDedupeKey(config.dedupeKey),
         baseUrl: ctx.baseUrl,
+        ...readingOptions(config),
       }),
     );
   }

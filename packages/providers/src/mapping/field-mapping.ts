@@ -193,3 +193,18 @@ export function describeDedupeKey(spec: FieldSpec | undefined): string | undefin
   );
   return `dedupeKey ${names.length > 1 ? 'paths' : 'path'} ${names.join(', ')}`;
 }
+
+/** What normalizeEvent takes from a declarative kind's config: its date, price and identity options. */
+export function readingOptions(config: {
+  dateFormats?: readonly string[] | undefined;
+  locale?: string | undefined;
+  priceLocale?: string | undefined;
+  dedupeKey?: FieldSpec | undefined;
+}) {
+  return {
+    dateFormats: config.dateFormats,
+    locale: config.locale,
+    priceLocale: config.priceLocale,
+    dedupeKey: describeDedupeKey(config.dedupeKey),
+  };
+}

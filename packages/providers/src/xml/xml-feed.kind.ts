@@ -5,11 +5,11 @@ import { contentTypeOf, decodeDocument } from '../kinds/document.decoder.ts';
 import { normalizeEvent } from '../mapping/event.normalizer.ts';
 import {
   dateOptionsShape,
-  describeDedupeKey,
   fieldsSchema,
   identityOptionsShape,
   mapItem,
   priceOptionsShape,
+  readingOptions,
   type FieldMapping,
 } from '../mapping/field-mapping.ts';
 import { readPath, readTexts } from '../mapping/object-path.reader.ts';
@@ -150,11 +150,8 @@ export function parseXmlFeed(
     result.add(
       normalizeEvent(mapItem(item, fields, readTexts, config.dedupeKey), {
         timezone: config.timezone ?? ctx.timezone,
-        dateFormats: config.dateFormats,
-        locale: config.locale,
-        priceLocale: config.priceLocale,
-        dedupeKey: describeDedupeKey(config.dedupeKey),
         baseUrl: ctx.baseUrl,
+        ...readingOptions(config),
       }),
     );
   }
