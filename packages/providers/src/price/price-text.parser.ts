@@ -61,7 +61,7 @@ const TOUCHING = '():;,.!?"\'*[]';
 export function parsePriceText(text: string, options: PriceTextOptions = {}): PriceTextResult {
   const prepared = text.normalize('NFKC').replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
   if (SCIENTIFIC.test(prepared)) return { error: 'scientific notation is not a price' };
-  const locale = options.locale === undefined ? undefined : new Intl.Locale(options.locale);
+  const locale = knownLocale(options.locale);
   const tokens = tokenize(prepared, locale);
   const numbers = tokens.flatMap((token, index) => (token.type === 'number' ? [index] : []));
   if (numbers.length === 0) return freeReading(tokens) ?? { error: 'no amount' };
@@ -99,6 +99,27 @@ function currencyOf(
   );
   if (named.size > 1) return { error: `prices in several currencies (${[...named].join(', ')})` };
   return { currency: marks.find((mark) => mark !== undefined)?.code ?? null };
+}
+
+const locales = new Map<string, Intl.Locale | undefined>();
+
+/**
+ * The locale of a tag Node knows, else undefined: the price locale is validated with the config,
+ * but the `locale` it defaults to is not, and a tag like "en_US" must not fail a whole sync.
+ */
+function knownLocale(tag: string | undefined): Intl.Locale | undefined {
+  if (tag === undefined) return undefined;
+  if (!locales.has(tag)) {
+    let locale: Intl.Locale | undefined;
+    try {
+      locale =
+        Intl.NumberFormat.supportedLocalesOf(tag).length === 1 ? new Intl.Locale(tag) : undefined;
+    } catch {
+      locale = undefined;
+    }
+    locales.set(tag, locale);
+  }
+  return locales.get(tag);
 }
 
 function tokenize(text: string, locale: Intl.Locale | undefined): Token[] {
