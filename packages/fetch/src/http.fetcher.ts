@@ -125,7 +125,7 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /** The error for a final response that is neither 2xx nor 304. */
-export function statusError(status: number, retryAfter: string | undefined): FetchError {
+function statusError(status: number, retryAfter: string | undefined): FetchError {
   const retryAfterMs = parseRetryAfter(retryAfter);
   const label = `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
   const retryNote = retryAfterMs === undefined ? '' : `; retry after ${retryAfterMs} ms`;

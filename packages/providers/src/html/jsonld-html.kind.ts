@@ -8,7 +8,7 @@ import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import type { ParseResult, ProviderKind } from '../kinds/provider-kind.ts';
 import { collectEventNodes, schemaEventToRaw, type SchemaNode } from './schema-event.mapper.ts';
 
-export const jsonldHtmlConfigSchema = z
+const jsonldHtmlConfigSchema = z
   .object({
     ...paginationShape,
     /** Also read schema.org microdata (itemscope/itemprop). */
@@ -35,7 +35,7 @@ export function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode
  * Adds the events of one page. A node repeated on the page or on an earlier page (the same event
  * in two blocks, a "featured" sidebar) is read once: same key, so it is not an item twice.
  */
-export function addSchemaEvents(
+function addSchemaEvents(
   nodes: readonly SchemaNode[],
   ctx: { timezone: string; baseUrl: string },
   result: ParseResultBuilder,
