@@ -39,7 +39,7 @@ function reader($: CheerioAPI) {
   };
 }
 
-export function parseHtmlSelectorsPage(
+function parseHtmlSelectorsPage(
   $: CheerioAPI,
   config: HtmlSelectorsConfig,
   ctx: { timezone: string; baseUrl: string },

@@ -18,7 +18,7 @@ const jsonldHtmlConfigSchema = z
 export type JsonldHtmlConfig = z.output<typeof jsonldHtmlConfigSchema>;
 
 /** Every schema.org event node of a page: JSON-LD blocks first, then microdata. */
-export function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode[] {
+function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode[] {
   const nodes: SchemaNode[] = [];
   $('script[type]').each((_index, element) => {
     const type = ($(element).attr('type') ?? '').toLowerCase().split(';')[0]?.trim();
