@@ -109,7 +109,7 @@ const priceParam = single
 
 const textParam = (description: string) => single.min(1).max(200).optional().meta({ description });
 
-export const EVENT_STATUSES = ['scheduled', 'cancelled', 'postponed'] as const;
+const EVENT_STATUSES = ['scheduled', 'cancelled', 'postponed'] as const;
 
 /** `GET /v1/events/search`: strict, so a misspelt filter fails instead of widening the result. */
 export const eventsSearchQuerySchema = z
