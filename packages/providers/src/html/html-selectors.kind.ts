@@ -13,7 +13,7 @@ import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import type { ProviderKind } from '../kinds/provider-kind.ts';
 
-export const htmlSelectorsConfigSchema = z
+const htmlSelectorsConfigSchema = z
   .object({
     /** CSS selector of one event's element. */
     items: z.string().min(1),
@@ -49,7 +49,7 @@ function reader($: CheerioAPI) {
   };
 }
 
-export function parseHtmlSelectorsPage(
+function parseHtmlSelectorsPage(
   $: CheerioAPI,
   config: HtmlSelectorsConfig,
   ctx: { timezone: string; baseUrl: string },
