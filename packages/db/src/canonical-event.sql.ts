@@ -4,7 +4,7 @@ import { Prisma } from './generated/prisma/client.ts';
 import { normalizeForMatch, venueForMatch } from './venue-name.matcher.ts';
 
 /** Canonical keys of events with a shared code start with this; match keys never contain ":". */
-export const DEDUPE_KEY_PREFIX = 'dedupe:';
+const DEDUPE_KEY_PREFIX = 'dedupe:';
 
 function localDate(instant: Date, timezone: string): string {
   // en-CA formats as YYYY-MM-DD.

@@ -205,7 +205,7 @@ export class EventRepository {
  * maxes, over the sources in its currency (the row's own, else the first source's that has one;
  * a source without a currency counts). Only comparisons: no arithmetic touches a price.
  */
-export function spanSources(
+function spanSources(
   row: Pick<EventRow, 'min_price' | 'max_price' | 'currency'>,
   sources: readonly Pick<EventSource, 'min_price' | 'max_price' | 'currency'>[],
 ): Pick<EventRow, 'min_price' | 'max_price' | 'currency'> {

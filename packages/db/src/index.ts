@@ -14,7 +14,7 @@ export {
   type ProviderFreshness,
   type ProviderStatus,
 } from './provider-status.repository.ts';
-export { canonicalKey, DEDUPE_KEY_PREFIX, matchKey } from './canonical-event.sql.ts';
+export { canonicalKey, matchKey } from './canonical-event.sql.ts';
 export { normalizeForMatch, venueForMatch } from './venue-name.matcher.ts';
 export {
   EventRepository,

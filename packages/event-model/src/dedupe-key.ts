@@ -1,5 +1,5 @@
 /** Longest shared code kept; a longer value is no code (it would be text, not an identifier). */
-export const DEDUPE_KEY_MAX_LENGTH = 200;
+const DEDUPE_KEY_MAX_LENGTH = 200;
 
 const PLACEHOLDERS = new Set([
   'null',

@@ -6,4 +6,4 @@ export {
   type EventStatus,
   type EventVenue,
 } from './event.record.ts';
-export { DEDUPE_KEY_MAX_LENGTH, normalizeDedupeKey } from './dedupe-key.ts';
+export { normalizeDedupeKey } from './dedupe-key.ts';

@@ -2,14 +2,15 @@
 // says (a path, a selector, a JSON-LD property), normalized, and an item without one is kept with
 // a warning naming the path; prices are read as people write them. Configs with a key the kind
 // does not know are refused, naming the key, for every kind and preset.
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { fetchPayload } from '@marquee/fetch';
+import { startFeedServer, type FeedServer } from '@marquee/testing';
 import {
   getProviderKind,
   htmlSelectors,
   jsonApi,
   jsonldHtml,
   loadHtml,
-  parseHtmlSelectorsPage,
   parseJsonldPage,
   parseJsonPage,
   parseProviderConfig,
@@ -27,15 +28,31 @@ const json = (page: unknown, config: Record<string, unknown>): ParseResult => {
   return result.build();
 };
 
-const html = (body: string, config: Record<string, unknown>): ParseResult => {
-  const result = new ParseResultBuilder();
-  parseHtmlSelectorsPage(
-    loadHtml(Buffer.from(body)),
-    parseProviderConfig(htmlSelectors, config),
-    { timezone: 'Europe/Madrid', baseUrl: 'https://sala.example/agenda' },
-    result,
-  );
-  return result.build();
+/** html-selectors reads a page served by a local server, as a sync would. */
+let site: FeedServer;
+let sitePage = '';
+beforeAll(async () => {
+  site = await startFeedServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(sitePage);
+  });
+});
+afterAll(() => site.close());
+
+const html = (body: string, config: Record<string, unknown>): Promise<ParseResult> => {
+  sitePage = body;
+  return htmlSelectors.ingest({
+    url: `${site.url}/agenda`,
+    config: parseProviderConfig(htmlSelectors, config),
+    timezone: 'Europe/Madrid',
+    fetch: (url, options) =>
+      fetchPayload(url, {
+        timeoutMs: 5_000,
+        maxBytes: 1_000_000,
+        userAgent: 'marquee-test',
+        addressPolicy: { allowPrivate: true },
+        ...options,
+      }),
+  });
 };
 
 const TRACKS = {
@@ -114,7 +131,7 @@ describe('dedupeKey', () => {
     expect(read({ template: 'ean:{ean}' })).toEqual([undefined, 'ean:8412345678902']);
   });
 
-  it('html-selectors reads a selector, its attribute, or the item attribute', () => {
+  it('html-selectors reads a selector, its attribute, or the item attribute', async () => {
     const page = `<ul>
       <li class="ev" data-ticket="TK-77"><h3>Uno</h3><time datetime="2026-07-04T21:00">4/7</time>
         <span class="isrc">ESA012400009</span><b class="p">desde 12 €</b></li>
@@ -124,11 +141,11 @@ describe('dedupeKey', () => {
       items: 'li.ev',
       fields: { title: 'h3', start: 'time@datetime', minPrice: '.p' },
     };
-    const codes = (dedupeKey: unknown) =>
-      html(page, { ...config, dedupeKey }).events.map((event) => event.dedupeKey ?? null);
-    expect(codes('.isrc')).toEqual(['ESA012400009', null]);
-    expect(codes('@data-ticket')).toEqual(['TK77', null]);
-    const events = html(page, config).events;
+    const codes = async (dedupeKey: unknown) =>
+      (await html(page, { ...config, dedupeKey })).events.map((event) => event.dedupeKey ?? null);
+    expect(await codes('.isrc')).toEqual(['ESA012400009', null]);
+    expect(await codes('@data-ticket')).toEqual(['TK77', null]);
+    const { events } = await html(page, config);
     expect(events.map((event) => [event.minPrice, event.maxPrice, event.currency])).toEqual([
       ['12.00', null, 'EUR'],
       ['0.00', '0.00', null],

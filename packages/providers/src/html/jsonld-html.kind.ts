@@ -43,7 +43,7 @@ function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode[] {
 }
 
 /** What a page is read with: the provider's zone, the page's URL, and the kind's options. */
-export interface SchemaPageContext {
+interface SchemaPageContext {
   timezone: string;
   baseUrl: string;
   microdata?: boolean;

@@ -13,7 +13,7 @@ import {
  * Whether an amount is a price, the least price (`from 12 €`, `desde 12 €`) or the greatest one
  * (`up to 20 €`, `hasta 20 €`): an open bound says nothing about the other end.
  */
-export type PriceBound = 'exact' | 'lower' | 'upper';
+type PriceBound = 'exact' | 'lower' | 'upper';
 
 export interface PriceAmount {
   cents: number;
