@@ -49,6 +49,7 @@ export async function finishMarkedSeen(
   result: StreamedWrite,
 ): Promise<SyncSummary> {
   const { provider, seenAt, counts } = sync;
+  countParsed(sync, result.parsed);
   counts.unchanged = result.parsed.parsed;
   const granularity = deps.policy.lastSeenGranularityMs;
   await deps.events.markSeen(provider.id, result.keys, seenAt, granularity);
@@ -67,6 +68,7 @@ export async function finishWritten(
 ): Promise<SyncSummary> {
   const { provider, seenAt, counts, log } = sync;
   const { parsed, keys, written } = result;
+  countParsed(sync, parsed);
   const verdict = judgeShrink(parsed.parsed, sync.applied, deps.policy);
   const previous = sync.applied?.parsedCount;
   if (verdict === 'empty') {
@@ -107,7 +109,6 @@ export function finishRun(
   facts: FetchedFacts,
   result: StreamedWrite,
 ): Promise<SyncSummary> {
-  countParsed(sync, result.parsed);
   return decision.action === 'mark-seen'
     ? finishMarkedSeen(deps, sync, facts, result)
     : finishWritten(deps, sync, facts, result);
