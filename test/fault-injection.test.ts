@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import {
   createDb,
@@ -14,8 +14,9 @@ import {
   type Provider,
 } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
-import { fetchPayload, FetchError } from '@marquee/providers';
+import { fetchPayload, FetchError } from '@marquee/fetch';
 import { IngestQueue, readBreakerStatuses } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   feverFeed,

@@ -3,12 +3,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
-import { fetchPayload, type FetchOptions } from '@marquee/providers';
+import {
+  fetchPayload,
+  HostLeaseGate,
+  RobotsGuard,
+  type FetchOptions,
+  type HostLeaseOptions,
+} from '@marquee/fetch';
 import { IngestQueue } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   JobRunner,
@@ -20,12 +26,9 @@ import {
 } from '@marquee/testing';
 import {
   createWorkerRuntime,
-  HostLeaseGate,
   hostLeaseLink,
-  RobotsGuard,
   robotsLink,
   workerEnvSchema,
-  type HostLeaseOptions,
   type WorkerRuntime,
 } from '@marquee/worker';
 

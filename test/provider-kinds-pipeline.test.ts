@@ -9,17 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueEvents, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createApp } from '@marquee/api';
-import { createRedis, SearchCache } from '@marquee/cache';
-import {
-  createDb,
-  EventRepository,
-  ProviderRepository,
-  type Db,
-  type Provider,
-} from '@marquee/db';
+import { SearchCache } from '@marquee/cache';
+import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { parseEnv } from '@marquee/config';
 import { createLogger } from '@marquee/logger';
 import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   REPO_ROOT,

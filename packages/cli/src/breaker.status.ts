@@ -1,4 +1,5 @@
-import { readBreakerStatuses, type BreakerStatus } from '@marquee/queue';
+import type { BreakerStatus } from '@marquee/fetch';
+import { readBreakerStatuses } from '@marquee/queue';
 import type { CliContext } from './cli.context.ts';
 
 const READ_TIMEOUT_MS = 2_000;

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { createRedis } from '@marquee/cache';
 import { parseEnv, type BaseEnv } from '@marquee/config';
 import { createDb, ProviderRepository, SyncRunRepository, type Db } from '@marquee/db';
 import { IngestQueue } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import { cliEnvSchema } from './env.schema.ts';
 
 export interface CliIo {

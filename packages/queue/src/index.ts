@@ -19,10 +19,4 @@ export {
   type ScheduleInfo,
   type SyncJob,
 } from './ingest.queue.ts';
-export {
-  breakerKey,
-  readBreakerStatuses,
-  writeBreakerStatus,
-  type BreakerState,
-  type BreakerStatus,
-} from './breaker-state.store.ts';
+export { breakerKey, readBreakerStatuses, writeBreakerStatus } from './breaker-state.store.ts';

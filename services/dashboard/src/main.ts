@@ -1,8 +1,9 @@
-import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderRepository, SyncRunRepository } from '@marquee/db';
-import { createLogger, onShutdownSignal } from '@marquee/logger';
+import { onShutdownSignal } from '@marquee/lifecycle';
+import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry, registerQueueDepthGauge } from '@marquee/metrics';
+import { createRedis } from '@marquee/redis';
 import { Queue } from 'bullmq';
 import { QUEUE_NAMES, readBreakerStatuses } from '@marquee/queue';
 import { createDashboardApp, QUEUES_PATH } from './dashboard.app.ts';

@@ -1,5 +1,5 @@
 import type { ProviderRepository, SyncRunRepository } from '@marquee/db';
-import type { BreakerStatus } from '@marquee/queue';
+import type { BreakerStatus } from '@marquee/fetch';
 
 export interface ProviderStatusRow {
   name: string;

@@ -4,11 +4,11 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
-import { createRedis } from '@marquee/cache';
 import { createDb, ProviderRepository, SyncRunRepository, type Db } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry, registerQueueDepthGauge } from '@marquee/metrics';
 import { IngestQueue, readBreakerStatuses, writeBreakerStatus } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import { createTestDatabase, runTs, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { createDashboardApp, QUEUES_PATH } from '../src/dashboard.app.ts';
 import { providerStatusSource } from '../src/provider-status.source.ts';

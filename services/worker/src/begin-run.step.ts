@@ -26,15 +26,15 @@ export async function beginRun(
   const provider = await deps.providers.findById(payload.providerId);
   if (!provider) throw new UnrecoverableError(`provider ${payload.providerId} no longer exists`);
   const log = deps.logger.child({ provider: provider.name, jobId: job.id });
-  const begun = await deps.syncRuns.begin(provider.id, payload.trigger, job.id);
+  const opened = await deps.syncRuns.openRun(provider.id, payload.trigger, job.id);
   const counts = zeroCounts();
   if (!provider.enabled) {
-    await deps.syncRuns.succeed(begun.runId, counts, []);
+    await deps.syncRuns.succeed(opened.runId, counts, []);
     log.info('provider disabled; sync skipped');
     const finished: SyncSummary = {
       ...counts,
       provider: provider.name,
-      syncRunId: begun.runId,
+      syncRunId: opened.runId,
       changed: false,
       skipped: 'disabled',
     };
@@ -46,8 +46,8 @@ export async function beginRun(
       job,
       token,
       provider,
-      runId: begun.runId,
-      applied: begun.fetchState,
+      runId: opened.runId,
+      applied: opened.fetchState,
       seenAt: deps.now(),
       log,
       counts,

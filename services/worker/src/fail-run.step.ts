@@ -1,11 +1,6 @@
 import { DelayedError } from 'bullmq';
-import {
-  FetchError,
-  PayloadError,
-  ProviderConfigError,
-  UnknownProviderKindError,
-} from '@marquee/providers';
-import { BreakerOpenError } from './breaker.registry.ts';
+import { BreakerOpenError, FetchError } from '@marquee/fetch';
+import { PayloadError, ProviderConfigError, UnknownProviderKindError } from '@marquee/providers';
 import type { SyncContext, SyncDeps } from './sync.context.ts';
 import {
   BreakerSkipError,

@@ -4,7 +4,7 @@ import {
   type FetchedPayload,
   type FetchOptions,
   type fetchPayload,
-} from '@marquee/providers';
+} from '@marquee/fetch';
 
 /** One request of a sync, as it travels down the fetch chain. */
 export interface FetchRequest {

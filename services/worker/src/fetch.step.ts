@@ -1,10 +1,9 @@
 import type { Provider } from '@marquee/db';
+import type { ContentFamily, FetchedPayload } from '@marquee/fetch';
 import {
   contentFamilyOf,
   getProviderKind,
   parseProviderConfig,
-  type ContentFamily,
-  type FetchedPayload,
   type FetchPage,
   type ParseResult,
   type ProviderKind,

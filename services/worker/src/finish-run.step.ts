@@ -94,7 +94,7 @@ export async function finishWritten(
   }
   counts.upserted = written;
   counts.unchanged = Math.max(0, parsed.parsed - written);
-  if (written > 0) await deps.cache.invalidate();
+  if (written > 0) await deps.cache.bumpVersion();
   const flag = verdict === 'shrunk' ? 'shrunk' : undefined;
   await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, flag);
   log.info('sync succeeded', { ...counts, rejects: parsed.rejects.slice(0, 5) });

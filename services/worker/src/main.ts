@@ -1,5 +1,6 @@
 import { parseEnv } from '@marquee/config';
-import { createLogger, onShutdownSignal } from '@marquee/logger';
+import { onShutdownSignal } from '@marquee/lifecycle';
+import { createLogger } from '@marquee/logger';
 import { startOpsServerOrReport } from '@marquee/metrics';
 import { workerEnvSchema } from './env.schema.ts';
 import { createWorkerRuntime } from './worker.runtime.ts';

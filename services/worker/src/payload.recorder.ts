@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ProviderFetchState } from '@marquee/db';
-import type { FetchedPayload } from '@marquee/providers';
+import type { FetchedPayload } from '@marquee/fetch';
 
 function firstHeader(value: string | string[] | undefined): string | null {
   const text = Array.isArray(value) ? value[0] : value;

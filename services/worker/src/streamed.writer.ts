@@ -43,7 +43,7 @@ export async function writeStream(
       for (const event of batch) keys.push(event.externalKey);
       opening ??= (async () => {
         await target.beforeFirstWrite();
-        return target.events.begin(target.provider);
+        return target.events.openTransaction(target.provider);
       })();
       const open = await opening;
       // Not `written += await …`: that reads `written` before the await, and calls overlap.

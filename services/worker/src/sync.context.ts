@@ -21,7 +21,7 @@ export interface SyncDeps {
   syncRuns: SyncRunRepository;
   fetchStates: FetchStateRepository;
   /** Told when the catalog changed (the API's cache keys carry its version). */
-  cache: Pick<SearchCache, 'invalidate'>;
+  cache: Pick<SearchCache, 'bumpVersion'>;
   /** The guarded fetch chain (fetch.chain.ts), shared by every sync of the process. */
   fetch: Fetcher;
   policy: DecisionPolicy;

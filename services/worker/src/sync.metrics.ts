@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
+import type { BreakerState } from '@marquee/fetch';
 import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
-import type { BreakerState, SyncJob } from '@marquee/queue';
+import type { SyncJob } from '@marquee/queue';
 import { BreakerSkipError } from './sync-failure.error.ts';
 import type { SyncSummary } from './sync.context.ts';
 import type { ProcessSync } from './sync.pipeline.ts';

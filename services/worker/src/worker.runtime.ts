@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import {
   createDb,
   EventRepository,
@@ -12,9 +12,9 @@ import {
 } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
 import { createMetricsRegistry, type Registry } from '@marquee/metrics';
-import { fetchPayload } from '@marquee/providers';
+import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
 import { writeBreakerStatus } from '@marquee/queue';
-import { BreakerRegistry } from './breaker.registry.ts';
+import { createRedis } from '@marquee/redis';
 import type { WorkerEnv } from './env.schema.ts';
 import {
   breakerLink,
@@ -26,9 +26,7 @@ import {
   type Fetcher,
   type FetchLinks,
 } from './fetch.chain.ts';
-import { HostLeaseGate } from './host-lease.gate.ts';
 import { closeWorker, createIngestWorker } from './ingest.worker.ts';
-import { RobotsGuard } from './robots.guard.ts';
 import type { SyncDeps } from './sync.context.ts';
 import { registerSyncMetrics, type SyncMetrics } from './sync.metrics.ts';
 import { createSyncPipeline, type ProcessSync } from './sync.pipeline.ts';

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Provider } from '@marquee/db';
-import { FetchError, PayloadError } from '@marquee/providers';
-import { BreakerOpenError } from '../src/breaker.registry.ts';
+import { BreakerOpenError, FetchError } from '@marquee/fetch';
+import { PayloadError } from '@marquee/providers';
 import { failRun } from '../src/fail-run.step.ts';
 import {
   BreakerSkipError,

@@ -3,11 +3,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { createRedis } from '@marquee/cache';
 import { createLogger } from '@marquee/logger';
-import { fetchPayload, FetchError } from '@marquee/providers';
+import {
+  BreakerRegistry,
+  fetchPayload,
+  FetchError,
+  HostBusyError,
+  HostLeaseGate,
+  RobotsGuard,
+} from '@marquee/fetch';
+import { createRedis } from '@marquee/redis';
 import { startFeedServer, TEST_REDIS_URL, uniquePrefix, type FeedServer } from '@marquee/testing';
-import { BreakerRegistry } from '../src/breaker.registry.ts';
 import {
   breakerLink,
   composeFetchChain,
@@ -20,8 +26,6 @@ import {
   type FetchLink,
   type FetchRequest,
 } from '../src/fetch.chain.ts';
-import { HostBusyError, HostLeaseGate } from '../src/host-lease.gate.ts';
-import { RobotsGuard } from '../src/robots.guard.ts';
 
 const logger = createLogger({ service: 'chain-test', level: 'error' });
 const OPTIONS = { timeoutMs: 5_000, maxBytes: 1_000_000, userAgent: 'marquee-test' };

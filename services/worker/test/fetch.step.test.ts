@@ -1,11 +1,8 @@
 // The guarded-fetch step against a local provider, through the runtime's real fetch chain.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FetchStateRepository } from '@marquee/db';
-import {
-  ProviderConfigError,
-  UnknownProviderKindError,
-  type FetchedPayload,
-} from '@marquee/providers';
+import type { FetchedPayload } from '@marquee/fetch';
+import { ProviderConfigError, UnknownProviderKindError } from '@marquee/providers';
 import { feverFeed, startFeedServer, type FeedServer } from '@marquee/testing';
 import { fetchPayload, sourceOf } from '../src/fetch.step.ts';
 import { startStepHarness, type StepHarness } from './step.harness.ts';

@@ -1,10 +1,10 @@
 // The parse step: every payload reaches the writer as a stream of batches.
 import { describe, expect, it } from '@jest/globals';
-import type { EventRecord } from '@marquee/db';
+import type { FetchedPayload } from '@marquee/fetch';
 import {
   feverXml,
   singleDocumentKind,
-  type FetchedPayload,
+  type EventBatchSink,
   type ParseResult,
 } from '@marquee/providers';
 import { feverFeed } from '@marquee/testing';
@@ -38,7 +38,7 @@ function documentOf(body: Buffer) {
 }
 
 async function drain(stream: ReturnType<typeof streamOf>) {
-  const batches: EventRecord[][] = [];
+  const batches: Parameters<EventBatchSink>[0][] = [];
   const parsed = await stream((batch) => {
     batches.push([...batch]);
     return Promise.resolve();

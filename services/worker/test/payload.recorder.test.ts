@@ -1,7 +1,7 @@
 // The facts a sync records from its fetches: conditional headers, 304, validators, content hash.
 import { describe, expect, it } from '@jest/globals';
 import type { ProviderFetchState } from '@marquee/db';
-import type { FetchedPayload } from '@marquee/providers';
+import type { FetchedPayload } from '@marquee/fetch';
 import { PayloadRecorder } from '../src/payload.recorder.ts';
 
 const URL_A = 'http://feed.test/a';

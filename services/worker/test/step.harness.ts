@@ -3,11 +3,11 @@
 import { PassThrough } from 'node:stream';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
 import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   TEST_REDIS_URL,
