@@ -9,7 +9,7 @@ import {
   type FailureClassification,
 } from './sync-failure.error.ts';
 
-export interface Failure {
+interface Failure {
   classification: FailureClassification;
   /** For a delay: how long until the job runs again (no attempt spent). */
   retryAfterMs?: number;
@@ -31,7 +31,7 @@ function isPermanent(error: unknown): boolean {
  *   known): delayed, no attempt spent; an open breaker is one of those, and the run is skipped;
  * - anything else is transient: retried with exponential backoff and jitter.
  */
-export function classifyFailure(error: unknown, canDelay: boolean): Failure {
+function classifyFailure(error: unknown, canDelay: boolean): Failure {
   if (
     canDelay &&
     error instanceof FetchError &&
@@ -49,8 +49,13 @@ function toSecond(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** `ms` from now, rounded up to the second, so the time shown is never before it. */
+function secondsFromNow(ms: number): Date {
+  return new Date(Math.ceil((Date.now() + ms) / 1_000) * 1_000);
+}
+
 /** The sentence a run skipped by an open breaker keeps in its `error` column. */
-export function breakerSkipReason(provider: string, probeAt: Date): string {
+function breakerSkipReason(provider: string, probeAt: Date): string {
   return `circuit breaker open (provider ${provider}); next probe at ${toSecond(probeAt)}`;
 }
 
@@ -70,9 +75,16 @@ export async function failRun(
   const { job, token, provider, log } = sync;
   const failure = classifyFailure(error, token !== undefined);
   if (failure.retryAfterMs !== undefined && token !== undefined) {
-    const until = new Date(Date.now() + failure.retryAfterMs);
-    const fields = { classification: failure.classification, error: message };
-    if (failure.classification === 'breaker-open') {
+    const breakerOpen = failure.classification === 'breaker-open';
+    const until = breakerOpen
+      ? secondsFromNow(failure.retryAfterMs)
+      : new Date(Date.now() + failure.retryAfterMs);
+    const fields = {
+      classification: failure.classification,
+      attempt: job.attemptsMade + 1,
+      error: message,
+    };
+    if (breakerOpen) {
       await deps.syncRuns.skip(sync.runId, breakerSkipReason(provider.name, until));
       log.warn('circuit breaker open; sync skipped', {
         ...fields,
@@ -84,7 +96,7 @@ export async function failRun(
       log.warn('sync delayed', { ...fields, nextRetryAt: until.toISOString() });
     }
     await job.moveToDelayed(until.getTime(), token);
-    return failure.classification === 'breaker-open' ? new BreakerSkipError() : new DelayedError();
+    return breakerOpen ? new BreakerSkipError() : new DelayedError();
   }
   await deps.syncRuns.fail(sync.runId, message, sync.counts);
   return failure.classification === 'permanent'
