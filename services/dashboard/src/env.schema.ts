@@ -1,4 +1,4 @@
-import { baseEnvSchema, envBool, port } from '@marquee/config';
+import { baseEnvSchema, envBool, port, queueDueWindowSeconds } from '@marquee/config';
 import { z } from 'zod';
 
 // Long enough that guessing is hopeless; no upper bound beyond what a header can carry.
@@ -18,6 +18,7 @@ export const dashboardEnvSchema = baseEnvSchema
     DASHBOARD_TOKEN: secret.optional(),
     /** Bull Board shows queues and jobs but refuses every change (retry, clean, pause…). */
     DASHBOARD_READ_ONLY: envBool.default(false),
+    QUEUE_DUE_WINDOW_SECONDS: queueDueWindowSeconds,
   })
   .superRefine((env, context) => {
     const basic = env.DASHBOARD_USER !== undefined || env.DASHBOARD_PASSWORD !== undefined;

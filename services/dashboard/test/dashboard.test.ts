@@ -29,7 +29,7 @@ const servers: Server[] = [];
 
 async function serve(readOnly: boolean): Promise<string> {
   const registry = createMetricsRegistry('dashboard');
-  registerQueueDepthGauge(registry, [ingest.queue]);
+  registerQueueDepthGauge(registry, [ingest.queue], { dueWindowSeconds: 30 });
   const app = createDashboardApp({
     queues: [ingest.queue],
     readOnly,

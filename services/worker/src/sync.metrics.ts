@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { BreakerState } from '@marquee/fetch';
 import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
 import type { SyncJob } from '@marquee/queue';
@@ -14,6 +14,7 @@ export const SYNC_METRICS = {
   syncDuration: `${METRIC_PREFIX}sync_duration_seconds`,
   jobDuration: `${METRIC_PREFIX}job_duration_seconds`,
   breakerState: `${METRIC_PREFIX}breaker_state`,
+  deadLetters: `${METRIC_PREFIX}dead_letters_total`,
 } as const;
 
 /** How one sync ended, as a metric label. */
@@ -53,6 +54,8 @@ export interface SyncMetrics {
    * state `marquee_breaker_state` shows for that provider from now on.
    */
   breakerChanged(providerId: string, state: BreakerState): void;
+  /** Counts the jobs `worker` moves to the failed set for good (dead letters), per provider. */
+  countDeadLetters(worker: Worker): void;
 }
 
 function createMeters(registry: Registry) {
@@ -75,6 +78,12 @@ function createMeters(registry: Registry) {
       help: 'Processing time of one job by queue, job name and status',
       labelNames: ['queue', 'name', 'status'] as const,
       buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: SYNC_METRICS.deadLetters,
+      help: 'Jobs that failed for good (a permanent failure or no attempt left): the failed set',
+      labelNames: ['queue', 'provider'] as const,
       registers: [registry],
     }),
   };
@@ -149,6 +158,17 @@ export function registerSyncMetrics(registry: Registry): SyncMetrics {
   return {
     breakerChanged(providerId, state) {
       breakers.set(providerId, state);
+    },
+    countDeadLetters(worker) {
+      // BullMQ sets finishedOn only when the job moved to the failed set, not when it retries.
+      worker.on('failed', (job: Job | undefined) => {
+        if (job?.finishedOn === undefined) return;
+        const id = providerIdOf(job as SyncJob);
+        meters.deadLetters.inc({
+          queue: job.queueName,
+          provider: (id && names.get(id)) ?? 'unknown',
+        });
+      });
     },
     instrument: (processSync, providerName) => instrument(meters, names, processSync, providerName),
   };

@@ -11,7 +11,7 @@ import {
   type Db,
 } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
-import { createMetricsRegistry, type Registry } from '@marquee/metrics';
+import { createMetricsRegistry, registerBuildInfo, type Registry } from '@marquee/metrics';
 import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
 import { writeBreakerStatus } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
@@ -166,6 +166,7 @@ export function createWorkerRuntime(
   const clients = buildClients(env, overrides);
   const { db, redis } = clients;
   const registry = createMetricsRegistry('worker');
+  registerBuildInfo(registry);
   const syncMetrics = registerSyncMetrics(registry);
   const breakers = buildBreakers(env, redis, syncMetrics, logger);
   const fetch = buildFetchChain(env, redis, breakers, overrides.links);
@@ -211,6 +212,7 @@ export function createWorkerRuntime(
         processSync,
         logger,
       });
+      syncMetrics.countDeadLetters(worker);
       workers.push(worker);
       return worker;
     },
