@@ -3,7 +3,7 @@ import type { ProviderStatusRepository } from '@marquee/db';
 import { sendJsonText } from './response.envelope.ts';
 
 /** A worker-reported circuit breaker, as `readBreakerStatuses` of @marquee/queue returns it. */
-export interface BreakerReport {
+interface BreakerReport {
   state: 'closed' | 'open' | 'halfOpen';
   lastError?: string;
   probeAt?: string;

@@ -34,7 +34,7 @@ export interface FetchLinks {
  * waiting for the host is not the provider's failure so the breaker sits inside the lease, and
  * the content type is checked on the answer, inside the breaker (a permanent error it ignores).
  */
-export const FETCH_LINK_ORDER = ['robots', 'hostLease', 'breaker', 'contentType'] as const;
+const FETCH_LINK_ORDER = ['robots', 'hostLease', 'breaker', 'contentType'] as const;
 
 export const passThrough: FetchLink = (request, next) => next(request);
 

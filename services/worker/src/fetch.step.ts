@@ -46,7 +46,7 @@ export interface FetchedFacts extends PayloadFacts {
 }
 
 /** A sync's fetch: down the shared chain, recorded, counted as a page of progress. */
-export function syncFetch(
+function syncFetch(
   chain: SyncDeps['fetch'],
   sync: SyncContext,
   family: ContentFamily | undefined,

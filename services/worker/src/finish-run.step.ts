@@ -42,7 +42,7 @@ export async function finishSkipped(
 }
 
 /** Unchanged, parsed for its keys: "last seen" advances (markSeen writes a row at most once per half-granularity). */
-export async function finishMarkedSeen(
+async function finishMarkedSeen(
   deps: FinishDeps,
   sync: SyncContext,
   facts: FetchedFacts,
@@ -60,7 +60,7 @@ export async function finishMarkedSeen(
 }
 
 /** Written: applied as usual, or flagged by the shrink guard. */
-export async function finishWritten(
+async function finishWritten(
   deps: FinishDeps,
   sync: SyncContext,
   facts: FetchedFacts,

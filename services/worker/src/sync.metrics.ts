@@ -28,7 +28,7 @@ export const BREAKER_STATE_VALUES: Record<BreakerState, number> = {
   open: 2,
 };
 
-export function classifyOutcome(error: unknown): SyncOutcome {
+function classifyOutcome(error: unknown): SyncOutcome {
   // Delayed too, but the run did not happen: the provider's breaker is open.
   if (error instanceof BreakerSkipError) return 'skipped';
   if (error instanceof DelayedError) return 'delayed';

@@ -1,7 +1,7 @@
 import type { SyncProgress, SyncStage } from '@marquee/queue';
 
 /** At most one progress update per this interval: each is a Redis round trip. */
-export const PROGRESS_INTERVAL_MS = 250;
+const PROGRESS_INTERVAL_MS = 250;
 
 /**
  * A sync's progress (`job.updateProgress`), throttled: the first change is sent at once, later

@@ -18,7 +18,6 @@ import {
   breakerLink,
   composeFetchChain,
   contentTypeLink,
-  FETCH_LINK_ORDER,
   hostLeaseLink,
   httpFetch,
   passThrough,
@@ -102,7 +101,12 @@ describe('composeFetchChain', () => {
         return page;
       };
     const chain = composeFetchChain(
-      Object.fromEntries(FETCH_LINK_ORDER.map((name) => [name, traced(name)])) as typeof none,
+      {
+        contentType: traced('contentType'),
+        breaker: traced('breaker'),
+        hostLease: traced('hostLease'),
+        robots: traced('robots'),
+      },
       async (req) => {
         trail.push('fetch');
         return http(req);

@@ -5,7 +5,7 @@ import type { Provider } from '@marquee/db';
 import { feverXml } from '@marquee/providers';
 import { feverFeed } from '@marquee/testing';
 import type { FetchedFacts } from '../src/fetch.step.ts';
-import { finishRun, finishSkipped, finishWritten } from '../src/finish-run.step.ts';
+import { finishRun, finishSkipped } from '../src/finish-run.step.ts';
 import { collectKeys, writeStream, type PayloadStream } from '../src/streamed.writer.ts';
 import type { SyncContext } from '../src/sync.context.ts';
 import { startStepHarness, type StepHarness } from './step.harness.ts';
@@ -14,6 +14,7 @@ let harness: StepHarness;
 let cache: SearchCache;
 const t0 = new Date('2030-01-01T00:00:00Z');
 const t2 = new Date('2030-01-01T02:00:00Z');
+const write = { action: 'write' } as const;
 
 beforeAll(async () => {
   harness = await startStepHarness('finish_run');
@@ -66,7 +67,7 @@ const lastSeen = async (provider: Provider) =>
     ),
   );
 
-describe('finishWritten', () => {
+describe('finishRun of a written payload', () => {
   let provider: Provider;
 
   beforeAll(async () => {
@@ -76,13 +77,7 @@ describe('finishWritten', () => {
   it('applied: the run counts it, the payload becomes the reference, the cache version moves', async () => {
     const version = await cache.version();
     const { sync, result } = await written(provider, t0, feverFeed(10));
-    const summary = await finishRun(
-      harness.runtime.deps,
-      sync,
-      { action: 'write' },
-      facts('A'),
-      result,
-    );
+    const summary = await finishRun(harness.runtime.deps, sync, write, facts('A'), result);
     expect(summary).toMatchObject({ parsed: 10, upserted: 10, unchanged: 0, changed: true });
     expect(await runOf(sync)).toMatchObject({ status: 'succeeded', flag: null, upserted: 10 });
     expect(await stateOf(provider)).toMatchObject({
@@ -98,7 +93,7 @@ describe('finishWritten', () => {
     const version = await cache.version();
     const { sync, result } = await written(provider, t2, feverFeed(10));
     expect(result.written).toBe(0);
-    await finishRun(harness.runtime.deps, sync, { action: 'write' }, facts('A2'), result);
+    await finishRun(harness.runtime.deps, sync, write, facts('A2'), result);
     expect(await runOf(sync)).toMatchObject({ flag: null, upserted: 0, unchanged: 10 });
     expect(await lastSeen(provider)).toEqual(new Set([t2.toISOString()]));
     expect(await cache.version()).toBe(version);
@@ -109,7 +104,7 @@ describe('finishWritten', () => {
     const t3 = new Date('2030-01-01T04:00:00Z');
     const body = Buffer.from(feverFeed(4).toString().replace('title="Event 1"', 'title="Moved"'));
     const { sync, result } = await written(provider, t3, body);
-    const summary = await finishWritten(harness.runtime.deps, sync, facts('B'), result);
+    const summary = await finishRun(harness.runtime.deps, sync, write, facts('B'), result);
     expect(summary).toMatchObject({ parsed: 4, upserted: 1, changed: true });
     expect(await runOf(sync)).toMatchObject({ flag: 'shrunk', upserted: 1, unchanged: 3 });
     expect(await stateOf(provider)).toMatchObject({ contentHash: 'A2', parsedCount: 10 });
@@ -120,7 +115,7 @@ describe('finishWritten', () => {
   it('empty: nothing where there were events: flagged, nothing recorded as applied', async () => {
     const { sync, result } = await written(provider, t2, feverFeed(0));
     expect(result.written).toBe(0);
-    const summary = await finishWritten(harness.runtime.deps, sync, facts('C'), result);
+    const summary = await finishRun(harness.runtime.deps, sync, write, facts('C'), result);
     expect(summary).toMatchObject({ parsed: 0, upserted: 0, changed: false });
     expect(await runOf(sync)).toMatchObject({ flag: 'empty' });
     expect(await stateOf(provider)).toMatchObject({ contentHash: 'A2', parsedCount: 10 });
@@ -131,7 +126,7 @@ describe('finishMarkedSeen and finishSkipped', () => {
   it('unchanged and parsed: keys marked seen, the payload re-recorded with its new mark', async () => {
     const provider = await harness.addProvider({ name: 'seen' });
     const first = await written(provider, t0, feverFeed(5));
-    await finishWritten(harness.runtime.deps, first.sync, facts('S'), first.result);
+    await finishRun(harness.runtime.deps, first.sync, write, facts('S'), first.result);
     const sync = await harness.begin(provider);
     sync.seenAt = t2;
     const result = await collectKeys(streamOf(feverFeed(5)), () => undefined);
@@ -157,7 +152,7 @@ describe('finishMarkedSeen and finishSkipped', () => {
   it('unchanged, not parsed: the applied count is the unchanged count; nothing else moves', async () => {
     const provider = await harness.addProvider({ name: 'skipped' });
     const first = await written(provider, t0, feverFeed(6));
-    await finishWritten(harness.runtime.deps, first.sync, facts('K'), first.result);
+    await finishRun(harness.runtime.deps, first.sync, write, facts('K'), first.result);
     const sync = await harness.begin(provider);
     sync.seenAt = t2;
     const summary = await finishSkipped(harness.runtime.deps, sync, 'same-content');
