@@ -4,7 +4,7 @@ import { ConfigError, formatDuration, parseDuration } from '@marquee/config';
 import { migrate, ProviderExistsError, type SyncRun } from '@marquee/db';
 import { fetchPayload } from '@marquee/fetch';
 import { getProviderKind } from '@marquee/providers';
-import { QUEUE_NAMES } from '@marquee/queue';
+import { QUEUE_NAMES, readProgress } from '@marquee/queue';
 import { describeBreaker, loadBreakerStatuses } from './breaker.status.ts';
 import type { CliContext, CliIo } from './cli.context.ts';
 import { registerJobsCommand } from './jobs.command.ts';
@@ -323,20 +323,16 @@ function parseTimeout(text: string): number {
 }
 
 function describeProgress(data: unknown): string {
-  if (typeof data !== 'object' || data === null || !('stage' in data))
-    return `progress: ${JSON.stringify(data)}`;
-  const progress = data as SyncSummaryLike & { stage: string };
+  const progress = readProgress('provider.sync', data);
+  if (!progress) return `progress: ${JSON.stringify(data)}`;
+  const pages = `${progress.pages} page${progress.pages === 1 ? '' : 's'}`;
   switch (progress.stage) {
     case 'fetching':
-      return 'fetching…';
+      return `fetching… (${pages})`;
     case 'parsing':
-      return 'parsing…';
+      return `parsing… (${pages}, ${progress.fetched} event(s) read)`;
     case 'writing':
-      return `writing ${progress.parsed} event(s) (${progress.rejected} rejected of ${progress.fetched})…`;
-    case 'done':
-      return 'done';
-    default:
-      return progress.stage;
+      return `writing… (${progress.fetched} event(s) read, ${progress.written} written)`;
   }
 }
 

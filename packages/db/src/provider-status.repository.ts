@@ -1,4 +1,5 @@
 import type { Db } from './prisma.client.ts';
+import type { SyncRunStatus } from './sync-run.repository.ts';
 
 export interface ProviderStatus {
   id: string;
@@ -8,7 +9,7 @@ export interface ProviderStatus {
   every_seconds: number;
   events: number;
   last_sync: {
-    status: 'running' | 'succeeded' | 'failed';
+    status: SyncRunStatus;
     trigger: string;
     started_at: string;
     finished_at: string | null;
