@@ -17,13 +17,8 @@ import {
 } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { fetchPayload, FetchError } from '@marquee/providers';
-import {
-  IngestQueue,
-  QUEUE_NAMES,
-  readBreakerStatuses,
-  writeBreakerStatus,
-  type SyncJob,
-} from '@marquee/queue';
+import { readBreakerStatuses, writeBreakerStatus } from '@marquee/provider-status';
+import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
 import {
   createTestDatabase,
   feverFeed,

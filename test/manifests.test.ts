@@ -32,7 +32,8 @@ import { baseEnvSchema, parseEnv } from '@marquee/config';
 import type { EventRepository } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry, QUEUE_DEPTH_METRIC, startOpsServer } from '@marquee/metrics';
-import { QUEUE_NAMES } from '@marquee/queue';
+import { ProviderStatusReader } from '@marquee/provider-status';
+import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createDashboardApp, dashboardEnvSchema } from '@marquee/dashboard';
 import { schedulerEnvSchema } from '@marquee/scheduler';
 import { workerEnvSchema } from '@marquee/worker';
@@ -1094,12 +1095,14 @@ async function serveLike(service: ProbedService): Promise<{ url: string; close()
     });
   } else {
     redis = new Redis('redis://127.0.0.1:6379/0', { lazyConnect: true });
-    queue = new Queue(QUEUE_NAMES.ingest, { connection: redis, prefix: 'manifests-test-unused' });
+    const ingest = new IngestQueue({ connection: redis, prefix: 'manifests-test-unused' });
+    queue = ingest.queue;
     app = createDashboardApp({
       queues: [queue],
+      ingest,
       readOnly: true,
       credentials: { token: 'manifests-test-token' },
-      providerStatus: () => Promise.resolve({ rows: [], breakersUnavailable: false }),
+      providerStatus: new ProviderStatusReader({ statuses: { list: () => Promise.resolve([]) } }),
       registry: createMetricsRegistry('dashboard'),
       checks,
       logger,

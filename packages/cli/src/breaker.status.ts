@@ -1,4 +1,4 @@
-import { readBreakerStatuses, type BreakerStatus } from '@marquee/queue';
+import { readBreakerStatuses, type BreakerStatus } from '@marquee/provider-status';
 import type { CliContext } from './cli.context.ts';
 
 const READ_TIMEOUT_MS = 2_000;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { createRedis } from '@marquee/cache';
-import { writeBreakerStatus } from '@marquee/queue';
+import { writeBreakerStatus } from '@marquee/provider-status';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { CliContext } from '../src/cli.context.ts';
 import { runCli } from '../src/program.ts';

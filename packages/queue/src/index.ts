@@ -11,14 +11,8 @@ export {
 export {
   IngestQueue,
   SYNC_JOB_OPTIONS,
+  type QueueDepth,
   type QueueOptions,
   type ScheduleInfo,
   type SyncJob,
 } from './ingest.queue.ts';
-export {
-  breakerKey,
-  readBreakerStatuses,
-  writeBreakerStatus,
-  type BreakerState,
-  type BreakerStatus,
-} from './breaker-state.store.ts';

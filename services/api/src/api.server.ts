@@ -3,7 +3,7 @@ import { createRedis, SearchCache } from '@marquee/cache';
 import { ApiKeyRepository, createDb, EventRepository, ProviderStatusRepository } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
 import { createMetricsRegistry } from '@marquee/metrics';
-import { readBreakerStatuses } from '@marquee/queue';
+import { readBreakerStatuses } from '@marquee/provider-status';
 import { createApp } from './app.ts';
 import type { ApiEnv } from './env.schema.ts';
 import { RateLimiter } from './rate.limiter.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventId, SyncRunRepository } from '@marquee/db';
-import { readBreakerStatuses, writeBreakerStatus } from '@marquee/queue';
+import { readBreakerStatuses, writeBreakerStatus } from '@marquee/provider-status';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 interface V1Event {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import CircuitBreaker from 'opossum';
 import type { Logger } from '@marquee/logger';
 import { FetchError } from '@marquee/providers';
-import type { BreakerState, BreakerStatus } from '@marquee/queue';
+import type { BreakerState, BreakerStatus } from '@marquee/provider-status';
 
 export interface BreakerOptions {
   /** A call slower than this counts as a failure (the fetch keeps its own, shorter deadline). */

@@ -10,7 +10,7 @@ import {
 import { createLogger, onShutdownSignal } from '@marquee/logger';
 import { createMetricsRegistry, startOpsServerOrReport } from '@marquee/metrics';
 import { fetchPayload } from '@marquee/providers';
-import { writeBreakerStatus } from '@marquee/queue';
+import { writeBreakerStatus } from '@marquee/provider-status';
 import { BreakerRegistry } from './breaker.registry.ts';
 import { workerEnvSchema } from './env.schema.ts';
 import { HostLeaseGate } from './host-lease.gate.ts';

@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
-import type { BreakerState, SyncJob } from '@marquee/queue';
+import type { BreakerState } from '@marquee/provider-status';
+import type { SyncJob } from '@marquee/queue';
 import type { SyncSummary } from './sync.processor.ts';
 
 export const SYNC_METRICS = {

@@ -52,7 +52,7 @@ const STATES: ReadonlySet<string> = new Set(['closed', 'open', 'halfOpen']);
 
 /**
  * Breaker status of each given provider (by id); providers no worker has reported on are absent.
- * This is the read side for `marquee providers list`, `GET /v1/providers` and the dashboard.
+ * The read side of ProviderStatusReader (CLI, API and dashboard).
  */
 export async function readBreakerStatuses(
   redis: Redis,
