@@ -8,6 +8,7 @@ export {
 export {
   breakerReader,
   describeBreaker,
+  toBreakerView,
   ProviderStatusReader,
   type BreakerReader,
   type BreakerView,

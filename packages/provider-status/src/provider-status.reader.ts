@@ -138,11 +138,12 @@ function toView(row: ProviderStatus, reports: Map<string, BreakerStatus> | undef
       error: sync.error,
       flag: sync.flag,
     },
-    breaker: reports ? breakerView(reports.get(row.id)) : null,
+    breaker: reports ? toBreakerView(reports.get(row.id)) : null,
   } satisfies ProviderStatusView;
 }
 
-function breakerView(status: BreakerStatus | undefined): BreakerView {
+/** A worker's report as operators see it; none means closed. */
+export function toBreakerView(status: BreakerStatus | undefined): BreakerView {
   if (!status) return CLOSED;
   return {
     state: status.state,

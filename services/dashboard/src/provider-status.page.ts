@@ -91,7 +91,8 @@ function jobLinks(view: ProviderStatusView, schedule: ScheduleInfo | undefined, 
 
 function syncCells(view: ProviderStatusView, now: Date): string {
   const sync = view.lastSync;
-  if (!sync) return '<td class="muted">never synced</td><td></td><td></td><td></td><td></td><td></td>';
+  if (!sync)
+    return '<td class="muted">never synced</td><td></td><td></td><td></td><td></td><td></td>';
   const status = `<span class="${STATUS_CLASS[sync.status] ?? 'warn'}">${escapeHtml(sync.status)}</span>`;
   const flag = sync.flag ? ` <span class="muted">[${escapeHtml(sync.flag)}]</span>` : '';
   return `<td>${status}${flag} (${escapeHtml(sync.trigger)})<br>${time(sync.startedAt, now)}</td>
@@ -101,7 +102,9 @@ function syncCells(view: ProviderStatusView, now: Date): string {
 
 function rowHtml(view: ProviderStatusView, options: StatusPageOptions, now: Date): string {
   const links = new BoardLinks(options.queuesPath, options.queueName);
-  const success = view.lastSuccessAt ? time(view.lastSuccessAt, now) : '<span class="muted">never</span>';
+  const success = view.lastSuccessAt
+    ? time(view.lastSuccessAt, now)
+    : '<span class="muted">never</span>';
   return `<tr id="provider-${escapeHtml(view.name)}"><td><strong>${escapeHtml(view.name)}</strong><br><span class="muted">${escapeHtml(view.kind)}</span>
 ${jobLinks(view, options.schedules.get(view.id), links)}</td>
 <td>${view.enabled ? '<span class="ok">enabled</span>' : '<span class="muted">disabled</span>'}<br>every ${escapeHtml(formatDuration(view.everySeconds))}</td>

@@ -120,7 +120,11 @@ beforeAll(async () => {
     new Date(),
   );
   const good = await runs.start(steady.id, 'manual', 'job-2');
-  await runs.succeed(good.id, { fetched: 3, parsed: 3, upserted: 3, unchanged: 0, rejected: 0 }, []);
+  await runs.succeed(
+    good.id,
+    { fetched: 3, parsed: 3, upserted: 3, unchanged: 0, rejected: 0 },
+    [],
+  );
   // Queue depth: the scheduler's first run and a manual sync wait, a retry is due, one is later.
   await ingest.upsertSchedule(steady);
   await ingest.enqueueSync({ providerId: steady.id, provider: 'steady', trigger: 'manual' });
@@ -275,9 +279,12 @@ describe('provider status page', () => {
     const steady = rowOf(html, 'steady');
     const next = /<a href="([^"]+)">next run<\/a>/.exec(steady)?.[1];
     expect(next).toMatch(new RegExp(`^${QUEUES_PATH}/queue/ingest/repeat%3Async-steady%3A\\d+$`));
-    const job = await fetch(`${writable}${QUEUES_PATH}/api/queues/ingest/${next!.split('/').pop()}`, {
-      headers: auth,
-    });
+    const job = await fetch(
+      `${writable}${QUEUES_PATH}/api/queues/ingest/${next!.split('/').pop()}`,
+      {
+        headers: auth,
+      },
+    );
     expect(job.status).toBe(200);
     expect(((await job.json()) as { job: { name: string } }).job.name).toBe(
       'provider.sync · steady',
@@ -295,7 +302,8 @@ describe('Bull Board', () => {
     const html = await (await fetch(`${writable}${QUEUES_PATH}`, { headers: auth })).text();
     expect(html).not.toMatch(/(?:href|src)="(?:https?:)?\/\//);
     const config = JSON.parse(
-      /<script id="__UI_CONFIG__" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}',
+      /<script id="__UI_CONFIG__" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1] ??
+        '{}',
     ) as { miscLinks?: unknown };
     expect(config.miscLinks).toEqual([{ text: 'Provider status', url: '/' }]);
     const fonts = [...html.matchAll(/href="(fonts\/[^"]+\.css)"/g)].map((match) => match[1]!);
@@ -347,7 +355,11 @@ describe('login throttle', () => {
 });
 
 function rowOf(html: string, name: string): string {
-  return new RegExp(`<tr id="provider-${escape(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}">[^]*?</tr>`).exec(html)?.[0] ?? '';
+  return (
+    new RegExp(
+      `<tr id="provider-${escape(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}">[^]*?</tr>`,
+    ).exec(html)?.[0] ?? ''
+  );
 }
 
 function escape(text: string): string {
