@@ -73,7 +73,9 @@ class SyncWatcher {
           if (record.jobId !== job.id) return;
           this.queue = this.queue
             .then(() => handle(record))
-            .catch((error: unknown) => settle(() => reject(error)));
+            .catch((error: unknown) =>
+              settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
+            );
         });
       on('active', () => this.started());
       on('progress', ({ data }) => Promise.resolve(this.progress.show(this.attemptLabel(), data)));
@@ -159,7 +161,7 @@ function parseOutcome(value: unknown): SyncOutcome {
       return {};
     }
   }
-  return typeof value === 'object' && value !== null ? (value as SyncOutcome) : {};
+  return typeof value === 'object' && value !== null ? value : {};
 }
 
 /**
