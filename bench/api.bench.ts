@@ -7,14 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedis, SearchCache } from '@marquee/cache';
-import {
-  ApiKeyRepository,
-  createDb,
-  EventRepository,
-  ProviderRepository,
-  type EventRecord,
-} from '@marquee/db';
+import { SearchCache } from '@marquee/cache';
+import { ApiKeyRepository, createDb, EventRepository, ProviderRepository } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
+import { createRedis } from '@marquee/redis';
 import { createTestDatabase, freePort, REPO_ROOT, uniquePrefix } from '@marquee/testing';
 import { writeSection } from './results.writer.ts';
 import { steadyLoad } from './steady.load.ts';
@@ -336,7 +332,7 @@ try {
   const outcomes = new Map<string, number>();
   for (let round = 0; round < (wants('storm') ? 10 : 0); round += 1) {
     // As ingestion does it: the bump is published to the api's in-process version.
-    await ingestCache.invalidate();
+    await ingestCache.bumpVersion();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: 100 }, async () => {

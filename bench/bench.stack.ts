@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
 import { parse } from 'yaml';
-import { createRedis } from '@marquee/cache';
 import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import { createTestDatabase, REPO_ROOT, uniquePrefix, type TestDatabase } from '@marquee/testing';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';

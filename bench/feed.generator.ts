@@ -158,7 +158,8 @@ function changeSome(
 const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 
-export function feverXml(bases: readonly BaseEvent[]): Buffer {
+/** A Fever `<eventList>` feed of `bases`, in the form the real feed has. */
+function renderFeverXml(bases: readonly BaseEvent[]): Buffer {
   const parts: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>\n',
     '<eventList xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.0" xsi:noNamespaceSchemaLocation="eventList.xsd">\n   <output>\n',
@@ -204,8 +205,8 @@ export function generateFeeds(options: FeedOptions): GeneratedFeeds {
   const a = buildCatalog(options);
   const { bases: b, changed } = changeSome(a, options);
   return {
-    feverA: feverXml(a),
-    feverB: feverXml(b),
+    feverA: renderFeverXml(a),
+    feverB: renderFeverXml(b),
     jsonA: jsonApi(a),
     jsonB: jsonApi(b),
     events: options.events,

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { contentHash, eventId, type EventRecord } from '@marquee/db';
+import { contentHash, eventId, type EventRecord } from '@marquee/event-model';
 import { parseFeverXml, parseFeverXmlChunked } from '@marquee/providers';
 import { SYNC_JOB_OPTIONS } from '@marquee/queue';
 import { BenchStack, deployedWorker, sleep, type WorkerProcess } from './bench.stack.ts';

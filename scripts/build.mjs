@@ -30,7 +30,7 @@ const EXTERNAL = {
 
 /**
  * cheerio (HTML kinds only) is loaded on first use through `createRequire(import.meta.url)`
- * (packages/providers/src/cheerio.loader.ts), so it stays out of the bundle and out of memory
+ * (packages/providers/src/html/cheerio.loader.ts), so it stays out of the bundle and out of memory
  * until needed. In a bundle `import.meta.url` is the service's dist/main.js, where cheerio is not
  * installed: the require is anchored at the providers package instead, which the image keeps.
  * `anchorDir` is where the entry point will run from (the CLI is built elsewhere, then moved).

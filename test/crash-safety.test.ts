@@ -4,9 +4,9 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { createRedis } from '@marquee/cache';
 import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { IngestQueue } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   eventually,

@@ -3,15 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  createDb,
-  EventRepository,
-  eventId,
-  ProviderRepository,
-  type Db,
-  type EventRecord,
-  type Provider,
-} from '@marquee/db';
+import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import { eventId, type EventRecord } from '@marquee/event-model';
 import { loadHtml, parseJsonldPage } from '@marquee/providers';
 import { createTestDatabase, REPO_ROOT, type TestDatabase } from '@marquee/testing';
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import {
   createDb,
   EventRepository,
@@ -15,10 +15,11 @@ import {
   type Db,
   type Provider,
 } from '@marquee/db';
+import { BreakerRegistry, FetchError, fetchPayload } from '@marquee/fetch';
 import { createLogger } from '@marquee/logger';
-import { fetchPayload, FetchError } from '@marquee/providers';
 import { readBreakerStatuses, writeBreakerStatus } from '@marquee/provider-status';
 import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   feverFeed,
@@ -30,7 +31,7 @@ import {
   type FeedServer,
   type TestDatabase,
 } from '@marquee/testing';
-import { BreakerRegistry, createSyncProcessor, type SyncSummary } from '@marquee/worker';
+import { createSyncProcessor, type SyncSummary } from '@marquee/worker';
 
 const logger = createLogger({ service: 'fault-test', level: 'error' });
 const FEED = feverFeed(10);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueEvents, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createApp } from '@marquee/api';
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import {
   createDb,
   EventRepository,
@@ -18,9 +18,10 @@ import {
   type Db,
   type Provider,
 } from '@marquee/db';
+import { fetchPayload } from '@marquee/fetch';
 import { createLogger } from '@marquee/logger';
-import { fetchPayload } from '@marquee/providers';
 import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   startFeedServer,

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import {
   createDb,
   EventRepository,
@@ -13,9 +13,16 @@ import {
   type Db,
   type Provider,
 } from '@marquee/db';
+import {
+  fetchPayload,
+  HostLeaseGate,
+  RobotsGuard,
+  type FetchOptions,
+  type HostLeaseOptions,
+} from '@marquee/fetch';
 import { createLogger } from '@marquee/logger';
-import { fetchPayload, type FetchOptions } from '@marquee/providers';
 import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   startFeedServer,
@@ -23,12 +30,7 @@ import {
   type FeedServer,
   type TestDatabase,
 } from '@marquee/testing';
-import {
-  createSyncProcessor,
-  HostLeaseGate,
-  RobotsGuard,
-  type HostLeaseOptions,
-} from '@marquee/worker';
+import { createSyncProcessor } from '@marquee/worker';
 
 const logger = createLogger({ service: 'politeness-test', level: 'error' });
 const USER_AGENT = 'Marquee/0.1 (+https://github.com/marquee-events/marquee)';

@@ -72,7 +72,7 @@ async function writeEverything(prefix: string): Promise<string[]> {
 
   const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
   await cache.get('search:-:-', () => Promise.resolve('{"data":{"events":[]},"error":null}'));
-  await cache.invalidate();
+  await cache.bumpVersion();
   const lease = new LeaderLease(redis, `${prefix}:scheduler:leader`, 'me', 10_000);
   expect(await lease.acquireOrRenew()).toBe(true);
   await writeBreakerStatus(redis, prefix, providerId, {

@@ -2,7 +2,6 @@ export {
   CatalogVersionTracker,
   type CatalogVersionTrackerOptions,
 } from './catalog-version.tracker.ts';
-export { createRedis, FAIL_FAST_COMMAND_TIMEOUT_MS } from './redis.client.ts';
 export {
   SearchCache,
   type CachedBody,

@@ -21,7 +21,7 @@ export interface SearchCacheOptions {
   memoryBytes?: number;
   /**
    * A dedicated connection for SUBSCRIBE: when given, the catalog version is kept in this process
-   * and refreshed by the messages `invalidate()` publishes, so a hit in the memory tier costs no
+   * and refreshed by the messages `bumpVersion()` publishes, so a hit in the memory tier costs no
    * Redis round trip. Without it the version is read from Redis on every lookup.
    */
   versionSubscriber?: Redis;
@@ -256,7 +256,7 @@ export class SearchCache {
    * Processes that keep the version learn the new one from the message; should the PUBLISH fail,
    * they read it again within their staleness bound, so the bump still counts (reported, not thrown).
    */
-  async invalidate(): Promise<number> {
+  async bumpVersion(): Promise<number> {
     const version = await this.options.redis.incr(this.versionKey);
     this.tracker?.bumpedTo(String(version));
     try {

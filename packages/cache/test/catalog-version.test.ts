@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { eventually, uniquePrefix } from '@marquee/testing';
-import { createRedis, SearchCache } from '../src/index.ts';
+import { SearchCache } from '../src/index.ts';
+import { createRedis } from '@marquee/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
@@ -52,7 +53,7 @@ async function replica(prefix: string, versionMaxAgeMs: number): Promise<SearchC
 const body = (text: string) => () => Promise.resolve(text);
 
 describe('SearchCache with the version kept in process', () => {
-  it('serves hits without reading the version, and sees another instance’s invalidate() at once', async () => {
+  it('serves hits without reading the version, and sees another instance’s bumpVersion() at once', async () => {
     const prefix = uniquePrefix('catalog-version');
     // A staleness bound far beyond the test: only the published message can explain a prompt miss.
     const reader = await replica(prefix, 60_000);
@@ -66,7 +67,7 @@ describe('SearchCache with the version kept in process', () => {
     const kept = await reader.get('k', body('two'));
     expect([kept.outcome, kept.body.toString()]).toEqual(['hit', 'one']);
 
-    const version = await ingester.invalidate();
+    const version = await ingester.bumpVersion();
     expect(version).toBe(2);
     const started = Date.now();
     await eventually(

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { uniquePrefix } from '@marquee/testing';
-import { createRedis, SearchCache } from '../src/index.ts';
+import { SearchCache } from '../src/index.ts';
+import { createRedis } from '@marquee/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
@@ -62,11 +63,11 @@ describe('SearchCache', () => {
     expect(hit.outcome).toBe('hit');
     expect(hit.etag).toBe(first.etag);
     expect(first.etag).toMatch(/^"[\w-]{27}"$/);
-    await cache.invalidate();
+    await cache.bumpVersion();
     const reloaded = await cache.get('k', () => Promise.resolve('same body'));
     expect(reloaded.outcome).toBe('miss');
     expect(reloaded.etag).toBe(first.etag);
-    await cache.invalidate();
+    await cache.bumpVersion();
     const changed = await cache.get('k', () => Promise.resolve('another body'));
     expect(changed.etag).not.toBe(first.etag);
   });
@@ -74,7 +75,7 @@ describe('SearchCache', () => {
   it('serves the last good body, marked stale, when the loader fails after a version bump', async () => {
     const cache = newCache();
     await cache.get('s', () => Promise.resolve('good'));
-    await cache.invalidate();
+    await cache.bumpVersion();
     const stale = await cache.get('s', () => Promise.reject(new Error('database down')));
     expect(stale.outcome).toBe('stale');
     expect(stale.body.toString()).toBe('good');
@@ -96,7 +97,7 @@ describe('SearchCache', () => {
     const replica = new SearchCache({ redis, prefix, ttlSeconds: 60, memoryBytes: 0 });
     expect((await replica.get('m', () => Promise.resolve('reloaded'))).outcome).toBe('miss');
     // A version bump reaches the memory tier at once.
-    await cache.invalidate();
+    await cache.bumpVersion();
     const after = await cache.get('m', () => Promise.resolve('new'));
     expect([after.outcome, after.body.toString()]).toEqual(['miss', 'new']);
   });

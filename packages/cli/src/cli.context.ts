@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { createRedis } from '@marquee/cache';
 import { parseEnv, type BaseEnv } from '@marquee/config';
 import { createDb, type Db } from '@marquee/db';
 import { IngestQueue } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import { cliEnvSchema } from './env.schema.ts';
 import { checkPostgres, checkRedis, DEPENDENCY_TIMEOUT_MS } from './reachability.ts';
 

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { IANAZone } from 'luxon';
 import { parseDuration } from '@marquee/config';
+import { AddressRefusedError, assertUrlAllowed } from '@marquee/fetch';
 import {
-  AddressRefusedError,
-  assertUrlAllowed,
   getProviderKind,
   parseProviderConfig,
   ProviderConfigError,

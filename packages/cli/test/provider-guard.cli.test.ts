@@ -2,9 +2,9 @@
 // column of `providers list`, run in-process against a test database and Redis.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { createRedis } from '@marquee/cache';
 import { ProviderRepository } from '@marquee/db';
 import { writeBreakerStatus } from '@marquee/provider-status';
+import { createRedis } from '@marquee/redis';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { CliContext } from '../src/cli.context.ts';
 import { runCli } from '../src/program.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { EventRecord } from '@marquee/event-model';
 import { Prisma } from './generated/prisma/client.ts';
-import type { EventRecord } from './event.record.ts';
 
 /** Lowercase letters and digits of any script, accents and punctuation dropped, "&" as "and". */
 export function normalizeForMatch(text: string): string {

@@ -4,15 +4,19 @@ import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { canonicalKey } from './canonical-event.sql.ts';
-import {
-  contentHash,
-  details,
-  eventId,
-  type EventRecord,
-  type ProviderRef,
-  type UpsertResult,
-} from './event.record.ts';
+import { contentHash, details, eventId, type EventRecord } from '@marquee/event-model';
 import { copyField, pgArray, type PgScalar } from './pg-text.encoder.ts';
+
+/** The provider whose events a write carries. */
+export interface ProviderRef {
+  id: string;
+  name: string;
+}
+
+export interface UpsertResult {
+  /** Rows inserted or whose content changed; unchanged rows are not rewritten. */
+  written: number;
+}
 
 /**
  * Bounds on one bulk-write transaction, so that a stuck sync never holds row locks for long:
@@ -202,7 +206,7 @@ export class EventTransaction {
     return this.directKeys !== undefined;
   }
 
-  static async begin(
+  static async open(
     pool: pg.Pool,
     provider: ProviderRef,
     timeouts: BulkTimeouts = BULK_TIMEOUTS,

@@ -1,7 +1,7 @@
 import { Prisma } from './generated/prisma/client.ts';
 import { CANONICAL_ONLY } from './canonical-event.sql.ts';
-import { EventTransaction } from './event-batch.writer.ts';
-import type { EventRecord, ProviderRef, UpsertResult } from './event.record.ts';
+import type { EventRecord } from '@marquee/event-model';
+import { EventTransaction, type ProviderRef, type UpsertResult } from './event-batch.writer.ts';
 import { eventFilterConditions, overlapCondition, type EventFilter } from './event-filter.sql.ts';
 import { pgArray } from './pg-text.encoder.ts';
 import type { Db } from './prisma.client.ts';
@@ -64,8 +64,8 @@ export class EventRepository {
    * together or not at all (a sync that writes while it parses rolls back when the payload turns
    * out malformed). The caller must end it with `commit` or `rollback`.
    */
-  begin(provider: ProviderRef): Promise<EventTransaction> {
-    return EventTransaction.begin(this.db.pool, provider);
+  openTransaction(provider: ProviderRef): Promise<EventTransaction> {
+    return EventTransaction.open(this.db.pool, provider);
   }
 
   /**
@@ -79,7 +79,7 @@ export class EventRepository {
     seenAt: Date,
   ): Promise<UpsertResult> {
     if (events.length === 0) return { written: 0 };
-    const transaction = await this.begin(provider);
+    const transaction = await this.openTransaction(provider);
     try {
       const result = await transaction.upsertMany(events, seenAt);
       await transaction.commit();

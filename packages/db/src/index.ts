@@ -19,15 +19,12 @@ export {
   type SearchWindow,
 } from './event.repository.ts';
 export {
-  contentHash,
-  eventId,
-  type EventRecord,
-  type EventStatus,
-  type EventVenue,
+  BULK_TIMEOUTS,
+  EventTransaction,
+  type BulkTimeouts,
   type ProviderRef,
   type UpsertResult,
-} from './event.record.ts';
-export { BULK_TIMEOUTS, EventTransaction, type BulkTimeouts } from './event-batch.writer.ts';
+} from './event-batch.writer.ts';
 export {
   ProviderExistsError,
   ProviderRepository,
@@ -38,7 +35,7 @@ export {
   REJECT_SAMPLE_SIZE,
   SyncRunRepository,
   type RejectSample,
-  type SyncBegin,
+  type OpenedRun,
   type SyncCounts,
   type SyncRun,
   type SyncRunFlag,

@@ -23,8 +23,8 @@ export interface RejectSample {
  */
 export type SyncRunFlag = 'unchanged' | 'shrunk' | 'empty';
 
-/** What a sync starts from (`SyncRunRepository.begin`). */
-export interface SyncBegin {
+/** What a sync starts from (`SyncRunRepository.openRun`). */
+export interface OpenedRun {
   /** The new run, `running`. */
   runId: string;
   /** Runs of the same job left `running` by a stopped or killed worker, now closed as failed. */
@@ -80,7 +80,11 @@ export class SyncRunRepository {
    * the new run and reads the provider's fetch state. One round trip: the CTEs share a snapshot,
    * so the closing UPDATE cannot see the run the INSERT adds.
    */
-  async begin(providerId: string, trigger: string, jobId: string | undefined): Promise<SyncBegin> {
+  async openRun(
+    providerId: string,
+    trigger: string,
+    jobId: string | undefined,
+  ): Promise<OpenedRun> {
     const at = new Date();
     const rows = await this.db.$queryRaw<
       ({ runId: string; interrupted: number } & Partial<ProviderFetchState>)[]

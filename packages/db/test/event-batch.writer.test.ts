@@ -7,9 +7,9 @@ import {
   EventTransaction,
   ProviderRepository,
   type Db,
-  type EventRecord,
   type Provider,
 } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
 import { createTestDatabase, type TestDatabase } from '@marquee/testing';
 
 let database: TestDatabase;
@@ -74,7 +74,7 @@ describe.each([
 
   it('commits batches handed over without waiting, in order, with exact counts', async () => {
     await reset();
-    const transaction = await events.begin(provider);
+    const transaction = await events.openTransaction(provider);
     expect(transaction.writesDirectly).toBe(!seeded);
     const seenAt = new Date();
     // Overlapping calls: the second is encoded while the first is written; the third rewrites
@@ -127,7 +127,7 @@ describe.each([
 
   it('rolls back everything it wrote', async () => {
     await reset();
-    const transaction = await events.begin(provider);
+    const transaction = await events.openTransaction(provider);
     await transaction.upsertMany(range(0, 10), new Date());
     await transaction.rollback();
     await transaction.rollback();
@@ -138,7 +138,7 @@ describe.each([
     await reset();
     // Idle between statements: only the merge way has such gaps (a first ingest's COPY stays
     // open, which PostgreSQL does not count as idle; the deadline below covers it).
-    const transaction = await EventTransaction.begin(db.pool, provider, {
+    const transaction = await EventTransaction.open(db.pool, provider, {
       idleMs: 200,
       maxMs: 60_000,
     });
@@ -168,7 +168,7 @@ describe.each([
 
   it('a transaction open past its deadline is aborted: it writes nothing and soon holds no lock', async () => {
     await reset();
-    const transaction = await EventTransaction.begin(db.pool, provider, {
+    const transaction = await EventTransaction.open(db.pool, provider, {
       idleMs: 300,
       maxMs: 300,
     });
@@ -199,8 +199,8 @@ describe('EventTransaction, two first ingests of one provider at once', () => {
     await db.event.deleteMany({ where: { providerId: provider.id } });
     const other = createDb({ databaseUrl: database.url, maxConnections: 1 });
     try {
-      const first = await events.begin(provider);
-      const second = await new EventRepository(other).begin(provider);
+      const first = await events.openTransaction(provider);
+      const second = await new EventRepository(other).openTransaction(provider);
       expect([first.writesDirectly, second.writesDirectly]).toEqual([true, true]);
       await first.upsertMany(range(0, 3), new Date());
       // PostgreSQL holds the second one's rows on the first one's uncommitted keys; the

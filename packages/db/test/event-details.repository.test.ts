@@ -2,15 +2,8 @@
 import { createHash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  contentHash,
-  createDb,
-  eventId,
-  EventRepository,
-  ProviderRepository,
-  type Db,
-  type EventRecord,
-} from '@marquee/db';
+import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
+import { contentHash, eventId, type EventRecord } from '@marquee/event-model';
 import { createTestDatabase, type TestDatabase } from '@marquee/testing';
 
 let database: TestDatabase;

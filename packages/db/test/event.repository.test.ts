@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  createDb,
-  EventRepository,
-  ProviderRepository,
-  type Db,
-  type EventRecord,
-} from '@marquee/db';
+import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
 import { createTestDatabase, type TestDatabase } from '@marquee/testing';
 
 let database: TestDatabase;

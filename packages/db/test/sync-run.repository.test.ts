@@ -21,7 +21,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-describe('SyncRunRepository.begin', () => {
+describe('SyncRunRepository.openRun', () => {
   it('closes the same job’s runs left running, starts a run and reads the fetch state', async () => {
     const provider = await new ProviderRepository(db).create({
       name: 'begin',
@@ -35,9 +35,9 @@ describe('SyncRunRepository.begin', () => {
     const killed = await runs.start(provider.id, 'schedule', 'job-1');
     const otherJob = await runs.start(provider.id, 'schedule', 'job-2');
 
-    const begun = await runs.begin(provider.id, 'schedule', 'job-1');
-    expect(begun).toMatchObject({ interrupted: 1, fetchState: null });
-    const run = await db.syncRun.findUniqueOrThrow({ where: { id: begun.runId } });
+    const opened = await runs.openRun(provider.id, 'schedule', 'job-1');
+    expect(opened).toMatchObject({ interrupted: 1, fetchState: null });
+    const run = await db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } });
     expect(run).toMatchObject({ jobId: 'job-1', trigger: 'schedule', status: 'running' });
     expect(await db.syncRun.findUniqueOrThrow({ where: { id: killed.id } })).toMatchObject({
       status: 'failed',
@@ -54,8 +54,8 @@ describe('SyncRunRepository.begin', () => {
       parsedCount: 7,
       seenMarkedAt: new Date('2030-01-01T00:00:00Z'),
     });
-    // Without a job id nothing is closed (the run begun above stays running).
-    const manual = await runs.begin(provider.id, 'manual', undefined);
+    // Without a job id nothing is closed (the run opened above stays running).
+    const manual = await runs.openRun(provider.id, 'manual', undefined);
     expect(manual.interrupted).toBe(0);
     expect(manual.fetchState).toEqual(await states.find(provider.id));
     expect(manual.fetchState).toMatchObject({
@@ -64,7 +64,7 @@ describe('SyncRunRepository.begin', () => {
       parsedCount: 7,
       seenMarkedAt: new Date('2030-01-01T00:00:00Z'),
     });
-    expect(await db.syncRun.findUniqueOrThrow({ where: { id: begun.runId } })).toMatchObject({
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } })).toMatchObject({
       status: 'running',
     });
   });

@@ -26,4 +26,3 @@ export function createLogger({ service, level = 'info', stream }: LoggerOptions)
     ],
   });
 }
-export { onShutdownSignal } from './shutdown.handler.ts';

@@ -1,23 +1,7 @@
 import type { Redis } from 'ioredis';
+import type { BreakerState, BreakerStatus } from '@marquee/fetch';
 
-export type BreakerState = 'closed' | 'open' | 'halfOpen';
-
-/**
- * The circuit breaker of one provider as last reported by a worker. Breakers live in each worker
- * process; this is the latest transition or failure any worker published, for operators (CLI, API,
- * dashboard), never an input to the worker's own decisions.
- */
-export interface BreakerStatus {
-  state: BreakerState;
-  /** Message of the last failure the breaker counted, if any since it was created. */
-  lastError?: string;
-  lastErrorAt?: string;
-  /** When an open breaker lets the next probe through (ISO), while open. */
-  probeAt?: string;
-  /** Which worker process reported it ("host:pid"). */
-  reportedBy: string;
-  updatedAt: string;
-}
+export type { BreakerState, BreakerStatus };
 
 /** Hash per provider under the queue prefix, e.g. `marquee:breaker:<provider id>`. */
 export function breakerKey(prefix: string, providerId: string): string {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from '@jest/globals';
-import type { EventRecord } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
 import { generateFeeds } from '../../../bench/feed.generator.ts';
 import {
   feverXmlOutcomes,

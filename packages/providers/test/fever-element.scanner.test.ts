@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 // rng: mulberry32, so every run mutates the same way.
 import { feedFiles, rng, writeFeeds } from '../../../bench/feed.generator.ts';
-import { FeverElementScanner } from '../src/fever-element.scanner.ts';
-import { FORMS, parseDocument, type FeedForm } from '../src/fever.parser.ts';
+import { FeverElementScanner } from '../src/fever/fever-element.scanner.ts';
+import { FORMS, parseDocument, type FeedForm } from '../src/fever/fever.parser.ts';
 import { parseFeverXml, parseFeverXmlChunked, type ParseResult } from '../src/index.ts';
 
 // The scanner's contract: for a slice of base elements it answers exactly what fast-xml-parser

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import type { EventRecord } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
 import { parseFeverXml, PayloadError, type ParseResult } from '../src/index.ts';
 
 const fever = { parse: parseFeverXml };

@@ -6,7 +6,6 @@ import iconv from 'iconv-lite';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startFeedServer, type FeedServer } from '@marquee/testing';
 import {
-  fetchPayload,
   htmlSelectors,
   jsonApi,
   jsonldHtml,
@@ -15,6 +14,7 @@ import {
   type FetchPage,
   type ProviderKind,
 } from '../src/index.ts';
+import { fetchPayload } from '@marquee/fetch';
 
 /** When each request was sent, by path: the rate limit spaces the sends. */
 const sentAt = new Map<string, number[]>();

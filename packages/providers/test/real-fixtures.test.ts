@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import type { EventRecord } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
 import {
   jsonApi,
   loadHtml,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DateTime } from 'luxon';
-import { zonedLocalMillis } from '../src/zoned-time.parser.ts';
+import { zonedLocalMillis } from '../src/time/zoned-time.parser.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const local = (ms: number) => {

@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import { ApiKeyRepository, createDb, EventRepository, ProviderStatusRepository } from '@marquee/db';
+import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger, type Logger } from '@marquee/logger';
 import { createMetricsRegistry } from '@marquee/metrics';
 import { readBreakerStatuses } from '@marquee/provider-status';
+import { createRedis } from '@marquee/redis';
 import { createApp } from './app.ts';
 import type { ApiEnv } from './env.schema.ts';
 import { RateLimiter } from './rate.limiter.ts';
@@ -109,32 +111,25 @@ export function runApiServer(env: ApiEnv): void {
     if (draining) res.setHeader('Connection', 'close');
   });
 
-  async function shutdown(signal: NodeJS.Signals): Promise<void> {
-    if (draining) return;
-    draining = true;
-    logger.info('shutting down', { signal });
-    setTimeout(() => {
-      logger.error('shutdown deadline passed; exiting anyway');
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
-    });
-    await Promise.allSettled([
-      db.$disconnect(),
-      // QUIT needs a live connection; without one there is nothing to flush.
-      redis.quit().catch(() => redis.disconnect()),
-      versionSubscriber.quit().catch(() => versionSubscriber.disconnect()),
-      ...(limitsRedis === redis ? [] : [limitsRedis.quit().catch(() => limitsRedis.disconnect())]),
-    ]);
-    logger.info('stopped');
-    process.exit(0);
-  }
-
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void shutdown(signal));
-  }
+  onShutdownSignal(
+    logger,
+    async () => {
+      draining = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
+      });
+      await Promise.allSettled([
+        db.$disconnect(),
+        // QUIT needs a live connection; without one there is nothing to flush.
+        redis.quit().catch(() => redis.disconnect()),
+        versionSubscriber.quit().catch(() => versionSubscriber.disconnect()),
+        ...(limitsRedis === redis
+          ? []
+          : [limitsRedis.quit().catch(() => limitsRedis.disconnect())]),
+      ]);
+    },
+    { deadlineMs: SHUTDOWN_DEADLINE_MS },
+  );
 }

@@ -14,7 +14,7 @@ export function requestIdOf(res: Response): string {
  * The start of every request, on the Express path and the fast path alike: an id (response header
  * and logs), and one `http` log line when the response ends. Returns the id.
  */
-export function beginRequest(
+export function trackRequest(
   logger: Logger,
   req: IncomingMessage,
   res: ServerResponse,
@@ -44,7 +44,7 @@ export function beginRequest(
 /** Gives every request an id (response header and logs) and logs one `http` line when it ends. */
 export function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    res.locals.requestId = beginRequest(logger, req, res, () => req.path);
+    res.locals.requestId = trackRequest(logger, req, res, () => req.path);
     next();
   };
 }

@@ -11,7 +11,7 @@ import type { AccessControl } from './access.middleware.ts';
 import { CACHE_METRIC, CACHE_OUTCOMES } from './cache.metrics.ts';
 import { respondWithError } from './error.middleware.ts';
 import { rawQueryOf } from './parsed-query.cache.ts';
-import { beginRequest } from './request-context.middleware.ts';
+import { trackRequest } from './request-context.middleware.ts';
 import { requestLimitError, type RequestLimits } from './request-limits.middleware.ts';
 import type { SearchEndpoint, SearchWindow } from './search.router.ts';
 import type { HeaderReplay } from './static-headers.middleware.ts';
@@ -106,7 +106,7 @@ export function createSearchFastPath(options: SearchFastPathOptions): FastPath {
     // The request is ours from here on.
     taken?.inc();
     const started = process.hrtime.bigint();
-    const requestId = beginRequest(logger, req, res, () => ROUTE);
+    const requestId = trackRequest(logger, req, res, () => ROUTE);
     if (duration && outcomes) {
       res.once('close', () => {
         duration.observe(

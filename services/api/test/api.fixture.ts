@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Redis } from 'ioredis';
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import {
   ApiKeyRepository,
   createDb,
@@ -11,10 +11,11 @@ import {
   ProviderRepository,
   ProviderStatusRepository,
   type Db,
-  type EventRecord,
   type Provider,
 } from '@marquee/db';
+import type { EventRecord } from '@marquee/event-model';
 import { createLogger } from '@marquee/logger';
+import { createRedis } from '@marquee/redis';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { createApp, type AppOptions } from '../src/app.ts';
 import { RateLimiter } from '../src/rate.limiter.ts';

@@ -78,7 +78,7 @@ describe('HTTP caching', () => {
   it('keeps the ETag when ingestion bumps the version without changing this answer', async () => {
     const before = await api.get('/search?starts_at=2021-06-02');
     await before.text();
-    await api.cache.invalidate();
+    await api.cache.bumpVersion();
     const after = await api.get('/search?starts_at=2021-06-02');
     expect(after.headers.get('x-cache')).toBe('miss');
     expect(after.headers.get('etag')).toBe(before.headers.get('etag'));
@@ -97,7 +97,7 @@ describe('HTTP caching', () => {
     const warm = await api.get(path);
     const good = await warm.text();
     // Ingestion moved on: the current version has no entry for this window.
-    await api.cache.invalidate();
+    await api.cache.bumpVersion();
 
     const broken = await startApi('cache-broken-db', {
       databaseUrl: `postgresql://postgres@127.0.0.1:5432/marquee_missing_${randomBytes(4).toString('hex')}`,

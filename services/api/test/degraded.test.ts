@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FAIL_FAST_COMMAND_TIMEOUT_MS } from '@marquee/cache';
+import { FAIL_FAST_COMMAND_TIMEOUT_MS } from '@marquee/redis';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 // Nothing listens on port 1: connections are refused at once, as with a Redis that is down.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventId, SyncRunRepository } from '@marquee/db';
+import { SyncRunRepository } from '@marquee/db';
+import { eventId } from '@marquee/event-model';
 import { readBreakerStatuses, writeBreakerStatus } from '@marquee/provider-status';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 

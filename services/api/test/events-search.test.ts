@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventId, type EventRecord } from '@marquee/db';
+import { eventId, type EventRecord } from '@marquee/event-model';
 import { encodeCursor } from '../src/page-cursor.codec.ts';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 

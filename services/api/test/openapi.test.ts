@@ -4,7 +4,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { eventId, SyncRunRepository } from '@marquee/db';
+import { SyncRunRepository } from '@marquee/db';
+import { eventId } from '@marquee/event-model';
 import { createProvider, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 type Json = Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventId, type Provider } from '@marquee/db';
+import { type Provider } from '@marquee/db';
+import { eventId } from '@marquee/event-model';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 interface FeverEvent {
@@ -274,7 +275,7 @@ describe('GET /search (Fever contract)', () => {
     expect(body.error?.message.startsWith(message)).toBe(true);
   });
 
-  it('caches the body: miss, then hit; after invalidate() a miss with fresh data', async () => {
+  it('caches the body: miss, then hit; after bumpVersion() a miss with fresh data', async () => {
     const query = '/search?starts_at=2021-05-01&ends_at=2021-05-31';
     const first = await api.get(query);
     expect(first.headers.get('x-cache')).toBe('miss');
@@ -303,7 +304,7 @@ describe('GET /search (Fever contract)', () => {
     expect(stale.headers.get('x-cache')).toBe('hit');
     expect(await stale.text()).toBe(firstBody);
 
-    await api.cache.invalidate();
+    await api.cache.bumpVersion();
     const fresh = await api.get(query);
     expect(fresh.headers.get('x-cache')).toBe('miss');
     const body = await json<{ events: FeverEvent[] }>(fresh);

@@ -1,9 +1,10 @@
-import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderStatusRepository } from '@marquee/db';
-import { createLogger, onShutdownSignal } from '@marquee/logger';
+import { onShutdownSignal } from '@marquee/lifecycle';
+import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry, registerQueueDepthGauge } from '@marquee/metrics';
 import { breakerReader, ProviderStatusReader } from '@marquee/provider-status';
+import { createRedis } from '@marquee/redis';
 import { Queue } from 'bullmq';
 import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createDashboardApp, QUEUES_PATH } from './dashboard.app.ts';

@@ -4,7 +4,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
-import { createRedis } from '@marquee/cache';
 import {
   createDb,
   EventRepository,
@@ -22,6 +21,7 @@ import {
   writeBreakerStatus,
 } from '@marquee/provider-status';
 import { IngestQueue } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import { createTestDatabase, runTs, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { createDashboardApp, QUEUES_PATH } from '../src/dashboard.app.ts';
 import { redisLoginThrottle } from '../src/login.throttle.ts';

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createRedis } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderRepository } from '@marquee/db';
-import { createLogger, onShutdownSignal } from '@marquee/logger';
+import { onShutdownSignal } from '@marquee/lifecycle';
+import { createLogger } from '@marquee/logger';
 import {
   createMetricsRegistry,
   registerQueueDepthGauge,
   startOpsServerOrReport,
 } from '@marquee/metrics';
 import { IngestQueue } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import { schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
 import { listenForProviderChanges } from './provider-change.listener.ts';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createRedis } from '@marquee/cache';
 import { createDb, ProviderRepository, type Db } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { IngestQueue } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import type { Redis } from 'ioredis';
 import { LeaderLease } from '../src/leader.lease.ts';

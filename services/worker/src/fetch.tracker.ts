@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ProviderFetchState } from '@marquee/db';
-import type { FetchedPayload, FetchPage } from '@marquee/providers';
+import type { FetchedPayload } from '@marquee/fetch';
+import type { FetchPage } from '@marquee/providers';
 
 /**
  * The payload is the one last applied, known before parsing it: the provider answered 304 to the

@@ -13,7 +13,3 @@ export {
   type SyncMetrics,
   type SyncOutcome,
 } from './sync.metrics.ts';
-export { BreakerOpenError, BreakerRegistry, type BreakerOptions } from './breaker.registry.ts';
-export { HostBusyError, HostLeaseGate, type HostLeaseOptions } from './host-lease.gate.ts';
-export { RobotsGuard, type RobotsGuardOptions } from './robots.guard.ts';
-export { robotsAllows, userAgentToken } from './robots.policy.ts';

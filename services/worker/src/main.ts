@@ -1,4 +1,4 @@
-import { createRedis, SearchCache } from '@marquee/cache';
+import { SearchCache } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import {
   createDb,
@@ -7,15 +7,14 @@ import {
   ProviderRepository,
   SyncRunRepository,
 } from '@marquee/db';
-import { createLogger, onShutdownSignal } from '@marquee/logger';
+import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
+import { onShutdownSignal } from '@marquee/lifecycle';
+import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry, startOpsServerOrReport } from '@marquee/metrics';
-import { fetchPayload } from '@marquee/providers';
 import { writeBreakerStatus } from '@marquee/provider-status';
-import { BreakerRegistry } from './breaker.registry.ts';
+import { createRedis } from '@marquee/redis';
 import { workerEnvSchema } from './env.schema.ts';
-import { HostLeaseGate } from './host-lease.gate.ts';
 import { closeWorker, createIngestWorker } from './ingest.worker.ts';
-import { RobotsGuard } from './robots.guard.ts';
 import { registerSyncMetrics } from './sync.metrics.ts';
 import { createSyncProcessor } from './sync.processor.ts';
 

@@ -47,7 +47,7 @@ export async function ingestStreamed<Config>(
       if (skipWrites) return;
       opening ??= (async () => {
         await target.beforeFirstWrite?.();
-        return target.events.begin(target.provider);
+        return target.events.openTransaction(target.provider);
       })();
       const open = await opening;
       // Not `written += await …`: that reads `written` before the await, and calls overlap.

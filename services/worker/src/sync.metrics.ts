@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
+import type { BreakerState } from '@marquee/fetch';
 import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
-import type { BreakerState } from '@marquee/provider-status';
 import type { SyncJob } from '@marquee/queue';
 import type { SyncSummary } from './sync.processor.ts';
 

@@ -10,18 +10,16 @@ import {
   type SyncCounts,
   type SyncRunRepository,
 } from '@marquee/db';
+import { assertContentType, FetchError, type fetchPayload } from '@marquee/fetch';
 import type { Logger } from '@marquee/logger';
 import {
-  assertContentType,
   contentFamilyOf,
-  FetchError,
   getProviderKind,
   isStreamingKind,
-  PayloadError,
   parseProviderConfig,
+  PayloadError,
   ProviderConfigError,
   UnknownProviderKindError,
-  type fetchPayload,
 } from '@marquee/providers';
 import { InvalidJobError, parsePayload, type SyncJob } from '@marquee/queue';
 import { FetchTracker, judgeShrink, UnchangedPayloadSignal } from './fetch.tracker.ts';
@@ -98,8 +96,8 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
     if (!provider) throw new UnrecoverableError(`provider ${payload.providerId} no longer exists`);
     const log = options.logger.child({ provider: provider.name, jobId: job.id });
     // Also closes a run of this job left "running" by a stopped or killed worker.
-    const begun = await options.syncRuns.begin(provider.id, payload.trigger, job.id);
-    const runId = begun.runId;
+    const opened = await options.syncRuns.openRun(provider.id, payload.trigger, job.id);
+    const runId = opened.runId;
     const counts: SyncCounts = { fetched: 0, parsed: 0, upserted: 0, unchanged: 0, rejected: 0 };
     if (!provider.enabled) {
       await options.syncRuns.succeed(runId, counts, []);
@@ -113,7 +111,7 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
       };
     }
 
-    const fetchState = options.fetchState ? begun.fetchState : null;
+    const fetchState = options.fetchState ? opened.fetchState : null;
     // One clock reading per sync: rows written, rows marked seen and the seen mark all carry it.
     const seenAt = now();
     try {
@@ -243,7 +241,7 @@ export function createSyncProcessor(options: SyncProcessorOptions) {
       }
       counts.upserted = written;
       counts.unchanged = Math.max(0, parsedCount - written);
-      if (written > 0) await options.cache.invalidate();
+      if (written > 0) await options.cache.bumpVersion();
 
       // No 'done' progress: the job's completion (with this summary as its value) says it.
       await options.syncRuns.succeed(

@@ -1,7 +1,8 @@
 // The streamed path against the real database: writes while parsing, all or nothing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
-import { feverXml, PayloadError, type FetchedPayload } from '@marquee/providers';
+import type { FetchedPayload } from '@marquee/fetch';
+import { feverXml, PayloadError } from '@marquee/providers';
 import { createTestDatabase, type TestDatabase } from '@marquee/testing';
 import { generateFeeds } from '../../../bench/feed.generator.ts';
 import { ingestStreamed } from '../src/streamed.writer.ts';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { fetchPayload, getProviderKind } from '@marquee/providers';
+import { fetchPayload } from '@marquee/fetch';
+import { getProviderKind } from '@marquee/providers';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import {
   checkKind,

@@ -1,0 +1,8 @@
+export {
+  contentHash,
+  details,
+  eventId,
+  type EventRecord,
+  type EventStatus,
+  type EventVenue,
+} from './event.record.ts';

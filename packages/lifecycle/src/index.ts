@@ -1,0 +1,1 @@
+export { onShutdownSignal, type ShutdownOptions } from './shutdown.handler.ts';

@@ -1,0 +1,92 @@
+import type { CheerioAPI } from 'cheerio';
+import { z } from 'zod';
+import { normalizeEvent } from '../mapping/event.normalizer.ts';
+import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
+import { parseLenientJson } from '../json/lenient-json.parser.ts';
+import { extractMicrodataEvents } from './microdata.extractor.ts';
+import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
+import type { ParseResult, ProviderKind } from '../kinds/provider-kind.ts';
+import { collectEventNodes, schemaEventToRaw, type SchemaNode } from './schema-event.mapper.ts';
+
+export const jsonldHtmlConfigSchema = z
+  .object({
+    ...paginationShape,
+    /** Also read schema.org microdata (itemscope/itemprop). */
+    microdata: z.boolean().default(true),
+  })
+  .strict();
+export type JsonldHtmlConfig = z.output<typeof jsonldHtmlConfigSchema>;
+
+/** Every schema.org event node of a page: JSON-LD blocks first, then microdata. */
+export function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode[] {
+  const nodes: SchemaNode[] = [];
+  $('script[type]').each((_index, element) => {
+    const type = ($(element).attr('type') ?? '').toLowerCase().split(';')[0]?.trim();
+    if (type !== 'application/ld+json') return;
+    // A block nothing can be recovered from is skipped: the rest of the page still counts.
+    const value = parseLenientJson($(element).text());
+    if (value !== undefined) collectEventNodes(value, nodes);
+  });
+  if (microdata) nodes.push(...extractMicrodataEvents($));
+  return nodes;
+}
+
+/**
+ * Adds the events of one page. A node repeated on the page or on an earlier page (the same event
+ * in two blocks, a "featured" sidebar) is read once: same key, so it is not an item twice.
+ */
+export function addSchemaEvents(
+  nodes: readonly SchemaNode[],
+  ctx: { timezone: string; baseUrl: string },
+  result: ParseResultBuilder,
+  seenKeys: Set<string>,
+): void {
+  for (const node of nodes) {
+    const outcome = normalizeEvent(schemaEventToRaw(node), {
+      timezone: ctx.timezone,
+      baseUrl: ctx.baseUrl,
+    });
+    const key = 'event' in outcome ? outcome.event.externalKey : outcome.key;
+    if (seenKeys.has(key)) continue;
+    seenKeys.add(key);
+    result.add(outcome);
+  }
+}
+
+export function parseJsonldPage(
+  $: CheerioAPI,
+  ctx: { timezone: string; baseUrl: string; microdata?: boolean },
+): ParseResult {
+  const result = new ParseResultBuilder();
+  addSchemaEvents(extractSchemaEvents($, ctx.microdata ?? true), ctx, result, new Set());
+  return result.build();
+}
+
+export const jsonldHtml: ProviderKind<JsonldHtmlConfig> = {
+  kind: 'jsonld-html',
+  description:
+    'web pages with schema.org Event data (JSON-LD or microdata), optionally paginated by a next link',
+  configSchema: jsonldHtmlConfigSchema,
+  async ingest({ url, config, timezone, fetch }) {
+    const result = new ParseResultBuilder();
+    const seenKeys = new Set<string>();
+    await crawlHtmlPages(
+      {
+        url,
+        fetch,
+        nextSelector: config.nextSelector,
+        maxPages: config.maxPages,
+        minIntervalMs: config.minIntervalMs,
+      },
+      ($, pageUrl) => {
+        addSchemaEvents(
+          extractSchemaEvents($, config.microdata),
+          { timezone, baseUrl: pageUrl },
+          result,
+          seenKeys,
+        );
+      },
+    );
+    return result.build();
+  },
+};

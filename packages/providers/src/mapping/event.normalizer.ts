@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import type { EventRecord, EventStatus, EventVenue } from '@marquee/event-model';
+import { Info } from 'luxon';
+import { parseEventTime, type EventTime } from '../time/event-time.parser.ts';
+import { formatCents, parsePriceCents } from '../price/price.util.ts';
+
+/** An event as read from a payload, before validation: every value is text as the source wrote it. */
+export interface RawEvent {
+  id?: string | undefined;
+  title?: string | undefined;
+  /** A full date-time (or a date); wins over `startDate` + `startTime`. */
+  start?: string | undefined;
+  startDate?: string | undefined;
+  startTime?: string | undefined;
+  end?: string | undefined;
+  endDate?: string | undefined;
+  endTime?: string | undefined;
+  /** The event's own IANA zone, when the source gives one per event. */
+  timezone?: string | undefined;
+  url?: string | undefined;
+  venueName?: string | undefined;
+  venueAddress?: string | undefined;
+  venueCity?: string | undefined;
+  venueCountry?: string | undefined;
+  venueLat?: string | undefined;
+  venueLon?: string | undefined;
+  performers?: readonly string[] | undefined;
+  status?: string | undefined;
+  currency?: string | undefined;
+  /** Every price the source lists (min of these is the min price, and so on). */
+  minPrices?: readonly string[] | undefined;
+  maxPrices?: readonly string[] | undefined;
+  /** The source says the event is free: the price is known to be 0. */
+  free?: boolean | undefined;
+}
+
+export interface NormalizeOptions {
+  /** The provider's zone, for times without an offset when the event has no zone of its own. */
+  timezone: string;
+  dateFormats?: readonly string[] | undefined;
+  locale?: string | undefined;
+  /** Resolves relative URLs. */
+  baseUrl?: string | undefined;
+}
+
+export type NormalizeOutcome = { event: EventRecord } | { key: string; reason: string };
+
+/** Collapses whitespace; empty text is no value. */
+export function clean(value: string | undefined | null): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = value.replace(/\s+/g, ' ').trim();
+  return text === '' ? undefined : text;
+}
+
+const STATUS_WORDS: readonly [RegExp, EventStatus][] = [
+  [/cancel/i, 'cancelled'],
+  [/postpone/i, 'postponed'],
+  [
+    /(scheduled|rescheduled|onsale|offsale|live|started|ended|completed|^ok$|movedonline)/i,
+    'scheduled',
+  ],
+];
+
+/** schema.org `EventCancelled`, Ticketmaster `cancelled`, Eventbrite `canceled`, Songkick `ok`... */
+export function normalizeStatus(value: string | undefined, title: string): EventStatus | null {
+  const text = clean(value);
+  if (text !== undefined) {
+    for (const [pattern, status] of STATUS_WORDS) if (pattern.test(text)) return status;
+  }
+  // Some sites say it only in the title ("Board Meeting – CANCELLED").
+  if (/\bcancell?ed\b/i.test(title)) return 'cancelled';
+  if (/\bpostponed\b/i.test(title)) return 'postponed';
+  return null;
+}
+
+/** "€ 1.234,50" → no; "$23.66", "23.66", "EUR 20" → cents. Unparseable or empty text is unknown. */
+function priceCents(value: string): number | null {
+  const text = value.replace(/[^\d.,-]/g, '');
+  if (text === '') return null;
+  // A comma is a decimal separator only when no dot is present ("12,50").
+  const normalized = text.includes('.') ? text.replace(/,/g, '') : text.replace(',', '.');
+  const parsed = parsePriceCents(normalized);
+  return 'cents' in parsed ? parsed.cents : null;
+}
+
+function coordinate(value: string | undefined, limit: number): number | null {
+  const text = clean(value);
+  if (text === undefined) return null;
+  const number = Number(text);
+  return Number.isFinite(number) && Math.abs(number) <= limit && text !== '' ? number : null;
+}
+
+function absoluteUrl(value: string | undefined, base: string | undefined): string | null {
+  const text = clean(value);
+  if (text === undefined) return null;
+  try {
+    return new URL(text, base).toString();
+  } catch {
+    return null;
+  }
+}
+
+function readTime(
+  full: string | undefined,
+  date: string | undefined,
+  time: string | undefined,
+  zone: string,
+  options: NormalizeOptions,
+): EventTime | { error: string } | undefined {
+  const timeOptions = { zone, formats: options.dateFormats, locale: options.locale };
+  const whole = clean(full);
+  if (whole !== undefined) return parseEventTime(whole, timeOptions);
+  const day = clean(date);
+  if (day === undefined) return undefined;
+  const clock = clean(time);
+  return parseEventTime(clock === undefined ? day : `${day}T${clock}`, timeOptions);
+}
+
+/** A key for sources without ids: stable as long as title, start and venue are. */
+export function derivedKey(parts: readonly (string | undefined)[]): string {
+  return `h:${createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22)}`;
+}
+
+/** Validates and normalizes one raw event; the reason of a reject names the bad field. */
+export function normalizeEvent(raw: RawEvent, options: NormalizeOptions): NormalizeOutcome {
+  const title = clean(raw.title);
+  const url = absoluteUrl(raw.url, options.baseUrl);
+  const key =
+    clean(raw.id) ??
+    url ??
+    derivedKey([title, clean(raw.start) ?? clean(raw.startDate), clean(raw.venueName)]);
+  if (title === undefined) return { key, reason: 'missing title' };
+
+  const ownZone = clean(raw.timezone);
+  const zone = ownZone !== undefined && Info.isValidIANAZone(ownZone) ? ownZone : options.timezone;
+  const start = readTime(raw.start, raw.startDate, raw.startTime, zone, options);
+  if (start === undefined) return { key, reason: 'missing start' };
+  if ('error' in start) return { key, reason: `start: ${start.error}` };
+  let end = readTime(raw.end, raw.endDate, raw.endTime, zone, options);
+  // An unreadable or placeholder end is dropped, not the event: the start is what matters.
+  if (end !== undefined && 'error' in end) end = undefined;
+  let endAt = end?.time ?? null;
+  if (end?.allDay === true && endAt !== null) {
+    // A date-only end is inclusive: the event lasts until the end of that day.
+    endAt = endAt.endOf('day');
+  }
+  if (endAt !== null && endAt.toMillis() < start.time.toMillis()) endAt = null;
+
+  const minCents = (raw.minPrices ?? []).map(priceCents).filter((cents) => cents !== null);
+  const maxCents = (raw.maxPrices ?? []).map(priceCents).filter((cents) => cents !== null);
+  const all = [...minCents, ...maxCents];
+  let minPrice = all.length > 0 ? formatCents(Math.min(...all)) : null;
+  let maxPrice = all.length > 0 ? formatCents(Math.max(...all)) : null;
+  if (all.length === 0 && raw.free === true) minPrice = maxPrice = '0.00';
+  const currency = clean(raw.currency)?.toUpperCase() ?? null;
+
+  const venueParts = {
+    name: clean(raw.venueName) ?? null,
+    address: clean(raw.venueAddress) ?? null,
+    city: clean(raw.venueCity) ?? null,
+    country: clean(raw.venueCountry) ?? null,
+    lat: coordinate(raw.venueLat, 90),
+    lon: coordinate(raw.venueLon, 180),
+  } satisfies EventVenue;
+  const venue = Object.values(venueParts).some((part) => part !== null) ? venueParts : null;
+  const performers = [
+    ...new Set((raw.performers ?? []).map(clean).filter((name) => name !== undefined)),
+  ];
+
+  return {
+    event: {
+      externalKey: key,
+      title,
+      startAt: start.time.toJSDate(),
+      endAt: endAt?.toJSDate() ?? null,
+      timezone: zone,
+      minPrice,
+      maxPrice,
+      currency: minPrice === null ? null : currency,
+      // These kinds list what the source publishes; a listing is publicly on sale.
+      online: true,
+      allDay: start.allDay,
+      url,
+      venue,
+      performers,
+      status: normalizeStatus(raw.status, title),
+    },
+  };
+}
