@@ -3,6 +3,8 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT } from './process.runner.ts';
 
+export type { Browser, Page } from 'playwright-core';
+
 // Browser tests import this module as `@marquee/testing/browser`, so the package's index stays
 // light for the tests that drive no browser.
 

@@ -27,7 +27,8 @@ th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-
 th{background:#f5f5f5}.ok{color:#1a7f37}.bad{color:#c62828}.warn{color:#b26a00}.muted{color:#888}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.error{max-width:28rem;word-break:break-word}
 .depth{display:flex;gap:1.5rem;margin:1rem 0 1.5rem;padding:0;list-style:none}.depth li{font-size:1.1rem}
-.depth a{text-decoration:none}.depth b{font-variant-numeric:tabular-nums}nav a{margin-right:.6rem}`;
+.depth a{text-decoration:none}.depth b{font-variant-numeric:tabular-nums}nav{font-size:.85em;margin-top:.2rem}
+nav a{margin-right:.6rem}.nowrap,time{white-space:nowrap}`;
 
 const STATUS_CLASS: Record<string, string> = {
   succeeded: 'ok',
@@ -41,8 +42,10 @@ function ago(iso: string, now: Date): string {
   return `${formatDuration(seconds)} ago`;
 }
 
+/** `2026-12-07 02:19:22Z`, then how long ago; the exact ISO time stays in `datetime`. */
 function time(iso: string, now: Date): string {
-  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso)}</time> <span class="muted">${escapeHtml(ago(iso, now))}</span>`;
+  const shown = iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(shown)}</time><br><span class="muted">${escapeHtml(ago(iso, now))}</span>`;
 }
 
 /** Links into Bull Board: a queue view by job state, or one job. */
@@ -105,9 +108,9 @@ function rowHtml(view: ProviderStatusView, options: StatusPageOptions, now: Date
   const success = view.lastSuccessAt
     ? time(view.lastSuccessAt, now)
     : '<span class="muted">never</span>';
-  return `<tr id="provider-${escapeHtml(view.name)}"><td><strong>${escapeHtml(view.name)}</strong><br><span class="muted">${escapeHtml(view.kind)}</span>
+  return `<tr id="provider-${escapeHtml(view.name)}"><td class="nowrap"><strong>${escapeHtml(view.name)}</strong><br><span class="muted">${escapeHtml(view.kind)}</span>
 ${jobLinks(view, options.schedules.get(view.id), links)}</td>
-<td>${view.enabled ? '<span class="ok">enabled</span>' : '<span class="muted">disabled</span>'}<br>every ${escapeHtml(formatDuration(view.everySeconds))}</td>
+<td class="nowrap">${view.enabled ? '<span class="ok">enabled</span>' : '<span class="muted">disabled</span>'}<br>every ${escapeHtml(formatDuration(view.everySeconds))}</td>
 <td class="num">${view.events}</td><td>${success}</td>${syncCells(view, now)}<td>${breakerCell(view)}</td></tr>`;
 }
 
