@@ -40,6 +40,9 @@ RUN pnpm fetch
 # packages/db/src/generated (offline-safe: scripts/prisma-generate.mjs); then the service bundles,
 # services/<service>/dist (esbuild, a dev dependency).
 FROM fetch AS build
+# The commit being built, for marquee_build_info (the context has no .git):
+#   docker build --build-arg MARQUEE_REVISION=$(git rev-parse HEAD) -t ghcr.io/marquee/marquee:<version> .
+ARG MARQUEE_REVISION=unknown
 COPY . .
 RUN pnpm install --frozen-lockfile --offline \
   && test -f packages/db/src/generated/prisma/client.ts \

@@ -126,7 +126,7 @@ export class WorkerProcess {
   }
 }
 
-/** The worker as deployed (docker-compose.yml; Kubernetes runs the same, checked by test/manifests.test.ts). */
+/** The worker as deployed (docker-compose.yml; Kubernetes runs the same, checked by test/manifests/workloads.test.ts). */
 export interface DeployedWorker {
   /** Node's arguments after `node`: the built entry point, services/worker/dist/main.js. */
   args: string[];

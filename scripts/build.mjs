@@ -7,7 +7,16 @@
 // link from a service to its packages' dependencies, so a bare import left in the bundle would
 // not resolve. Dynamic imports stay lazy as chunks beside main.js (Prisma's query compiler and
 // its wasm are loaded on first query). Usage: node scripts/build.mjs [service … | cli]
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +64,26 @@ function lazyCheerio(anchorDir) {
       });
     },
   };
+}
+
+/**
+ * What `marquee_build_info` reports from a bundle (packages/metrics/src/build-info.gauge.ts): the
+ * release in package.json and the commit: MARQUEE_REVISION (the Dockerfile's build argument: the
+ * image's context has no .git), else the checkout's HEAD, else `unknown`.
+ */
+export function buildInfo() {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  let revision = process.env.MARQUEE_REVISION;
+  if (!revision) {
+    try {
+      revision = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, stdio: 'pipe' })
+        .toString()
+        .trim();
+    } catch {
+      revision = 'unknown';
+    }
+  }
+  return { version, revision };
 }
 
 /** Builds services/<name>/dist; `overrides` are esbuild options (e.g. another `outdir`). */
@@ -135,6 +164,14 @@ function bundleOptions(name, { anchorDir, ...options }) {
     external: ['pg-native', ...(EXTERNAL[name] ?? [])],
     plugins: [lazyCheerio(anchorDir ?? options.outdir)],
     chunkNames: 'chunks/[name]-[hash]',
+    // Plain string constants: an object define would become a module of its own, initialised
+    // from every CommonJS module in the bundle.
+    define: Object.fromEntries(
+      Object.entries(buildInfo()).map(([key, value]) => [
+        `MARQUEE_${key.toUpperCase()}`,
+        JSON.stringify(value),
+      ]),
+    ),
     logLevel: 'warning',
     metafile: true,
     ...options,

@@ -32,6 +32,7 @@ type Service = 'api' | 'worker' | 'scheduler' | 'dashboard';
 /** What scripts/build.mjs exports (plain JavaScript, no declarations). */
 interface BuildScript {
   SERVICES: readonly string[];
+  buildInfo: () => { version: string; revision: string };
   buildService: (name: string, overrides?: { outdir?: string }) => Promise<unknown>;
 }
 
@@ -190,14 +191,18 @@ function bundle(service: Service): BundleProcess {
   return bundles.get(service)!;
 }
 
+/** What the build baked into the bundles (marquee_build_info). */
+let built: { version: string; revision: string } | undefined;
+
 function outputs(): string {
   return [...bundles.values()].map((running) => running.output()).join('\n');
 }
 
 async function buildAll(): Promise<void> {
   const script = pathToFileURL(join(REPO_ROOT, 'scripts/build.mjs')).href;
-  const { SERVICES, buildService } = (await import(script)) as BuildScript;
+  const { SERVICES, buildService, buildInfo } = (await import(script)) as BuildScript;
   expect([...SERVICES].sort()).toEqual(['api', 'dashboard', 'scheduler', 'worker']);
+  built = buildInfo();
   await Promise.all(
     (SERVICES as Service[]).map(async (service) => {
       let outdir = join(REPO_ROOT, 'services', service, 'dist');
@@ -409,6 +414,23 @@ describe('the service bundles, run as docker-compose.yml runs them', () => {
     }
     expect(Object.fromEntries(feed!.hits)).toEqual({ '/feed.xml': 1 });
     expect(Object.fromEntries(site!.hits)).toEqual({ '/robots.txt': 1, '/tour-dates': 1 });
+  });
+
+  it('report the release and the commit they were built from (marquee_build_info)', async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    // The checkout's commit (or MARQUEE_REVISION, as the image build passes it), not `source`.
+    expect(built?.version).toBe(version);
+    expect(built?.revision).toMatch(/^[0-9a-f]{40}$/);
+    const line = `marquee_build_info{version="${version}",revision="${built!.revision}",node="${process.version}"`;
+    for (const service of ['api', 'worker', 'scheduler', 'dashboard'] as const) {
+      const metrics = await get(`${urls.get(service)}/metrics`);
+      expect({ service, line: metrics.body.includes(`${line},service="${service}"} 1`) }).toEqual({
+        service,
+        line: true,
+      });
+    }
   });
 
   it("api: Swagger UI's files, resolved from the service's node_modules at run time", async () => {

@@ -1,7 +1,9 @@
 // Every service as its own process (the entry points the images run), scraped over HTTP: each one
 // serves /healthz, /readyz and /metrics; a real sync and real searches move the counters they
-// should; and every metric the Grafana dashboard queries is one the services actually export.
+// should; the api with two cluster workers answers each scrape with both processes' totals; and
+// every metric the Grafana dashboard and the alert rules query is one the services export.
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue } from 'bullmq';
@@ -19,6 +21,7 @@ import {
   type LongRunning,
   type TestDatabase,
 } from '@marquee/testing';
+import { render, RELEASE_VERSION } from './manifests/manifests.helpers.ts';
 
 const SERVICES = ['api', 'worker', 'scheduler', 'dashboard'] as const;
 type Service = (typeof SERVICES)[number];
@@ -33,17 +36,25 @@ const urls = {} as Record<Service, string>;
 beforeAll(async () => {
   database = await createTestDatabase('metrics');
   const xml = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'fever', 'response_1.xml'));
-  feed = await startFeedServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/xml' }).end(xml);
+  feed = await startFeedServer((request, response) => {
+    // A feed that is gone: a permanent failure, its job goes to the failed set at once.
+    if (request.url === '/gone.xml') response.writeHead(404).end();
+    else response.writeHead(200, { 'content-type': 'application/xml' }).end(xml);
   });
   const db = createDb({ databaseUrl: database.url, maxConnections: 1 });
-  await new ProviderRepository(db).create({
-    name: 'fever-metrics',
-    kind: 'fever-xml',
-    url: `${feed.url}/feed.xml`,
-    everySeconds: 3600,
-    timezone: 'Europe/Madrid',
-  });
+  const providers = new ProviderRepository(db);
+  for (const [name, path, everySeconds] of [
+    ['fever-metrics', 'feed.xml', 3600],
+    ['fever-gone', 'gone.xml', 1800],
+  ] as const) {
+    await providers.create({
+      name,
+      kind: 'fever-xml',
+      url: `${feed.url}/${path}`,
+      everySeconds,
+      timezone: 'Europe/Madrid',
+    });
+  }
   await db.$disconnect();
 
   const ports = {} as Record<Service, number>;
@@ -59,7 +70,8 @@ beforeAll(async () => {
     SHUTDOWN_TIMEOUT_MS: '3000',
   };
   const own: Record<Service, NodeJS.ProcessEnv> = {
-    api: { API_PORT: String(ports.api), API_HOST: '127.0.0.1' },
+    // Two node:cluster workers: each scrape must still report both processes' totals.
+    api: { API_PORT: String(ports.api), API_HOST: '127.0.0.1', API_WORKERS: '2' },
     worker: { METRICS_PORT: String(ports.worker) },
     scheduler: { METRICS_PORT: String(ports.scheduler) },
     dashboard: { DASHBOARD_PORT: String(ports.dashboard), DASHBOARD_TOKEN: TOKEN },
@@ -119,12 +131,29 @@ function exportedNames(text: string): Set<string> {
   return names;
 }
 
+/** A GET on a connection of its own: node:cluster hands each new connection to the next worker. */
+function getOnNewConnection(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+/** What marquee_build_info says of a process running the sources. */
+const BUILD = { version: RELEASE_VERSION, revision: 'source', node: process.version };
+
 describe('every service over HTTP', () => {
   it('answers /healthz and /readyz (Postgres and Redis reachable) and serves /metrics', async () => {
     for (const service of SERVICES) {
       await eventually(
         async () => ((await fetch(`${urls[service]}/healthz`)).ok ? true : undefined),
-        30_000,
+        // Six processes start at once under tsx (the api is three: a primary and two workers),
+        // each compiling its sources: on a loaded 2-core machine that takes a while.
+        60_000,
         `${service} /healthz\n${output()}`,
       );
       // Readiness may lag liveness while the first connections open (a busy 2-core machine); the
@@ -148,7 +177,7 @@ describe('every service over HTTP', () => {
       const text = await scrape(service);
       expect(text).toContain(`marquee_process_resident_memory_bytes{service="${service}"}`);
     }
-  });
+  }, 150_000);
 
   it('worker: a real sync counts its events per provider and times the sync and the job', async () => {
     // The scheduler's Job Scheduler runs the first sync at once.
@@ -184,6 +213,69 @@ describe('every service over HTTP', () => {
       }),
     ).toBe(1);
     expect(text).toMatch(/^# TYPE marquee_breaker_state gauge$/m);
+  });
+
+  it('every service: marquee_build_info{version,revision,node} 1', async () => {
+    for (const service of SERVICES) {
+      const value = sample(await scrape(service), 'marquee_build_info', { ...BUILD, service });
+      expect({ service, value }).toEqual({ service, value: 1 });
+    }
+  });
+
+  it('worker: a sync that fails for good counts as a dead letter of its provider', async () => {
+    const deadLetters = (text: string, provider: string) =>
+      sample(text, 'marquee_dead_letters_total', { queue: 'ingest', provider, service: 'worker' });
+    const text = await eventually(
+      async () => {
+        const scraped = await scrape('worker');
+        return deadLetters(scraped, 'fever-gone') === 1 ? scraped : undefined;
+      },
+      45_000,
+      `fever-gone's dead letter in the worker's metrics\n${output()}`,
+    );
+    expect(deadLetters(text, 'fever-metrics')).toBeUndefined();
+  });
+
+  it('scheduler: last success and interval of each enabled provider, read from PostgreSQL', async () => {
+    const db = createDb({ databaseUrl: database.url, maxConnections: 1 });
+    try {
+      const run = await eventually(
+        async () =>
+          (await db.syncRun.findFirst({
+            where: { status: 'succeeded', provider: { name: 'fever-metrics' } },
+          })) ?? undefined,
+        45_000,
+        "fever-metrics' successful sync run",
+      );
+      const text = await scrape('scheduler');
+      const of = (name: string, provider: string) =>
+        sample(text, name, { provider, service: 'scheduler' });
+      expect(of('marquee_provider_interval_seconds', 'fever-metrics')).toBe(3600);
+      expect(of('marquee_provider_interval_seconds', 'fever-gone')).toBe(1800);
+      expect(of('marquee_provider_last_success_timestamp_seconds', 'fever-metrics')).toBeCloseTo(
+        run.finishedAt!.getTime() / 1000,
+        3,
+      );
+      // Never succeeded: an interval and no last success (an alert of its own).
+      expect(of('marquee_provider_last_success_timestamp_seconds', 'fever-gone')).toBeUndefined();
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it('api with API_WORKERS=2: every scrape shows the totals of both processes', async () => {
+    const requests = 20;
+    for (let index = 0; index < requests; index += 1) {
+      expect((await getOnNewConnection(`${urls.api}/openapi.json`)).status).toBe(200);
+    }
+    // Scrapes on new connections too: they reach one worker, then the other.
+    const route = { service: 'api', method: 'GET', route: '/openapi.json', status_code: '200' };
+    for (let index = 0; index < 4; index += 1) {
+      const { body } = await getOnNewConnection(`${urls.api}/metrics`);
+      expect(sample(body, 'marquee_http_request_duration_seconds_count', route)).toBe(requests);
+      // Facts about the process are not added up.
+      expect(sample(body, 'marquee_build_info', { ...BUILD, service: 'api' })).toBe(1);
+    }
   });
 
   it('api: request durations by route pattern and status, cache outcomes by route', async () => {
@@ -247,9 +339,19 @@ describe('every service over HTTP', () => {
         jobId: 'metrics-delayed',
       },
     );
+    // Due within the 30 s window: counted as `due` as well as `delayed`.
+    await queue.add(
+      'provider.sync',
+      { providerId: '00000000-0000-4000-8000-000000000000', trigger: 'manual' },
+      { delay: 20_000, jobId: 'metrics-due' },
+    );
     try {
       for (const service of ['scheduler', 'dashboard'] as const) {
         const text = await scrape(service);
+        const depth = (state: string) =>
+          sample(text, 'marquee_queue_jobs', { queue: 'ingest', state, service });
+        expect(depth('due')).toBeGreaterThanOrEqual(1);
+        expect(depth('delayed')).toBeGreaterThanOrEqual(depth('due')! + 1);
         for (const state of ['waiting', 'active', 'delayed', 'failed']) {
           expect(sample(text, 'marquee_queue_jobs', { queue: 'ingest', state, service })).toEqual(
             expect.any(Number),
@@ -261,6 +363,7 @@ describe('every service over HTTP', () => {
       }
     } finally {
       await queue.remove('metrics-delayed');
+      await queue.remove('metrics-due');
       await queue.close();
       await redis.quit();
     }
@@ -307,6 +410,10 @@ describe('the Grafana dashboard', () => {
       'marquee_job_duration_seconds',
       'marquee_breaker_state',
       'marquee_queue_jobs',
+      'marquee_dead_letters_total',
+      'marquee_provider_last_success_timestamp_seconds',
+      'marquee_provider_interval_seconds',
+      'marquee_build_info',
     ];
     for (const name of ours) expect(exported).toContain(name);
     const queried = expressions.map(({ expr }) => expr).join('\n');
@@ -327,5 +434,31 @@ describe('the Grafana dashboard', () => {
         exported,
       ),
     ).toEqual(['a: marquee_queue_job']);
+  });
+});
+
+describe('the alert rules (k8s/base/prometheus-rules.yaml)', () => {
+  it('query only metrics the services export', async () => {
+    const exported = new Set<string>();
+    for (const service of SERVICES)
+      for (const name of exportedNames(await scrape(service))) exported.add(name);
+    const rules = (await render('k8s/base'))
+      .filter((object) => object.kind === 'PrometheusRule')
+      .flatMap(
+        (object) =>
+          (
+            object as unknown as {
+              spec: { groups: { rules: { alert: string; expr: string }[] }[] };
+            }
+          ).spec.groups,
+      )
+      .flatMap((group) => group.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(4);
+    expect(
+      unknownMetrics(
+        rules.map((rule) => ({ panel: rule.alert, expr: rule.expr })),
+        exported,
+      ),
+    ).toEqual([]);
   });
 });

@@ -7,6 +7,12 @@ export const port = z.coerce.number().int().min(0).max(65535);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL');
 
+/**
+ * `due` in the queue-depth metric: delayed jobs due within this many seconds of a scrape. KEDA
+ * scales workers on it, so it spans KEDA's polling interval plus one scrape interval (k8s/).
+ */
+export const queueDueWindowSeconds = z.coerce.number().int().min(1).max(3600).default(30);
+
 /** Variables every service and the CLI read. */
 export const baseEnvSchema = z.object({
   DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/marquee'),

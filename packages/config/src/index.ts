@@ -1,3 +1,3 @@
 export { ConfigError, parseEnv } from './env.parser.ts';
-export { baseEnvSchema, envBool, port, type BaseEnv } from './env.schema.ts';
+export { baseEnvSchema, envBool, port, queueDueWindowSeconds, type BaseEnv } from './env.schema.ts';
 export { formatDuration, parseDuration } from './duration.parser.ts';

@@ -8,7 +8,11 @@ export {
 } from './migration.runner.ts';
 export { ApiKeyRepository, type ApiKeyInfo } from './api-key.repository.ts';
 export { type EventFilter } from './event-filter.sql.ts';
-export { ProviderStatusRepository, type ProviderStatus } from './provider-status.repository.ts';
+export {
+  ProviderStatusRepository,
+  type ProviderFreshness,
+  type ProviderStatus,
+} from './provider-status.repository.ts';
 export { canonicalKey, normalizeForMatch } from './canonical-event.sql.ts';
 export {
   EventRepository,

@@ -27,6 +27,14 @@ export interface ProviderStatus {
   } | null;
 }
 
+/** How fresh an enabled provider's events are: its interval and its last successful sync. */
+export interface ProviderFreshness {
+  name: string;
+  every_seconds: number;
+  /** Seconds since the epoch when its latest succeeded sync finished; null if none has. */
+  last_success: number | null;
+}
+
 /**
  * Read side of the providers' health (API, dashboard, CLI): one query, whatever the number of
  * providers. Times are ISO strings in UTC with milliseconds.
@@ -51,6 +59,22 @@ export class ProviderStatusRepository {
           FROM sync_runs r WHERE r.provider_id = p.id
           ORDER BY r.started_at DESC LIMIT 1) AS last_sync
       FROM providers p
+      ORDER BY p.name`;
+  }
+
+  /**
+   * One query for every enabled provider (the metrics scrape runs it): the latest succeeded run is
+   * found walking the (provider_id, started_at DESC) index back from the newest run.
+   */
+  async freshness(): Promise<ProviderFreshness[]> {
+    return this.db.$queryRaw<ProviderFreshness[]>`
+      SELECT p.name, p.every_seconds,
+        (SELECT extract(epoch FROM r.finished_at)::float8
+          FROM sync_runs r
+          WHERE r.provider_id = p.id AND r.status = 'succeeded' AND r.finished_at IS NOT NULL
+          ORDER BY r.started_at DESC LIMIT 1) AS last_success
+      FROM providers p
+      WHERE p.enabled
       ORDER BY p.name`;
   }
 }

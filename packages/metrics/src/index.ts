@@ -13,5 +13,12 @@ export {
   registerQueueDepthGauge,
   type CountableQueue,
 } from './queue-depth.gauge.ts';
+export {
+  BUILD_INFO_METRIC,
+  buildInfo,
+  registerBuildInfo,
+  type BuildInfo,
+} from './build-info.gauge.ts';
+export { clusterMetricsText, serveClusterMetrics } from './cluster.metrics.ts';
 export { probe, readiness, type CheckState, type DependencyCheck } from './readiness.check.ts';
 export { Counter, Gauge, Histogram, type Registry } from 'prom-client';

@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Counter } from 'prom-client';
 import {
   createMetricsRegistry,
-  registerQueueDepthGauge,
   startOpsServer,
   startOpsServerOrReport,
   type OpsServer,
@@ -82,34 +81,6 @@ describe('startOpsServer', () => {
     const started = Date.now();
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
     expect(Date.now() - started).toBeLessThan(2_000);
-  });
-
-  it('samples queue depth on every scrape', async () => {
-    const registry = createMetricsRegistry('queue-test');
-    let waiting = 2;
-    registerQueueDepthGauge(registry, [
-      {
-        name: 'ingest',
-        getJobCounts: () => Promise.resolve({ waiting, active: 1, delayed: 5, failed: 0 }),
-      },
-    ]);
-    const server = await startOpsServer({ registry, port: 0, host: '127.0.0.1', checks: {} });
-    servers.push(server);
-    const sample = async () => (await fetch(`${server.url}/metrics`)).text();
-    const first = await sample();
-    expect(first).toMatch(
-      /^marquee_queue_jobs\{queue="ingest",state="waiting",service="queue-test"\} 2$/m,
-    );
-    expect(first).toMatch(
-      /^marquee_queue_jobs\{queue="ingest",state="delayed",service="queue-test"\} 5$/m,
-    );
-    expect(first).toMatch(
-      /^marquee_queue_jobs\{queue="ingest",state="prioritized",service="queue-test"\} 0$/m,
-    );
-    waiting = 7;
-    expect(await sample()).toMatch(
-      /^marquee_queue_jobs\{queue="ingest",state="waiting",service="queue-test"\} 7$/m,
-    );
   });
 
   it('fails to start on a taken port (the caller decides what that means)', async () => {

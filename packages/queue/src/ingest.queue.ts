@@ -45,11 +45,6 @@ const SCHEDULE_PREFIX = 'sync-';
 /** Schedulers of releases that named them after the provider's id; reconcile replaces them. */
 const LEGACY_SCHEDULE = /^provider-([0-9a-f-]{36})$/;
 
-const COUNT_DUE = {
-  name: 'marqueeCountDue',
-  lua: "return redis.call('ZCOUNT', KEYS[1], 0, ARGV[1])",
-};
-
 /** Typed producer side of the "ingest" queue: manual syncs and per-provider Job Schedulers. */
 export class IngestQueue {
   readonly queue: Queue;
@@ -120,16 +115,9 @@ export class IngestQueue {
 
   /** Job counts for operators; `delayedDue` counts delayed jobs due at `now` or before. */
   async depth(now = Date.now()): Promise<QueueDepth> {
-    const client = await this.queue.getBackend().client;
-    // BullMQ's client interface has no ZCOUNT; a read-only script does it in one round trip.
-    client.defineCommand(COUNT_DUE.name, { numberOfKeys: 1, lua: COUNT_DUE.lua, readOnly: true });
     const [counts, due] = await Promise.all([
       this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
-      // A delayed job's score is its due time in ms × 0x1000 plus a 12-bit sequence.
-      client.runCommand(COUNT_DUE.name, [
-        this.queue.toKey('delayed'),
-        (now + 1) * 0x1000 - 1,
-      ]) as Promise<number>,
+      this.queue.getDelayedCount(now + 1),
     ]);
     const delayed = counts.delayed ?? 0;
     return {

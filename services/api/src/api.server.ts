@@ -1,9 +1,10 @@
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { SearchCache } from '@marquee/cache';
 import { ApiKeyRepository, createDb, EventRepository, ProviderStatusRepository } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger, type Logger } from '@marquee/logger';
-import { createMetricsRegistry } from '@marquee/metrics';
+import { clusterMetricsText, createMetricsRegistry, registerBuildInfo } from '@marquee/metrics';
 import { readBreakerStatuses } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { createApp } from './app.ts';
@@ -61,8 +62,12 @@ export function runApiServer(env: ApiEnv): void {
       : createRedis(env.REDIS_URL, 'fail-fast', AUTO_PIPELINE);
   if (limitsRedis !== redis) limitsRedis.on('error', redisTrouble);
 
+  const metrics = createMetricsRegistry('api');
+  registerBuildInfo(metrics);
   const app = createApp({
-    metrics: createMetricsRegistry('api'),
+    metrics,
+    // Under API_WORKERS > 1 a scrape reaches one worker: it answers with every worker's totals.
+    ...(cluster.isWorker && { metricsText: clusterMetricsText(metrics) }),
     events: new EventRepository(db),
     cache,
     logger,

@@ -29,6 +29,11 @@ export interface AppOptions {
   checks: ReadinessChecks;
   /** Prometheus registry: when given, requests are measured and served at `/metrics`. */
   metrics?: Registry;
+  /**
+   * What `/metrics` answers, when not just `metrics`: a node:cluster worker serves the aggregate
+   * of every worker (clusterMetricsText in @marquee/metrics).
+   */
+  metricsText?: () => Promise<string>;
   /** `/v1/providers` is served only when given. */
   providers?: ProviderStatusRepository;
   /** Circuit breaker reports for `/v1/providers`. */
@@ -60,6 +65,7 @@ export function createApp({
   logger,
   checks,
   metrics,
+  metricsText,
   providers,
   breakers,
   cachePolicy = DEFAULT_CACHE_POLICY,
@@ -91,7 +97,7 @@ export function createApp({
   app.use(requestContext(logger));
   if (metrics) {
     app.use(httpMetrics(metrics), cacheMetrics(metrics));
-    app.use(metricsRouter(metrics));
+    app.use(metricsRouter(metrics.contentType, metricsText ?? (() => metrics.metrics())));
   }
   app.use(replayHeaders(securityHeaders));
   if (corsHandler) app.use(corsHandler);

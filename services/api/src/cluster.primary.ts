@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '@marquee/logger';
+import { serveClusterMetrics } from '@marquee/metrics';
 
 // Workers drain within 10 s of SIGTERM (api.server.ts); give them that and a little more.
 const SHUTDOWN_DEADLINE_MS = 12_000;
@@ -54,6 +55,8 @@ export function superviseWorkers(count: number, logger: Logger): void {
     });
   }
 
+  // A scrape reaches one worker, which asks here for the totals of all of them.
+  serveClusterMetrics();
   for (let index = 0; index < count; index += 1) fork();
   logger.info('api workers started', { workers: count });
 }

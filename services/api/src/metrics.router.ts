@@ -1,12 +1,11 @@
 import { Router } from 'express';
-import type { Registry } from '@marquee/metrics';
 
-/** `GET /metrics`: Prometheus text format of this process's registry. */
-export function metricsRouter(registry: Registry): Router {
+/** `GET /metrics`: Prometheus text format, from this process's registry or the cluster's. */
+export function metricsRouter(contentType: string, text: () => Promise<string>): Router {
   const router = Router();
   router.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', registry.contentType).set('Cache-Control', 'no-store');
-    res.send(await registry.metrics());
+    res.set('Content-Type', contentType).set('Cache-Control', 'no-store');
+    res.send(await text());
   });
   return router;
 }

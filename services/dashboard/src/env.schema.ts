@@ -1,4 +1,4 @@
-import { baseEnvSchema, envBool, port } from '@marquee/config';
+import { baseEnvSchema, envBool, port, queueDueWindowSeconds } from '@marquee/config';
 import { z } from 'zod';
 
 // Long enough that guessing is hopeless; no upper bound beyond what a header can carry.
@@ -22,6 +22,7 @@ export const dashboardEnvSchema = baseEnvSchema
     DASHBOARD_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
     /** Proxies in front (Express `trust proxy`), so the login throttle sees client addresses. */
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+    QUEUE_DUE_WINDOW_SECONDS: queueDueWindowSeconds,
   })
   .superRefine((env, context) => {
     const basic = env.DASHBOARD_USER !== undefined || env.DASHBOARD_PASSWORD !== undefined;

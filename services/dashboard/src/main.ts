@@ -2,7 +2,11 @@ import { parseEnv } from '@marquee/config';
 import { createDb, ProviderStatusRepository } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger } from '@marquee/logger';
-import { createMetricsRegistry, registerQueueDepthGauge } from '@marquee/metrics';
+import {
+  createMetricsRegistry,
+  registerBuildInfo,
+  registerQueueDepthGauge,
+} from '@marquee/metrics';
 import { breakerReader, ProviderStatusReader } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { Queue } from 'bullmq';
@@ -29,7 +33,8 @@ const queues = Object.values(QUEUE_NAMES).map((name) =>
 );
 
 const registry = createMetricsRegistry('dashboard');
-registerQueueDepthGauge(registry, queues);
+registerBuildInfo(registry);
+registerQueueDepthGauge(registry, queues, { dueWindowSeconds: env.QUEUE_DUE_WINDOW_SECONDS });
 
 const app = createDashboardApp({
   queues,

@@ -42,7 +42,7 @@ const servers: Server[] = [];
 
 async function serve(readOnly: boolean, trustProxy = 0): Promise<string> {
   const registry = createMetricsRegistry('dashboard');
-  registerQueueDepthGauge(registry, [ingest.queue]);
+  registerQueueDepthGauge(registry, [ingest.queue], { dueWindowSeconds: 30 });
   const app = createDashboardApp({
     queues: [ingest.queue],
     ingest,

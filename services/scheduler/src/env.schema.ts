@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, port } from '@marquee/config';
+import { baseEnvSchema, port, queueDueWindowSeconds } from '@marquee/config';
 
 export const schedulerEnvSchema = baseEnvSchema.extend({
   /** Fallback pass; changes to providers are normally picked up at once through NOTIFY. */
@@ -8,6 +8,7 @@ export const schedulerEnvSchema = baseEnvSchema.extend({
   LEADER_LEASE_SECONDS: z.coerce.number().int().min(2).default(15),
   /** `/metrics`, `/healthz` and `/readyz` (the scheduler serves nothing else); 0 picks a free port. */
   METRICS_PORT: port.default(9102),
+  QUEUE_DUE_WINDOW_SECONDS: queueDueWindowSeconds,
 });
 
 export type SchedulerEnv = z.output<typeof schedulerEnvSchema>;

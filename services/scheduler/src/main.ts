@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseEnv } from '@marquee/config';
-import { createDb, ProviderRepository } from '@marquee/db';
+import { createDb, ProviderRepository, ProviderStatusRepository } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger } from '@marquee/logger';
 import {
   createMetricsRegistry,
+  registerBuildInfo,
   registerQueueDepthGauge,
   startOpsServerOrReport,
 } from '@marquee/metrics';
@@ -13,6 +14,7 @@ import { createRedis } from '@marquee/redis';
 import { schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
 import { listenForProviderChanges } from './provider-change.listener.ts';
+import { registerProviderMetrics } from './provider.metrics.ts';
 import { ProviderScheduler } from './provider.scheduler.ts';
 
 const env = parseEnv(schedulerEnvSchema);
@@ -36,7 +38,12 @@ const listener = listenForProviderChanges(
 );
 
 const registry = createMetricsRegistry('scheduler');
-registerQueueDepthGauge(registry, [queue.queue]);
+registerBuildInfo(registry);
+registerQueueDepthGauge(registry, [queue.queue], {
+  dueWindowSeconds: env.QUEUE_DUE_WINDOW_SECONDS,
+});
+const providerStatus = new ProviderStatusRepository(db);
+registerProviderMetrics(registry, () => providerStatus.freshness());
 // A port clash must not stop scheduling.
 const ops = await startOpsServerOrReport(
   {

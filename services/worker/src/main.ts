@@ -10,7 +10,7 @@ import {
 import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger } from '@marquee/logger';
-import { createMetricsRegistry, startOpsServerOrReport } from '@marquee/metrics';
+import { createMetricsRegistry, registerBuildInfo, startOpsServerOrReport } from '@marquee/metrics';
 import { writeBreakerStatus } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { workerEnvSchema } from './env.schema.ts';
@@ -25,6 +25,7 @@ const queueRedis = createRedis(env.REDIS_URL, 'blocking');
 const cacheRedis = createRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL, 'blocking');
 
 const registry = createMetricsRegistry('worker');
+registerBuildInfo(registry);
 const syncMetrics = registerSyncMetrics(registry);
 const providers = new ProviderRepository(db);
 
@@ -90,6 +91,7 @@ const worker = createIngestWorker({
   ),
   logger,
 });
+syncMetrics.countDeadLetters(worker);
 
 // A port clash must not stop ingestion.
 const ops = await startOpsServerOrReport(

@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { BreakerState } from '@marquee/fetch';
 import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
 import type { SyncJob } from '@marquee/queue';
@@ -12,6 +12,7 @@ export const SYNC_METRICS = {
   syncDuration: `${METRIC_PREFIX}sync_duration_seconds`,
   jobDuration: `${METRIC_PREFIX}job_duration_seconds`,
   breakerState: `${METRIC_PREFIX}breaker_state`,
+  deadLetters: `${METRIC_PREFIX}dead_letters_total`,
 } as const;
 
 /** How one sync ended, as a metric label. */
@@ -51,6 +52,8 @@ export interface SyncMetrics {
    * state `marquee_breaker_state` shows for that provider from now on.
    */
   breakerChanged(providerId: string, state: BreakerState): void;
+  /** Counts the jobs `worker` moves to the failed set for good (dead letters), per provider. */
+  countDeadLetters(worker: Worker): void;
 }
 
 export function registerSyncMetrics(registry: Registry): SyncMetrics {
@@ -90,9 +93,27 @@ export function registerSyncMetrics(registry: Registry): SyncMetrics {
     },
   });
 
+  const deadLetters = new Counter({
+    name: SYNC_METRICS.deadLetters,
+    help: 'Jobs that failed for good (a permanent failure or no attempt left): the failed set',
+    labelNames: ['queue', 'provider'] as const,
+    registers: [registry],
+  });
+
   return {
     breakerChanged(providerId, state) {
       breakers.set(providerId, state);
+    },
+    countDeadLetters(worker) {
+      // BullMQ sets finishedOn only when the job moved to the failed set, not when it retries.
+      worker.on('failed', (job: Job | undefined) => {
+        if (job?.finishedOn === undefined) return;
+        const id = providerIdOf(job as SyncJob);
+        deadLetters.inc({
+          queue: job.queueName,
+          provider: (id && names.get(id)) ?? 'unknown',
+        });
+      });
     },
     instrument(processSync, providerName) {
       return async (job, token) => {
