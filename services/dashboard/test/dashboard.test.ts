@@ -40,7 +40,11 @@ const redis = createRedis(REDIS_URL, 'fail-fast');
 const ingest = new IngestQueue({ connection: redis, prefix });
 const servers: Server[] = [];
 
-async function serve(readOnly: boolean, trustProxy = 0): Promise<string> {
+async function serve(
+  readOnly: boolean,
+  trustProxy = 0,
+  throttlePrefix = uniquePrefix('login'),
+): Promise<string> {
   const registry = createMetricsRegistry('dashboard');
   registerQueueDepthGauge(registry, [ingest.queue], { dueWindowSeconds: 30 });
   const app = createDashboardApp({
@@ -49,7 +53,7 @@ async function serve(readOnly: boolean, trustProxy = 0): Promise<string> {
     readOnly,
     credentials: { basic: { user: USER, password: PASSWORD }, token: TOKEN },
     // Each server its own throttle keys: the tests' wrong logins never lock out another server.
-    loginThrottle: redisLoginThrottle({ redis, prefix: uniquePrefix('login'), maxFailures: 10 }),
+    loginThrottle: redisLoginThrottle({ redis, prefix: throttlePrefix, maxFailures: 10 }),
     trustProxy,
     providerStatus: new ProviderStatusReader({
       statuses: new ProviderStatusRepository(db),
@@ -337,6 +341,15 @@ describe('login throttle', () => {
     expect((await from('203.0.113.7', { authorization: basic(USER, PASSWORD) })).status).toBe(429);
     expect((await from('198.51.100.2', { authorization: basic(USER, PASSWORD) })).status).toBe(200);
     expect((await from('198.51.100.2', wrong)).status).toBe(401);
+  });
+
+  it('counts across replicas that share Redis', async () => {
+    const shared = uniquePrefix('login-shared');
+    const replicas = [await serve(false, 0, shared), await serve(false, 0, shared)];
+    for (let attempt = 0; attempt < 10; attempt += 1)
+      expect((await fetch(`${replicas[attempt % 2]}/`, { headers: wrong })).status).toBe(401);
+    for (const replica of replicas)
+      expect((await fetch(`${replica}/`, { headers: wrong })).status).toBe(429);
   });
 
   it('does not let a client pick its address when no proxy is trusted', async () => {
