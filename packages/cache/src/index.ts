@@ -3,6 +3,7 @@ export {
   type CatalogVersionTrackerOptions,
 } from './catalog-version.tracker.ts';
 export {
+  DEFAULT_CACHE_MAX_BYTES,
   SearchCache,
   type CachedBody,
   type CacheOutcome,

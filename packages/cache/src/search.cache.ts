@@ -1,22 +1,32 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { decodeEntry, encodeEntry, sealBody, type SealedBody } from './cache-entry.codec.ts';
 import { CatalogVersionTracker } from './catalog-version.tracker.ts';
+import { EntryStore } from './entry.store.ts';
+
+export const DEFAULT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface SearchCacheOptions {
   redis: Redis;
   /** Key namespace, normally QUEUE_PREFIX: "<prefix>:cache:…". */
   prefix: string;
+  /** How long a stored answer is served as a hit (a version bump ends it at once). */
   ttlSeconds: number;
   /**
-   * Lifetime of the last good body of each key, kept under a key without the catalog version and
-   * served only when the loader fails (stale-if-error). Default one day.
+   * How long an answer is kept at all: past `ttlSeconds` (or a version bump) it is served only
+   * when the loader fails (stale-if-error), until a fresh answer replaces it. Default one day.
    */
   staleTtlSeconds?: number;
+  /**
+   * Bytes the cache may hold in Redis, all replicas together (default 64 MiB): past it the
+   * oldest entries go. Also the default of `memoryBytes`.
+   */
+  maxBytes?: number;
   /** Called when Redis fails; the cache then behaves as a miss and never throws. */
   onError?: (error: unknown) => void;
   /**
-   * Bytes of bodies also kept in this process (default 64 MiB, 0 for none), so a hit on a large
-   * body costs one small Redis read (the version), not a transfer of the body.
+   * Bytes of bodies also kept in this process (default `maxBytes`, 0 for none), so a hit on a
+   * large body costs no Redis transfer at all.
    */
   memoryBytes?: number;
   /**
@@ -37,98 +47,41 @@ export interface SearchCacheOptions {
  */
 export type CacheOutcome = 'hit' | 'miss' | 'bypass' | 'stale';
 
-export interface CachedBody {
-  /** The body bytes, exactly as stored; never mutate (concurrent requests share it). */
-  body: Buffer;
-  /** Strong validator of `body` (quoted), computed once when the body was loaded. */
-  etag: string;
+export interface CachedBody extends SealedBody {
   outcome: CacheOutcome;
 }
 
-// Stored value: `<etag>\n<body>`. One GET returns both, and the body is a view of the reply
-// buffer, so a hit copies no bytes and hashes nothing.
-const SEPARATOR = 0x0a;
-
-function seal(text: string): { body: Buffer; etag: string } {
-  const body = Buffer.from(text, 'utf8');
-  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
-  return { body, etag };
-}
-
-function unseal(stored: Buffer): { body: Buffer; etag: string } | null {
-  const split = stored.indexOf(SEPARATOR);
-  if (split <= 0) return null;
-  return { etag: stored.toString('latin1', 0, split), body: stored.subarray(split + 1) };
-}
-
-interface Remembered {
-  body: Buffer;
-  etag: string;
-  /** One cache TTL after it was remembered, like an entry stored in Redis at that moment. */
-  expiresAt: number;
-}
-
-/** Least recently used bodies up to a byte budget (a Map iterates in insertion order). */
-class MemoryTier {
-  private readonly entries = new Map<string, Remembered>();
-  private bytes = 0;
-
-  constructor(
-    private readonly maxBytes: number,
-    private readonly ttlMs: number,
-  ) {}
-
-  get(key: string): { body: Buffer; etag: string } | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAt <= Date.now()) {
-      this.bytes -= entry.body.length;
-      return undefined;
-    }
-    this.entries.set(key, entry);
-    return entry;
-  }
-
-  /** Like `get` without refreshing the entry's recency. */
-  has(key: string): boolean {
-    const entry = this.entries.get(key);
-    return entry !== undefined && entry.expiresAt > Date.now();
-  }
-
-  set(key: string, { body, etag }: { body: Buffer; etag: string }): void {
-    if (body.length > this.maxBytes / 4) return;
-    const old = this.entries.get(key);
-    if (old) {
-      this.bytes -= old.body.length;
-      this.entries.delete(key);
-    }
-    const entry = { body, etag, expiresAt: Date.now() + this.ttlMs };
-    this.entries.set(key, entry);
-    this.bytes += entry.body.length;
-    for (const [oldest, evicted] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= evicted.body.length;
-    }
-  }
+/** A process's memory tier: least recently used bodies up to a byte budget, each with a TTL. */
+function memoryTier(maxBytes: number, ttlMs: number): LRUCache<string, SealedBody> | undefined {
+  if (maxBytes <= 0) return undefined;
+  return new LRUCache<string, SealedBody>({
+    maxSize: maxBytes,
+    // A body over a quarter of the tier would push out most of what is hot.
+    maxEntrySize: maxBytes / 4,
+    sizeCalculation: (entry, key) => entry.body.length + key.length,
+    ttl: ttlMs,
+  });
 }
 
 /**
- * Read-through cache with versioned keys: every entry's key embeds the current catalog version,
- * and ingestion bumps that version when it changed something, so outdated entries are never read
- * again and simply expire (no key scans, no deletes). Redis errors degrade to the loader.
+ * Read-through cache of answers. Each query has one entry in Redis holding its last good body
+ * and the catalog version it was loaded under; ingestion bumps that version when it changed
+ * something, so an entry of an older version is never a hit again (no key scans, no deletes) but
+ * stays as the stale copy served while the loader fails. Entries live within a byte budget shared
+ * by every replica (entry.store.ts). Redis errors degrade to the loader.
  *
  * Concurrent calls for the same key in one process share one lookup and at most one load
  * (single-flight), so a herd of identical misses costs one database query per replica.
  */
 export class SearchCache {
   private readonly versionKey: string;
-  private readonly staleTtlSeconds: number;
-  private readonly inflight = new Map<string, Promise<CachedBody>>();
-  private readonly memory: MemoryTier;
   private readonly versionChannel: string;
+  private readonly ttlMs: number;
+  private readonly inflight = new Map<string, Promise<CachedBody>>();
+  private readonly writes = new Set<Promise<void>>();
+  private readonly memory: LRUCache<string, SealedBody> | undefined;
   private readonly tracker: CatalogVersionTracker | undefined;
+  private readonly entries: EntryStore;
 
   constructor(private readonly options: SearchCacheOptions) {
     this.versionKey = `${options.prefix}:cache:version`;
@@ -142,11 +95,15 @@ export class SearchCache {
         channel: this.versionChannel,
         maxAgeMs: options.versionMaxAgeMs ?? 1_000,
       });
-    this.staleTtlSeconds = options.staleTtlSeconds ?? 86_400;
-    this.memory = new MemoryTier(
-      options.memoryBytes ?? 64 * 1024 * 1024,
-      options.ttlSeconds * 1000,
-    );
+    this.ttlMs = options.ttlSeconds * 1000;
+    const maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+    this.entries = new EntryStore({
+      redis: options.redis,
+      prefix: options.prefix,
+      lifetimeMs: Math.max(options.staleTtlSeconds ?? 86_400, options.ttlSeconds) * 1000,
+      maxBytes,
+    });
+    this.memory = memoryTier(options.memoryBytes ?? maxBytes, this.ttlMs);
   }
 
   /**
@@ -157,7 +114,7 @@ export class SearchCache {
     if (this.inflight.has(key)) return false;
     // known(), not current(): a check must not start a read that nobody awaits.
     const known = this.tracker?.known();
-    return known !== undefined && this.memory.has(this.fullKey(known, key));
+    return known !== undefined && this.memory?.has(memoryKey(known, key)) === true;
   }
 
   get(key: string, load: () => Promise<string>): Promise<CachedBody> {
@@ -166,7 +123,7 @@ export class SearchCache {
     const known = this.tracker?.current();
     if (typeof known === 'string') {
       // The hot path: version known in this process, body in memory, no Redis and no flight.
-      const remembered = this.memory.get(this.fullKey(known, key));
+      const remembered = this.memory?.get(memoryKey(known, key));
       if (remembered) return Promise.resolve({ ...remembered, outcome: 'hit' });
     }
     // Deleted before the waiters resume: a request arriving afterwards looks up afresh.
@@ -175,76 +132,80 @@ export class SearchCache {
     return flight;
   }
 
+  /** Resolves once every write started so far has reached Redis (or failed and been reported). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.writes]);
+  }
+
   private async lookup(key: string, load: () => Promise<string>): Promise<CachedBody> {
-    const { redis } = this.options;
-    let fullKey: string | undefined;
+    let version: string | undefined;
     try {
-      const version = this.tracker
-        ? await this.tracker.current()
-        : ((await redis.get(this.versionKey)) ?? '0');
-      fullKey = this.fullKey(version, key);
-      // Keys embed the version, so an entry in memory is exactly as current as Redis's.
-      const remembered = this.memory.get(fullKey);
-      if (remembered) return { ...remembered, outcome: 'hit' };
-      const stored = await redis.getBuffer(fullKey);
-      const entry = stored && unseal(stored);
-      if (entry) {
-        this.memory.set(fullKey, entry);
-        return { ...entry, outcome: 'hit' };
-      }
+      version = await this.currentVersion();
+      const hit = await this.readHit(key, version);
+      if (hit) return { ...hit, outcome: 'hit' };
     } catch (error) {
       this.options.onError?.(error);
-      fullKey = undefined;
+      version = undefined;
     }
 
-    let entry: { body: Buffer; etag: string };
+    let loaded: SealedBody;
     try {
-      entry = seal(await load());
+      loaded = sealBody(await load());
     } catch (error) {
-      const stale = fullKey === undefined ? null : await this.readStale(key);
+      const stale = version === undefined ? null : await this.readStale(key);
       if (stale) return { ...stale, outcome: 'stale' };
       throw error;
     }
-    if (fullKey === undefined) return { ...entry, outcome: 'bypass' };
+    if (version === undefined) return { ...loaded, outcome: 'bypass' };
 
-    this.memory.set(fullKey, entry);
+    this.memory?.set(memoryKey(version, key), loaded);
     // The answer does not wait for Redis: this process already has the body in memory, and a
-    // large body takes milliseconds to store. `store` never rejects.
-    void this.store(key, fullKey, entry);
-    return { ...entry, outcome: 'miss' };
+    // large body takes milliseconds to store.
+    this.write(key, { ...loaded, version, storedAt: Date.now() });
+    return { ...loaded, outcome: 'miss' };
   }
 
-  private async store(
-    key: string,
-    fullKey: string,
-    entry: { body: Buffer; etag: string },
-  ): Promise<void> {
-    const stored = Buffer.concat([Buffer.from(`${entry.etag}\n`, 'latin1'), entry.body]);
+  private async currentVersion(): Promise<string> {
+    if (this.tracker) return this.tracker.current();
+    return (await this.options.redis.get(this.versionKey)) ?? '0';
+  }
+
+  /** The current version's body from memory, else from Redis (then remembered). */
+  private async readHit(key: string, version: string): Promise<SealedBody | undefined> {
+    const inMemory = memoryKey(version, key);
+    // Keyed by version, so an entry in memory is exactly as current as Redis's.
+    const remembered = this.memory?.get(inMemory);
+    if (remembered) return remembered;
+    const now = Date.now();
+    const stored = await this.entries.readFresh(key, version, now - this.ttlMs);
+    const entry = stored && decodeEntry(stored);
+    if (!entry) return undefined;
+    const { body, etag } = entry;
+    // Remembered only for what is left of its freshness, as Redis would serve it.
+    this.memory?.set(
+      inMemory,
+      { body, etag },
+      { ttl: Math.max(1, entry.storedAt + this.ttlMs - now) },
+    );
+    return { body, etag };
+  }
+
+  private write(key: string, entry: Parameters<typeof encodeEntry>[0]): void {
+    const write = this.entries
+      .write(key, encodeEntry(entry))
+      .then(
+        () => undefined,
+        (error: unknown) => this.options.onError?.(error),
+      )
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  private async readStale(key: string): Promise<SealedBody | null> {
     try {
-      const replies = await this.options.redis
-        .pipeline()
-        .set(fullKey, stored, 'EX', this.options.ttlSeconds)
-        .set(this.staleKey(key), stored, 'EX', this.staleTtlSeconds)
-        .exec();
-      const failed = replies?.find(([error]) => error !== null)?.[0];
-      if (failed) throw failed;
-    } catch (error) {
-      this.options.onError?.(error);
-    }
-  }
-
-  private fullKey(version: string, key: string): string {
-    return `${this.options.prefix}:cache:v${version}:${key}`;
-  }
-
-  private staleKey(key: string): string {
-    return `${this.options.prefix}:cache:stale:${key}`;
-  }
-
-  private async readStale(key: string): Promise<{ body: Buffer; etag: string } | null> {
-    try {
-      const stored = await this.options.redis.getBuffer(this.staleKey(key));
-      return stored && unseal(stored);
+      const stored = await this.entries.readAny(key);
+      const entry = stored && decodeEntry(stored);
+      return entry ? { body: entry.body, etag: entry.etag } : null;
     } catch (error) {
       this.options.onError?.(error);
       return null;
@@ -270,4 +231,8 @@ export class SearchCache {
   async version(): Promise<number> {
     return Number((await this.options.redis.get(this.versionKey)) ?? '0');
   }
+}
+
+function memoryKey(version: string, key: string): string {
+  return `${version}:${key}`;
 }

@@ -85,11 +85,12 @@ describe('SearchCache', () => {
     ).rejects.toThrow('database down');
   });
 
-  it('keeps bodies in process memory too, under the same versioned keys', async () => {
+  it('keeps bodies in process memory too, under versioned keys', async () => {
     const prefix = uniquePrefix('search-cache');
     const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
     await cache.get('m', () => Promise.resolve('remembered'));
-    const stored = await redis.keys(`${prefix}:cache:v0:*`);
+    await cache.settled();
+    const stored = await redis.keys(`${prefix}:cache:entry:*`);
     expect(stored).toHaveLength(1);
     await redis.del(...stored);
     // This process still has it; another replica (or one with no memory tier) does not.

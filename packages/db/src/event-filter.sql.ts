@@ -13,6 +13,8 @@ export interface EventFilter {
   /** Exact venue city / country, case-insensitive. */
   city?: string | undefined;
   country?: string | undefined;
+  /** Case-insensitive substring of one of the event's performers. */
+  performer?: string | undefined;
   status?: string | undefined;
   /**
    * Price bounds: an event matches when its [min_price, max_price] intersects them; an event
@@ -43,6 +45,12 @@ export function eventFilterConditions(filter: EventFilter): Prisma.Sql[] {
     conditions.push(Prisma.sql`lower(e.venue_city) = lower(${filter.city})`);
   if (filter.country !== undefined) {
     conditions.push(Prisma.sql`lower(e.venue_country) = lower(${filter.country})`);
+  }
+  if (filter.performer !== undefined) {
+    const pattern = likePattern(filter.performer);
+    conditions.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM unnest(e.performers) AS p(name) WHERE p.name ILIKE ${pattern})`,
+    );
   }
   if (filter.status !== undefined) conditions.push(Prisma.sql`e.status = ${filter.status}`);
   if (filter.minPrice !== undefined) {

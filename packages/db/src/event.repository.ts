@@ -23,7 +23,7 @@ export interface SearchWindow {
 export interface EventPageQuery extends SearchWindow, EventFilter {
   limit: number;
   /** Keyset cursor: the (start, id) of the last event of the previous page. */
-  after?: { startAt: Date; id: string } | undefined;
+  after?: { startsAt: Date; id: string } | undefined;
 }
 
 export interface EventRow {
@@ -45,6 +45,7 @@ export interface EventRow {
   country: string | null;
   status: string | null;
   url: string | null;
+  performers: string[];
 }
 
 /** Where an event came from: its provider and that provider's own key. */
@@ -146,7 +147,7 @@ export class EventRepository {
     if (query.provider === undefined) conditions.push(CANONICAL_ONLY);
     if (query.after) {
       conditions.push(
-        Prisma.sql`(e.start_at, e.id) > (${query.after.startAt}, ${query.after.id}::uuid)`,
+        Prisma.sql`(e.start_at, e.id) > (${query.after.startsAt}, ${query.after.id}::uuid)`,
       );
     }
     return this.db.$queryRaw<EventRow[]>`
@@ -191,7 +192,8 @@ const EVENT_ROW_COLUMNS = Prisma.sql`e.id::text, p.name AS provider, e.title,
   to_char(e.end_at AT TIME ZONE e.timezone, 'YYYY-MM-DD') AS end_date,
   to_char(e.end_at AT TIME ZONE e.timezone, 'HH24:MI:SS') AS end_time,
   e.min_price::float8 AS min_price, e.max_price::float8 AS max_price, e.currency,
-  e.venue_name, e.venue_city AS city, e.venue_country AS country, e.status, e.url`;
+  e.venue_name, e.venue_city AS city, e.venue_country AS country, e.status, e.url,
+  e.performers`;
 
 function windowCondition({ startsAt, endsAt }: SearchWindow): Prisma.Sql {
   const parts = [Prisma.sql`e.ever_online`];

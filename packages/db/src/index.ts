@@ -6,6 +6,7 @@ export {
   type MigrateOptions,
   type MigrateResult,
 } from './migration.runner.ts';
+export { isDatabaseUnavailable } from './database-availability.ts';
 export { ApiKeyRepository, type ApiKeyInfo } from './api-key.repository.ts';
 export { type EventFilter } from './event-filter.sql.ts';
 export {

@@ -17,11 +17,23 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  */
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
 
+export interface LaunchOptions {
+  /**
+   * Host names resolved to the given addresses inside the browser only (Chromium's
+   * `--host-resolver-rules`), e.g. `{ 'api.test': '127.0.0.1' }`: a page can be opened under a
+   * host name that is not localhost, as users reach a deployment, with no DNS or /etc/hosts.
+   */
+  hosts?: Record<string, string>;
+}
+
 /**
  * Headless Chromium as this machine can run it: no sandbox (root in CI), and no background
  * networking, whose connections the closed network refuses at every start.
  */
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
+  const hostRules = Object.entries(options.hosts ?? {}).map(
+    ([name, address]) => `MAP ${name} ${address}`,
+  );
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -33,6 +45,7 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-quic',
       '--no-first-run',
       '--disable-sync',
+      ...(hostRules.length > 0 ? [`--host-resolver-rules=${hostRules.join(', ')}`] : []),
     ],
   });
 }

@@ -1,7 +1,14 @@
 import cluster from 'node:cluster';
-import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
-import { ApiKeyRepository, createDb, EventRepository, ProviderStatusRepository } from '@marquee/db';
+import {
+  ApiKeyRepository,
+  createDb,
+  EventRepository,
+  ProviderStatusRepository,
+  type Db,
+} from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger, type Logger } from '@marquee/logger';
 import { clusterMetricsText, createMetricsRegistry, registerBuildInfo } from '@marquee/metrics';
@@ -9,11 +16,13 @@ import { readBreakerStatuses } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { createApp } from './app.ts';
 import type { ApiEnv } from './env.schema.ts';
+import { createApiServer } from './http.server.ts';
 import { RateLimiter } from './rate.limiter.ts';
 
 // Kubernetes waits 30 s after SIGTERM by default; finish well inside that.
 const DRAIN_MS = 8_000;
 const SHUTDOWN_DEADLINE_MS = 10_000;
+const MIB = 1024 * 1024;
 
 /** While Redis is down every request fails over; one warning per interval is enough. */
 function throttledWarning(
@@ -30,12 +39,19 @@ function throttledWarning(
   };
 }
 
-/**
- * One API process: connections, the app, the listening server and its graceful shutdown on
- * SIGTERM/SIGINT (exits the process when done). Run once per process, by main.ts.
- */
-export function runApiServer(env: ApiEnv): void {
-  const logger = createLogger({ service: 'api', level: env.LOG_LEVEL });
+/** The clients one API process holds, and how to close them. */
+interface Connections {
+  db: Db;
+  /** The cache's Redis. */
+  redis: Redis;
+  /** The cache's SUBSCRIBE connection (catalog version bumps). */
+  versionSubscriber: Redis;
+  /** The queues' Redis: quotas and breaker reports (the cache's when they are the same). */
+  limitsRedis: Redis;
+  cache: SearchCache;
+}
+
+function connect(env: ApiEnv, logger: Logger): Connections {
   const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 20 });
   // Commands issued in one event-loop turn (the rate-limit hits of a burst of requests) share one
   // socket write: without it, each request's EVALSHA cost a write syscall of its own.
@@ -52,6 +68,7 @@ export function runApiServer(env: ApiEnv): void {
     prefix: env.QUEUE_PREFIX,
     ttlSeconds: env.CACHE_TTL_SECONDS,
     staleTtlSeconds: env.CACHE_STALE_TTL_SECONDS,
+    maxBytes: env.CACHE_MAX_MB * MIB,
     onError: redisTrouble,
     versionSubscriber,
   });
@@ -61,10 +78,25 @@ export function runApiServer(env: ApiEnv): void {
       ? redis
       : createRedis(env.REDIS_URL, 'fail-fast', AUTO_PIPELINE);
   if (limitsRedis !== redis) limitsRedis.on('error', redisTrouble);
+  return { db, redis, versionSubscriber, limitsRedis, cache };
+}
 
+async function disconnect({ db, redis, versionSubscriber, limitsRedis, cache }: Connections) {
+  await cache.settled();
+  const quit = (client: Redis) => client.quit().catch(() => client.disconnect());
+  await Promise.allSettled([
+    db.$disconnect(),
+    // QUIT needs a live connection; without one there is nothing to flush.
+    quit(redis),
+    quit(versionSubscriber),
+    ...(limitsRedis === redis ? [] : [quit(limitsRedis)]),
+  ]);
+}
+
+function appOf(env: ApiEnv, logger: Logger, { db, redis, limitsRedis, cache }: Connections) {
   const metrics = createMetricsRegistry('api');
   registerBuildInfo(metrics);
-  const app = createApp({
+  return createApp({
     metrics,
     // Under API_WORKERS > 1 a scrape reaches one worker: it answers with every worker's totals.
     ...(cluster.isWorker && { metricsText: clusterMetricsText(metrics) }),
@@ -95,9 +127,9 @@ export function runApiServer(env: ApiEnv): void {
       },
     },
   });
+}
 
-  let draining = false;
-  const server = createServer(app);
+function listen(server: Server, env: ApiEnv, logger: Logger): void {
   server.once('error', (error) => {
     logger.error('cannot listen', { host: env.API_HOST, port: env.API_PORT, error: error.message });
     process.exit(1);
@@ -110,12 +142,19 @@ export function runApiServer(env: ApiEnv): void {
       port: typeof address === 'object' && address ? address.port : env.API_PORT,
     });
   });
+}
+
+/**
+ * On SIGTERM/SIGINT: answers in flight finish (keep-alive clients are told to reconnect
+ * elsewhere), then the clients close and the process exits, within SHUTDOWN_DEADLINE_MS.
+ */
+function closeOnSignal(server: Server, connections: Connections, logger: Logger): void {
+  let draining = false;
   // Ahead of the app, so the header is set before any handler can send: keep-alive clients get
   // their in-flight answer, then reconnect to another replica.
   server.prependListener('request', (_req, res) => {
     if (draining) res.setHeader('Connection', 'close');
   });
-
   onShutdownSignal(
     logger,
     async () => {
@@ -125,16 +164,20 @@ export function runApiServer(env: ApiEnv): void {
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), DRAIN_MS).unref();
       });
-      await Promise.allSettled([
-        db.$disconnect(),
-        // QUIT needs a live connection; without one there is nothing to flush.
-        redis.quit().catch(() => redis.disconnect()),
-        versionSubscriber.quit().catch(() => versionSubscriber.disconnect()),
-        ...(limitsRedis === redis
-          ? []
-          : [limitsRedis.quit().catch(() => limitsRedis.disconnect())]),
-      ]);
+      await disconnect(connections);
     },
     { deadlineMs: SHUTDOWN_DEADLINE_MS },
   );
+}
+
+/**
+ * One API process: connections, the app, the listening server and its graceful shutdown on
+ * SIGTERM/SIGINT (exits the process when done). Run once per process, by main.ts.
+ */
+export function runApiServer(env: ApiEnv): void {
+  const logger = createLogger({ service: 'api', level: env.LOG_LEVEL });
+  const connections = connect(env, logger);
+  const server = createApiServer(appOf(env, logger, connections));
+  listen(server, env, logger);
+  closeOnSignal(server, connections, logger);
 }

@@ -15,7 +15,11 @@ import { healthRouter, type ReadinessChecks } from './health.router.ts';
 import { metricsRouter } from './metrics.router.ts';
 import { providersRouter, type BreakerReader } from './providers.router.ts';
 import { requestContext } from './request-context.middleware.ts';
-import { DEFAULT_REQUEST_LIMITS, requestLimits } from './request-limits.middleware.ts';
+import {
+  DEFAULT_REQUEST_LIMITS,
+  readOnlyMethods,
+  requestLimits,
+} from './request-limits.middleware.ts';
 import type { CachePolicy } from './response.envelope.ts';
 import { createSearchFastPath } from './search.fast-path.ts';
 import { SearchEndpoint, searchRouter } from './search.router.ts';
@@ -55,6 +59,16 @@ const PROTECTED_PATHS = ['/v1/providers'] as const;
 const DEFAULT_CACHE_POLICY: CachePolicy = { maxAgeSeconds: 5, staleIfErrorSeconds: 86_400 };
 
 /**
+ * helmet's defaults but `upgrade-insecure-requests`: served over plain HTTP under any host name
+ * but localhost, it makes browsers fetch /docs' scripts over https, where nothing answers, and
+ * the page stays blank. TLS, where deployed, ends in front of the api (HSTS still tells browsers
+ * to keep to it). Nothing depends on the request: computed once, replayed per request.
+ */
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+} as const;
+
+/**
  * The API's request listener, holding no state of its own: every dependency comes in through
  * `options`. Hot `/search` answers go through the fast path (search.fast-path.ts); everything
  * else through the Express app. `http.createServer(createApp(options))` serves it.
@@ -83,8 +97,7 @@ export function createApp({
   app.set('query parser', 'simple');
   app.set('trust proxy', trustProxy);
 
-  // helmet's defaults depend on nothing in the request: computed once, replayed per request.
-  const securityHeaders = recordHeaders(helmet());
+  const securityHeaders = recordHeaders(helmet(HELMET_OPTIONS));
   const corsHandler =
     corsOrigins.length > 0
       ? cors({ origin: corsOrigins.includes('*') ? '*' : [...corsOrigins], maxAge: 600 })
@@ -101,7 +114,7 @@ export function createApp({
   }
   app.use(replayHeaders(securityHeaders));
   if (corsHandler) app.use(corsHandler);
-  app.use(requestLimits(DEFAULT_REQUEST_LIMITS));
+  app.use(readOnlyMethods, requestLimits(DEFAULT_REQUEST_LIMITS));
   app.use(healthRouter({ checks }));
   app.use(docsRouter());
   if (accessControl) app.use(access(accessControl));

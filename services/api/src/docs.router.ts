@@ -25,7 +25,9 @@ const DOCS_HTML = `<!doctype html>
 </html>
 `;
 
-const INIT_JS = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true });\n`;
+// validatorUrl: null: Swagger UI never hands the document's URL to validator.swagger.io (its
+// standalone layout shows that service's badge for any page not on localhost).
+const INIT_JS = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null });\n`;
 
 /** `/openapi.json` and `/docs`: the document, and Swagger UI served from this process (no CDN). */
 export function docsRouter(): Router {

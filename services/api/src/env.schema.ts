@@ -11,6 +11,8 @@ export const apiEnvSchema = baseEnvSchema
     // What clients and CDNs are told: reuse for this long, fall back on it this long on errors.
     API_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(5),
     CACHE_STALE_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
+    // Bytes (MiB) the cache may hold in Redis, all replicas together; also each process's memory tier.
+    CACHE_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(64),
     RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).default(1_200),
     RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
     // Comma-separated origins allowed from browsers, or `*`; empty: no CORS headers.

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isDatabaseUnavailable } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
 import { requestIdOf } from './request-context.middleware.ts';
 import { ApiError, sendError } from './response.envelope.ts';
@@ -30,10 +31,28 @@ interface RequestSummary {
   path: string;
 }
 
-/** The ApiError to answer; an unexpected error is logged (with its details) as a 500. */
+/** How long a client is asked to wait when the catalog is unreachable (readiness says 503 too). */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The ApiError to answer: an unreachable database is an outage (503 with Retry-After, logged as a
+ * warning), anything else unexpected a bug (logged with its details, answered as 500).
+ */
 function answerFor(logger: Logger, error: unknown, request: RequestSummary): ApiError {
   const expected = error instanceof ApiError ? error : clientError(error);
   if (expected) return expected;
+  if (isDatabaseUnavailable(error)) {
+    logger.warn('catalog unavailable', {
+      ...request,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return new ApiError(
+      503,
+      'unavailable',
+      'the catalog is unavailable; retry later',
+      UNAVAILABLE_RETRY_AFTER_SECONDS,
+    );
+  }
   logger.error('request failed', {
     ...request,
     error:
@@ -56,7 +75,7 @@ export function respondWithError(
   request: RequestSummary,
 ): void {
   const answer = answerFor(logger, error, request);
-  sendError(res, answer.status, answer.code, answer.message);
+  sendError(res, answer);
 }
 
 /** Every error becomes the JSON envelope. */
@@ -73,6 +92,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
-    sendError(res, answer.status, answer.code, answer.message);
+    sendError(res, answer);
   };
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { SearchCache } from '@marquee/cache';
-import type { EventRepository, EventRow } from '@marquee/db';
+import type { EventPageQuery, EventRepository, EventRow } from '@marquee/db';
 import { encodeCursor } from './page-cursor.codec.ts';
 import {
   ApiError,
@@ -9,7 +9,11 @@ import {
   sendJsonText,
   type CachePolicy,
 } from './response.envelope.ts';
-import { eventsSearchQuerySchema } from './search-query.schema.ts';
+import {
+  eventsSearchQuerySchema,
+  searchWindowOf,
+  type EventsSearchQuery,
+} from './search-query.schema.ts';
 
 export interface EventsRouterOptions {
   events: EventRepository;
@@ -39,55 +43,68 @@ function toEvent(row: EventRow) {
     country: row.country,
     status: row.status,
     url: row.url,
+    performers: row.performers,
   };
+}
+
+/** The page query in the code's spelling: the one place API names map to repository names. */
+function pageQueryOf(query: EventsSearchQuery): EventPageQuery {
+  return {
+    ...searchWindowOf(query),
+    overlap: query.overlap,
+    provider: query.provider,
+    text: query.q,
+    city: query.city,
+    country: query.country,
+    performer: query.performer,
+    status: query.status,
+    minPrice: query.min_price,
+    maxPrice: query.max_price,
+    limit: query.limit,
+    after: query.cursor,
+  };
+}
+
+/** One cache entry per distinct result: case-insensitive filters are keyed folded. */
+function cacheKeyOf(page: EventPageQuery): string {
+  return `v1-search:${JSON.stringify([
+    page.startsAt?.toISOString() ?? null,
+    page.endsAt?.toISOString() ?? null,
+    page.overlap ?? false,
+    page.provider ?? null,
+    page.text ?? null,
+    page.city?.toLowerCase() ?? null,
+    page.country?.toLowerCase() ?? null,
+    page.performer ?? null,
+    page.status ?? null,
+    page.minPrice ?? null,
+    page.maxPrice ?? null,
+    page.limit,
+    page.after ? encodeCursor(page.after) : null,
+  ])}`;
+}
+
+async function loadPage(events: EventRepository, page: EventPageQuery): Promise<string> {
+  // One row past the page tells whether another page exists without a count query.
+  const rows = await events.searchPage({ ...page, limit: page.limit + 1 });
+  const served = rows.slice(0, page.limit);
+  const last = served.at(-1);
+  const nextCursor =
+    rows.length > page.limit && last
+      ? encodeCursor({ startsAt: last.starts_at, id: last.id })
+      : null;
+  return JSON.stringify({
+    data: { events: served.map(toEvent), next_cursor: nextCursor },
+    error: null,
+  });
 }
 
 /** `/v1/events/…`: the `/search` envelope with filters and keyset paging, and single events. */
 export function eventsRouter({ events, cache, cachePolicy }: EventsRouterOptions): Router {
   const router = Router();
   router.get('/v1/events/search', async (req, res) => {
-    const query = parseQuery(eventsSearchQuerySchema, req.query);
-    const key = `v1-search:${JSON.stringify([
-      query.starts_at?.toISOString() ?? null,
-      query.ends_at?.toISOString() ?? null,
-      query.overlap ?? false,
-      query.provider ?? null,
-      query.q ?? null,
-      query.city?.toLowerCase() ?? null,
-      query.country?.toLowerCase() ?? null,
-      query.status ?? null,
-      query.min_price ?? null,
-      query.max_price ?? null,
-      query.limit,
-      query.cursor ? encodeCursor(query.cursor) : null,
-    ])}`;
-    const cached = await cache.get(key, async () => {
-      // One row past the page tells whether another page exists without a count query.
-      const rows = await events.searchPage({
-        startsAt: query.starts_at,
-        endsAt: query.ends_at,
-        overlap: query.overlap,
-        provider: query.provider,
-        text: query.q,
-        city: query.city,
-        country: query.country,
-        status: query.status,
-        minPrice: query.min_price,
-        maxPrice: query.max_price,
-        limit: query.limit + 1,
-        after: query.cursor,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      const nextCursor =
-        rows.length > query.limit && last
-          ? encodeCursor({ startAt: last.starts_at, id: last.id })
-          : null;
-      return JSON.stringify({
-        data: { events: page.map(toEvent), next_cursor: nextCursor },
-        error: null,
-      });
-    });
+    const page = pageQueryOf(parseQuery(eventsSearchQuerySchema, req.query));
+    const cached = await cache.get(cacheKeyOf(page), () => loadPage(events, page));
     sendCached(req, res, cached, cachePolicy);
   });
 

@@ -36,16 +36,28 @@ named.add(eventDetailResponseSchema, { id: 'EventDetail' });
 named.add(providerStatusSchema, { id: 'ProviderStatus' });
 named.add(providersResponseSchema, { id: 'Providers' });
 
-function withoutDialect(schema: JsonSchema): JsonSchema {
+/** A schema as a component or a parameter: without `$schema`, and without `$id`, which would
+ * make every `$ref` inside it resolve against that id (Swagger UI then cannot find them). */
+function embeddable(schema: JsonSchema): JsonSchema {
   const rest = { ...schema };
   delete rest.$schema;
+  delete rest.$id;
   return rest;
+}
+
+function componentSchemas(): Record<string, JsonSchema> {
+  const { schemas } = z.toJSONSchema(named, {
+    uri: (id) => `#/components/schemas/${id}`,
+  }) as { schemas: Record<string, JsonSchema> };
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => [id, embeddable(schema)]),
+  );
 }
 
 /** Query parameters from an object schema's shape: what a client may send (the input side). */
 function queryParameters(shape: Record<string, z.ZodType>): JsonSchema[] {
   return Object.entries(shape).map(([name, field]) => {
-    const schema = withoutDialect(z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }));
+    const schema = embeddable(z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }));
     const { description, ...rest } = schema;
     return {
       name,
@@ -62,7 +74,17 @@ const json = (schema: JsonSchema, description: string) => ({
   content: { 'application/json': { schema } },
 });
 
-const errorResponse = (description: string) => json(REF('Error'), description);
+const errorResponse = (description: string, headers?: JsonSchema) => ({
+  ...json(REF('Error'), description),
+  ...(headers ? { headers } : {}),
+});
+
+const retryAfter = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again.',
+    schema: { type: 'integer', minimum: 1 },
+  },
+};
 
 const cachedHeaders = {
   ETag: {
@@ -76,119 +98,179 @@ const cachedHeaders = {
   },
 };
 
-const rateLimited = {
-  description: 'Over the quota; retry after Retry-After seconds.',
-  headers: { 'Retry-After': { schema: { type: 'integer' } } },
-  content: { 'application/json': { schema: REF('Error') } },
-};
-
-const commonErrors = {
-  '400': errorResponse('More than 20 query parameters (too_many_parameters).'),
-  '401': errorResponse('X-API-Key sent but unknown or revoked (invalid_api_key).'),
+/** What any request may be refused with before it reaches its endpoint. */
+const requestErrors = {
+  '400': errorResponse('More than 20 query parameters (too_many_parameters), or malformed HTTP.'),
   '413': errorResponse('A request body was sent (none is accepted).'),
   '414': errorResponse('Query string over 2 KB (query_too_long).'),
-  '429': rateLimited,
-  '500': errorResponse('Unexpected failure.'),
+  '431': errorResponse('Request headers over the server limit (headers_too_large).'),
 };
 
-export function buildOpenApiDocument(): JsonSchema {
-  const { schemas } = z.toJSONSchema(named, {
-    uri: (id) => `#/components/schemas/${id}`,
-  }) as { schemas: Record<string, JsonSchema> };
-  const components = Object.fromEntries(
-    Object.entries(schemas).map(([id, schema]) => [id, withoutDialect(schema)]),
-  );
+/** And what a rate-limited endpoint that reads the catalog may answer. */
+const catalogErrors = {
+  ...requestErrors,
+  '401': errorResponse('X-API-Key sent but unknown or revoked (invalid_api_key).'),
+  '429': errorResponse(
+    'Over the quota (rate_limited); retry after Retry-After seconds.',
+    retryAfter,
+  ),
+  '500': errorResponse('Unexpected failure (internal).'),
+  '503': errorResponse(
+    'The catalog is unreachable and no cached answer exists (unavailable); retry after Retry-After seconds.',
+    retryAfter,
+  ),
+};
 
+const notModified = { description: 'Unchanged since the ETag sent in If-None-Match.' };
+
+/** Public endpoints: anonymous (per-IP quota) or with a key (the key's quota). */
+const PUBLIC = [{}, { apiKey: [] }];
+
+function searchOperation(): JsonSchema {
+  return {
+    operationId: 'searchEvents',
+    tags: ['search'],
+    summary: 'Events inside a time window (the Fever contract)',
+    parameters: queryParameters(searchQuerySchema.shape),
+    responses: {
+      ...catalogErrors,
+      '200': { ...json(REF('SearchResponse'), 'The events, by start.'), headers: cachedHeaders },
+      '304': notModified,
+      '400': errorResponse(
+        'Bad parameter (invalid_parameter, invalid_range, too_many_parameters).',
+      ),
+    },
+  };
+}
+
+function eventsSearchOperation(): JsonSchema {
+  return {
+    operationId: 'searchEventsPage',
+    tags: ['events'],
+    summary: `Events with filters, ${MAX_PAGE_SIZE} at most per page, cursor paging`,
+    parameters: queryParameters(eventsSearchQuerySchema.shape),
+    responses: {
+      ...catalogErrors,
+      '200': { ...json(REF('EventsPage'), 'One page, by (start, id).'), headers: cachedHeaders },
+      '304': notModified,
+      '400': errorResponse(
+        'Bad or unknown parameter (invalid_parameter, invalid_range, invalid_cursor, too_many_parameters).',
+      ),
+    },
+  };
+}
+
+function eventOperation(): JsonSchema {
+  return {
+    operationId: 'getEvent',
+    tags: ['events'],
+    summary: 'One event with its sources',
+    parameters: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+    ],
+    responses: {
+      ...catalogErrors,
+      '200': json(REF('EventDetail'), 'The event.'),
+      '404': errorResponse('No such event (not_found).'),
+    },
+  };
+}
+
+function providersOperation(): JsonSchema {
+  return {
+    operationId: 'listProviders',
+    tags: ['providers'],
+    summary: 'Every provider with its last sync run',
+    security: [{ apiKey: [] }],
+    responses: {
+      ...catalogErrors,
+      '200': json(REF('Providers'), 'The providers, by name.'),
+      '401': errorResponse('Missing (api_key_required), unknown or revoked (invalid_api_key) key.'),
+    },
+  };
+}
+
+const probeStatus = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'degraded', 'unavailable'] },
+    checks: {
+      type: 'object',
+      properties: {
+        database: { type: 'string', enum: ['up', 'down'] },
+        redis: { type: 'string', enum: ['up', 'down'] },
+      },
+    },
+  },
+};
+
+function healthOperation(): JsonSchema {
+  return {
+    operationId: 'health',
+    tags: ['health'],
+    summary: 'Liveness',
+    security: [],
+    responses: {
+      ...requestErrors,
+      '200': json({ type: 'object', properties: { status: { const: 'ok' } } }, 'The process runs.'),
+    },
+  };
+}
+
+function readyOperation(): JsonSchema {
+  return {
+    operationId: 'ready',
+    tags: ['health'],
+    summary: 'Readiness: PostgreSQL needed, Redis optional',
+    security: [],
+    responses: {
+      ...requestErrors,
+      '200': json(probeStatus, 'Ready, or degraded (Redis down: answers come from PostgreSQL).'),
+      '503': json(probeStatus, 'PostgreSQL unreachable.'),
+    },
+  };
+}
+
+const INFO = {
+  title: 'Marquee API',
+  version: '1.0.0',
+  description:
+    'Event listings from many providers. `/search` follows the Fever contract; `/v1/*` adds ' +
+    'filters, paging and single events. Public endpoints are rate limited per IP; an API ' +
+    'key (X-API-Key) raises the quota and is required for `/v1/providers`. Every error is ' +
+    'the envelope `{"data":null,"error":{"code","message"}}`.',
+  license: { name: 'MIT', identifier: 'MIT' },
+};
+
+const TAGS = [
+  { name: 'search', description: 'The Fever contract: events in a time window.' },
+  { name: 'events', description: 'Filtered, paged search and single events.' },
+  { name: 'providers', description: 'Where events come from (needs an API key).' },
+  { name: 'health', description: 'Probes for load balancers and orchestrators.' },
+];
+
+/**
+ * The document. `servers` is this API itself (a relative URL), so it is right under whatever
+ * host name and scheme it is reached by.
+ */
+export function buildOpenApiDocument(): JsonSchema {
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'Marquee API',
-      version: '1.0.0',
-      description:
-        'Event listings from many providers. `/search` follows the Fever contract; `/v1/*` adds ' +
-        'filters, paging and single events. Public endpoints are rate limited per IP; an API ' +
-        'key (X-API-Key) raises the quota and is required for `/v1/providers`.',
-    },
+    info: INFO,
+    servers: [{ url: '/', description: 'The server this document was read from.' }],
+    tags: TAGS,
+    security: PUBLIC,
     components: {
-      schemas: components,
+      schemas: componentSchemas(),
       securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
     },
     paths: {
-      '/search': {
-        get: {
-          operationId: 'searchEvents',
-          summary: 'Events inside a time window (the Fever contract)',
-          parameters: queryParameters(searchQuerySchema.shape),
-          responses: {
-            ...commonErrors,
-            '200': {
-              ...json(REF('SearchResponse'), 'The events, by start.'),
-              headers: cachedHeaders,
-            },
-            '304': { description: 'Unchanged since the ETag sent in If-None-Match.' },
-            '400': errorResponse('Bad parameter.'),
-          },
-        },
-      },
-      '/v1/events/search': {
-        get: {
-          operationId: 'searchEventsPage',
-          summary: `Events with filters, ${MAX_PAGE_SIZE} at most per page, cursor paging`,
-          parameters: queryParameters(eventsSearchQuerySchema.shape),
-          responses: {
-            ...commonErrors,
-            '200': {
-              ...json(REF('EventsPage'), 'One page, by (start, id).'),
-              headers: cachedHeaders,
-            },
-            '304': { description: 'Unchanged since the ETag sent in If-None-Match.' },
-            '400': errorResponse('Bad or unknown parameter.'),
-          },
-        },
-      },
-      '/v1/events/{id}': {
-        get: {
-          operationId: 'getEvent',
-          summary: 'One event with its sources',
-          parameters: [
-            { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
-          ],
-          responses: {
-            ...commonErrors,
-            '200': json(REF('EventDetail'), 'The event.'),
-            '404': errorResponse('No such event.'),
-          },
-        },
-      },
-      '/v1/providers': {
-        get: {
-          operationId: 'listProviders',
-          summary: 'Every provider with its last sync run',
-          security: [{ apiKey: [] }],
-          responses: {
-            ...commonErrors,
-            '200': json(REF('Providers'), 'The providers, by name.'),
-            '401': errorResponse('Missing, unknown or revoked API key.'),
-          },
-        },
-      },
-      '/healthz': {
-        get: {
-          operationId: 'health',
-          summary: 'Liveness',
-          responses: { '200': json({ type: 'object' }, 'The process runs.') },
-        },
-      },
-      '/readyz': {
-        get: {
-          operationId: 'ready',
-          summary: 'Readiness: PostgreSQL needed, Redis optional',
-          responses: {
-            '200': json({ type: 'object' }, 'Ready or degraded.'),
-            '503': json({ type: 'object' }, 'PostgreSQL unreachable.'),
-          },
-        },
-      },
+      '/search': { get: searchOperation() },
+      '/v1/events/search': { get: eventsSearchOperation() },
+      '/v1/events/{id}': { get: eventOperation() },
+      '/v1/providers': { get: providersOperation() },
+      '/healthz': { get: healthOperation() },
+      '/readyz': { get: readyOperation() },
     },
   };
 }

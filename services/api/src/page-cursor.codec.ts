@@ -1,6 +1,6 @@
 /** Keyset position after which the next page starts: the (start, id) of the last event served. */
 export interface PageCursor {
-  startAt: Date;
+  startsAt: Date;
   id: string;
 }
 
@@ -11,8 +11,8 @@ const SEPARATOR = ' ';
  * Starts are stored with millisecond precision (timestamptz(3)), the precision of a JS Date,
  * so the cursor's instant compares exactly with the stored value and no row is skipped or repeated.
  */
-export function encodeCursor({ startAt, id }: PageCursor): string {
-  return Buffer.from(`${startAt.toISOString()}${SEPARATOR}${id}`, 'utf8').toString('base64url');
+export function encodeCursor({ startsAt, id }: PageCursor): string {
+  return Buffer.from(`${startsAt.toISOString()}${SEPARATOR}${id}`, 'utf8').toString('base64url');
 }
 
 /** Null for anything `encodeCursor` could not have produced. */
@@ -22,7 +22,7 @@ export function decodeCursor(text: string): PageCursor | null {
   if (Buffer.from(decoded, 'utf8').toString('base64url') !== text) return null;
   const [iso, id, ...rest] = decoded.split(SEPARATOR);
   if (iso === undefined || id === undefined || rest.length > 0 || !UUID.test(id)) return null;
-  const startAt = new Date(iso);
-  if (Number.isNaN(startAt.getTime()) || startAt.toISOString() !== iso) return null;
-  return { startAt, id };
+  const startsAt = new Date(iso);
+  if (Number.isNaN(startsAt.getTime()) || startsAt.toISOString() !== iso) return null;
+  return { startsAt, id };
 }

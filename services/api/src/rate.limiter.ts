@@ -19,8 +19,14 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return {count, ttl}
 `;
 
-interface HitCommand {
+// The count so far and the window's remaining time, counting nothing.
+const PEEK_SCRIPT = `
+return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}
+`;
+
+interface RateCommands {
   marqueeRateHit(key: string, windowMs: number): Promise<[number, number]>;
+  marqueeRatePeek(key: string): Promise<[number, number]>;
 }
 
 export interface RateLimiterOptions {
@@ -40,19 +46,35 @@ export class RateLimiter {
     this.windowMs = options.windowMs ?? 60_000;
     // EVALSHA with a fallback to EVAL on NOSCRIPT: the script travels once per connection.
     options.redis.defineCommand('marqueeRateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    options.redis.defineCommand('marqueeRatePeek', { numberOfKeys: 1, lua: PEEK_SCRIPT });
   }
 
-  async hit(subject: string, limit: number): Promise<RateDecision> {
-    const key = `${this.options.prefix}:ratelimit:${subject}`;
-    const [count, ttl] = await (this.options.redis as unknown as HitCommand).marqueeRateHit(
-      key,
-      this.windowMs,
-    );
-    return {
-      allowed: count <= limit,
-      limit,
-      remaining: Math.max(0, limit - count),
-      resetMs: ttl,
-    };
+  private get commands(): RateCommands {
+    return this.options.redis as unknown as RateCommands;
   }
+
+  private keyOf(subject: string): string {
+    return `${this.options.prefix}:ratelimit:${subject}`;
+  }
+
+  /** Counts one request of `subject`. */
+  async hit(subject: string, limit: number): Promise<RateDecision> {
+    const [count, ttl] = await this.commands.marqueeRateHit(this.keyOf(subject), this.windowMs);
+    return decide(count, ttl, limit);
+  }
+
+  /** Whether one more request of `subject` would be allowed, without counting one. */
+  async peek(subject: string, limit: number): Promise<RateDecision> {
+    const [count, ttl] = await this.commands.marqueeRatePeek(this.keyOf(subject));
+    return decide(count + 1, ttl < 0 ? this.windowMs : ttl, limit);
+  }
+}
+
+function decide(count: number, ttl: number, limit: number): RateDecision {
+  return {
+    allowed: count <= limit,
+    limit,
+    remaining: Math.max(0, limit - count),
+    resetMs: ttl,
+  };
 }

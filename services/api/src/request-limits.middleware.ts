@@ -49,3 +49,28 @@ export function requestLimits(limits: RequestLimits = DEFAULT_REQUEST_LIMITS): R
     next();
   };
 }
+
+/** Every endpoint of this API is read-only. */
+export const ALLOWED_METHODS = 'GET, HEAD';
+
+export function methodNotAllowed(method: string | undefined): ApiError {
+  return new ApiError(
+    405,
+    'method_not_allowed',
+    `${method ?? 'this method'} is not allowed; use ${ALLOWED_METHODS}`,
+  );
+}
+
+/**
+ * Answers any method but GET and HEAD with 405 and `Allow`, on every path (a CORS preflight is
+ * answered before this, by the CORS middleware). Methods Node's parser does not know are answered
+ * the same way by the server (http.server.ts).
+ */
+export const readOnlyMethods: RequestHandler = (req, res, next) => {
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    next();
+    return;
+  }
+  res.setHeader('Allow', ALLOWED_METHODS);
+  throw methodNotAllowed(req.method);
+};

@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Sent as `Retry-After`: when the client may try again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -97,14 +99,17 @@ function freshCacheControl(policy: CachePolicy): string {
   return value;
 }
 
-export function sendError(
-  res: ServerResponse,
-  status: number,
-  code: string,
-  message: string,
-): void {
+/** The error envelope's JSON text. */
+export function errorBody(code: string, message: string): string {
+  return JSON.stringify({ data: null, error: { code, message } });
+}
+
+export function sendError(res: ServerResponse, error: ApiError): void {
   res.setHeader('Cache-Control', 'no-store');
-  sendJsonText(res, status, JSON.stringify({ data: null, error: { code, message } }));
+  if (error.retryAfterSeconds !== undefined) {
+    res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  }
+  sendJsonText(res, error.status, errorBody(error.code, error.message));
 }
 
 /** The first problem of a query, as `<parameter>: <what is wrong>`. */

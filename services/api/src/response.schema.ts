@@ -44,6 +44,7 @@ export const eventSchema = eventSummarySchema.extend({
   country: z.string().nullable(),
   status: z.string().nullable(),
   url: z.string().nullable(),
+  performers: z.array(z.string()).meta({ description: 'Performers, as the provider names them.' }),
 });
 
 export const eventsPageResponseSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SearchWindow } from '@marquee/db';
 import { decodeCursor } from './page-cursor.codec.ts';
 
 /*
@@ -54,6 +55,17 @@ const window = {
   ends_at: endsAtParam.optional(),
 };
 
+/**
+ * The window in the code's spelling. The API spells it `starts_at`/`ends_at` (fixed by the Fever
+ * contract for `/search`, and kept by `/v1`); code spells it `startsAt`/`endsAt`.
+ */
+export function searchWindowOf(query: {
+  starts_at?: Date | undefined;
+  ends_at?: Date | undefined;
+}): SearchWindow {
+  return { startsAt: query.starts_at, endsAt: query.ends_at };
+}
+
 function orderedWindow(query: {
   starts_at?: Date | undefined;
   ends_at?: Date | undefined;
@@ -89,7 +101,7 @@ export const limitParam = single
 export const cursorParam = single
   .transform((text, context) => {
     const cursor = decodeCursor(text);
-    if (cursor && cursor.startAt >= EARLIEST_INSTANT) return cursor;
+    if (cursor && cursor.startsAt >= EARLIEST_INSTANT) return cursor;
     context.issues.push({
       code: 'custom',
       message: 'is not a cursor this API returned',
@@ -107,7 +119,16 @@ const priceParam = single
   .transform(Number)
   .pipe(z.number().min(0));
 
-const textParam = (description: string) => single.min(1).max(200).optional().meta({ description });
+// C0 and C1 controls, DEL included: PostgreSQL refuses NUL in text, and none belongs in a filter.
+const CONTROL_CHARACTERS = /\p{Cc}/u;
+
+const textParam = (description: string) =>
+  single
+    .min(1)
+    .max(200)
+    .refine((text) => !CONTROL_CHARACTERS.test(text), 'must not contain control characters')
+    .optional()
+    .meta({ description });
 
 export const EVENT_STATUSES = ['scheduled', 'cancelled', 'postponed'] as const;
 
@@ -127,6 +148,7 @@ export const eventsSearchQuerySchema = z
     q: textParam('Case-insensitive substring of the title or the venue name.'),
     city: textParam('Venue city, case-insensitive.'),
     country: textParam('Venue country, case-insensitive.'),
+    performer: textParam('Case-insensitive substring of one of the performers’ names.'),
     status: z
       .enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(', ')}` })
       .optional()

@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router } from 'express';
 import type { SearchCache } from '@marquee/cache';
 import type { EventRepository } from '@marquee/db';
-import { ParsedQueryCache, rawQueryOf } from './parsed-query.cache.ts';
+import { parsedQueryCache, rawQueryOf } from './parsed-query.cache.ts';
 import { parseQuery, sendCached, type CachePolicy } from './response.envelope.ts';
-import { searchQuerySchema } from './search-query.schema.ts';
+import { searchQuerySchema, searchWindowOf } from './search-query.schema.ts';
 
 export interface SearchEndpointOptions {
   events: EventRepository;
@@ -12,6 +12,7 @@ export interface SearchEndpointOptions {
   cachePolicy: CachePolicy;
 }
 
+/** A `/search` window and its cache key. */
 export interface SearchWindow {
   readonly startsAt: Date | undefined;
   readonly endsAt: Date | undefined;
@@ -23,21 +24,24 @@ export interface SearchWindow {
  * instance serves the Express route and the fast path, so both share the parsed queries.
  */
 export class SearchEndpoint {
-  private readonly parsed = new ParsedQueryCache<SearchWindow>();
+  private readonly parsed = parsedQueryCache<SearchWindow>();
 
   constructor(private readonly options: SearchEndpointOptions) {}
 
   /** The window of a query string; throws the 400 to answer when it does not fit. */
   windowOf(rawQuery: string, query: () => unknown): SearchWindow {
-    return this.parsed.get(rawQuery, () => {
-      const { starts_at, ends_at } = parseQuery(searchQuerySchema, query());
-      return {
-        startsAt: starts_at,
-        endsAt: ends_at,
-        // Keyed by the instants, so every spelling of the same window shares one entry.
-        key: `search:${starts_at?.toISOString() ?? '-'}:${ends_at?.toISOString() ?? '-'}`,
-      };
-    });
+    const known = this.parsed.get(rawQuery);
+    if (known) return known;
+    const { startsAt, endsAt } = searchWindowOf(parseQuery(searchQuerySchema, query()));
+    // Keyed by the instants, so every way of writing the same window shares one entry.
+    const window = {
+      startsAt,
+      endsAt,
+      key: `search:${startsAt?.toISOString() ?? '-'}:${endsAt?.toISOString() ?? '-'}`,
+    };
+    // Only valid queries are kept (a bad one threw its 400 above).
+    this.parsed.set(rawQuery, window);
+    return window;
   }
 
   /**
@@ -45,7 +49,7 @@ export class SearchEndpoint {
    * memory right now; undefined for anything else.
    */
   hotWindow(rawQuery: string): SearchWindow | undefined {
-    const window = this.parsed.peek(rawQuery);
+    const window = this.parsed.get(rawQuery);
     return window && this.options.cache.isHot(window.key) ? window : undefined;
   }
 

@@ -1,14 +1,20 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { json, startApi, type ApiFixture } from './api.fixture.ts';
 
 const DEAD_REDIS = 'redis://127.0.0.1:1/0';
 
-describe('API keys and quotas', () => {
+describe('API keys', () => {
   let api: ApiFixture;
+  const lookups: string[] = [];
 
   beforeAll(async () => {
-    api = await startApi('access', {
-      access: { publicQuotaPerMinute: 5, keyQuotaPerMinute: 1000 },
+    api = await startApi('access-keys', {
+      access: {
+        publicQuotaPerMinute: 10,
+        keyQuotaPerMinute: 1000,
+        onLookup: (key) => lookups.push(key),
+      },
     });
   });
 
@@ -45,6 +51,58 @@ describe('API keys and quotas', () => {
     // Only the hash is stored.
     const rows = await api.db.$queryRaw<{ key_hash: string }[]>`SELECT key_hash FROM api_keys`;
     expect(rows.every((row) => !row.key_hash.includes(key.slice(-24)))).toBe(true);
+  });
+
+  it('counts wrong keys against the IP quota: 401 until it is spent, then 429 without a lookup', async () => {
+    const statuses: number[] = [];
+    const before = lookups.length;
+    for (let attempt = 0; attempt < 8; attempt += 1) {
+      const wrong = `mk_${String(attempt).padStart(12, '0')}_made-up-secret-000000000`;
+      const response = await api.get('/v1/events/search', { 'X-API-Key': wrong });
+      statuses.push(response.status);
+      const body = await json(response);
+      expect(body.error?.code).toBe(response.status === 429 ? 'rate_limited' : 'invalid_api_key');
+      if (response.status === 429) {
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+    }
+    // The test above sent 5 wrong keys from this IP; its quota is 10.
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    // Once the IP's wrong keys reach the quota, a made-up key is not even looked up.
+    expect(lookups.length - before).toBe(5);
+    // They spent the IP's public quota: a request without a key is over it too.
+    const anonymous = await api.get('/v1/events/search');
+    expect(anonymous.status).toBe(429);
+    expect((await json(anonymous)).error?.code).toBe('rate_limited');
+  });
+
+  it('still looks up a valid key from an IP whose anonymous quota is spent', async () => {
+    const { key } = await api.keys.create('behind-nat', null);
+    const fresh = await startApi('access-keys-nat', {
+      databaseUrl: api.databaseUrl,
+      access: { publicQuotaPerMinute: 2, keyQuotaPerMinute: 1000 },
+    });
+    try {
+      for (const expected of [200, 200, 429])
+        expect((await fresh.get('/search')).status).toBe(expected);
+      expect((await fresh.get('/search', { 'X-API-Key': key })).status).toBe(200);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe('API keys and quotas', () => {
+  let api: ApiFixture;
+
+  beforeAll(async () => {
+    api = await startApi('access', {
+      access: { publicQuotaPerMinute: 5, keyQuotaPerMinute: 1000 },
+    });
+  });
+
+  afterAll(async () => {
+    await api.close();
   });
 
   it('limits a key to its own quota, with 429, Retry-After and the error envelope', async () => {
@@ -157,7 +215,15 @@ describe('HTTP hardening', () => {
     expect(long.status).toBe(414);
     expect((await json(long)).error?.code).toBe('query_too_long');
 
-    const body = await fetch(`${api.url}/search`, { method: 'POST', body: 'x'.repeat(10) });
-    expect(body.status).toBe(413);
+    const body = await new Promise<number>((resolve, reject) => {
+      const headers = { 'Content-Length': '10' };
+      const req = request(`${api.url}/search`, { method: 'GET', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end('x'.repeat(10));
+    });
+    expect(body).toBe(413);
   });
 });

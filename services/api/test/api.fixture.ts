@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Redis } from 'ioredis';
@@ -18,6 +17,7 @@ import { createLogger } from '@marquee/logger';
 import { createRedis } from '@marquee/redis';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { createApp, type AppOptions } from '../src/app.ts';
+import { createApiServer } from '../src/http.server.ts';
 import { RateLimiter } from '../src/rate.limiter.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -29,9 +29,18 @@ export interface ApiFixtureOptions {
   /** Cache and quota key prefix: share another fixture's to share its cache. */
   prefix?: string;
   /** Turn on API keys and quotas (off by default: most tests are about answers). */
-  access?: { publicQuotaPerMinute: number; keyQuotaPerMinute: number };
+  access?: {
+    publicQuotaPerMinute: number;
+    keyQuotaPerMinute: number;
+    /** Called with each key looked up in the database. */
+    onLookup?: (key: string) => void;
+  };
   /** Anything else to pass to `createApp`. */
   app?: Partial<AppOptions>;
+  /** The cache's byte budget in Redis. */
+  cacheMaxBytes?: number;
+  /** Staleness bound of the catalog version kept in process (the cache's default otherwise). */
+  versionMaxAgeMs?: number;
 }
 
 export interface ApiFixture {
@@ -76,7 +85,14 @@ export async function startApi(
     disconnectTimeout: 50,
   });
   versionSubscriber.on('error', () => {});
-  const cache = new SearchCache({ redis, prefix, ttlSeconds: 60, versionSubscriber });
+  const cache = new SearchCache({
+    redis,
+    prefix,
+    ttlSeconds: 60,
+    versionSubscriber,
+    ...(options.cacheMaxBytes === undefined ? {} : { maxBytes: options.cacheMaxBytes }),
+    ...(options.versionMaxAgeMs === undefined ? {} : { versionMaxAgeMs: options.versionMaxAgeMs }),
+  });
   const keys = new ApiKeyRepository(db);
   const stream = new PassThrough();
   const lines: Record<string, unknown>[] = [];
@@ -97,8 +113,14 @@ export async function startApi(
     ...(options.access
       ? {
           access: {
-            ...options.access,
-            keys,
+            publicQuotaPerMinute: options.access.publicQuotaPerMinute,
+            keyQuotaPerMinute: options.access.keyQuotaPerMinute,
+            keys: {
+              verify: (key: string) => {
+                options.access?.onLookup?.(key);
+                return keys.verify(key);
+              },
+            },
             limiter: new RateLimiter({ redis, prefix }),
             keyCacheMs: 0,
           },
@@ -114,7 +136,7 @@ export async function startApi(
       },
     },
   });
-  const server = createServer(app).listen(0, '127.0.0.1');
+  const server = createApiServer(app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

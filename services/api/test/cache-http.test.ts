@@ -112,7 +112,8 @@ describe('HTTP caching', () => {
       expect(await stale.text()).toBe(good);
       // A window never answered before has nothing to fall back on.
       const cold = await broken.get('/search?starts_at=2019-01-01');
-      expect(cold.status).toBe(500);
+      expect(cold.status).toBe(503);
+      expect(cold.headers.get('retry-after')).toBe('5');
     } finally {
       await broken.close();
     }

@@ -76,22 +76,56 @@ describe('with the database down', () => {
     });
   });
 
-  it('answers a search with the 500 envelope, no internals, and logs the error under the request id', async () => {
-    const response = await api.get('/search');
-    expect(response.status).toBe(500);
-    const text = await response.text();
-    expect(JSON.parse(text)).toEqual({
-      data: null,
-      error: { code: 'internal', message: 'internal error' },
+  it('answers uncached requests with 503, Retry-After and the envelope, and logs a warning under the request id', async () => {
+    for (const path of [
+      '/search',
+      '/v1/events/search?q=x',
+      '/v1/events/7d92c0d4-8cea-56be-ae9b-a8034eeb45a9',
+    ]) {
+      const response = await api.get(path);
+      expect({ path, status: response.status }).toEqual({ path, status: 503 });
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(JSON.parse(await response.text())).toEqual({
+        data: null,
+        error: { code: 'unavailable', message: 'the catalog is unavailable; retry later' },
+      });
+      const requestId = response.headers.get('x-request-id');
+      const logged = api
+        .logs()
+        .find((line) => line.requestId === requestId && line.level !== 'http');
+      expect(logged).toMatchObject({
+        level: 'warn',
+        message: 'catalog unavailable',
+        path: path.split('?')[0],
+      });
+    }
+    expect(api.logs().some((line) => line.level === 'error')).toBe(false);
+  });
+});
+
+describe('with PostgreSQL refusing connections', () => {
+  let api: ApiFixture;
+
+  beforeAll(async () => {
+    // Nothing listens on port 1: as a server that is down or restarting.
+    api = await startApi('pg-refused', {
+      databaseUrl: 'postgresql://postgres@127.0.0.1:1/marquee',
     });
-    const requestId = response.headers.get('x-request-id');
-    const logged = api
-      .logs()
-      .find((line) => line.level === 'error' && line.requestId === requestId);
-    expect(logged).toMatchObject({
-      message: 'request failed',
-      path: '/search',
-      error: { stack: expect.any(String) },
-    });
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('answers 503 with Retry-After, and so does an API key lookup', async () => {
+    const search = await api.get('/search?starts_at=2021-01-01');
+    expect(search.status).toBe(503);
+    expect(search.headers.get('retry-after')).toBe('5');
+    expect(await search.json()).toMatchObject({ error: { code: 'unavailable' } });
+    const keyed = await api.get('/v1/events/search', { 'X-API-Key': 'mk_000000000000_any' });
+    expect(keyed.status).toBe(503);
+    expect(keyed.headers.get('retry-after')).toBe('5');
+    expect((await api.get('/readyz')).status).toBe(503);
   });
 });

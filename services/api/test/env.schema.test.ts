@@ -8,6 +8,7 @@ describe('apiEnvSchema', () => {
       API_PORT: 3000,
       API_HOST: '0.0.0.0',
       CACHE_TTL_SECONDS: 60,
+      CACHE_MAX_MB: 64,
       REDIS_URL: 'redis://cache-and-queues:6379/1',
       CACHE_REDIS_URL: 'redis://cache-and-queues:6379/1',
     });
@@ -34,12 +35,18 @@ describe('apiEnvSchema', () => {
         API_PORT: '70000',
         CACHE_TTL_SECONDS: '0',
         CACHE_REDIS_URL: 'http://x',
+        CACHE_MAX_MB: '0',
       });
     } catch (error) {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     const names = (thrown as ConfigError).problems.map((problem) => problem.split(':')[0]);
-    expect(names.sort()).toEqual(['API_PORT', 'CACHE_REDIS_URL', 'CACHE_TTL_SECONDS']);
+    expect(names.sort()).toEqual([
+      'API_PORT',
+      'CACHE_MAX_MB',
+      'CACHE_REDIS_URL',
+      'CACHE_TTL_SECONDS',
+    ]);
   });
 });

@@ -43,6 +43,7 @@ beforeAll(async () => {
         maxPrice: '20.00',
         venue: venue('Blue Note', 'Madrid', 'ES'),
         status: 'scheduled',
+        performers: ['Rosalía', 'Chucho Valdés Quartet'],
       }),
       // Straddles the end of June: only an overlap search finds it.
       record({
@@ -78,6 +79,7 @@ beforeAll(async () => {
         maxPrice: '60.00',
         venue: venue('Sala Jazz', 'madrid', 'es'),
         status: 'postponed',
+        performers: ['The 100%_Band'],
       }),
     ],
     seen,
@@ -146,6 +148,18 @@ describe('GET /v1/events/search filters', () => {
     expect(await titles('?q=JAZZ')).toEqual(['Jazz night', 'Rock show']);
     expect(await titles('?q=100%25_')).toEqual(['Summer festival']);
     expect(await titles('?q=%25')).toEqual(['Summer festival']);
+  });
+
+  it('filters by performer: a case-insensitive substring of any one of them, LIKE characters literal', async () => {
+    expect(await titles('?performer=ROSAL%C3%8DA')).toEqual(['Jazz night']);
+    expect(await titles('?performer=valdés')).toEqual(['Jazz night']);
+    expect(await titles('?performer=100%25_b')).toEqual(['Rock show']);
+    expect(await titles('?performer=%25')).toEqual(['Rock show']);
+    expect(await titles('?performer=Rosal%C3%ADa%20Chucho')).toEqual([]);
+    expect(await titles(`?${june}&performer=band&provider=beta`)).toEqual(['Rock show']);
+    const response = await api.get('/v1/events/search?performer=rosal');
+    const body = await json<{ events: { performers: string[] }[] }>(response);
+    expect(body.data?.events[0]?.performers).toEqual(['Rosalía', 'Chucho Valdés Quartet']);
   });
 
   it('filters by city, country and status', async () => {

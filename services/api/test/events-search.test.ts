@@ -117,6 +117,7 @@ describe('GET /v1/events/search', () => {
         country: null,
         status: null,
         url: null,
+        performers: [],
       },
     ]);
     expect(first.next_cursor).toEqual(expect.any(String));
@@ -159,7 +160,7 @@ describe('GET /v1/events/search', () => {
   });
 
   const real = encodeCursor({
-    startAt: new Date(BASE),
+    startsAt: new Date(BASE),
     id: '00000000-0000-4000-8000-000000000000',
   });
   it.each([
@@ -180,7 +181,7 @@ describe('GET /v1/events/search', () => {
     ],
     [
       'a cursor before year 1',
-      `?cursor=${encodeCursor({ startAt: new Date('0000-06-01T00:00:00Z'), id: '00000000-0000-4000-8000-000000000000' })}`,
+      `?cursor=${encodeCursor({ startsAt: new Date('0000-06-01T00:00:00Z'), id: '00000000-0000-4000-8000-000000000000' })}`,
       'invalid_cursor',
       'cursor: ',
     ],

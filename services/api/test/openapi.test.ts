@@ -123,6 +123,7 @@ describe('/openapi.json', () => {
       'q',
       'city',
       'country',
+      'performer',
       'status',
       'min_price',
       'max_price',
@@ -133,6 +134,20 @@ describe('/openapi.json', () => {
     // Every parameter schema compiles as JSON Schema 2020-12.
     for (const parameter of v1) ajv.compile(parameter.schema);
     expect(get(document, '/v1/providers').security).toEqual([{ apiKey: [] }]);
+  });
+
+  it('resolves every reference inside the document, with no $id to rebase them', () => {
+    const text = JSON.stringify(document);
+    expect(text).not.toContain('"$id"');
+    const refs = [...text.matchAll(/"\$ref":"([^"]+)"/g)].map((match) => match[1]!);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of new Set(refs)) {
+      expect(ref).toMatch(/^#\/components\/schemas\//);
+      expect({ ref, found: ref.split('/').pop()! in document.components.schemas }).toEqual({
+        ref,
+        found: true,
+      });
+    }
   });
 
   it('documents the page size bounds from the schema that enforces them', () => {

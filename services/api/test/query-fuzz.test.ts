@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createProvider, record, startApi, type ApiFixture } from './api.fixture.ts';
 
@@ -127,5 +128,125 @@ describe('query parameter fuzzing', () => {
     expect(failures).toEqual([]);
     // The inputs reach past validation too, not only into 400s.
     expect([...statuses].sort()).toEqual(expect.arrayContaining([200, 400, 401, 404]));
+  });
+});
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** The connection was reset before the answer was complete. */
+  reset: boolean;
+}
+
+/** Sends `head` (and `body`) as bytes on a fresh connection; resolves with what came back. */
+function sendRaw(url: string, head: string, body = ''): Promise<RawAnswer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let reset = false;
+    const socket = connect(Number(port), hostname, () => {
+      // A write refused by a socket the server closed shows up as the reset below.
+      socket.write(head + body, () => undefined);
+    });
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => {
+      reset = true;
+    });
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const [top = '', ...rest] = text.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = top.split('\r\n');
+      const headers = Object.fromEntries(
+        lines.map((line) => {
+          const colon = line.indexOf(':');
+          return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+        }),
+      );
+      resolve({
+        status: Number(statusLine.split(' ')[1]),
+        headers,
+        body: rest.join('\r\n\r\n'),
+        reset,
+      });
+    });
+  });
+}
+
+function envelopeCode(body: string): string | undefined {
+  const parsed = JSON.parse(body) as { data: unknown; error: { code?: unknown } | null };
+  expect(parsed.data).toBeNull();
+  return typeof parsed.error?.code === 'string' ? parsed.error.code : undefined;
+}
+
+describe('hostile inputs that once answered 500 or a bare status', () => {
+  const CONTROLS = ['%00', '%01', '%0A', '%1B', '%7F', '%C2%85', 'a%00b'];
+
+  it.each(['q', 'provider', 'city', 'country', 'performer'])(
+    'refuses control characters in %s with the 400 envelope',
+    async (name) => {
+      for (const control of CONTROLS) {
+        const response = await fetch(`${api.url}/v1/events/search?${name}=${control}`);
+        expect({ control, status: response.status }).toEqual({ control, status: 400 });
+        expect(envelopeCode(await response.text())).toBe('invalid_parameter');
+      }
+    },
+  );
+
+  it('refuses control characters in the /search window with the 400 envelope', async () => {
+    for (const query of ['starts_at=%00', 'ends_at=2021-01-01%00', 'starts_at=%1B']) {
+      const response = await fetch(`${api.url}/search?${query}`);
+      expect({ query, status: response.status }).toEqual({ query, status: 400 });
+      expect(envelopeCode(await response.text())).toBe('invalid_parameter');
+    }
+  });
+
+  it('answers an over-long query string with the 414 envelope, never a reset or a bare status', async () => {
+    // 3 KB passes Node's parser and meets the API's own limit; the others overflow the parser.
+    for (const bytes of [3_000, 20_000, 200_000, 2_000_000]) {
+      const response = await fetch(`${api.url}/v1/events/search?q=${'x'.repeat(bytes)}`);
+      expect({ bytes, status: response.status }).toEqual({ bytes, status: 414 });
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(envelopeCode(await response.text())).toBe('query_too_long');
+    }
+    const raw = await sendRaw(
+      api.url,
+      `GET /search?q=${'x'.repeat(3_000_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    expect({ status: raw.status, reset: raw.reset }).toEqual({ status: 414, reset: false });
+    expect(envelopeCode(raw.body)).toBe('query_too_long');
+  });
+
+  it('answers over-long headers with the 431 envelope', async () => {
+    const raw = await sendRaw(
+      api.url,
+      `GET /search HTTP/1.1\r\nHost: x\r\nX-Big: ${'y'.repeat(40_000)}\r\n\r\n`,
+    );
+    expect({ status: raw.status, reset: raw.reset }).toEqual({ status: 431, reset: false });
+    expect(envelopeCode(raw.body)).toBe('headers_too_large');
+  });
+
+  it('answers every method but GET and HEAD with the 405 envelope and Allow', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND', 'FOO', 'BREW']) {
+      const raw = await sendRaw(
+        api.url,
+        `${method} /v1/events/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      );
+      expect({ method, status: raw.status }).toEqual({ method, status: 405 });
+      expect(raw.headers.allow).toBe('GET, HEAD');
+      expect(envelopeCode(raw.body)).toBe('method_not_allowed');
+    }
+  });
+
+  it('answers a request Node cannot parse with the 400 envelope', async () => {
+    for (const head of [
+      'GET /se arch HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /search?q=\u0000 HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /search HTTP/9.9\r\nHost: x\r\n\r\n',
+    ]) {
+      const raw = await sendRaw(api.url, head);
+      expect({ head, status: raw.status }).toEqual({ head, status: 400 });
+      expect(envelopeCode(raw.body)).toBe('bad_request');
+    }
   });
 });

@@ -314,17 +314,21 @@ describe('GET /search (Fever contract)', () => {
 });
 
 describe('the rest of the surface', () => {
-  it('answers unknown routes and methods with the 404 envelope', async () => {
-    for (const response of [
-      await api.get('/nope'),
-      await fetch(`${api.url}/search`, { method: 'POST' }),
-    ]) {
-      expect(response.status).toBe(404);
-      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
-      const body = await json(response);
-      expect(body).toEqual({
+  it('answers unknown routes with the 404 envelope, other methods with 405 and Allow', async () => {
+    const unknown = await api.get('/nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await json(unknown)).toEqual({
+      data: null,
+      error: { code: 'not_found', message: expect.any(String) },
+    });
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const response = await fetch(`${api.url}/search`, { method });
+      expect({ method, status: response.status }).toEqual({ method, status: 405 });
+      expect(response.headers.get('allow')).toBe('GET, HEAD');
+      expect(await json(response)).toEqual({
         data: null,
-        error: { code: 'not_found', message: expect.any(String) },
+        error: { code: 'method_not_allowed', message: `${method} is not allowed; use GET, HEAD` },
       });
     }
   });

@@ -1,0 +1,214 @@
+// Issue 13 item 2: anonymous cache busting cannot grow the queues' Redis without bound. The api
+// runs as deployed (its own process, CACHE_MAX_MB) over a 10k-event catalog, on a redis-server of
+// its own started like the compose one (one Redis for queues and cache, maxmemory, noeviction):
+// the shared Redis on 6379 is never touched. 300 distinct windows, each a cache miss, grow Redis's
+// used_memory by less than the budget, and a sync still succeeds afterwards.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
+import { IngestQueue } from '@marquee/queue';
+import {
+  createTestDatabase,
+  eventually,
+  feverFeed,
+  freePort,
+  startFeedServer,
+  startTs,
+  uniquePrefix,
+  type FeedServer,
+  type LongRunning,
+  type TestDatabase,
+} from '@marquee/testing';
+
+const MIB = 1024 * 1024;
+const BUDGET_MB = 4;
+// An unbounded cache would need ~60 MB for the answers below (two copies of ~100 KB each).
+const HEADROOM = 24 * MIB;
+const CATALOG = 10_000;
+const WINDOWS = 300;
+const BASE = Date.parse('2040-01-01T00:00:00Z');
+const HOUR = 3_600_000;
+
+const prefix = uniquePrefix('cache-budget');
+let database: TestDatabase;
+let db: Db;
+let feed: FeedServer;
+let redisServer: ChildProcess;
+let redisUrl: string;
+let admin: Redis;
+let api: LongRunning | undefined;
+let worker: LongRunning | undefined;
+let apiUrl: string;
+
+async function usedMemory(): Promise<number> {
+  const info = await admin.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1]);
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  admin = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  await eventually(
+    async () => ((await admin.ping()) === 'PONG' ? true : undefined),
+    10_000,
+    'redis',
+  );
+  return child;
+}
+
+/** Enqueues a sync and waits for its completion. */
+async function syncAndWait(providerId: string): Promise<unknown> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new IngestQueue({ connection, prefix });
+  try {
+    const job = await queue.enqueueSync({ providerId, trigger: 'manual' });
+    return await eventually(
+      async () => {
+        if ((await queue.queue.getJobState(job.id ?? '')) !== 'completed') return undefined;
+        return (await queue.queue.getJob(job.id ?? ''))?.returnvalue as unknown;
+      },
+      30_000,
+      `job ${job.id} to complete`,
+    );
+  } finally {
+    await queue.close();
+    await connection.quit();
+  }
+}
+
+/** 10,000 events an hour apart; a window from the first one holds about 500. */
+async function seedCatalog(): Promise<void> {
+  const provider = await new ProviderRepository(db).create({
+    name: 'catalog',
+    kind: 'fever-xml',
+    url: 'http://127.0.0.1/catalog.xml',
+    everySeconds: 3600,
+    timezone: 'UTC',
+  });
+  const records = Array.from({ length: CATALOG }, (_, index) => ({
+    externalKey: `e${index}`,
+    title: `Concert number ${index} in the budget test`,
+    startAt: new Date(BASE + index * HOUR),
+    endAt: new Date(BASE + index * HOUR + 2 * HOUR),
+    timezone: 'UTC',
+    minPrice: '10.00',
+    maxPrice: '20.00',
+    currency: 'EUR',
+    online: true,
+  }));
+  await new EventRepository(db).upsertMany(provider, records, new Date());
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('cache_budget');
+  db = createDb({ databaseUrl: database.url });
+  await seedCatalog();
+  feed = await startFeedServer((_request, response) => response.writeHead(200).end(feverFeed(5)));
+  const redisPort = await freePort();
+  redisUrl = `redis://127.0.0.1:${redisPort}/0`;
+  redisServer = await startRedis(redisPort);
+  // As deployed next to the queues: a memory ceiling and no eviction.
+  await admin.config('SET', 'maxmemory', String((await usedMemory()) + HEADROOM));
+  await admin.config('SET', 'maxmemory-policy', 'noeviction');
+  const apiPort = await freePort();
+  apiUrl = `http://127.0.0.1:${apiPort}`;
+  api = startTs('services/api/src/main.ts', {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'error',
+    API_HOST: '127.0.0.1',
+    API_PORT: String(apiPort),
+    CACHE_MAX_MB: String(BUDGET_MB),
+  });
+  await eventually(
+    async () => ((await fetch(`${apiUrl}/readyz`)).status === 200 ? true : undefined),
+    30_000,
+    'the api to be ready',
+  );
+});
+
+afterAll(async () => {
+  await api?.stop(5_000);
+  await worker?.stop(5_000);
+  admin?.disconnect();
+  if (redisServer && redisServer.exitCode === null) {
+    redisServer.kill('SIGTERM');
+    await once(redisServer, 'exit');
+  }
+  await feed?.close();
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+/** Window `index`: its own start (to the second), the same end: ~500 events, ~100 KB. */
+function window(index: number): string {
+  const start = new Date(BASE + index * 1000).toISOString().replace('.000', '');
+  const end = new Date(BASE + 500 * HOUR).toISOString().replace('.000', '');
+  return `/search?starts_at=${start}&ends_at=${end}`;
+}
+
+describe('the cache byte budget on one noeviction Redis shared with the queues', () => {
+  it('300 cache-missing windows grow used_memory by less than CACHE_MAX_MB, and a sync still succeeds', async () => {
+    const before = await usedMemory();
+    let bodyBytes = 0;
+    for (let start = 0; start < WINDOWS; start += 4) {
+      const answers = await Promise.all(
+        [0, 1, 2, 3].map(async (offset) => {
+          const response = await fetch(`${apiUrl}${window(start + offset)}`);
+          expect(response.headers.get('x-cache')).toBe('miss');
+          return (await response.arrayBuffer()).byteLength;
+        }),
+      );
+      bodyBytes += answers.reduce((sum, bytes) => sum + bytes, 0);
+    }
+    // The answers were big enough to matter: many times the budget.
+    expect(bodyBytes).toBeGreaterThan(5 * BUDGET_MB * MIB);
+    // The writes are not awaited by the answers: wait until they have all landed.
+    const entries = `${prefix}:cache:entries`;
+    await eventually(
+      async () => {
+        const first = await admin.hget(`${prefix}:cache:bytes`, 'total');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return first === (await admin.hget(`${prefix}:cache:bytes`, 'total')) ? true : undefined;
+      },
+      10_000,
+      'cache writes to settle',
+    );
+    const grown = (await usedMemory()) - before;
+    expect(grown).toBeLessThan(BUDGET_MB * MIB);
+    // The cache did store answers, within its budget, the newest ones.
+    expect(await admin.zcard(entries)).toBeGreaterThan(10);
+    expect(Number(await admin.hget(`${prefix}:cache:bytes`, 'total'))).toBeLessThanOrEqual(
+      BUDGET_MB * MIB,
+    );
+
+    const provider = await new ProviderRepository(db).create({
+      name: 'after-the-storm',
+      kind: 'fever-xml',
+      url: `${feed.url}/feed.xml`,
+      everySeconds: 3600,
+      timezone: 'UTC',
+    });
+    worker = startTs('services/worker/src/main.ts', {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      ALLOW_PRIVATE_PROVIDERS: 'true',
+      METRICS_PORT: '0',
+      WORKER_CONCURRENCY: '1',
+    });
+    expect(await syncAndWait(provider.id)).toMatchObject({ upserted: 5 });
+  });
+});
