@@ -14,14 +14,14 @@ import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createTestDatabase, REPO_ROOT, uniquePrefix, type TestDatabase } from '@marquee/testing';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
 /**
  * Serves in-memory documents by path; a path maps to a Buffer the bench can swap. With `etags`
  * on, it answers like a typical static server: an ETag per document, 304 to a matching
  * If-None-Match.
  */
-export class FeedHost {
+class FeedHost {
   readonly documents = new Map<string, Buffer>();
   etags = true;
   private readonly tags = new WeakMap<Buffer, string>();
@@ -164,7 +164,7 @@ export function deployedWorker(): DeployedWorker {
 }
 
 /** Builds the bundle the deployed command runs (services/worker/dist), from the current sources. */
-export function buildDeployedWorker(): void {
+function buildDeployedWorker(): void {
   if (!deployedWorker().args.some((arg) => arg.includes('/dist/'))) return;
   execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), 'worker'], {
     cwd: REPO_ROOT,

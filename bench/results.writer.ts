@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
+const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
 
 /**
  * Replaces the `## <title>` section of bench/RESULTS.md (up to the next `## ` heading), or appends

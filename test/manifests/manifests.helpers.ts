@@ -60,7 +60,7 @@ export const SERVICE_ONLY_ENV: Record<AppService, readonly string[]> = {
  * Read by Node, glibc and libraries in every process (the image sets NODE_ENV; the worker
  * NODE_OPTIONS and MALLOC_MMAP_THRESHOLD_).
  */
-export const RUNTIME_ENV = ['NODE_ENV', 'NODE_OPTIONS', 'MALLOC_MMAP_THRESHOLD_'];
+const RUNTIME_ENV = ['NODE_ENV', 'NODE_OPTIONS', 'MALLOC_MMAP_THRESHOLD_'];
 
 /**
  * The worker's NODE_OPTIONS: exactly a V8 heap cap, in MiB. The ingest benchmark runs its workers

@@ -6,7 +6,7 @@ import { UnreachableError } from './cli.errors.ts';
 export const DEPENDENCY_TIMEOUT_MS = 4_000;
 
 /** `host:port` of a service URL: where it is, never who logs in. */
-export function whereIs(url: string, defaultPort: number): string {
+function whereIs(url: string, defaultPort: number): string {
   try {
     const { hostname, port } = new URL(url);
     return `${hostname || 'localhost'}:${port || defaultPort}`;

@@ -1,15 +1,17 @@
-const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+import parse from 'parse-duration';
+
+// The accepted syntax, checked before parse-duration converts: it skips what it cannot read
+// ("1h5x" would be one hour), so a typo would pass silently.
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
 /** "90s", "5m", "1h30m", "2d" or a bare number of seconds → whole seconds (at least 1). */
 export function parseDuration(text: string): number {
   const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return positive(Number(trimmed), text);
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
-  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
+  if (!/^\d+$/.test(trimmed) && !DURATION.test(trimmed)) {
     throw new Error(`"${text}" is not a duration (examples: 30s, 5m, 1h30m, 2d)`);
   }
-  const seconds = parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * UNITS[unit!]!, 0);
-  return positive(Math.round(seconds), text);
+  // A bare number is in the unit asked for: seconds.
+  return positive(Math.round(parse(trimmed, 's') ?? Number.NaN), text);
 }
 
 function positive(seconds: number, text: string): number {

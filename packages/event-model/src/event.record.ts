@@ -62,16 +62,6 @@ function hasDetails(event: EventRecord): boolean {
   );
 }
 
-export interface ProviderRef {
-  id: string;
-  name: string;
-}
-
-export interface UpsertResult {
-  /** Rows inserted or whose content changed; unchanged rows are not rewritten. */
-  written: number;
-}
-
 // Fixed namespace for public event ids: UUID v5 (RFC 9562) of "<provider name>\n<external key>".
 const EVENT_ID_NAMESPACE = Buffer.from('1b4f0f9e8d514c559a535b0e2c7d9a10', 'hex');
 

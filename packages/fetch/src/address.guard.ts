@@ -58,7 +58,7 @@ export function refusalReason(address: string, policy: AddressPolicy): string | 
 }
 
 /** Throws AddressRefusedError when `address` (an IP literal) is refused for `host`. */
-export function assertAddressAllowed(host: string, address: string, policy: AddressPolicy): void {
+function assertAddressAllowed(host: string, address: string, policy: AddressPolicy): void {
   const reason = refusalReason(address, policy);
   if (reason !== undefined) throw new AddressRefusedError(host, address, reason);
 }

@@ -62,7 +62,7 @@ export interface FetchedPayload {
   url: string;
 }
 
-export const MAX_REDIRECTS = 5;
+const MAX_REDIRECTS = 5;
 
 // Codes of failures that retrying cannot fix: bad URLs or headers from the configuration, and TLS
 // certificates the server must fix. Every other network failure (resets, refused connections,
@@ -89,7 +89,7 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** Maps any error thrown while fetching to a FetchError; a FetchError is returned unchanged. */
-export function classifyError(error: unknown): FetchError {
+function classifyError(error: unknown): FetchError {
   if (error instanceof FetchError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = errorCode(error);
@@ -125,7 +125,7 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /** The error for a final response that is neither 2xx nor 304. */
-export function statusError(status: number, retryAfter: string | undefined): FetchError {
+function statusError(status: number, retryAfter: string | undefined): FetchError {
   const retryAfterMs = parseRetryAfter(retryAfter);
   const label = `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
   const retryNote = retryAfterMs === undefined ? '' : `; retry after ${retryAfterMs} ms`;

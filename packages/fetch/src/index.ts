@@ -1,15 +1,12 @@
 export {
-  classifyError,
   fetchPayload,
   FetchError,
-  MAX_REDIRECTS,
   parseRetryAfter,
   type FetchErrorClassification,
   type FetchedPayload,
   type FetchOptions,
 } from './http.fetcher.ts';
 export {
-  ADDRESS_REFUSED_CODE,
   AddressRefusedError,
   assertUrlAllowed,
   guardedLookup,
@@ -19,7 +16,6 @@ export {
 export { assertContentType, type ContentFamily } from './content-type.guard.ts';
 export { createPagePacer } from './page-pacer.ts';
 export { RobotsGuard, type RobotsGuardOptions } from './robots.guard.ts';
-export { robotsAllows, userAgentToken } from './robots.policy.ts';
 export { HostBusyError, HostLeaseGate, type HostLeaseOptions } from './host-lease.gate.ts';
 export {
   BreakerOpenError,

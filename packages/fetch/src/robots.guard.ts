@@ -36,7 +36,7 @@ export class RobotsGuard {
     const target = new URL(url);
     const text = await this.robotsOf(target.origin);
     const path = `${target.pathname}${target.search}`;
-    if (!robotsAllows(text, this.token, path)) {
+    if (!robotsAllows(text, target.href, this.token)) {
       throw new FetchError(
         `robots.txt of ${target.origin} disallows ${path} for user agent "${this.token}"`,
         'permanent',

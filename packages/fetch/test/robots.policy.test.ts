@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { robotsAllows, userAgentToken } from '../src/robots.policy.ts';
 
+const SITE = 'https://venue.example';
+
 const ROBOTS = `
 # our own group wins over *
 User-agent: *
@@ -24,7 +26,7 @@ describe('robotsAllows', () => {
   });
 
   it('applies the group naming our token, longest match first, Allow on a tie', () => {
-    const allows = (path: string) => robotsAllows(ROBOTS, 'marquee', path);
+    const allows = (path: string) => robotsAllows(ROBOTS, `${SITE}${path}`, 'marquee');
     expect(allows('/events')).toBe(true);
     expect(allows('/private/page')).toBe(false);
     expect(allows('/private/events')).toBe(true);
@@ -35,8 +37,16 @@ describe('robotsAllows', () => {
   });
 
   it('falls back to *, and allows everything without a matching group', () => {
-    expect(robotsAllows(ROBOTS, 'otherbot', '/events')).toBe(false);
-    expect(robotsAllows('User-agent: otherbot\nDisallow: /', 'marquee', '/events')).toBe(true);
-    expect(robotsAllows('', 'marquee', '/anything')).toBe(true);
+    expect(robotsAllows(ROBOTS, `${SITE}/events`, 'otherbot')).toBe(false);
+    expect(robotsAllows('User-agent: otherbot\nDisallow: /', `${SITE}/events`, 'marquee')).toBe(
+      true,
+    );
+    expect(robotsAllows('', `${SITE}/anything`, 'marquee')).toBe(true);
+  });
+
+  it('matches a group named with a version, and patterns written with non-ASCII characters', () => {
+    const robots = 'User-agent: Marquee/2.0\nDisallow: /café\n';
+    expect(robotsAllows(robots, `${SITE}/café/agenda`, 'marquee')).toBe(false);
+    expect(robotsAllows(robots, `${SITE}/cafe/agenda`, 'marquee')).toBe(true);
   });
 });

@@ -1,6 +1,5 @@
 export {
   PayloadError,
-  REJECT_SAMPLE_LIMIT,
   singleDocumentKind,
   type FetchPage,
   type IngestContext,
@@ -29,12 +28,9 @@ export { ParseResultBuilder } from './kinds/parse-result.builder.ts';
 export { parseFeverXml } from './fever/fever.parser.ts';
 export { feverXmlOutcomes, parseFeverXmlChunked } from './fever/fever-chunked.parser.ts';
 export { feverXml } from './fever/fever-xml.kind.ts';
-export { zonedLocalMillis } from './time/zoned-time.parser.ts';
-export { parseEventTime } from './time/event-time.parser.ts';
-export { assertNoDoctypeDeclarations, XML_MAX_DEPTH, XML_PARSER_LIMITS } from './xml/xml.limits.ts';
 export { xmlFeed, parseXmlFeed } from './xml/xml-feed.kind.ts';
-export { jsonldHtml, parseJsonldPage, extractSchemaEvents } from './html/jsonld-html.kind.ts';
-export { htmlSelectors, parseHtmlSelectorsPage } from './html/html-selectors.kind.ts';
+export { jsonldHtml, parseJsonldPage } from './html/jsonld-html.kind.ts';
+export { htmlSelectors } from './html/html-selectors.kind.ts';
 export { loadHtml } from './html/html-pages.crawler.ts';
 export { jsonApi, parseJsonPage } from './json/json-api.kind.ts';
 export { parseLenientJson } from './json/lenient-json.parser.ts';

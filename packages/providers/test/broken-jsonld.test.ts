@@ -18,15 +18,35 @@ const parse = (...blocks: string[]) =>
 
 describe('lenient JSON-LD', () => {
   it('repairs invalid escapes, trailing commas, raw control characters and comment wrappers', () => {
+    // An invalid escape stands for the character itself.
     expect(parseLenientJson('{"name": "Rock \\\' Roll \\- Night", "a": [1, 2,],}')).toEqual({
-      name: "Rock ' Roll \\- Night",
+      name: "Rock ' Roll - Night",
       a: [1, 2],
     });
-    expect(parseLenientJson('<!-- {"name": "two\nlines\ttab"} -->')).toEqual({
-      name: 'two lines tab',
+    // Raw line breaks and tabs are kept (text fields collapse whitespace); other control
+    // characters are dropped, NUL included (PostgreSQL text cannot hold it).
+    expect(parseLenientJson('<!-- {"name": "two\nlines\ttab\u0001\u0000"} -->')).toEqual({
+      name: 'two\nlines\ttab',
     });
     expect(parseLenientJson('{"a": 1}{"b": 2}')).toEqual([{ a: 1 }, { b: 2 }]);
+    expect(parseLenientJson("{'name': 'single', url: '/s'}")).toEqual({
+      name: 'single',
+      url: '/s',
+    });
+    // "\u" without four hex digits is a backslash and a "u"; an escaped backslash stays one.
+    expect(parseLenientJson('{"a": "\\u12 z", "b": "\\\\u12", "c": "\\u00e9",}')).toEqual({
+      a: '\\u12 z',
+      b: '\\u12',
+      c: 'é',
+    });
+  });
+
+  it('reads nothing from a block cut off before its end', () => {
     expect(parseLenientJson('{"name": ')).toBeUndefined();
+    expect(parseLenientJson('{"@type": "Event", "name": "Gig", "location": {"name": "Sala')).toBe(
+      undefined,
+    );
+    expect(parseLenientJson('[{"@type": "Event", "name": "Gig"},')).toBeUndefined();
   });
 
   it('finds every Event subtype in arrays, @graph and nested nodes, and nothing else', () => {

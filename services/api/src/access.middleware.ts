@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { RateDecision, RateLimiter } from './rate.limiter.ts';
 import { ApiError } from './response.envelope.ts';
 
-export interface KeyVerifier {
+interface KeyVerifier {
   verify(key: string): Promise<ApiKeyInfo | null>;
 }
 

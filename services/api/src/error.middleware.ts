@@ -32,7 +32,7 @@ interface RequestSummary {
 }
 
 /** How long a client is asked to wait when the catalog is unreachable (readiness says 503 too). */
-export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The ApiError to answer: an unreachable database is an outage (503 with Retry-After, logged as a

@@ -38,7 +38,7 @@ function overflowAnswer(error: ParseError): ClientErrorAnswer {
 }
 
 /** The envelope for a request Node's parser refused before any handler saw it. */
-export function clientErrorAnswer(error: ParseError): ClientErrorAnswer {
+function clientErrorAnswer(error: ParseError): ClientErrorAnswer {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
       return overflowAnswer(error);

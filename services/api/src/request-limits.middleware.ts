@@ -53,7 +53,7 @@ export function requestLimits(limits: RequestLimits = DEFAULT_REQUEST_LIMITS): R
 /** Every endpoint of this API is read-only. */
 export const ALLOWED_METHODS = 'GET, HEAD';
 
-export function methodNotAllowed(method: string | undefined): ApiError {
+function methodNotAllowed(method: string | undefined): ApiError {
   return new ApiError(
     405,
     'method_not_allowed',

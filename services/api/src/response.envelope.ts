@@ -45,7 +45,7 @@ export interface CachePolicy {
 }
 
 /** If-None-Match names `etag` (weak comparison, as RFC 9110 requires for this header). */
-export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
   if (ifNoneMatch === undefined) return false;
   if (ifNoneMatch.trim() === '*') return true;
   return ifNoneMatch.split(',').some((tag) => {
@@ -113,7 +113,7 @@ export function sendError(res: ServerResponse, error: ApiError): void {
 }
 
 /** The first problem of a query, as `<parameter>: <what is wrong>`. */
-export function queryError(error: z.ZodError): ApiError {
+function queryError(error: z.ZodError): ApiError {
   const issue = error.issues[0];
   if (!issue) return new ApiError(400, 'invalid_parameter', 'invalid query');
   if (issue.code === 'unrecognized_keys') {

@@ -58,7 +58,7 @@ export const eventsPageResponseSchema = z.object({
   error: z.null(),
 });
 
-export const eventSourceSchema = z.object({
+const eventSourceSchema = z.object({
   provider: z.string(),
   external_key: z.string().meta({ description: "The provider's own key of the event." }),
   online: z.boolean().meta({ description: 'On sale online in the latest payload.' }),

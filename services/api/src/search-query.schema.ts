@@ -130,7 +130,7 @@ const textParam = (description: string) =>
     .optional()
     .meta({ description });
 
-export const EVENT_STATUSES = ['scheduled', 'cancelled', 'postponed'] as const;
+const EVENT_STATUSES = ['scheduled', 'cancelled', 'postponed'] as const;
 
 /** `GET /v1/events/search`: strict, so a misspelt filter fails instead of widening the result. */
 export const eventsSearchQuerySchema = z

@@ -40,7 +40,7 @@ export interface SearchFastPathOptions {
 /** Answers the request and returns true, or returns false having touched nothing. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-export const FAST_PATH_METRIC = `${METRIC_PREFIX}api_fast_path_requests_total`;
+const FAST_PATH_METRIC = `${METRIC_PREFIX}api_fast_path_requests_total`;
 
 const ROUTE = '/search';
 const QUESTION_MARK = 63;

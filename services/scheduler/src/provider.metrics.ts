@@ -1,7 +1,7 @@
 import type { ProviderFreshness } from '@marquee/db';
 import { Gauge, METRIC_PREFIX, type Registry } from '@marquee/metrics';
 
-export const PROVIDER_METRICS = {
+const PROVIDER_METRICS = {
   lastSuccess: `${METRIC_PREFIX}provider_last_success_timestamp_seconds`,
   interval: `${METRIC_PREFIX}provider_interval_seconds`,
 } as const;

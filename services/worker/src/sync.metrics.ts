@@ -26,7 +26,7 @@ export const BREAKER_STATE_VALUES: Record<BreakerState, number> = {
   open: 2,
 };
 
-export function classifyOutcome(error: unknown): SyncOutcome {
+function classifyOutcome(error: unknown): SyncOutcome {
   if (error instanceof DelayedError) return 'delayed';
   if (error instanceof UnrecoverableError) return 'failed_permanent';
   return 'failed_transient';
@@ -39,7 +39,7 @@ function providerIdOf(job: SyncJob): string | undefined {
 
 const DURATION_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
-export type ProcessSync = (job: SyncJob, token?: string) => Promise<SyncSummary>;
+type ProcessSync = (job: SyncJob, token?: string) => Promise<SyncSummary>;
 
 export interface SyncMetrics {
   /** Wraps the sync processor: times every job and counts its events per provider. */

@@ -53,7 +53,7 @@ export interface SyncProcessorOptions {
   robots?: { assertAllowed(url: string): Promise<void> };
 }
 
-export type SyncStage = 'fetching' | 'parsing' | 'writing' | 'done';
+type SyncStage = 'fetching' | 'parsing' | 'writing' | 'done';
 
 /** What a sync reports as BullMQ progress (`sync --wait` prints it). */
 export interface SyncProgress extends Partial<SyncCounts> {

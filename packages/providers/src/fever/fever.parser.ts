@@ -249,6 +249,5 @@ export {
   parseDocument,
   readItem,
   type FeedForm,
-  type ItemOutcome,
   type XmlNode,
 };

@@ -6,7 +6,7 @@ import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import type { ProviderKind } from '../kinds/provider-kind.ts';
 
-export const htmlSelectorsConfigSchema = z
+const htmlSelectorsConfigSchema = z
   .object({
     /** CSS selector of one event's element. */
     items: z.string().min(1),
@@ -39,7 +39,7 @@ function reader($: CheerioAPI) {
   };
 }
 
-export function parseHtmlSelectorsPage(
+function parseHtmlSelectorsPage(
   $: CheerioAPI,
   config: HtmlSelectorsConfig,
   ctx: { timezone: string; baseUrl: string },

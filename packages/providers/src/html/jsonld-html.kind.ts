@@ -8,7 +8,7 @@ import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import type { ParseResult, ProviderKind } from '../kinds/provider-kind.ts';
 import { collectEventNodes, schemaEventToRaw, type SchemaNode } from './schema-event.mapper.ts';
 
-export const jsonldHtmlConfigSchema = z
+const jsonldHtmlConfigSchema = z
   .object({
     ...paginationShape,
     /** Also read schema.org microdata (itemscope/itemprop). */
@@ -18,7 +18,7 @@ export const jsonldHtmlConfigSchema = z
 export type JsonldHtmlConfig = z.output<typeof jsonldHtmlConfigSchema>;
 
 /** Every schema.org event node of a page: JSON-LD blocks first, then microdata. */
-export function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode[] {
+function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode[] {
   const nodes: SchemaNode[] = [];
   $('script[type]').each((_index, element) => {
     const type = ($(element).attr('type') ?? '').toLowerCase().split(';')[0]?.trim();
@@ -35,7 +35,7 @@ export function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode
  * Adds the events of one page. A node repeated on the page or on an earlier page (the same event
  * in two blocks, a "featured" sidebar) is read once: same key, so it is not an item twice.
  */
-export function addSchemaEvents(
+function addSchemaEvents(
   nodes: readonly SchemaNode[],
   ctx: { timezone: string; baseUrl: string },
   result: ParseResultBuilder,

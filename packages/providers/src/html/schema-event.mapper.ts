@@ -10,12 +10,12 @@ const EVENT_TYPES = new Set(['Festival', 'Hackathon', 'EventSeries', 'CourseInst
 // Type names some sites write where a performer's name belongs (`"performer": "Organization"`).
 const TYPE_NAMES = new Set(['Organization', 'Person', 'PerformingGroup', 'MusicGroup', 'Thing']);
 
-export function isNode(value: unknown): value is SchemaNode {
+function isNode(value: unknown): value is SchemaNode {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `@type` without its vocabulary: "http://schema.org/MusicEvent" and "schema:MusicEvent" → "MusicEvent". */
-export function schemaTypes(node: SchemaNode): string[] {
+function schemaTypes(node: SchemaNode): string[] {
   const raw = node['@type'];
   const list = Array.isArray(raw) ? raw : [raw];
   return list

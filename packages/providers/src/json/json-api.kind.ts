@@ -57,7 +57,7 @@ const paginationSchema = z.discriminatedUnion('type', [
 
 const FORBIDDEN_HEADERS = /^(authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
 
-export const jsonApiConfigSchema = withPresets(
+const jsonApiConfigSchema = withPresets(
   KIND,
   z
     .object({

@@ -5,7 +5,7 @@ import { ProviderConfigError } from './provider-config.error.ts';
  * Config fields that hold the NAME of an environment variable, never a secret: configs are stored
  * in the providers table and printed by `providers list`.
  */
-export const envName = z
+const envName = z
   .string()
   .regex(
     /^[A-Z][A-Z0-9_]*$/,
@@ -13,7 +13,7 @@ export const envName = z
   );
 
 /** The secret of an `auth` config, read when a sync runs; a missing one is a config error. */
-export function readSecret(name: string, env: NodeJS.ProcessEnv = process.env): string {
+function readSecret(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
   if (value === undefined || value === '') {
     throw new ProviderConfigError(`environment variable ${name} (auth.env) is not set`);

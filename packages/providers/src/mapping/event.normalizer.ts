@@ -46,7 +46,7 @@ export interface NormalizeOptions {
 export type NormalizeOutcome = { event: EventRecord } | { key: string; reason: string };
 
 /** Collapses whitespace; empty text is no value. */
-export function clean(value: string | undefined | null): string | undefined {
+function clean(value: string | undefined | null): string | undefined {
   if (value === undefined || value === null) return undefined;
   const text = value.replace(/\s+/g, ' ').trim();
   return text === '' ? undefined : text;
@@ -62,7 +62,7 @@ const STATUS_WORDS: readonly [RegExp, EventStatus][] = [
 ];
 
 /** schema.org `EventCancelled`, Ticketmaster `cancelled`, Eventbrite `canceled`, Songkick `ok`... */
-export function normalizeStatus(value: string | undefined, title: string): EventStatus | null {
+function normalizeStatus(value: string | undefined, title: string): EventStatus | null {
   const text = clean(value);
   if (text !== undefined) {
     for (const [pattern, status] of STATUS_WORDS) if (pattern.test(text)) return status;
@@ -117,7 +117,7 @@ function readTime(
 }
 
 /** A key for sources without ids: stable as long as title, start and venue are. */
-export function derivedKey(parts: readonly (string | undefined)[]): string {
+function derivedKey(parts: readonly (string | undefined)[]): string {
   return `h:${createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22)}`;
 }
 

@@ -11,11 +11,11 @@ const fieldSource = z.union([
   z.string().min(1, 'must be a non-empty path'),
   z.object({ template: z.string().min(1) }).strict(),
 ]);
-export const fieldSpec = z.union([fieldSource, z.array(fieldSource).min(1)]);
+const fieldSpec = z.union([fieldSource, z.array(fieldSource).min(1)]);
 export type FieldSpec = z.infer<typeof fieldSpec>;
 type FieldSource = z.infer<typeof fieldSource>;
 
-export const FIELD_NAMES = [
+const FIELD_NAMES = [
   'id',
   'title',
   'start',

@@ -17,7 +17,7 @@ import { authorizer, authSchema } from '../kinds/secret-env.reader.ts';
 
 const KIND = 'xml-feed';
 
-export const xmlFeedConfigSchema = withPresets(
+const xmlFeedConfigSchema = withPresets(
   KIND,
   z
     .object({
@@ -89,7 +89,7 @@ const DEFAULT_FORMATS: readonly Format[] = [
   },
 ];
 
-export function parseXmlDocument(text: string): unknown {
+function parseXmlDocument(text: string): unknown {
   const validation = XMLValidator.validate(text);
   if (validation !== true) {
     const { msg, line } = validation.err;

@@ -5,7 +5,7 @@ import { PayloadError } from '../kinds/provider-kind.ts';
  * but a document that declares them is refused outright: unexpanded references ("&lol9;") would
  * otherwise end up as text in stored events, and such a document is an attack or a broken feed.
  */
-export const XML_MAX_DEPTH = 64;
+const XML_MAX_DEPTH = 64;
 
 /** Spread into fast-xml-parser's XMLParser options. */
 export const XML_PARSER_LIMITS = { maxNestedTags: XML_MAX_DEPTH } as const;
