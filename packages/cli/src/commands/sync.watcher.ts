@@ -61,14 +61,16 @@ class SyncWatcher {
           ),
         );
       }, timeoutMs);
+      // Only this watcher's listeners go: QueueEvents keeps its own (its 'error' among them).
+      const listeners: [string, (args: unknown) => void][] = [];
       const settle = (finish: () => void) => {
         clearTimeout(timer);
-        events.removeAllListeners();
+        for (const [event, listener] of listeners) events.off(event as 'active', listener);
         finish();
       };
       // Handled one at a time, in order: each may read Redis and PostgreSQL before printing.
-      const on = (event: string, handle: (args: Record<string, unknown>) => Promise<void>) =>
-        events.on(event as 'active', (args: unknown) => {
+      const on = (event: string, handle: (args: Record<string, unknown>) => Promise<void>) => {
+        const listener = (args: unknown) => {
           const record = args as Record<string, unknown>;
           if (record.jobId !== job.id) return;
           this.queue = this.queue
@@ -76,7 +78,10 @@ class SyncWatcher {
             .catch((error: unknown) =>
               settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
             );
-        });
+        };
+        listeners.push([event, listener]);
+        events.on(event as 'active', listener);
+      };
       on('active', () => this.started());
       on('progress', ({ data }) => Promise.resolve(this.progress.show(this.attemptLabel(), data)));
       on('delayed', ({ delay }) => this.putOff(Number(delay)));
