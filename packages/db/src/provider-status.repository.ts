@@ -1,4 +1,5 @@
 import type { Db } from './prisma.client.ts';
+import type { SyncRunStatus } from './sync-run.repository.ts';
 
 export interface ProviderStatus {
   id: string;
@@ -12,7 +13,7 @@ export interface ProviderStatus {
   /** When the latest succeeded run finished (ISO), null when none has. */
   last_success_at: string | null;
   last_sync: {
-    status: string;
+    status: SyncRunStatus;
     trigger: string;
     job_id: string | null;
     started_at: string;

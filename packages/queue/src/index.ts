@@ -4,9 +4,13 @@ export {
   jobCatalog,
   parsePayload,
   QUEUE_NAMES,
+  readProgress,
   type JobName,
   type JobPayload,
+  type JobProgress,
   type QueueName,
+  type SyncProgress,
+  type SyncStage,
 } from './job.catalog.ts';
 export {
   IngestQueue,

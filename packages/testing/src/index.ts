@@ -65,3 +65,10 @@ export {
   type ChaosOptions,
   type ChaosServer,
 } from './chaos.server.ts';
+export {
+  JobRunner,
+  TEST_REDIS_URL,
+  workerTestEnv,
+  type JobOutcome,
+  type JobProcessor,
+} from './worker.harness.ts';

@@ -1,6 +1,7 @@
 import { Job, type Queue, type QueueEvents } from 'bullmq';
 import type { SyncRunRepository } from '@marquee/db';
 import { describeBreaker, toBreakerView, type BreakerReader } from '@marquee/provider-status';
+import { readProgress } from '@marquee/queue';
 import type { CliIo } from '../cli.context.ts';
 import { CommandFailed } from '../cli.errors.ts';
 
@@ -108,7 +109,7 @@ class SyncWatcher {
   private async started(): Promise<void> {
     const job = await Job.fromId(this.options.queue, this.options.job.id ?? '');
     this.attemptsSeen = job?.attemptsMade ?? this.attemptsSeen;
-    this.progress.show(this.attemptLabel(), { stage: 'started' });
+    this.progress.started(this.attemptLabel());
   }
 
   /** The job went back to wait (delayed or at once): a failed attempt, or a try put off. */
@@ -170,8 +171,9 @@ function parseOutcome(value: unknown): SyncOutcome {
 }
 
 /**
- * Progress of a walk: `fetching… 12 page(s), 2400 fetched, 1200 written`. On a terminal it
- * rewrites one line; elsewhere it prints a line per new stage and at most one per interval.
+ * Progress of a walk as the job catalog describes it: `fetching… 12 page(s), 2400 fetched, 1200
+ * written`. On a terminal it rewrites one line; elsewhere it prints a line per new stage and at
+ * most one per interval. A progress this release does not know is shown as it came.
  */
 class ProgressPrinter {
   private lastStage = '';
@@ -182,20 +184,24 @@ class ProgressPrinter {
     private readonly everyMs: number,
   ) {}
 
+  started(label: string): void {
+    this.print('started', `${label}: started`);
+  }
+
   show(label: string, data: unknown): void {
-    const progress = (typeof data === 'object' && data !== null ? data : {}) as Record<
-      string,
-      unknown
-    >;
-    const stage = typeof progress.stage === 'string' ? progress.stage : 'working';
-    const counts = [
-      ['pages', 'page(s)'],
-      ['fetched', 'fetched'],
-      ['written', 'written'],
-    ]
-      .filter(([key]) => typeof progress[key!] === 'number')
-      .map(([key, label]) => `${progress[key!] as number} ${label}`);
-    const line = `${label}: ${stage}…${counts.length > 0 ? ` ${counts.join(', ')}` : ''}`;
+    const progress = readProgress('provider.sync', data);
+    if (!progress) {
+      this.print('unknown', `${label}: progress ${JSON.stringify(data)}`);
+      return;
+    }
+    const { stage, pages, fetched, written } = progress;
+    this.print(
+      stage,
+      `${label}: ${stage}… ${pages} page(s), ${fetched} fetched, ${written} written`,
+    );
+  }
+
+  private print(stage: string, line: string): void {
     if (this.io.status) {
       this.io.status(line);
       return;
