@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { parseDuration } from '@marquee/config';
 import { ProviderRepository, SyncRunRepository } from '@marquee/db';
 import { breakerReader } from '@marquee/provider-status';
@@ -31,12 +32,14 @@ export function registerSyncCommand(program: Command, context: () => CliContext,
       if (!provider) throw new UsageError(`no provider named "${name}"`);
       if (!provider.enabled) throw new UsageError(`provider ${name} is disabled; enable it first`);
 
-      // QueueEvents blocks its connection on XREAD, so it gets one of its own, open before the
-      // job exists so that none of its events is missed.
+      // QueueEvents blocks its connection on XREAD, so it gets one of its own. It reads from the
+      // stream's last entry before the job exists, not from its first XREAD: a quick sync's
+      // early events would otherwise fall between the two.
       const events = options.wait
         ? new QueueEvents(QUEUE_NAMES.ingest, {
             connection: await ctx.blockingRedis(),
             prefix: ctx.env.QUEUE_PREFIX,
+            lastEventId: await lastEventId(await ctx.redis(), queue.queue.toKey('events')),
           })
         : undefined;
       try {
@@ -74,6 +77,12 @@ export function registerSyncCommand(program: Command, context: () => CliContext,
         await events?.close();
       }
     });
+}
+
+/** Id of the newest entry of a Redis stream, `0-0` when it has none. */
+async function lastEventId(redis: Redis, stream: string): Promise<string> {
+  const [newest] = await redis.xrevrange(stream, '+', '-', 'COUNT', 1);
+  return newest?.[0] ?? '0-0';
 }
 
 function parseTimeout(text: string): number {
