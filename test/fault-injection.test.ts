@@ -15,7 +15,8 @@ import {
 } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { fetchPayload, FetchError } from '@marquee/fetch';
-import { IngestQueue, readBreakerStatuses } from '@marquee/queue';
+import { readBreakerStatuses } from '@marquee/provider-status';
+import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,

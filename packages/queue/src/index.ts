@@ -15,8 +15,8 @@ export {
 export {
   IngestQueue,
   SYNC_JOB_OPTIONS,
+  type QueueDepth,
   type QueueOptions,
   type ScheduleInfo,
   type SyncJob,
 } from './ingest.queue.ts';
-export { breakerKey, readBreakerStatuses, writeBreakerStatus } from './breaker-state.store.ts';

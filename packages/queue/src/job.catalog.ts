@@ -13,7 +13,13 @@ export const jobCatalog = {
   'provider.sync': {
     queue: QUEUE_NAMES.ingest,
     payload: z.object({
+      /** Who is synced: the worker goes by this id alone. */
       providerId: z.uuid(),
+      /**
+       * The provider's name when the job was made, for people reading the queue (Bull Board,
+       * `jobs failed`); never used to find the provider, which may have been renamed since.
+       */
+      provider: z.string().min(1).max(200).optional(),
       /** Why the sync runs; shown on the sync run. */
       trigger: z.enum(['schedule', 'manual']),
     }),

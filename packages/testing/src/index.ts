@@ -3,6 +3,8 @@ export {
   eventually,
   freePort,
   REPO_ROOT,
+  runMarquee,
+  runNode,
   runTs,
   startNode,
   startTs,

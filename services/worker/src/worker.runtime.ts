@@ -13,7 +13,7 @@ import {
 import { createLogger, type Logger } from '@marquee/logger';
 import { createMetricsRegistry, registerBuildInfo, type Registry } from '@marquee/metrics';
 import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
-import { writeBreakerStatus } from '@marquee/queue';
+import { writeBreakerStatus } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import type { WorkerEnv } from './env.schema.ts';
 import {
