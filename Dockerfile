@@ -6,8 +6,9 @@
 #   scheduler       node services/scheduler/dist/main.js
 #   dashboard       node services/dashboard/dist/main.js
 #   migrations      pnpm marquee migrate        (any `pnpm marquee …` command works)
-# The services run as JavaScript bundles built by `pnpm build` (scripts/build.mjs): no TypeScript
-# compiler in their memory. The CLI still runs its sources through tsx.
+# The services and the CLI run as JavaScript bundles built by `pnpm build` (scripts/build.mjs): no
+# TypeScript compiler in their memory. `pnpm marquee` runs the CLI package's `marquee` bin
+# (packages/cli/bin/marquee.js), which with NODE_ENV=production runs its bundle as built.
 # Long-running services are started as their `start` scripts are, but not through
 # `pnpm --filter … start`: pnpm runs a script under `sh -c`, which dies at once on SIGTERM, pnpm then
 # exits and the container stops before the service has drained. Node as PID 1 gets SIGTERM itself.
@@ -49,14 +50,11 @@ RUN pnpm install --frozen-lockfile --offline \
 
 # Runtime dependencies only, installed afresh from the same store; no install scripts (the Prisma
 # CLI that `postinstall` needs is a devDependency), so the generated client comes from `build`.
-# `node --import tsx` resolves tsx from the working directory; at the root it is a devDependency,
-# pruned here, so the root gets a link to the CLI's own (runtime) tsx.
 FROM fetch AS prod-deps
 COPY . .
-RUN pnpm install --prod --frozen-lockfile --offline --ignore-scripts \
-  && ln -s ../packages/cli/node_modules/tsx node_modules/tsx \
-  && node --import tsx -e 0
+RUN pnpm install --prod --frozen-lockfile --offline --ignore-scripts
 COPY --from=build /app/packages/db/src/generated ./packages/db/src/generated
+COPY --from=build /app/packages/cli/dist ./packages/cli/dist
 COPY --from=build /app/services/api/dist ./services/api/dist
 COPY --from=build /app/services/worker/dist ./services/worker/dist
 COPY --from=build /app/services/scheduler/dist ./services/scheduler/dist

@@ -1,13 +1,22 @@
 // `pnpm build`: each service's entry point as plain JavaScript, services/<name>/dist/main.js, so
 // the image runs `node services/<name>/dist/main.js` without compiling TypeScript at start (tsx
 // keeps an esbuild service and its loader thread resident: an idle worker is 149 MB under tsx,
-// 91-98 MB as a bundle).
+// 91-98 MB as a bundle), and the CLI as packages/cli/dist/marquee.js (`--help` in a fraction of
+// the seconds tsx takes to compile its graph).
 // Everything is bundled (workspace packages and node_modules alike): the pruned install has no
 // link from a service to its packages' dependencies, so a bare import left in the bundle would
 // not resolve. Dynamic imports stay lazy as chunks beside main.js (Prisma's query compiler and
-// its wasm are loaded on first query). Usage: node scripts/build.mjs [service …]
+// its wasm are loaded on first query). Usage: node scripts/build.mjs [service … | cli]
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -33,23 +42,29 @@ const EXTERNAL = {
  * (packages/providers/src/html/cheerio.loader.ts), so it stays out of the bundle and out of memory
  * until needed. In a bundle `import.meta.url` is the service's dist/main.js, where cheerio is not
  * installed: the require is anchored at the providers package instead, which the image keeps.
+ * `anchorDir` is where the entry point will run from (the CLI is built elsewhere, then moved).
  */
-const lazyCheerio = {
-  name: 'lazy-cheerio',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]cheerio\.loader\.ts$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
-      const source = await readFile(args.path, 'utf8');
-      const anchor = `new URL(${JSON.stringify(
-        relative(build.initialOptions.outdir, join(ROOT, 'packages/providers/package.json')),
-      )}, import.meta.url)`;
-      const bundled = source.replace('createRequire(import.meta.url)', `createRequire(${anchor})`);
-      if (bundled === source)
-        throw new Error(`${args.path}: createRequire(import.meta.url) not found`);
-      return { contents: bundled, loader: 'ts' };
-    });
-  },
-};
+function lazyCheerio(anchorDir) {
+  return {
+    name: 'lazy-cheerio',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]cheerio\.loader\.ts$/ }, async (args) => {
+        const { readFile } = await import('node:fs/promises');
+        const source = await readFile(args.path, 'utf8');
+        const anchor = `new URL(${JSON.stringify(
+          relative(anchorDir, join(ROOT, 'packages/providers/package.json')),
+        )}, import.meta.url)`;
+        const bundled = source.replace(
+          'createRequire(import.meta.url)',
+          `createRequire(${anchor})`,
+        );
+        if (bundled === source)
+          throw new Error(`${args.path}: createRequire(import.meta.url) not found`);
+        return { contents: bundled, loader: 'ts' };
+      });
+    },
+  };
+}
 
 /**
  * What `marquee_build_info` reports from a bundle (packages/metrics/src/build-info.gauge.ts): the
@@ -75,9 +90,57 @@ export function buildInfo() {
 export async function buildService(name, overrides = {}) {
   const outdir = overrides.outdir ?? join(ROOT, 'services', name, 'dist');
   rmSync(outdir, { recursive: true, force: true });
-  return build({
-    entryPoints: { main: join(ROOT, 'services', name, 'src', 'main.ts') },
-    outdir,
+  return build(
+    bundleOptions(name, {
+      entryPoints: { main: join(ROOT, 'services', name, 'src', 'main.ts') },
+      outdir,
+      ...overrides,
+    }),
+  );
+}
+
+export const CLI_DIST = join(ROOT, 'packages', 'cli', 'dist');
+/** Beside the CLI bundle: when it was built and from which workspace files (bin/marquee.js). */
+export const CLI_MANIFEST = 'inputs.json';
+
+/**
+ * Builds packages/cli/dist/marquee.js and its manifest. Several `marquee` processes may rebuild
+ * at once (tests in parallel after an edit): each builds into a directory of its own and moves
+ * the files in, chunks first (their names carry a content hash), the entry point next and the
+ * manifest last, each move atomic, so a reader never loads half a bundle.
+ */
+export async function buildCli() {
+  const builtAt = Date.now();
+  mkdirSync(CLI_DIST, { recursive: true });
+  const staging = mkdtempSync(join(CLI_DIST, '.build-'));
+  try {
+    const result = await build(
+      bundleOptions('cli', {
+        entryPoints: { marquee: join(ROOT, 'packages', 'cli', 'src', 'main.ts') },
+        outdir: staging,
+        anchorDir: CLI_DIST,
+      }),
+    );
+    const inputs = Object.keys(result.metafile.inputs)
+      .map((file) => relative(ROOT, join(process.cwd(), file)))
+      .filter((file) => !file.split(/[\\/]/).includes('node_modules'));
+    writeFileSync(join(staging, CLI_MANIFEST), JSON.stringify({ builtAt, inputs }, null, 1));
+    const files = readdirSync(staging, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(staging, join(entry.parentPath, entry.name)));
+    const order = (file) => (file === CLI_MANIFEST ? 2 : file.startsWith('marquee.') ? 1 : 0);
+    for (const file of files.sort((a, b) => order(a) - order(b))) {
+      mkdirSync(dirname(join(CLI_DIST, file)), { recursive: true });
+      renameSync(join(staging, file), join(CLI_DIST, file));
+    }
+    return result;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function bundleOptions(name, { anchorDir, ...options }) {
+  return {
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -99,7 +162,7 @@ export async function buildService(name, overrides = {}) {
     },
     // Optional native or alternative back ends the code never loads.
     external: ['pg-native', ...(EXTERNAL[name] ?? [])],
-    plugins: [lazyCheerio],
+    plugins: [lazyCheerio(anchorDir ?? options.outdir)],
     chunkNames: 'chunks/[name]-[hash]',
     // Plain string constants: an object define would become a module of its own, initialised
     // from every CommonJS module in the bundle.
@@ -111,20 +174,20 @@ export async function buildService(name, overrides = {}) {
     ),
     logLevel: 'warning',
     metafile: true,
-    ...overrides,
-  });
+    ...options,
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const names = process.argv.slice(2);
-  for (const name of names.length > 0 ? names : SERVICES) {
+  for (const name of names.length > 0 ? names : [...SERVICES, 'cli']) {
     const started = performance.now();
-    const result = await buildService(name);
+    const result = name === 'cli' ? await buildCli() : await buildService(name);
     const bytes = Object.entries(result.metafile.outputs)
       .filter(([file]) => file.endsWith('.js'))
       .reduce((sum, [, output]) => sum + output.bytes, 0);
     console.log(
-      `services/${name}/dist: ${(bytes / 1e6).toFixed(1)} MB of JavaScript in ${Math.round(performance.now() - started)} ms`,
+      `${name === 'cli' ? 'packages/cli' : `services/${name}`}/dist: ${(bytes / 1e6).toFixed(1)} MB of JavaScript in ${Math.round(performance.now() - started)} ms`,
     );
   }
 }

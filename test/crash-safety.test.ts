@@ -14,6 +14,7 @@ import {
   startFeedServer,
   startTs,
   uniquePrefix,
+  workerTestEnv,
   type FeedServer,
   type LongRunning,
   type TestDatabase,
@@ -112,17 +113,14 @@ beforeAll(async () => {
   env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    DATABASE_URL: database.url,
-    REDIS_URL: 'redis://127.0.0.1:6379/0',
-    QUEUE_PREFIX: prefix,
-    LOG_LEVEL: 'warn',
-    ALLOW_PRIVATE_PROVIDERS: 'true',
-    METRICS_PORT: '0',
-    WORKER_CONCURRENCY: '1',
-    SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-    WORKER_LOCK_DURATION_MS: '2000',
-    WORKER_STALLED_INTERVAL_MS: '1000',
-    FETCH_TIMEOUT_MS: '20000',
+    ...workerTestEnv(database.url, prefix, {
+      LOG_LEVEL: 'warn',
+      WORKER_CONCURRENCY: '1',
+      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      WORKER_LOCK_DURATION_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+      FETCH_TIMEOUT_MS: '20000',
+    }),
   };
 });
 

@@ -3,40 +3,43 @@
 // on, no stored event changed, and the reason kept on the sync run.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
+import { parseEnv } from '@marquee/config';
 import {
   createDb,
-  EventRepository,
-  FetchStateRepository,
   ProviderRepository,
   SyncRunRepository,
   type Db,
   type Provider,
 } from '@marquee/db';
-import { BreakerRegistry, FetchError, fetchPayload } from '@marquee/fetch';
 import { createLogger } from '@marquee/logger';
-import {
-  IngestQueue,
-  QUEUE_NAMES,
-  readBreakerStatuses,
-  writeBreakerStatus,
-  type SyncJob,
-} from '@marquee/queue';
+import { fetchPayload, FetchError } from '@marquee/fetch';
+import { readBreakerStatuses } from '@marquee/provider-status';
+import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
   feverFeed,
+  JobRunner,
   startChaosServer,
   startFeedServer,
   uniquePrefix,
+  workerTestEnv,
   type ChaosFault,
   type ChaosServer,
   type FeedServer,
+  type JobOutcome,
   type TestDatabase,
 } from '@marquee/testing';
-import { createSyncProcessor, type SyncSummary } from '@marquee/worker';
+import {
+  createWorkerRuntime,
+  passThrough,
+  workerEnvSchema,
+  type SyncSummary,
+  type WorkerRuntime,
+  type WorkerRuntimeOverrides,
+} from '@marquee/worker';
 
 const logger = createLogger({ service: 'fault-test', level: 'error' });
 const FEED = feverFeed(10);
@@ -46,11 +49,11 @@ let db: Db;
 let redis: Redis;
 let prefix: string;
 let queue: IngestQueue;
-let puller: Worker;
-let pullerRedis: Redis;
+let runner: JobRunner;
 let chaos: ChaosServer;
-let cache: SearchCache;
 let syncRuns: SyncRunRepository;
+let cache: SearchCache;
+const runtimes: WorkerRuntime[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase('faults');
@@ -58,87 +61,64 @@ beforeAll(async () => {
   redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
   prefix = uniquePrefix('faults');
   queue = new IngestQueue({ connection: redis, prefix });
-  // No processor: the test takes each job and runs the sync processor on it, so it sees exactly
-  // what the processor throws (what BullMQ acts on).
-  pullerRedis = redis.duplicate();
-  puller = new Worker(QUEUE_NAMES.ingest, null, { connection: pullerRedis, prefix });
-  cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
+  // No BullMQ worker: the test takes each job and runs the sync pipeline on it, so it sees
+  // exactly what the pipeline throws (what BullMQ acts on).
+  runner = new JobRunner(queue, redis, prefix);
   syncRuns = new SyncRunRepository(db);
+  cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
   chaos = await startChaosServer({ feed: FEED, oversizedBytes: 4 * 1024 * 1024 });
 });
 
 afterAll(async () => {
+  await Promise.all(runtimes.map((runtime) => runtime.close()));
   await chaos.close();
-  await puller.close();
-  await pullerRedis.quit();
+  await runner.close();
   await queue.queue.obliterate({ force: true });
   await queue.close();
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
   await db.$disconnect();
   await database.drop();
 });
 
-function processorWith(breakers?: BreakerRegistry, now?: () => Date, maxBytes = 1024 * 1024) {
-  return createSyncProcessor({
-    providers: new ProviderRepository(db),
-    events: new EventRepository(db),
-    syncRuns,
-    cache,
-    fetch: fetchPayload,
-    fetchOptions: {
-      timeoutMs: 1_500,
-      connectTimeoutMs: 1_000,
-      maxBytes,
-      userAgent: 'marquee-fault-test',
-      // Loopback is allowed for the chaos server; metadata addresses stay refused regardless.
-      addressPolicy: { allowPrivate: true },
-    },
-    ...(breakers && { breakers }),
-    fetchState: new FetchStateRepository(db),
-    shrinkGuardRatio: 0.5,
-    logger,
-    ...(now && { now }),
-  });
+/**
+ * A worker runtime as the service builds it, on this file's database and Redis; without the
+ * circuit breaker unless `env` configures one (`breaker: true`).
+ */
+function runtimeWith(
+  env: NodeJS.ProcessEnv = {},
+  overrides: WorkerRuntimeOverrides & { breaker?: boolean } = {},
+): WorkerRuntime {
+  const { breaker, ...rest } = overrides;
+  const runtime = createWorkerRuntime(
+    parseEnv(
+      workerEnvSchema,
+      workerTestEnv(database.url, prefix, {
+        FETCH_TIMEOUT_MS: '1500',
+        FETCH_CONNECT_TIMEOUT_MS: '1000',
+        FETCH_MAX_BYTES: String(1024 * 1024),
+        FETCH_USER_AGENT: 'marquee-fault-test',
+        SHRINK_GUARD_RATIO: '0.5',
+        ...env,
+      }),
+    ),
+    { logger, db, redis, ...(!breaker && { links: { breaker: passThrough } }), ...rest },
+  );
+  runtimes.push(runtime);
+  return runtime;
 }
 
-type Outcome =
-  | { kind: 'completed'; summary: SyncSummary }
-  | { kind: 'unrecoverable' | 'transient'; error: Error }
-  | { kind: 'delayed'; delayedUntil: number; attemptsMade: number };
+let plain: WorkerRuntime | undefined;
 
-/** Enqueues one sync of `provider`, runs the processor on it, reports what BullMQ would do. */
+type Outcome = JobOutcome<SyncSummary>;
+
+/** Enqueues one sync of `provider`, runs the pipeline on it, reports what BullMQ would do. */
 async function sync(
   provider: Provider,
-  process = processorWith(),
+  runtime: WorkerRuntime = (plain ??= runtimeWith()),
 ): Promise<{ outcome: Outcome; jobId: string }> {
-  const added = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
-  const token = randomUUID();
-  const job = (await puller.getNextJob(token)) as Job | undefined;
-  expect(job?.id).toBe(added.id);
-  const syncJob = job as SyncJob;
-  let outcome: Outcome;
-  try {
-    outcome = { kind: 'completed', summary: await process(syncJob, token) };
-  } catch (error) {
-    if (error instanceof DelayedError) {
-      const delayed = await queue.queue.getJob(added.id ?? '');
-      expect(await delayed?.getState()).toBe('delayed');
-      outcome = {
-        kind: 'delayed',
-        delayedUntil: (delayed?.timestamp ?? 0) + (delayed?.delay ?? 0),
-        attemptsMade: delayed?.attemptsMade ?? -1,
-      };
-    } else {
-      outcome = {
-        kind: error instanceof UnrecoverableError ? 'unrecoverable' : 'transient',
-        error: error as Error,
-      };
-      await syncJob.moveToFailed(error as Error, token, false);
-    }
-  }
-  if (outcome.kind === 'completed') await syncJob.moveToCompleted(outcome.summary, token, false);
-  await queue.queue.remove(added.id ?? '');
-  return { outcome, jobId: added.id ?? '' };
+  return runner.run(provider.id, runtime.processSync);
 }
 
 async function eventSnapshot(providerId: string) {
@@ -303,7 +283,7 @@ describe('an unchanged payload is not parsed while "last seen" is recent', () =>
   async function syncAt(provider: Provider, when: Date) {
     const { outcome, jobId } = await sync(
       provider,
-      processorWith(undefined, () => when, 8 * 1024 * 1024),
+      runtimeWith({ FETCH_MAX_BYTES: String(8 * 1024 * 1024) }, { now: () => when }),
     );
     if (outcome.kind !== 'completed') throw new Error(`sync ${JSON.stringify(outcome)}`);
     return { summary: outcome.summary, run: await syncRuns.findByJobId(jobId) };
@@ -462,24 +442,17 @@ describe('shrink guard', () => {
   it('a feed that loses more than half its events is flagged: upserts apply, "last seen" does not', async () => {
     const provider = await addProvider('shrink', `${feed.url}/feed.xml`);
     const t0 = new Date('2030-01-01T00:00:00Z');
-    expect(
-      (
-        await sync(
-          provider,
-          processorWith(undefined, () => t0),
-        )
-      ).outcome.kind,
-    ).toBe('completed');
+    expect((await sync(provider, runtimeWith({}, { now: () => t0 }))).outcome.kind).toBe(
+      'completed',
+    );
 
     // Four of ten left, one of them renamed; two hours later (past markSeen's granularity).
     body = Buffer.from(
       feverFeed(4).toString().replace('title="Event 1"', 'title="Event 1 (moved)"'),
     );
     const t1 = new Date('2030-01-01T02:00:00Z');
-    const { outcome, jobId } = await sync(
-      provider,
-      processorWith(undefined, () => t1),
-    );
+    const atT1 = runtimeWith({}, { now: () => t1 });
+    const { outcome, jobId } = await sync(provider, atT1);
     expect(outcome.kind).toBe('completed');
     const run = await syncRuns.findByJobId(jobId);
     expect(run).toMatchObject({ status: 'succeeded', flag: 'shrunk', parsed: 4, upserted: 1 });
@@ -493,10 +466,7 @@ describe('shrink guard', () => {
     // Empty: nothing written at all.
     body = feverFeed(0);
     const before = await eventSnapshot(provider.id);
-    const empty = await sync(
-      provider,
-      processorWith(undefined, () => t1),
-    );
+    const empty = await sync(provider, atT1);
     expect(await syncRuns.findByJobId(empty.jobId)).toMatchObject({
       status: 'succeeded',
       flag: 'empty',
@@ -508,10 +478,7 @@ describe('shrink guard', () => {
     // The full feed again is applied as usual (the reference stayed at ten), and not taken for
     // "unchanged" although it equals the last applied payload: the shrunk run rewrote a row.
     body = feverFeed(10);
-    const back = await sync(
-      provider,
-      processorWith(undefined, () => t1),
-    );
+    const back = await sync(provider, atT1);
     expect(await syncRuns.findByJobId(back.jobId)).toMatchObject({ flag: null, upserted: 1 });
     const restored = await eventSnapshot(provider.id);
     expect(restored.find((event) => event.externalKey === '1/1')?.title).toBe('Event 1');
@@ -520,91 +487,74 @@ describe('shrink guard', () => {
 });
 
 describe('circuit breaker', () => {
-  it('opens after repeated transient failures, then delays jobs without fetching or spending attempts', async () => {
-    const published: string[] = [];
-    const breakers = new BreakerRegistry(
-      {
-        timeoutMs: 5_000,
-        errorThresholdPercentage: 50,
-        volumeThreshold: 3,
-        resetTimeoutMs: 60_000,
-        windowMs: 60_000,
-      },
-      async (providerId, status) => {
-        published.push(status.state);
-        await writeBreakerStatus(redis, prefix, providerId, status);
-      },
-      logger,
-    );
-    const process = processorWith(breakers);
-    try {
-      // 404s are the provider's answer about one URL, not an outage: they never trip it.
-      const provider = await addProvider('breaker', `${chaos.url}/no-such-feed`);
-      for (let i = 0; i < 4; i++) {
-        expect((await sync(provider, process)).outcome.kind).toBe('unrecoverable');
-      }
-      expect(breakers.state(provider.id)).toBe('closed');
+  /** Breaker settings as BREAKER_* variables; times in ms. */
+  const breakerEnv = (volume: number, resetMs: number) => ({
+    BREAKER_TIMEOUT_MS: '5000',
+    BREAKER_ERROR_THRESHOLD_PERCENT: '50',
+    BREAKER_VOLUME_THRESHOLD: String(volume),
+    BREAKER_RESET_TIMEOUT_MS: String(resetMs),
+    BREAKER_WINDOW_MS: '60000',
+  });
 
-      // The 404s count as calls, not failures: 5 failures of 9 calls is the first share over 50%.
-      const failing = await pointAt(provider, chaos.urlOf('http-500'));
-      for (let i = 0; i < 5; i++) {
-        expect((await sync(failing, process)).outcome.kind).toBe('transient');
-      }
-      expect(breakers.state(provider.id)).toBe('open');
-      const hits = chaos.hits.get('/http-500');
-
-      const started = Date.now();
-      const { outcome, jobId } = await sync(failing, process);
-      expect(outcome.kind).toBe('delayed');
-      if (outcome.kind === 'delayed') {
-        expect(outcome.attemptsMade).toBe(0);
-        expect(outcome.delayedUntil).toBeGreaterThan(started + 50_000);
-      }
-      expect(chaos.hits.get('/http-500')).toBe(hits);
-      expect((await syncRuns.findByJobId(jobId))?.error).toMatch(
-        /circuit breaker of breaker is open \(last error: HTTP 500/,
-      );
-
-      const statuses = await readBreakerStatuses(redis, prefix, [provider.id, randomUUID()]);
-      expect(statuses.size).toBe(1);
-      expect(statuses.get(provider.id)).toMatchObject({
-        state: 'open',
-        lastError: expect.stringMatching(/HTTP 500/) as unknown as string,
-      });
-      expect(Date.parse(statuses.get(provider.id)?.probeAt ?? '')).toBeGreaterThan(started);
-      expect(published).toContain('open');
-    } finally {
-      breakers.shutdown();
+  it('opens after repeated transient failures, then skips jobs (delayed until the probe) without fetching or spending attempts', async () => {
+    const runtime = runtimeWith(breakerEnv(3, 60_000), { breaker: true });
+    const { breakers } = runtime;
+    // 404s are the provider's answer about one URL, not an outage: they never trip it.
+    const provider = await addProvider('breaker', `${chaos.url}/no-such-feed`);
+    for (let i = 0; i < 4; i++) {
+      expect((await sync(provider, runtime)).outcome.kind).toBe('unrecoverable');
     }
+    expect(breakers.state(provider.id)).toBe('closed');
+
+    // The 404s count as calls, not failures: 5 failures of 9 calls is the first share over 50%.
+    const failing = await pointAt(provider, chaos.urlOf('http-500'));
+    for (let i = 0; i < 5; i++) {
+      expect((await sync(failing, runtime)).outcome.kind).toBe('transient');
+    }
+    expect(breakers.state(provider.id)).toBe('open');
+    const hits = chaos.hits.get('/http-500');
+
+    const started = Date.now();
+    const { outcome, jobId } = await sync(failing, runtime);
+    expect(outcome.kind).toBe('delayed');
+    if (outcome.kind === 'delayed') {
+      expect(outcome.attemptsMade).toBe(0);
+      expect(outcome.delayedUntil).toBeGreaterThan(started + 50_000);
+    }
+    expect(chaos.hits.get('/http-500')).toBe(hits);
+    const run = await syncRuns.findByJobId(jobId);
+    expect(run?.status).toBe('skipped');
+    const probe = /^circuit breaker open \(provider breaker\); next probe at (\S+Z)$/.exec(
+      run?.error ?? '',
+    );
+    expect(probe).not.toBeNull();
+    const probeAt = Date.parse(probe?.[1] ?? '');
+    expect(probeAt).toBeGreaterThan(started + 50_000);
+    if (outcome.kind === 'delayed')
+      expect(Math.abs(probeAt - outcome.delayedUntil)).toBeLessThan(2_000);
+
+    const statuses = await readBreakerStatuses(redis, prefix, [provider.id, randomUUID()]);
+    expect(statuses.size).toBe(1);
+    expect(statuses.get(provider.id)).toMatchObject({
+      state: 'open',
+      lastError: expect.stringMatching(/HTTP 500/) as unknown as string,
+    });
+    expect(Date.parse(statuses.get(provider.id)?.probeAt ?? '')).toBeGreaterThan(started);
   });
 
   it('half-open: one successful probe closes it', async () => {
-    const breakers = new BreakerRegistry(
-      {
-        timeoutMs: 5_000,
-        errorThresholdPercentage: 50,
-        volumeThreshold: 2,
-        resetTimeoutMs: 300,
-        windowMs: 60_000,
-      },
-      (providerId, status) => writeBreakerStatus(redis, prefix, providerId, status),
-      logger,
-    );
-    const process = processorWith(breakers);
-    try {
-      const provider = await addProvider('probe', chaos.urlOf('http-500'));
-      for (let i = 0; i < 2; i++) await sync(provider, process);
-      expect(breakers.state(provider.id)).toBe('open');
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(breakers.state(provider.id)).toBe('halfOpen');
-      const healthy = await pointAt(provider, chaos.urlOf('ok-no-validators'));
-      expect((await sync(healthy, process)).outcome.kind).toBe('completed');
-      expect(breakers.state(provider.id)).toBe('closed');
-      const statuses = await readBreakerStatuses(redis, prefix, [provider.id]);
-      expect(statuses.get(provider.id)?.state).toBe('closed');
-      expect(statuses.get(provider.id)?.probeAt).toBeUndefined();
-    } finally {
-      breakers.shutdown();
-    }
+    const runtime = runtimeWith(breakerEnv(2, 300), { breaker: true });
+    const { breakers } = runtime;
+    const provider = await addProvider('probe', chaos.urlOf('http-500'));
+    for (let i = 0; i < 2; i++) await sync(provider, runtime);
+    expect(breakers.state(provider.id)).toBe('open');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(breakers.state(provider.id)).toBe('halfOpen');
+    const healthy = await pointAt(provider, chaos.urlOf('ok-no-validators'));
+    expect((await sync(healthy, runtime)).outcome.kind).toBe('completed');
+    expect(breakers.state(provider.id)).toBe('closed');
+    const statuses = await readBreakerStatuses(redis, prefix, [provider.id]);
+    expect(statuses.get(provider.id)?.state).toBe('closed');
+    expect(statuses.get(provider.id)?.probeAt).toBeUndefined();
   });
 });

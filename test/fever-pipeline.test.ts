@@ -18,7 +18,7 @@ import {
   type Db,
   type Provider,
 } from '@marquee/db';
-import { fetchPayload } from '@marquee/fetch';
+import { parseEnv } from '@marquee/config';
 import { createLogger } from '@marquee/logger';
 import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
@@ -26,10 +26,16 @@ import {
   createTestDatabase,
   startFeedServer,
   uniquePrefix,
+  workerTestEnv,
   type FeedServer,
   type TestDatabase,
 } from '@marquee/testing';
-import { createIngestWorker, createSyncProcessor, type SyncSummary } from '@marquee/worker';
+import {
+  createWorkerRuntime,
+  workerEnvSchema,
+  type SyncSummary,
+  type WorkerRuntime,
+} from '@marquee/worker';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fever');
 const snapshot = (file: string) => readFileSync(join(fixtures, file));
@@ -37,7 +43,7 @@ const snapshot = (file: string) => readFileSync(join(fixtures, file));
 let database: TestDatabase;
 let db: Db;
 let redis: Redis;
-let workerRedis: Redis;
+let runtime: WorkerRuntime;
 let eventsRedis: Redis;
 let prefix: string;
 let queue: IngestQueue;
@@ -59,31 +65,23 @@ beforeAll(async () => {
   cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
   queue = new IngestQueue({ connection: redis, prefix });
   eventsRedis = redis.duplicate();
-  workerRedis = redis.duplicate();
   queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
   await queueEvents.waitUntilReady();
   const events = new EventRepository(db);
   const providers = new ProviderRepository(db);
-  worker = createIngestWorker({
-    connection: workerRedis,
-    prefix,
-    concurrency: 2,
-    logger,
-    processSync: createSyncProcessor({
-      providers,
-      events,
-      syncRuns: new SyncRunRepository(db),
-      cache,
-      fetch: fetchPayload,
-      fetchOptions: {
-        timeoutMs: 5_000,
-        maxBytes: 1_000_000,
-        userAgent: 'marquee-test',
-        addressPolicy: { allowPrivate: true },
-      },
-      logger,
-    }),
-  });
+  runtime = createWorkerRuntime(
+    parseEnv(
+      workerEnvSchema,
+      workerTestEnv(database.url, prefix, {
+        WORKER_CONCURRENCY: '2',
+        FETCH_TIMEOUT_MS: '5000',
+        FETCH_MAX_BYTES: '1000000',
+        FETCH_USER_AGENT: 'marquee-test',
+      }),
+    ),
+    { logger, db, redis },
+  );
+  worker = runtime.createWorker();
   void worker.run();
   feed = await startFeedServer((_request, response) => {
     if (body === 500) response.writeHead(500).end('upstream broke');
@@ -116,13 +114,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker.close();
+  await runtime.close();
   await queueEvents.close();
   await queue.queue.obliterate({ force: true });
   await queue.close();
+  // Host leases, robots.txt and breaker reports the runtime kept under the prefix.
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
   await new Promise((resolve) => api.close(resolve));
   await feed.close();
   // BullMQ leaves connections it was given open.
-  await Promise.all([redis.quit(), workerRedis.quit(), eventsRedis.quit()]);
+  await Promise.all([redis.quit(), eventsRedis.quit()]);
   await db.$disconnect();
   await database.drop();
 });

@@ -2,17 +2,10 @@
 // HTML kinds, against real HTTP servers on 127.0.0.1, real Redis and Postgres.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SearchCache } from '@marquee/cache';
-import {
-  createDb,
-  EventRepository,
-  ProviderRepository,
-  SyncRunRepository,
-  type Db,
-  type Provider,
-} from '@marquee/db';
+import { parseEnv } from '@marquee/config';
+import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import { createLogger } from '@marquee/logger';
 import {
   fetchPayload,
   HostLeaseGate,
@@ -20,17 +13,24 @@ import {
   type FetchOptions,
   type HostLeaseOptions,
 } from '@marquee/fetch';
-import { createLogger } from '@marquee/logger';
-import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
+import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
+  JobRunner,
   startFeedServer,
   uniquePrefix,
+  workerTestEnv,
   type FeedServer,
   type TestDatabase,
 } from '@marquee/testing';
-import { createSyncProcessor } from '@marquee/worker';
+import {
+  createWorkerRuntime,
+  hostLeaseLink,
+  robotsLink,
+  workerEnvSchema,
+  type WorkerRuntime,
+} from '@marquee/worker';
 
 const logger = createLogger({ service: 'politeness-test', level: 'error' });
 const USER_AGENT = 'Marquee/0.1 (+https://github.com/marquee-events/marquee)';
@@ -50,9 +50,9 @@ let db: Db;
 let redis: Redis;
 let prefix: string;
 let queue: IngestQueue;
-let puller: Worker;
-let pullerRedis: Redis;
+let runner: JobRunner;
 const extraRedis: Redis[] = [];
+const runtimes: WorkerRuntime[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase('polite');
@@ -60,13 +60,12 @@ beforeAll(async () => {
   redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
   prefix = uniquePrefix('polite');
   queue = new IngestQueue({ connection: redis, prefix });
-  pullerRedis = redis.duplicate();
-  puller = new Worker(QUEUE_NAMES.ingest, null, { connection: pullerRedis, prefix });
+  runner = new JobRunner(queue, redis, prefix);
 });
 
 afterAll(async () => {
-  await puller.close();
-  await pullerRedis.quit();
+  await Promise.all(runtimes.map((runtime) => runtime.close()));
+  await runner.close();
   await queue.queue.obliterate({ force: true });
   await queue.close();
   const keys = await redis.keys(`${prefix}:*`);
@@ -90,49 +89,40 @@ function workerGate(options: Partial<HostLeaseOptions> = {}): HostLeaseGate {
   });
 }
 
-function processorWith(gate?: HostLeaseGate, robots?: RobotsGuard) {
-  return createSyncProcessor({
-    providers: new ProviderRepository(db),
-    events: new EventRepository(db),
-    syncRuns: new SyncRunRepository(db),
-    cache: new SearchCache({ redis, prefix, ttlSeconds: 60 }),
-    fetch: fetchPayload,
-    fetchOptions: FETCH_OPTIONS,
-    logger,
-    ...(gate && { hostGate: gate }),
-    ...(robots && { robots }),
+/** The worker runtime with this gate and robots.txt guard in its fetch chain. */
+function runtimeWith(gate?: HostLeaseGate, robots?: RobotsGuard): WorkerRuntime {
+  const env = workerTestEnv(database.url, prefix, {
+    FETCH_TIMEOUT_MS: '5000',
+    FETCH_USER_AGENT: USER_AGENT,
   });
+  const runtime = createWorkerRuntime(parseEnv(workerEnvSchema, env), {
+    logger,
+    db,
+    redis,
+    links: {
+      ...(gate && { hostLease: hostLeaseLink(gate) }),
+      ...(robots && { robots: robotsLink(robots) }),
+    },
+  });
+  runtimes.push(runtime);
+  return runtime;
 }
 
 type Outcome = 'completed' | 'unrecoverable' | 'transient' | 'delayed';
 
-/** Enqueues one sync, runs the processor on it, reports what BullMQ would do with the job. */
+/** Enqueues one sync, runs the pipeline on it, reports what BullMQ would do with the job. */
 async function sync(
   provider: Provider,
-  process: ReturnType<typeof processorWith>,
+  runtime: WorkerRuntime,
 ): Promise<{ outcome: Outcome; error?: Error; attemptsMade?: number }> {
-  const added = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
-  const token = randomUUID();
-  const job = (await puller.getNextJob(token)) as SyncJob | undefined;
-  expect(job?.id).toBe(added.id);
-  const syncJob = job as SyncJob & Job;
-  try {
-    const summary = await process(syncJob, token);
-    await syncJob.moveToCompleted(summary, token, false);
-    return { outcome: 'completed' };
-  } catch (error) {
-    if (error instanceof DelayedError) {
-      const delayed = await queue.queue.getJob(added.id ?? '');
-      expect(await delayed?.getState()).toBe('delayed');
-      const attemptsMade = delayed?.attemptsMade ?? -1;
-      await queue.queue.remove(added.id ?? '');
-      return { outcome: 'delayed', attemptsMade };
-    }
-    await syncJob.moveToFailed(error as Error, token, false);
-    return {
-      outcome: error instanceof UnrecoverableError ? 'unrecoverable' : 'transient',
-      error: error as Error,
-    };
+  const { outcome } = await runner.run(provider.id, runtime.processSync);
+  switch (outcome.kind) {
+    case 'completed':
+      return { outcome: 'completed' };
+    case 'delayed':
+      return { outcome: 'delayed', attemptsMade: outcome.attemptsMade };
+    default:
+      return { outcome: outcome.kind, error: outcome.error };
   }
 }
 
@@ -205,7 +195,7 @@ describe('per-host politeness shared through Redis', () => {
     const release = await holder.acquire(new URL(server.url).host);
     try {
       const impatient = workerGate({ concurrency: 1, maxWaitMs: 200 });
-      const { outcome, attemptsMade } = await sync(provider, processorWith(impatient));
+      const { outcome, attemptsMade } = await sync(provider, runtimeWith(impatient));
       expect(outcome).toBe('delayed');
       expect(attemptsMade).toBe(0);
       expect(server.hits.get('/busy')).toBeUndefined();
@@ -257,7 +247,7 @@ describe('robots.txt for HTML kinds', () => {
   it('a Disallow fails the sync permanently without fetching the page', async () => {
     robots = { status: 200, body: 'User-agent: *\nDisallow: /events\n' };
     const provider = await addHtmlProvider('robots-disallow', `${site.url}/events/all`);
-    const { outcome, error } = await sync(provider, processorWith(undefined, freshGuard()));
+    const { outcome, error } = await sync(provider, runtimeWith(undefined, freshGuard()));
     expect(outcome).toBe('unrecoverable');
     expect(error?.message).toMatch(
       /robots\.txt of .* disallows \/events\/all for user agent "marquee"/,
@@ -277,8 +267,8 @@ describe('robots.txt for HTML kinds', () => {
     const provider = await addHtmlProvider('robots-own-group', `${site.url}/listings`);
     const guard = freshGuard();
     const before = site.hits.get('/robots.txt') ?? 0;
-    expect((await sync(provider, processorWith(undefined, guard))).outcome).toBe('completed');
-    expect((await sync(provider, processorWith(undefined, guard))).outcome).toBe('completed');
+    expect((await sync(provider, runtimeWith(undefined, guard))).outcome).toBe('completed');
+    expect((await sync(provider, runtimeWith(undefined, guard))).outcome).toBe('completed');
     expect(site.hits.get('/robots.txt')).toBe(before + 1);
     expect(site.hits.get('/listings')).toBe(2);
   });
@@ -286,7 +276,7 @@ describe('robots.txt for HTML kinds', () => {
   it('a missing robots.txt (404) allows everything', async () => {
     robots = { status: 404, body: 'not found' };
     const provider = await addHtmlProvider('robots-missing', `${site.url}/open`);
-    const { outcome } = await sync(provider, processorWith(undefined, freshGuard()));
+    const { outcome } = await sync(provider, runtimeWith(undefined, freshGuard()));
     expect(outcome).toBe('completed');
     expect(site.hits.get('/open')).toBe(1);
     expect(await db.event.count({ where: { providerId: provider.id } })).toBe(1);
@@ -295,7 +285,7 @@ describe('robots.txt for HTML kinds', () => {
   it('a 5xx robots.txt is transient and never read as permission', async () => {
     robots = { status: 500, body: 'oops' };
     const provider = await addHtmlProvider('robots-broken', `${site.url}/later`);
-    const { outcome, error } = await sync(provider, processorWith(undefined, freshGuard()));
+    const { outcome, error } = await sync(provider, runtimeWith(undefined, freshGuard()));
     expect(outcome).toBe('transient');
     expect(error?.message).toMatch(/robots\.txt of .*: HTTP 500/);
     expect(site.hits.get('/later')).toBeUndefined();
@@ -311,7 +301,7 @@ describe('robots.txt for HTML kinds', () => {
       timezone: 'UTC',
     });
     const before = site.hits.get('/robots.txt') ?? 0;
-    await sync(provider, processorWith(undefined, freshGuard()));
+    await sync(provider, runtimeWith(undefined, freshGuard()));
     expect(site.hits.get('/robots.txt') ?? 0).toBe(before);
     expect(site.hits.get('/feed.xml')).toBe(1);
   });

@@ -1,5 +1,5 @@
 // A jsonld-html provider (a real Songkick page served locally) through the real worker pipeline:
-// BullMQ on Redis, createSyncProcessor, Postgres, and the search API. The new event details land
+// BullMQ on Redis, the worker runtime, Postgres, and the search API. The new event details land
 // in the events table, a re-sync writes nothing, and /search keeps its Fever contract.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,15 +10,8 @@ import { QueueEvents, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createApp } from '@marquee/api';
 import { SearchCache } from '@marquee/cache';
-import {
-  createDb,
-  EventRepository,
-  ProviderRepository,
-  SyncRunRepository,
-  type Db,
-  type Provider,
-} from '@marquee/db';
-import { fetchPayload } from '@marquee/fetch';
+import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import { parseEnv } from '@marquee/config';
 import { createLogger } from '@marquee/logger';
 import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
@@ -27,10 +20,16 @@ import {
   REPO_ROOT,
   startFeedServer,
   uniquePrefix,
+  workerTestEnv,
   type FeedServer,
   type TestDatabase,
 } from '@marquee/testing';
-import { createIngestWorker, createSyncProcessor, type SyncSummary } from '@marquee/worker';
+import {
+  createWorkerRuntime,
+  workerEnvSchema,
+  type SyncSummary,
+  type WorkerRuntime,
+} from '@marquee/worker';
 
 const page = readFileSync(
   join(
@@ -42,7 +41,7 @@ const page = readFileSync(
 let database: TestDatabase;
 let db: Db;
 let redis: Redis;
-let workerRedis: Redis;
+let runtime: WorkerRuntime;
 let eventsRedis: Redis;
 let queue: IngestQueue;
 let queueEvents: QueueEvents;
@@ -51,41 +50,34 @@ let site: FeedServer;
 let api: Server;
 let apiUrl: string;
 let provider: Provider;
+let prefix: string;
 const logger = createLogger({ service: 'kinds-pipeline-test', level: 'error' });
 
 beforeAll(async () => {
   database = await createTestDatabase('kinds_pipeline');
   db = createDb({ databaseUrl: database.url });
   redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  const prefix = uniquePrefix('kinds-pipeline');
+  prefix = uniquePrefix('kinds-pipeline');
   const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
   queue = new IngestQueue({ connection: redis, prefix });
   eventsRedis = redis.duplicate();
-  workerRedis = redis.duplicate();
   queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
   await queueEvents.waitUntilReady();
   const events = new EventRepository(db);
   const providers = new ProviderRepository(db);
-  worker = createIngestWorker({
-    connection: workerRedis,
-    prefix,
-    concurrency: 1,
-    logger,
-    processSync: createSyncProcessor({
-      providers,
-      events,
-      syncRuns: new SyncRunRepository(db),
-      cache,
-      fetch: fetchPayload,
-      fetchOptions: {
-        timeoutMs: 5_000,
-        maxBytes: 2_000_000,
-        userAgent: 'marquee-test',
-        addressPolicy: { allowPrivate: true },
-      },
-      logger,
-    }),
-  });
+  runtime = createWorkerRuntime(
+    parseEnv(
+      workerEnvSchema,
+      workerTestEnv(database.url, prefix, {
+        WORKER_CONCURRENCY: '1',
+        FETCH_TIMEOUT_MS: '5000',
+        FETCH_MAX_BYTES: '2000000',
+        FETCH_USER_AGENT: 'marquee-test',
+      }),
+    ),
+    { logger, db, redis },
+  );
+  worker = runtime.createWorker();
   void worker.run();
   site = await startFeedServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
@@ -114,12 +106,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker.close();
+  await runtime.close();
   await queueEvents.close();
   await queue.queue.obliterate({ force: true });
   await queue.close();
+  // Host leases, robots.txt and breaker reports the runtime kept under the prefix.
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
   await new Promise((resolve) => api.close(resolve));
   await site.close();
-  await Promise.all([redis.quit(), workerRedis.quit(), eventsRedis.quit()]);
+  await Promise.all([redis.quit(), eventsRedis.quit()]);
   await db.$disconnect();
   await database.drop();
 });

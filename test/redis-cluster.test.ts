@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Worker, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
-import { IngestQueue, writeBreakerStatus } from '@marquee/queue';
+import { writeBreakerStatus } from '@marquee/provider-status';
+import { IngestQueue } from '@marquee/queue';
 import { LeaderLease } from '@marquee/scheduler';
 import { uniquePrefix } from '@marquee/testing';
 
@@ -45,7 +46,7 @@ async function writeEverything(prefix: string): Promise<string[]> {
   await ingest.enqueueSync({ providerId, trigger: 'manual' });
   // The waiting list KEDA's redis trigger reads (k8s/base/worker.scaledobject.yaml).
   expect(await redis.llen(`${prefix}:ingest:wait`)).toBe(1);
-  await ingest.upsertSchedule(providerId, 3600);
+  await ingest.upsertSchedule({ id: providerId, name: 'acme', everySeconds: 3600 });
   await ingest.enqueueSync({ providerId, trigger: 'manual' }, { delay: 3_600_000 });
   await ingest.enqueueSync({ providerId, trigger: 'manual' }, { priority: 5 });
   const workerRedis = redis.duplicate();
@@ -67,7 +68,7 @@ async function writeEverything(prefix: string): Promise<string[]> {
   await processed;
   await worker.close();
   await workerRedis.quit();
-  await ingest.removeSchedule(providerId);
+  await ingest.removeSchedule(IngestQueue.scheduleId('acme'));
 
   const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
   await cache.get('search:-:-', () => Promise.resolve('{"data":{"events":[]},"error":null}'));

@@ -217,7 +217,7 @@ beforeAll(async () => {
   for (const [dir] of RENDERS) renders.set(dir, await render(dir));
   // The scheduler's own upsert, once per provider; each Job Scheduler's first run is due at once.
   for (let index = 0; index < SCHEDULERS; index += 1) {
-    await ingest.upsertSchedule(randomUUID(), 3600);
+    await ingest.upsertSchedule({ id: randomUUID(), name: `p${index}`, everySeconds: 3600 });
   }
   // A worker runs those first runs, as in production; each scheduler then keeps its next run,
   // an hour away, in the delayed set: the idle steady state.

@@ -13,7 +13,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createApp } from '@marquee/api';
 import type { SearchCache } from '@marquee/cache';
@@ -22,7 +22,8 @@ import { createDashboardApp } from '@marquee/dashboard';
 import type { EventRepository } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry, startOpsServer } from '@marquee/metrics';
-import { QUEUE_NAMES } from '@marquee/queue';
+import { ProviderStatusReader } from '@marquee/provider-status';
+import { IngestQueue } from '@marquee/queue';
 import { workerEnvSchema } from '@marquee/worker';
 import {
   API_PORT,
@@ -73,11 +74,11 @@ describe('what the manifests rely on', () => {
     }
   });
 
-  it('the commands exist in the image: built service bundles, the marquee script, tsx as a runtime dependency', () => {
+  it('the commands exist in the image: built service bundles, the marquee script and its bundle', () => {
     const rootManifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts?: Record<string, string>;
     };
-    expect(rootManifest.scripts?.marquee).toContain('packages/cli/src/main.ts');
+    expect(rootManifest.scripts?.marquee).toBe('node packages/cli/bin/marquee.js');
     expect(rootManifest.scripts?.build).toBe('node scripts/build.mjs');
     // Each command runs the bundle the build writes from the service's entry point.
     const buildScript = readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8');
@@ -88,17 +89,17 @@ describe('what the manifests rely on', () => {
       expect(builtServices).toContain(service);
       expect(existsSync(join(ROOT, 'services', service, 'src', 'main.ts'))).toBe(true);
     }
-    // The Dockerfile links the CLI's tsx to the root of the pruned (production) install.
+    // `pnpm marquee` is the CLI package's bin, which runs the bundle `pnpm build` writes.
     const cliManifest = JSON.parse(
       readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8'),
-    ) as {
-      dependencies?: Record<string, string>;
-    };
-    expect(cliManifest.dependencies).toHaveProperty('tsx');
+    ) as { bin?: Record<string, string> };
+    expect(cliManifest.bin).toEqual({ marquee: './bin/marquee.js' });
+    expect(buildScript).toContain("[...SERVICES, 'cli']");
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS base$/m);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-    expect(dockerfile).toContain('ln -s ../packages/cli/node_modules/tsx node_modules/tsx');
+    expect(dockerfile).toContain('COPY --from=build /app/packages/cli/dist ./packages/cli/dist');
+    expect(dockerfile).toMatch(/^ENV NODE_ENV=production$/m);
     // The build stage builds the bundles; the runtime image gets each one.
     expect(dockerfile).toMatch(/&& pnpm build$/m);
     for (const service of ['api', 'worker', 'scheduler', 'dashboard']) {
@@ -434,12 +435,14 @@ async function serveLike(service: ProbedService): Promise<{ url: string; close()
     });
   } else {
     redis = new Redis('redis://127.0.0.1:6379/0', { lazyConnect: true });
-    queue = new Queue(QUEUE_NAMES.ingest, { connection: redis, prefix: 'manifests-test-unused' });
+    const ingest = new IngestQueue({ connection: redis, prefix: 'manifests-test-unused' });
+    queue = ingest.queue;
     app = createDashboardApp({
       queues: [queue],
+      ingest,
       readOnly: true,
       credentials: { token: 'manifests-test-token' },
-      providerStatus: () => Promise.resolve({ rows: [], breakersUnavailable: false }),
+      providerStatus: new ProviderStatusReader({ statuses: { list: () => Promise.resolve([]) } }),
       registry: createMetricsRegistry('dashboard'),
       checks,
       logger,

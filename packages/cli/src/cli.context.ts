@@ -1,23 +1,29 @@
 import type { Redis } from 'ioredis';
 import { parseEnv, type BaseEnv } from '@marquee/config';
-import { createDb, ProviderRepository, SyncRunRepository, type Db } from '@marquee/db';
+import { createDb, type Db } from '@marquee/db';
 import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { cliEnvSchema } from './env.schema.ts';
+import { checkPostgres, checkRedis, DEPENDENCY_TIMEOUT_MS } from './reachability.ts';
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** On a terminal: shows a line on stderr that the next `status` or `err` replaces. */
+  status?: ((line: string) => void) | undefined;
 }
 
 /**
  * Clients for one CLI invocation, created on first use (so `--help` or a usage error touches no
- * database) and all closed by `close()`.
+ * database) and all closed by `close()`. Each is checked once before it is handed out: a
+ * command whose PostgreSQL or Redis does not answer stops within seconds, naming which one.
  */
 export class CliContext {
   readonly env: BaseEnv;
   private dbClient: Db | undefined;
-  private redisClient: Redis | undefined;
+  private dbReady: Promise<Db> | undefined;
+  private redisClients: Redis[] = [];
+  private redisReady: Promise<Redis> | undefined;
   private ingestQueue: IngestQueue | undefined;
 
   constructor(
@@ -27,32 +33,57 @@ export class CliContext {
     this.env = parseEnv(cliEnvSchema, env);
   }
 
-  get db(): Db {
-    this.dbClient ??= createDb({ databaseUrl: this.env.DATABASE_URL, maxConnections: 2 });
-    return this.dbClient;
+  /** PostgreSQL, answering; `allowMissingDatabase` for `migrate`, which creates it. */
+  db(options: { allowMissingDatabase?: boolean } = {}): Promise<Db> {
+    this.dbReady ??= (async () => {
+      this.dbClient = createDb({ databaseUrl: this.env.DATABASE_URL, maxConnections: 2 });
+      await checkPostgres(this.dbClient, this.env.DATABASE_URL, options);
+      return this.dbClient;
+    })();
+    return this.dbReady;
   }
 
-  get providers(): ProviderRepository {
-    return new ProviderRepository(this.db);
+  /** Redis for commands: no offline queue, a command fails rather than waits for a reconnect. */
+  redis(): Promise<Redis> {
+    this.redisReady ??= (async () => {
+      const redis = this.connect('fail-fast');
+      await checkRedis(redis, this.env.REDIS_URL);
+      return redis;
+    })();
+    return this.redisReady;
   }
 
-  get syncRuns(): SyncRunRepository {
-    return new SyncRunRepository(this.db);
+  /** A connection of its own that may block (BullMQ's QueueEvents reads with XREAD BLOCK). */
+  async blockingRedis(): Promise<Redis> {
+    await this.redis();
+    const redis = this.connect('blocking');
+    await checkRedis(redis, this.env.REDIS_URL);
+    return redis;
   }
 
-  /** Waiting on jobs needs a connection that may block; it never queues commands offline forever. */
-  get redis(): Redis {
-    this.redisClient ??= createRedis(this.env.REDIS_URL, 'blocking', { connectTimeout: 5_000 });
-    return this.redisClient;
-  }
-
-  get queue(): IngestQueue {
-    this.ingestQueue ??= new IngestQueue({ connection: this.redis, prefix: this.env.QUEUE_PREFIX });
+  async queue(): Promise<IngestQueue> {
+    const connection = await this.redis();
+    this.ingestQueue ??= new IngestQueue({ connection, prefix: this.env.QUEUE_PREFIX });
     return this.ingestQueue;
   }
 
   async close(): Promise<void> {
-    await this.ingestQueue?.close();
-    await Promise.allSettled([this.dbClient?.$disconnect(), this.redisClient?.quit()]);
+    await this.ingestQueue?.close().catch(() => undefined);
+    await Promise.allSettled([
+      this.dbClient?.$disconnect(),
+      ...this.redisClients.map((redis) => redis.quit().catch(() => redis.disconnect())),
+    ]);
+  }
+
+  private connect(mode: 'fail-fast' | 'blocking'): Redis {
+    const redis = createRedis(this.env.REDIS_URL, mode, {
+      connectTimeout: DEPENDENCY_TIMEOUT_MS,
+      // One connection attempt: an outage is reported, not waited out.
+      retryStrategy: () => null,
+    });
+    // Errors surface through the calls that fail; unheard, ioredis prints each with its stack.
+    redis.on('error', () => undefined);
+    this.redisClients.push(redis);
+    return redis;
   }
 }

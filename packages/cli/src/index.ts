@@ -1,3 +1,3 @@
 export { CliContext, type CliIo } from './cli.context.ts';
-export { buildProgram, CommandFailed, runCli } from './program.ts';
-export { UsageError } from './provider.input.ts';
+export { CommandFailed, UnreachableError, UsageError } from './cli.errors.ts';
+export { buildProgram, runCli, VERSION } from './program.ts';

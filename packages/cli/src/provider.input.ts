@@ -8,11 +8,7 @@ import {
   ProviderConfigError,
   type ProviderKind,
 } from '@marquee/providers';
-
-/** A mistake in what the user typed: printed as is, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from './cli.errors.ts';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 

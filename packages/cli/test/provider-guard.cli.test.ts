@@ -2,7 +2,8 @@
 // column of `providers list`, run in-process against a test database and Redis.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { writeBreakerStatus } from '@marquee/queue';
+import { ProviderRepository } from '@marquee/db';
+import { writeBreakerStatus } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { CliContext } from '../src/cli.context.ts';
@@ -86,7 +87,13 @@ describe('providers list shows breakers', () => {
       name: string;
       breaker: unknown;
     }[];
-    expect(json[0]?.breaker).toEqual({ state: 'closed' });
+    expect(json[0]?.breaker).toEqual({
+      state: 'closed',
+      lastError: null,
+      lastErrorAt: null,
+      probeAt: null,
+      updatedAt: null,
+    });
 
     const ctx = new CliContext(
       { out: () => undefined, err: () => undefined },
@@ -95,7 +102,7 @@ describe('providers list shows breakers', () => {
         QUEUE_PREFIX: prefix,
       },
     );
-    const provider = await ctx.providers.findByName('local');
+    const provider = await new ProviderRepository(await ctx.db()).findByName('local');
     await ctx.close();
     await writeBreakerStatus(redis, prefix, provider?.id ?? '', {
       state: 'open',

@@ -1,9 +1,10 @@
-// `marquee providers test` with the new kinds, as a separate process against a local site and API.
+// `marquee providers test` with the new kinds, run as users run it (the bin and its bundle)
+// against a local site and API.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runTs, startFeedServer, type FeedServer } from '@marquee/testing';
+import { runMarquee, startFeedServer, type FeedServer } from '@marquee/testing';
 
 let server: FeedServer;
 let dir: string;
@@ -13,7 +14,7 @@ const env = {
   LOG_LEVEL: 'error',
   MARQUEE_CLI_TEST_TOKEN: 'cli-secret-7',
 };
-const marquee = (...args: string[]) => runTs('packages/cli/src/main.ts', args, env);
+const marquee = (...args: string[]) => runMarquee(args, env);
 
 const page = `<html><head><script type="application/ld+json">[
   {"@type": "MusicEvent", "name": "Night &amp; Day", "url": "/e/1", "startDate": "2026-09-01T21:00:00+0200",

@@ -45,6 +45,7 @@ export {
   type SyncCounts,
   type SyncRun,
   type SyncRunFlag,
+  type SyncRunStatus,
 } from './sync-run.repository.ts';
 export {
   FetchStateRepository,

@@ -18,6 +18,12 @@ export interface RejectSample {
 }
 
 /**
+ * `skipped`: nothing was fetched because the provider's circuit breaker was open; `error` says
+ * which breaker and when it next lets a probe through.
+ */
+export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+
+/**
  * Why a succeeded run was not applied as usual: `unchanged` (304 or same content hash: nothing
  * written), `shrunk` (events upserted, "last seen" not applied), `empty` (nothing written).
  */
@@ -71,6 +77,14 @@ export class SyncRunRepository {
     return this.db.syncRun.update({
       where: { id },
       data: { ...counts, status: 'failed', finishedAt: new Date(), error },
+    });
+  }
+
+  /** The run did not happen (an open circuit breaker); `reason` is a sentence for operators. */
+  skip(id: string, reason: string): Promise<SyncRun> {
+    return this.db.syncRun.update({
+      where: { id },
+      data: { status: 'skipped', finishedAt: new Date(), error: reason },
     });
   }
 

@@ -1,5 +1,6 @@
 // Bulk-write transactions (COPY into a session stage, merged per chunk) against the real database.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import {
   createDb,
@@ -168,11 +169,11 @@ describe.each([
 
   it('a transaction open past its deadline is aborted: it writes nothing and soon holds no lock', async () => {
     await reset();
-    // The idle timeout leaves room for encoding the first write on a loaded machine.
-    const transaction = await EventTransaction.open(db.pool, provider, {
-      idleMs: 2_000,
-      maxMs: 300,
-    });
+    // Room for the first write to end before the deadline, even on a loaded machine; idle for
+    // longer than that, so the deadline, not the idle timeout, is what ends it.
+    const maxMs = 3_000;
+    const openedAt = Date.now();
+    const transaction = await EventTransaction.open(db.pool, provider, { idleMs: 4_000, maxMs });
     const other = createDb({ databaseUrl: database.url, maxConnections: 1 });
     try {
       // More rows than PostgreSQL buffers in a COPY before inserting them (1,000).
@@ -183,8 +184,9 @@ describe.each([
       expect(
         (await new EventRepository(other).upsertMany(provider, range(0, 3), new Date())).written,
       ).toBe(3);
+      await sleep(Math.max(0, openedAt + maxMs + 50 - Date.now()));
       await expect(transaction.upsertMany(range(5_000, 5_010), new Date())).rejects.toThrow(
-        /still open after 300 ms; aborted/,
+        /still open after 3000 ms; aborted/,
       );
       await expect(transaction.commit()).rejects.toThrow(/aborted/);
     } finally {

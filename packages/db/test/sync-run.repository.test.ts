@@ -69,3 +69,22 @@ describe('SyncRunRepository.openRun', () => {
     });
   });
 });
+
+describe('SyncRunRepository.skip', () => {
+  it('ends a run as skipped with its reason, leaving its counts alone', async () => {
+    const provider = await new ProviderRepository(db).create({
+      name: 'skip',
+      kind: 'fever-xml',
+      url: 'http://127.0.0.1/skip',
+      everySeconds: 60,
+      timezone: 'UTC',
+    });
+    const runs = new SyncRunRepository(db);
+    const { runId } = await runs.openRun(provider.id, 'schedule', 'job-skip');
+    const reason = 'circuit breaker open (provider skip); next probe at 2030-01-01T00:01:00Z';
+    await runs.skip(runId, reason);
+    const run = await db.syncRun.findUniqueOrThrow({ where: { id: runId } });
+    expect(run).toMatchObject({ status: 'skipped', error: reason, fetched: 0, flag: null });
+    expect(run.finishedAt).toBeInstanceOf(Date);
+  });
+});

@@ -17,13 +17,33 @@ export const SYNC_JOB_OPTIONS: JobsOptions = {
 
 export type SyncJob = Job<JobPayload<'provider.sync'>, unknown, 'provider.sync'>;
 
+/** A provider's Job Scheduler as the queue holds it. */
 export interface ScheduleInfo {
+  /** The scheduler's id (`sync-<provider name>`, or a pre-0.2 `provider-<uuid>`). */
   id: string;
   providerId: string;
+  /** The provider's name in the scheduler's job template; undefined on pre-0.2 schedulers. */
+  providerName: string | undefined;
   everyMs: number;
+  /** Id of the delayed job that makes the next run, when the scheduler has one. */
+  nextJobId: string | undefined;
 }
 
-const SCHEDULE_PREFIX = 'provider-';
+/** Jobs of the queue by state; `delayedDue` are delayed jobs whose time has come. */
+export interface QueueDepth {
+  /** Waiting and prioritized: ready for a worker. */
+  waiting: number;
+  active: number;
+  /** Delayed jobs due by `now` (retries, rate-limit waits, scheduler runs not yet picked up). */
+  delayedDue: number;
+  /** Delayed jobs due later: mostly the next run of each Job Scheduler. */
+  delayedLater: number;
+  failed: number;
+}
+
+const SCHEDULE_PREFIX = 'sync-';
+/** Schedulers of releases that named them after the provider's id; reconcile replaces them. */
+const LEGACY_SCHEDULE = /^provider-([0-9a-f-]{36})$/;
 
 /** Typed producer side of the "ingest" queue: manual syncs and per-provider Job Schedulers. */
 export class IngestQueue {
@@ -44,33 +64,69 @@ export class IngestQueue {
     })) as SyncJob;
   }
 
-  static scheduleId(providerId: string): string {
-    return `${SCHEDULE_PREFIX}${providerId}`;
+  /**
+   * The Job Scheduler of a provider is named after it, so Bull Board and its job ids
+   * (`repeat:sync-acme:<time>`) say whose it is. BullMQ separates the parts of those ids with
+   * `:`, so a `:` in a name is escaped (`%3A`, and `%` as `%25` to keep names apart); the prefix
+   * keeps an all-digit name from looking like a job number.
+   */
+  static scheduleId(providerName: string): string {
+    return SCHEDULE_PREFIX + providerName.replace(/%/g, '%25').replace(/:/g, '%3A');
   }
 
   /** Creates or updates the provider's Job Scheduler; idempotent. */
-  async upsertSchedule(providerId: string, everySeconds: number): Promise<void> {
-    const data = parsePayload('provider.sync', { providerId, trigger: 'schedule' });
+  async upsertSchedule(provider: { id: string; name: string; everySeconds: number }) {
+    const data = parsePayload('provider.sync', {
+      providerId: provider.id,
+      provider: provider.name,
+      trigger: 'schedule',
+    });
     await this.queue.upsertJobScheduler(
-      IngestQueue.scheduleId(providerId),
-      { every: everySeconds * 1000 },
+      IngestQueue.scheduleId(provider.name),
+      { every: provider.everySeconds * 1000 },
       { name: 'provider.sync', data, opts: SYNC_JOB_OPTIONS },
     );
   }
 
-  async removeSchedule(providerId: string): Promise<boolean> {
-    return this.queue.removeJobScheduler(IngestQueue.scheduleId(providerId));
+  async removeSchedule(scheduleId: string): Promise<boolean> {
+    return this.queue.removeJobScheduler(scheduleId);
   }
 
+  /** Every provider Job Scheduler, current and pre-0.2 ones alike. */
   async listSchedules(): Promise<ScheduleInfo[]> {
     const schedulers = await this.queue.getJobSchedulers(0, -1);
-    return schedulers
-      .filter((scheduler) => scheduler.key.startsWith(SCHEDULE_PREFIX))
-      .map((scheduler) => ({
-        id: scheduler.key,
-        providerId: scheduler.key.slice(SCHEDULE_PREFIX.length),
-        everyMs: Number(scheduler.every ?? 0),
-      }));
+    return schedulers.flatMap((scheduler): ScheduleInfo[] => {
+      const data = (scheduler.template?.data ?? {}) as { providerId?: unknown; provider?: unknown };
+      const legacy = LEGACY_SCHEDULE.exec(scheduler.key)?.[1];
+      const providerId = typeof data.providerId === 'string' ? data.providerId : legacy;
+      if (!providerId || (!legacy && !scheduler.key.startsWith(SCHEDULE_PREFIX))) return [];
+      return [
+        {
+          id: scheduler.key,
+          providerId,
+          providerName: typeof data.provider === 'string' ? data.provider : undefined,
+          everyMs: Number(scheduler.every ?? 0),
+          nextJobId:
+            scheduler.next === undefined ? undefined : `repeat:${scheduler.key}:${scheduler.next}`,
+        },
+      ];
+    });
+  }
+
+  /** Job counts for operators; `delayedDue` counts delayed jobs due at `now` or before. */
+  async depth(now = Date.now()): Promise<QueueDepth> {
+    const [counts, due] = await Promise.all([
+      this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
+      this.queue.getDelayedCount(now + 1),
+    ]);
+    const delayed = counts.delayed ?? 0;
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayedDue: Math.min(due, delayed),
+      delayedLater: Math.max(0, delayed - due),
+      failed: counts.failed ?? 0,
+    };
   }
 
   close(): Promise<void> {

@@ -13,15 +13,48 @@ export const jobCatalog = {
   'provider.sync': {
     queue: QUEUE_NAMES.ingest,
     payload: z.object({
+      /** Who is synced: the worker goes by this id alone. */
       providerId: z.uuid(),
+      /**
+       * The provider's name when the job was made, for people reading the queue (Bull Board,
+       * `jobs failed`); never used to find the provider, which may have been renamed since.
+       */
+      provider: z.string().min(1).max(200).optional(),
       /** Why the sync runs; shown on the sync run. */
       trigger: z.enum(['schedule', 'manual']),
+    }),
+    /**
+     * What a running sync reports as its BullMQ progress (`sync --wait` shows it). Sent at most a
+     * few times a second: each update is a Redis round trip.
+     */
+    progress: z.object({
+      /** `parsing` once a single document is fetched; a walk of pages parses while it fetches. */
+      stage: z.enum(['fetching', 'parsing', 'writing']),
+      /** Documents fetched so far. */
+      pages: z.number().int().min(0),
+      /** Valid events read from the payload so far. */
+      fetched: z.number().int().min(0),
+      /** Rows inserted or changed so far. */
+      written: z.number().int().min(0),
     }),
   },
 } as const;
 
 export type JobName = keyof typeof jobCatalog;
 export type JobPayload<N extends JobName> = z.output<(typeof jobCatalog)[N]['payload']>;
+
+export type JobProgress<N extends JobName> = z.output<(typeof jobCatalog)[N]['progress']>;
+export type SyncProgress = JobProgress<'provider.sync'>;
+export type SyncStage = SyncProgress['stage'];
+
+/** A job's progress as the catalog describes it, or undefined (an older or newer release's). */
+export function readProgress<N extends JobName>(
+  name: N,
+  data: unknown,
+): JobProgress<N> | undefined {
+  const result = jobCatalog[name].progress.safeParse(data);
+  return result.success ? (result.data as JobProgress<N>) : undefined;
+}
 
 export class InvalidJobError extends Error {
   override name = 'InvalidJobError';

@@ -52,16 +52,22 @@ describe('IngestQueue', () => {
     expect(await queue.queue.count()).toBe(0);
   });
 
-  it('round-trips a provider’s schedule: one per provider, updated in place, removed once', async () => {
-    await queue.upsertSchedule(PROVIDER_ID, 3_600);
-    await queue.upsertSchedule(PROVIDER_ID, 300);
+  it('round-trips a provider’s schedule: one per provider, named after it, updated in place, removed once', async () => {
+    await queue.upsertSchedule({ id: PROVIDER_ID, name: 'acme', everySeconds: 3_600 });
+    await queue.upsertSchedule({ id: PROVIDER_ID, name: 'acme', everySeconds: 300 });
     // A Job Scheduler Marquee did not make is not a provider's.
     await queue.queue.upsertJobScheduler('someone-else', { every: 60_000 });
     expect(await queue.listSchedules()).toEqual([
-      { id: IngestQueue.scheduleId(PROVIDER_ID), providerId: PROVIDER_ID, everyMs: 300_000 },
+      {
+        id: 'sync-acme',
+        providerId: PROVIDER_ID,
+        providerName: 'acme',
+        everyMs: 300_000,
+        nextJobId: expect.stringMatching(/^repeat:sync-acme:\d+$/) as unknown,
+      },
     ]);
-    expect(await queue.removeSchedule(PROVIDER_ID)).toBe(true);
-    expect(await queue.removeSchedule(PROVIDER_ID)).toBe(false);
+    expect(await queue.removeSchedule(IngestQueue.scheduleId('acme'))).toBe(true);
+    expect(await queue.removeSchedule(IngestQueue.scheduleId('acme'))).toBe(false);
     expect(await queue.listSchedules()).toEqual([]);
     await queue.queue.removeJobScheduler('someone-else');
   });

@@ -3,6 +3,8 @@ export {
   eventually,
   freePort,
   REPO_ROOT,
+  runMarquee,
+  runNode,
   runTs,
   startNode,
   startTs,
@@ -63,3 +65,10 @@ export {
   type ChaosOptions,
   type ChaosServer,
 } from './chaos.server.ts';
+export {
+  JobRunner,
+  TEST_REDIS_URL,
+  workerTestEnv,
+  type JobOutcome,
+  type JobProcessor,
+} from './worker.harness.ts';

@@ -18,8 +18,30 @@ export function runTs(
   env: NodeJS.ProcessEnv,
   timeoutMs = 60_000,
 ): Promise<CommandResult> {
+  return runNode(['--import', 'tsx', join(REPO_ROOT, entry), ...args], env, timeoutMs);
+}
+
+/**
+ * The `marquee` command as users run it: its bin, which runs the CLI bundle (rebuilt first
+ * when a source is newer).
+ */
+export function runMarquee(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<CommandResult> {
+  return runNode([join(REPO_ROOT, 'packages/cli/bin/marquee.js'), ...args], env, timeoutMs);
+}
+
+/** Runs `node <args>` from the repository's root to its exit; collects its output. */
+export function runNode(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<CommandResult> {
+  const what = args.join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, entry), ...args], {
+    const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,11 +52,7 @@ export function runTs(
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(
-        new Error(
-          `${entry} ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`,
-        ),
-      );
+      reject(new Error(`${what} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);

@@ -12,7 +12,7 @@ import {
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger, type Logger } from '@marquee/logger';
 import { clusterMetricsText, createMetricsRegistry, registerBuildInfo } from '@marquee/metrics';
-import { readBreakerStatuses } from '@marquee/queue';
+import { readBreakerStatuses } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { createApp } from './app.ts';
 import type { ApiEnv } from './env.schema.ts';

@@ -95,7 +95,7 @@ export const providerStatusSchema = z.object({
   events: z.int().meta({ description: 'Events stored for this provider.' }),
   last_sync: z
     .object({
-      status: z.enum(['running', 'succeeded', 'failed']),
+      status: z.enum(['running', 'succeeded', 'failed', 'skipped']),
       trigger: z.string(),
       started_at: z.iso.datetime(),
       finished_at: z.iso.datetime().nullable(),

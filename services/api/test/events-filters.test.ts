@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SyncRunRepository } from '@marquee/db';
 import { eventId } from '@marquee/event-model';
-import { readBreakerStatuses, writeBreakerStatus } from '@marquee/queue';
+import { readBreakerStatuses, writeBreakerStatus } from '@marquee/provider-status';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 interface V1Event {

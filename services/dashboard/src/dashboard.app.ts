@@ -1,22 +1,30 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express from 'express';
 import type { Logger } from '@marquee/logger';
 import { httpMetrics, opsHandler, type DependencyCheck, type Registry } from '@marquee/metrics';
+import type { ProviderStatusReader } from '@marquee/provider-status';
+import type { IngestQueue, ScheduleInfo } from '@marquee/queue';
+import { bullBoardRouter } from './bull-board.router.ts';
 import { dashboardAuth, type DashboardCredentials } from './dashboard-auth.middleware.ts';
+import type { LoginThrottle } from './login.throttle.ts';
 import { renderStatusPage } from './provider-status.page.ts';
-import type { providerStatusSource } from './provider-status.source.ts';
 
 /** Bull Board's mount path; its `basePath` must be the same or its links and API calls break. */
 export const QUEUES_PATH = '/admin/queues';
+/** How often the status page reloads itself. */
+export const STATUS_REFRESH_SECONDS = 10;
 
 export interface DashboardAppOptions {
+  /** Every queue, for Bull Board; `ingest` among them. */
   queues: readonly Queue[];
+  /** The providers' queue: its depth and Job Schedulers show on the status page. */
+  ingest: IngestQueue;
   readOnly: boolean;
   credentials: DashboardCredentials;
-  providerStatus: ReturnType<typeof providerStatusSource>;
+  loginThrottle?: LoginThrottle;
+  /** Express's `trust proxy` (proxies in front), so the throttle sees client addresses. */
+  trustProxy?: number;
+  providerStatus: ProviderStatusReader;
   registry: Registry;
   checks: Record<string, DependencyCheck>;
   logger: Logger;
@@ -28,59 +36,67 @@ export interface DashboardAppOptions {
  * NetworkPolicy keeps the whole service inside the cluster.
  */
 export function createDashboardApp(options: DashboardAppOptions): express.Express {
+  const { logger } = options;
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? 0);
   app.use(httpMetrics(options.registry));
 
   const ops = opsHandler({ registry: options.registry, checks: options.checks });
   app.get(['/healthz', '/readyz', '/metrics'], (req, res) => void ops(req, res));
 
-  app.use(dashboardAuth(options.credentials));
+  app.use(
+    dashboardAuth(options.credentials, {
+      throttle: options.loginThrottle,
+      onThrottleError: (error) =>
+        logger.warn('login throttle unavailable; checking the login unthrottled', {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    }),
+  );
 
   app.get('/', async (_req, res) => {
-    const { rows, breakersUnavailable } = await options.providerStatus();
     res
       .status(200)
       .type('html')
       .set('Cache-Control', 'no-store')
       .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .send(
-        renderStatusPage({
-          rows,
-          breakersUnavailable,
-          queuesPath: QUEUES_PATH,
-          readOnly: options.readOnly,
-        }),
-      );
+      .send(await statusPage(options));
   });
 
-  if (options.readOnly) {
-    // Bull Board refuses most changes itself in read-only mode (405), but some bulk actions
-    // answer 200 and skip read-only queues: refuse every change here, before it is reached.
-    app.use(QUEUES_PATH, (req, res, next) => {
-      if (req.method === 'GET' || req.method === 'HEAD') {
-        next();
-        return;
-      }
-      res.status(405).set('Allow', 'GET, HEAD').json({ error: 'the dashboard is read-only' });
-    });
-  }
-  const serverAdapter = new ExpressAdapter();
-  serverAdapter.setBasePath(QUEUES_PATH);
-  createBullBoard({
-    queues: options.queues.map(
-      (queue) => new BullMQAdapter(queue, { readOnlyMode: options.readOnly }),
-    ),
-    serverAdapter,
-    options: { uiConfig: { boardTitle: 'Marquee queues' } },
-  });
-  app.use(QUEUES_PATH, serverAdapter.getRouter() as express.Router);
+  app.use(
+    QUEUES_PATH,
+    bullBoardRouter({
+      queues: options.queues,
+      readOnly: options.readOnly,
+      basePath: QUEUES_PATH,
+      statusPath: '/',
+    }),
+  );
 
   app.use(((error, _req, res, _next) => {
-    options.logger.error('dashboard request failed', {
+    logger.error('dashboard request failed', {
       error: error instanceof Error ? error.message : String(error),
     });
     if (!res.headersSent) res.status(500).type('text/plain').send('internal error');
   }) satisfies express.ErrorRequestHandler);
   return app;
+}
+
+/** The page from PostgreSQL (required) and Redis (queue depth and schedules: shown as unknown). */
+async function statusPage(options: DashboardAppOptions): Promise<string> {
+  const [report, depth, schedules] = await Promise.all([
+    options.providerStatus.read(),
+    options.ingest.depth().catch(() => null),
+    options.ingest.listSchedules().catch((): ScheduleInfo[] => []),
+  ]);
+  return renderStatusPage({
+    report,
+    depth,
+    schedules: new Map(schedules.map((schedule) => [schedule.providerId, schedule])),
+    queuesPath: QUEUES_PATH,
+    queueName: options.ingest.queue.name,
+    readOnly: options.readOnly,
+    refreshSeconds: STATUS_REFRESH_SECONDS,
+  });
 }

@@ -18,6 +18,10 @@ export const dashboardEnvSchema = baseEnvSchema
     DASHBOARD_TOKEN: secret.optional(),
     /** Bull Board shows queues and jobs but refuses every change (retry, clean, pause…). */
     DASHBOARD_READ_ONLY: envBool.default(false),
+    /** Wrong logins one client address may make in a minute; the next attempts answer 429. */
+    DASHBOARD_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+    /** Proxies in front (Express `trust proxy`), so the login throttle sees client addresses. */
+    TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
     QUEUE_DUE_WINDOW_SECONDS: queueDueWindowSeconds,
   })
   .superRefine((env, context) => {

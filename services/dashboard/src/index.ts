@@ -1,11 +1,13 @@
-export { createDashboardApp, QUEUES_PATH, type DashboardAppOptions } from './dashboard.app.ts';
+export {
+  createDashboardApp,
+  QUEUES_PATH,
+  STATUS_REFRESH_SECONDS,
+  type DashboardAppOptions,
+} from './dashboard.app.ts';
+export { bullBoardRouter, localizeAssets } from './bull-board.router.ts';
 export { dashboardAuth, type DashboardCredentials } from './dashboard-auth.middleware.ts';
 export { dashboardCredentials } from './dashboard-credentials.ts';
 export { dashboardEnvSchema, type DashboardEnv } from './env.schema.ts';
 export { escapeHtml } from './html.escape.ts';
+export { redisLoginThrottle, type LoginThrottle } from './login.throttle.ts';
 export { renderStatusPage, type StatusPageOptions } from './provider-status.page.ts';
-export {
-  providerStatusSource,
-  type ProviderStatusRow,
-  type ProviderStatusSourceOptions,
-} from './provider-status.source.ts';

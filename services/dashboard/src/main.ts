@@ -1,5 +1,5 @@
 import { parseEnv } from '@marquee/config';
-import { createDb, ProviderRepository, SyncRunRepository } from '@marquee/db';
+import { createDb, ProviderStatusRepository } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger } from '@marquee/logger';
 import {
@@ -7,13 +7,14 @@ import {
   registerBuildInfo,
   registerQueueDepthGauge,
 } from '@marquee/metrics';
+import { breakerReader, ProviderStatusReader } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { Queue } from 'bullmq';
-import { QUEUE_NAMES, readBreakerStatuses } from '@marquee/queue';
+import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createDashboardApp, QUEUES_PATH } from './dashboard.app.ts';
 import { dashboardCredentials } from './dashboard-credentials.ts';
 import { dashboardEnvSchema } from './env.schema.ts';
-import { providerStatusSource } from './provider-status.source.ts';
+import { redisLoginThrottle } from './login.throttle.ts';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -23,9 +24,12 @@ const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 4 });
 // Fail fast: a page or a scrape while Redis is down answers an error, it does not hang.
 const redis = createRedis(env.REDIS_URL, 'fail-fast');
 redis.on('error', (error: Error) => logger.debug('redis unavailable', { error: error.message }));
+const ingest = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
 // Every queue of the job catalog: a new queue shows up on the board and in the metrics as is.
-const queues = Object.values(QUEUE_NAMES).map(
-  (name) => new Queue(name, { connection: redis, prefix: env.QUEUE_PREFIX }),
+const queues = Object.values(QUEUE_NAMES).map((name) =>
+  name === QUEUE_NAMES.ingest
+    ? ingest.queue
+    : new Queue(name, { connection: redis, prefix: env.QUEUE_PREFIX }),
 );
 
 const registry = createMetricsRegistry('dashboard');
@@ -34,12 +38,18 @@ registerQueueDepthGauge(registry, queues, { dueWindowSeconds: env.QUEUE_DUE_WIND
 
 const app = createDashboardApp({
   queues,
+  ingest,
   readOnly: env.DASHBOARD_READ_ONLY,
   credentials: dashboardCredentials(env),
-  providerStatus: providerStatusSource({
-    providers: new ProviderRepository(db),
-    syncRuns: new SyncRunRepository(db),
-    breakers: (ids) => readBreakerStatuses(redis, env.QUEUE_PREFIX, ids),
+  loginThrottle: redisLoginThrottle({
+    redis,
+    prefix: env.QUEUE_PREFIX,
+    maxFailures: env.DASHBOARD_LOGIN_MAX_FAILURES,
+  }),
+  trustProxy: env.TRUST_PROXY,
+  providerStatus: new ProviderStatusReader({
+    statuses: new ProviderStatusRepository(db),
+    breakers: breakerReader(redis, env.QUEUE_PREFIX),
   }),
   registry,
   checks: {

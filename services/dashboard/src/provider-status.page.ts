@@ -1,72 +1,136 @@
 import { formatDuration } from '@marquee/config';
+import {
+  describeBreaker,
+  type ProviderStatusReport,
+  type ProviderStatusView,
+} from '@marquee/provider-status';
+import type { QueueDepth, ScheduleInfo } from '@marquee/queue';
 import { escapeHtml } from './html.escape.ts';
-import type { ProviderStatusRow } from './provider-status.source.ts';
 
 export interface StatusPageOptions {
-  rows: readonly ProviderStatusRow[];
-  breakersUnavailable: boolean;
-  /** Where Bull Board is mounted (a link from this page). */
+  report: ProviderStatusReport;
+  /** null when the queue's Redis could not be read. */
+  depth: QueueDepth | null;
+  /** Each provider's Job Scheduler by provider id (for the link to its next run). */
+  schedules: ReadonlyMap<string, ScheduleInfo>;
+  /** Where Bull Board is mounted, and the queue the providers' jobs run on. */
   queuesPath: string;
+  queueName: string;
   readOnly: boolean;
+  /** The page reloads itself this often. */
+  refreshSeconds: number;
   now?: Date;
 }
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}.ok{color:#1a7f37}.bad{color:#c62828}.warn{color:#b26a00}.muted{color:#888}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.error{max-width:32rem;word-break:break-word}`;
+td.num{text-align:right;font-variant-numeric:tabular-nums}.error{max-width:28rem;word-break:break-word}
+.depth{display:flex;gap:1.5rem;margin:1rem 0 1.5rem;padding:0;list-style:none}.depth li{font-size:1.1rem}
+.depth a{text-decoration:none}.depth b{font-variant-numeric:tabular-nums}nav{font-size:.85em;margin-top:.2rem}
+nav a{margin-right:.6rem}.nowrap,time{white-space:nowrap}`;
 
-function ago(from: Date, now: Date): string {
-  const seconds = Math.max(0, Math.round((now.getTime() - from.getTime()) / 1000));
+const STATUS_CLASS: Record<string, string> = {
+  succeeded: 'ok',
+  failed: 'bad',
+  running: 'warn',
+  skipped: 'warn',
+};
+
+function ago(iso: string, now: Date): string {
+  const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
   return `${formatDuration(seconds)} ago`;
 }
 
-function statusClass(status: string): string {
-  return status === 'succeeded' ? 'ok' : status === 'failed' ? 'bad' : 'warn';
+/** `2026-12-07 02:19:22Z`, then how long ago; the exact ISO time stays in `datetime`. */
+function time(iso: string, now: Date): string {
+  const shown = iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(shown)}</time><br><span class="muted">${escapeHtml(ago(iso, now))}</span>`;
 }
 
-function breakerCell(row: ProviderStatusRow, unavailable: boolean): string {
-  if (!row.breaker)
-    return `<span class="muted">${unavailable ? 'unavailable' : 'no report'}</span>`;
-  const { state, probeAt, lastError } = row.breaker;
+/** Links into Bull Board: a queue view by job state, or one job. */
+class BoardLinks {
+  constructor(
+    private readonly base: string,
+    private readonly queue: string,
+  ) {}
+
+  state(state: string): string {
+    return `${this.base}/queue/${encodeURIComponent(this.queue)}?status=${state}`;
+  }
+
+  job(jobId: string): string {
+    return `${this.base}/queue/${encodeURIComponent(this.queue)}/${encodeURIComponent(jobId)}`;
+  }
+}
+
+function depthHtml(depth: QueueDepth | null, links: BoardLinks): string {
+  if (!depth) return '<p class="bad">Queue depth unknown: Redis could not be read.</p>';
+  const item = (label: string, count: number, state: string, css = '') =>
+    `<li><a href="${escapeHtml(links.state(state))}">${label} <b class="${css}">${count}</b></a></li>`;
+  return `<ul class="depth" aria-label="queue depth">${[
+    item('waiting', depth.waiting, 'waiting'),
+    item('active', depth.active, 'active'),
+    item('delayed, due', depth.delayedDue, 'delayed', depth.delayedDue > 0 ? 'warn' : ''),
+    item('scheduled', depth.delayedLater, 'delayed', 'muted'),
+    item('failed', depth.failed, 'failed', depth.failed > 0 ? 'bad' : ''),
+  ].join('')}</ul>`;
+}
+
+function breakerCell(view: ProviderStatusView): string {
+  const state = view.breaker?.state;
   const css = state === 'closed' ? 'ok' : state === 'open' ? 'bad' : 'warn';
-  const probe =
-    state === 'open' && probeAt
-      ? ` <span class="muted">(probe at ${escapeHtml(probeAt)})</span>`
-      : '';
-  const error = lastError
-    ? `<br><span class="muted">last error: ${escapeHtml(lastError)}</span>`
-    : '';
-  return `<span class="${css}">${escapeHtml(state)}</span>${probe}${error}`;
+  return `<span class="${css}">${escapeHtml(describeBreaker(view.breaker))}</span>`;
 }
 
-function rowHtml(row: ProviderStatusRow, unavailable: boolean, now: Date): string {
-  const sync = row.lastSync;
-  const syncCells = sync
-    ? `<td><span class="${statusClass(sync.status)}">${escapeHtml(sync.status)}</span> (${escapeHtml(sync.trigger)})<br>
-<time datetime="${escapeHtml(sync.startedAt.toISOString())}">${escapeHtml(sync.startedAt.toISOString())}</time>
-<span class="muted">${escapeHtml(ago(sync.startedAt, now))}</span></td>
+function jobLinks(view: ProviderStatusView, schedule: ScheduleInfo | undefined, links: BoardLinks) {
+  const parts: string[] = [];
+  if (view.lastSync?.jobId)
+    parts.push(`<a href="${escapeHtml(links.job(view.lastSync.jobId))}">last job</a>`);
+  if (schedule?.nextJobId)
+    parts.push(`<a href="${escapeHtml(links.job(schedule.nextJobId))}">next run</a>`);
+  return parts.length > 0 ? `<nav>${parts.join('')}</nav>` : '';
+}
+
+function syncCells(view: ProviderStatusView, now: Date): string {
+  const sync = view.lastSync;
+  if (!sync)
+    return '<td class="muted">never synced</td><td></td><td></td><td></td><td></td><td></td>';
+  const status = `<span class="${STATUS_CLASS[sync.status] ?? 'warn'}">${escapeHtml(sync.status)}</span>`;
+  const flag = sync.flag ? ` <span class="muted">[${escapeHtml(sync.flag)}]</span>` : '';
+  return `<td>${status}${flag} (${escapeHtml(sync.trigger)})<br>${time(sync.startedAt, now)}</td>
 <td class="num">${sync.fetched}</td><td class="num">${sync.upserted}</td><td class="num">${sync.unchanged}</td><td class="num">${sync.rejected}</td>
-<td class="error">${sync.error ? `<span class="bad">${escapeHtml(sync.error)}</span>` : ''}</td>`
-    : `<td class="muted">never synced</td><td></td><td></td><td></td><td></td><td></td>`;
-  return `<tr><td><strong>${escapeHtml(row.name)}</strong><br><span class="muted">${escapeHtml(row.kind)}</span></td>
-<td>${row.enabled ? '<span class="ok">enabled</span>' : '<span class="muted">disabled</span>'}</td>
-<td>every ${escapeHtml(formatDuration(row.everySeconds))}</td>${syncCells}<td>${breakerCell(row, unavailable)}</td></tr>`;
+<td class="error">${sync.error ? `<span class="${STATUS_CLASS[sync.status] ?? 'warn'}">${escapeHtml(sync.error)}</span>` : ''}</td>`;
+}
+
+function rowHtml(view: ProviderStatusView, options: StatusPageOptions, now: Date): string {
+  const links = new BoardLinks(options.queuesPath, options.queueName);
+  const success = view.lastSuccessAt
+    ? time(view.lastSuccessAt, now)
+    : '<span class="muted">never</span>';
+  return `<tr id="provider-${escapeHtml(view.name)}"><td class="nowrap"><strong>${escapeHtml(view.name)}</strong><br><span class="muted">${escapeHtml(view.kind)}</span>
+${jobLinks(view, options.schedules.get(view.id), links)}</td>
+<td class="nowrap">${view.enabled ? '<span class="ok">enabled</span>' : '<span class="muted">disabled</span>'}<br>every ${escapeHtml(formatDuration(view.everySeconds))}</td>
+<td class="num">${view.events}</td><td>${success}</td>${syncCells(view, now)}<td>${breakerCell(view)}</td></tr>`;
 }
 
 /** The provider status page: server-rendered, every value escaped, no scripts. */
 export function renderStatusPage(options: StatusPageOptions): string {
   const now = options.now ?? new Date();
+  const { providers } = options.report;
+  const links = new BoardLinks(options.queuesPath, options.queueName);
   const body =
-    options.rows.length === 0
-      ? '<tr><td colspan="10" class="muted">No providers. Add one with <code>marquee providers add</code>.</td></tr>'
-      : options.rows.map((row) => rowHtml(row, options.breakersUnavailable, now)).join('\n');
+    providers.length === 0
+      ? '<tr><td colspan="11" class="muted">No providers. Add one with <code>marquee providers add</code>.</td></tr>'
+      : providers.map((view) => rowHtml(view, options, now)).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Marquee providers</title>
+<meta http-equiv="refresh" content="${options.refreshSeconds}">
 <meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head>
 <body><h1>Marquee providers</h1>
-<p><a href="${escapeHtml(options.queuesPath)}">Queues (Bull Board${options.readOnly ? ', read-only' : ''})</a> · rendered ${escapeHtml(now.toISOString())}</p>
-<table><thead><tr><th>provider</th><th>state</th><th>interval</th><th>last sync</th><th>fetched</th><th>upserted</th><th>unchanged</th><th>rejected</th><th>last error</th><th>breaker</th></tr></thead>
+<p><a href="${escapeHtml(options.queuesPath)}">Queues (Bull Board${options.readOnly ? ', read-only' : ''})</a> · <a href="${escapeHtml(`${options.queuesPath}/job-schedulers`)}">Job Schedulers</a> · rendered ${escapeHtml(now.toISOString())}, refreshes every ${options.refreshSeconds} s</p>
+${depthHtml(options.depth, links)}
+<table><thead><tr><th>provider</th><th>schedule</th><th>events</th><th>last success</th><th>last sync</th><th>fetched</th><th>upserted</th><th>unchanged</th><th>rejected</th><th>last error</th><th>breaker</th></tr></thead>
 <tbody>
 ${body}
 </tbody></table></body></html>

@@ -4,14 +4,27 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
-import { createDb, ProviderRepository, SyncRunRepository, type Db } from '@marquee/db';
+import {
+  createDb,
+  EventRepository,
+  ProviderRepository,
+  ProviderStatusRepository,
+  SyncRunRepository,
+  type Db,
+} from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry, registerQueueDepthGauge } from '@marquee/metrics';
-import { IngestQueue, readBreakerStatuses, writeBreakerStatus } from '@marquee/queue';
+import {
+  breakerReader,
+  describeBreaker,
+  ProviderStatusReader,
+  writeBreakerStatus,
+} from '@marquee/provider-status';
+import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createTestDatabase, runTs, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { createDashboardApp, QUEUES_PATH } from '../src/dashboard.app.ts';
-import { providerStatusSource } from '../src/provider-status.source.ts';
+import { redisLoginThrottle } from '../src/login.throttle.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
 const USER = 'ops';
@@ -27,17 +40,24 @@ const redis = createRedis(REDIS_URL, 'fail-fast');
 const ingest = new IngestQueue({ connection: redis, prefix });
 const servers: Server[] = [];
 
-async function serve(readOnly: boolean): Promise<string> {
+async function serve(
+  readOnly: boolean,
+  trustProxy = 0,
+  throttlePrefix = uniquePrefix('login'),
+): Promise<string> {
   const registry = createMetricsRegistry('dashboard');
   registerQueueDepthGauge(registry, [ingest.queue], { dueWindowSeconds: 30 });
   const app = createDashboardApp({
     queues: [ingest.queue],
+    ingest,
     readOnly,
     credentials: { basic: { user: USER, password: PASSWORD }, token: TOKEN },
-    providerStatus: providerStatusSource({
-      providers: new ProviderRepository(db),
-      syncRuns: new SyncRunRepository(db),
-      breakers: (ids) => readBreakerStatuses(redis, prefix, ids),
+    // Each server its own throttle keys: the tests' wrong logins never lock out another server.
+    loginThrottle: redisLoginThrottle({ redis, prefix: throttlePrefix, maxFailures: 10 }),
+    trustProxy,
+    providerStatus: new ProviderStatusReader({
+      statuses: new ProviderStatusRepository(db),
+      breakers: breakerReader(redis, prefix),
     }),
     registry,
     checks: { database: () => db.$queryRaw`SELECT 1`, redis: () => redis.ping() },
@@ -81,6 +101,39 @@ beforeAll(async () => {
     reportedBy: 'test:1',
     updatedAt: new Date().toISOString(),
   });
+  const steady = await providers.create({
+    name: 'steady',
+    kind: 'fever-xml',
+    url: 'https://feeds.example.com/s.xml',
+    everySeconds: 3600,
+    timezone: 'UTC',
+  });
+  await new EventRepository(db).upsertMany(
+    steady,
+    ['a', 'b', 'c'].map((key) => ({
+      externalKey: key,
+      title: `Show ${key}`,
+      startAt: new Date('2030-01-01T20:00:00Z'),
+      endAt: null,
+      timezone: 'UTC',
+      minPrice: null,
+      maxPrice: null,
+      currency: null,
+      online: true,
+    })),
+    new Date(),
+  );
+  const good = await runs.start(steady.id, 'manual', 'job-2');
+  await runs.succeed(
+    good.id,
+    { fetched: 3, parsed: 3, upserted: 3, unchanged: 0, rejected: 0 },
+    [],
+  );
+  // Queue depth: the scheduler's first run and a manual sync wait, a retry is due, one is later.
+  await ingest.upsertSchedule(steady);
+  await ingest.enqueueSync({ providerId: steady.id, provider: 'steady', trigger: 'manual' });
+  await ingest.enqueueSync({ providerId: steady.id, trigger: 'manual' }, { delay: 1 });
+  await ingest.enqueueSync({ providerId: steady.id, trigger: 'manual' }, { delay: 3_600_000 });
   writable = await serve(false);
   readOnly = await serve(true);
 });
@@ -143,7 +196,7 @@ describe('authentication', () => {
     });
     const metrics = await (await fetch(`${writable}/metrics`)).text();
     expect(metrics).toMatch(
-      /^marquee_queue_jobs\{queue="ingest",state="waiting",service="dashboard"\} 0$/m,
+      /^marquee_queue_jobs\{queue="ingest",state="waiting",service="dashboard"\} 2$/m,
     );
   });
 
@@ -171,8 +224,10 @@ describe('authentication', () => {
 });
 
 describe('provider status page', () => {
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
   it('lists every provider with its last sync, breaker and settings, all escaped', async () => {
-    const page = await fetch(`${writable}/`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const page = await fetch(`${writable}/`, { headers: auth });
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await page.text();
@@ -183,13 +238,151 @@ describe('provider status page', () => {
     expect(html).toMatch(
       /<td class="num">12<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">2<\/td>/,
     );
-    expect(html).toContain('<span class="bad">open</span>');
     expect(html).toContain('every 10m');
     expect(html).toContain('quiet');
     expect(html).toContain('<span class="muted">disabled</span>');
     expect(html).toContain('never synced');
   });
+
+  it('shows the breaker exactly as `providers list` does, events, last success and a refresh', async () => {
+    const { providers } = await new ProviderStatusReader({
+      statuses: new ProviderStatusRepository(db),
+      breakers: breakerReader(redis, prefix),
+    }).read();
+    const html = await (await fetch(`${writable}/`, { headers: auth })).text();
+    for (const view of providers) {
+      const row = rowOf(html, view.name);
+      expect(row).toContain(`<span class="${view.breaker?.state === 'open' ? 'bad' : 'ok'}">`);
+      expect(row).toContain(escape(describeBreaker(view.breaker)));
+    }
+    expect(rowOf(html, 'quiet')).toContain('<span class="ok">closed</span>');
+    expect(rowOf(html, 'acme<script>alert(1)</script>')).toMatch(/open until \d{4}-.*: HTTP 503/);
+    const steady = rowOf(html, 'steady');
+    expect(steady).toContain('<td class="num">3</td>'); // events stored
+    expect(steady).toMatch(/<time datetime="\d{4}-[^"]+Z">/); // last success
+    expect(rowOf(html, 'quiet')).toContain('<span class="muted">never</span>');
+    expect(html).toContain('<meta http-equiv="refresh" content="10">');
+  });
+
+  it('shows the queue depth and links each provider to its jobs in Bull Board', async () => {
+    const html = await (await fetch(`${writable}/`, { headers: auth })).text();
+    const depth = /<ul class="depth"[^]*?<\/ul>/.exec(html)?.[0] ?? '';
+    const count = (label: string) =>
+      Number(new RegExp(`${label} <b[^>]*>(\\d+)</b>`).exec(depth)?.[1] ?? NaN);
+    // Waiting: the scheduler's first run and a manual sync; a delayed job is due (no worker
+    // promoted it), another is an hour away.
+    expect({
+      waiting: count('waiting'),
+      active: count('active'),
+      due: count('delayed, due'),
+      scheduled: count('scheduled'),
+      failed: count('failed'),
+    }).toEqual({ waiting: 2, active: 0, due: 1, scheduled: 1, failed: 0 });
+    expect(depth).toContain(`href="${QUEUES_PATH}/queue/ingest?status=failed"`);
+
+    const steady = rowOf(html, 'steady');
+    const next = /<a href="([^"]+)">next run<\/a>/.exec(steady)?.[1];
+    expect(next).toMatch(new RegExp(`^${QUEUES_PATH}/queue/ingest/repeat%3Async-steady%3A\\d+$`));
+    const job = await fetch(
+      `${writable}${QUEUES_PATH}/api/queues/ingest/${next!.split('/').pop()}`,
+      {
+        headers: auth,
+      },
+    );
+    expect(job.status).toBe(200);
+    expect(((await job.json()) as { job: { name: string } }).job.name).toBe(
+      'provider.sync · steady',
+    );
+    expect(rowOf(html, 'acme<script>alert(1)</script>')).toContain(
+      `<a href="${QUEUES_PATH}/queue/ingest/job-1">last job</a>`,
+    );
+  });
 });
+
+describe('Bull Board', () => {
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  it('links back to the status page and asks no other host for anything', async () => {
+    const html = await (await fetch(`${writable}${QUEUES_PATH}`, { headers: auth })).text();
+    expect(html).not.toMatch(/(?:href|src)="(?:https?:)?\/\//);
+    const config = JSON.parse(
+      /<script id="__UI_CONFIG__" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1] ??
+        '{}',
+    ) as { miscLinks?: unknown };
+    expect(config.miscLinks).toEqual([{ text: 'Provider status', url: '/' }]);
+    const fonts = [...html.matchAll(/href="(fonts\/[^"]+\.css)"/g)].map((match) => match[1]!);
+    expect(fonts).toHaveLength(5);
+    for (const sheet of fonts) {
+      const css = await fetch(`${writable}${QUEUES_PATH}/${sheet}`, { headers: auth });
+      expect({ sheet, status: css.status }).toEqual({ sheet, status: 200 });
+      const font = /url\(\.\/(files\/[^)]+latin-\d+-normal\.woff2)\)/.exec(await css.text())?.[1];
+      const file = await fetch(`${writable}${QUEUES_PATH}/${sheet.replace(/[^/]+$/, '')}${font}`, {
+        headers: auth,
+      });
+      expect({ font, status: file.status }).toEqual({ font, status: 200 });
+    }
+  });
+});
+
+describe('login throttle', () => {
+  const wrong = { authorization: basic(USER, 'not the password') };
+
+  it('answers 429 with Retry-After after 10 wrong logins in a minute, to that client only', async () => {
+    const proxied = await serve(false, 1);
+    const from = (ip: string, headers: Record<string, string>) =>
+      fetch(`${proxied}/`, { headers: { ...headers, 'x-forwarded-for': ip } });
+    for (let attempt = 1; attempt <= 10; attempt += 1)
+      expect((await from('203.0.113.7', wrong)).status).toBe(401);
+    const refused = await from('203.0.113.7', wrong);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    // Even the right password: a locked-out client learns nothing from its next guesses.
+    expect((await from('203.0.113.7', { authorization: basic(USER, PASSWORD) })).status).toBe(429);
+    expect((await from('198.51.100.2', { authorization: basic(USER, PASSWORD) })).status).toBe(200);
+    expect((await from('198.51.100.2', wrong)).status).toBe(401);
+  });
+
+  it('counts across replicas that share Redis', async () => {
+    const shared = uniquePrefix('login-shared');
+    const replicas = [await serve(false, 0, shared), await serve(false, 0, shared)];
+    for (let attempt = 0; attempt < 10; attempt += 1)
+      expect((await fetch(`${replicas[attempt % 2]}/`, { headers: wrong })).status).toBe(401);
+    for (const replica of replicas)
+      expect((await fetch(`${replica}/`, { headers: wrong })).status).toBe(429);
+  });
+
+  it('does not let a client pick its address when no proxy is trusted', async () => {
+    const direct = await serve(false, 0);
+    for (let attempt = 1; attempt <= 10; attempt += 1) {
+      const response = await fetch(`${direct}/`, {
+        headers: { ...wrong, 'x-forwarded-for': `192.0.2.${attempt}` },
+      });
+      expect(response.status).toBe(401);
+    }
+    const response = await fetch(`${direct}/`, {
+      headers: { ...wrong, 'x-forwarded-for': '192.0.2.99' },
+    });
+    expect(response.status).toBe(429);
+  });
+});
+
+function rowOf(html: string, name: string): string {
+  return (
+    new RegExp(
+      `<tr id="provider-${escape(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}">[^]*?</tr>`,
+    ).exec(html)?.[0] ?? ''
+  );
+}
+
+function escape(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
 
 describe('read-only mode', () => {
   const auth = { authorization: basic(USER, PASSWORD) };

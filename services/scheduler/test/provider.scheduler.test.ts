@@ -83,7 +83,7 @@ describe('reconcileSchedules', () => {
     await providers.setEnabled('rec-a', false);
     expect(await reconcileSchedules(providers, queue)).toMatchObject({
       upserted: ['rec-b'],
-      removed: [a.id],
+      removed: ['sync-rec-a'],
     });
     expect((await queue.listSchedules()).map((s) => [s.providerId, s.everyMs])).toEqual([
       [b.id, 120_000],
@@ -91,8 +91,73 @@ describe('reconcileSchedules', () => {
 
     await providers.remove('rec-b');
     await providers.remove('rec-a');
-    expect(await reconcileSchedules(providers, queue)).toMatchObject({ removed: [b.id] });
+    expect(await reconcileSchedules(providers, queue)).toMatchObject({ removed: ['sync-rec-b'] });
     expect(await queue.listSchedules()).toEqual([]);
+  });
+
+  it('names schedulers and their jobs after the provider, keeping its id in the data', async () => {
+    const provider = await add('acme.events', 600);
+    await reconcileSchedules(providers, queue);
+    const [schedule] = await queue.listSchedules();
+    expect(schedule).toMatchObject({
+      id: 'sync-acme.events',
+      providerId: provider.id,
+      providerName: 'acme.events',
+    });
+    const job = (await queue.queue.getJobs(['waiting', 'delayed', 'prioritized'])).find(
+      (candidate) => (candidate.data as { providerId: string }).providerId === provider.id,
+    );
+    expect(job?.id).toMatch(/^repeat:sync-acme\.events:\d+$/);
+    expect(job?.data).toEqual({
+      providerId: provider.id,
+      provider: 'acme.events',
+      trigger: 'schedule',
+    });
+    // BullMQ splits its scheduler job ids on ":"; a name that holds one is escaped.
+    expect(IngestQueue.scheduleId('a:b')).toBe('sync-a%3Ab');
+    expect(IngestQueue.scheduleId('a%3Ab')).toBe('sync-a%253Ab');
+    expect(IngestQueue.scheduleId('2024')).toBe('sync-2024');
+    await providers.remove('acme.events');
+    await reconcileSchedules(providers, queue);
+  });
+
+  it('moves the scheduler when a provider is renamed, leaving no orphan', async () => {
+    const provider = await add('old-name', 60);
+    await reconcileSchedules(providers, queue);
+    await db.provider.update({ where: { id: provider.id }, data: { name: 'new-name' } });
+    expect(await reconcileSchedules(providers, queue)).toMatchObject({
+      upserted: ['new-name'],
+      removed: ['sync-old-name'],
+    });
+    expect((await queue.listSchedules()).map((s) => [s.id, s.providerId])).toEqual([
+      ['sync-new-name', provider.id],
+    ]);
+    await providers.remove('new-name');
+    await reconcileSchedules(providers, queue);
+  });
+
+  it('replaces the provider-<uuid> schedulers of earlier releases on upgrade', async () => {
+    const kept = await add('upgraded', 60);
+    const gone = await add('gone-since', 60);
+    // As the previous release wrote them: named after the id, the data without the name.
+    for (const provider of [kept, gone]) {
+      await queue.queue.upsertJobScheduler(
+        `provider-${provider.id}`,
+        { every: 60_000 },
+        { name: 'provider.sync', data: { providerId: provider.id, trigger: 'schedule' } },
+      );
+    }
+    await providers.remove('gone-since');
+    expect((await queue.listSchedules()).map((s) => s.id).sort()).toEqual(
+      [`provider-${gone.id}`, `provider-${kept.id}`].sort(),
+    );
+    const result = await reconcileSchedules(providers, queue);
+    expect(result.upserted).toEqual(['upgraded']);
+    expect(result.removed.sort()).toEqual([`provider-${gone.id}`, `provider-${kept.id}`].sort());
+    expect((await queue.listSchedules()).map((s) => s.id)).toEqual(['sync-upgraded']);
+    expect(await queue.queue.getJobSchedulersCount()).toBe(1);
+    await providers.remove('upgraded');
+    await reconcileSchedules(providers, queue);
   });
 });
 

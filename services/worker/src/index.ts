@@ -1,14 +1,21 @@
 export { workerEnvSchema, type WorkerEnv } from './env.schema.ts';
-export { closeWorker, createIngestWorker, type IngestWorkerOptions } from './ingest.worker.ts';
 export {
-  createSyncProcessor,
-  type SyncProcessorOptions,
-  type SyncProgress,
-  type SyncSummary,
-} from './sync.processor.ts';
+  createWorkerRuntime,
+  type WorkerRuntime,
+  type WorkerRuntimeOverrides,
+} from './worker.runtime.ts';
+export type { ProcessSync } from './sync.pipeline.ts';
+export type { SyncSummary } from './sync.context.ts';
+export {
+  hostLeaseLink,
+  passThrough,
+  robotsLink,
+  type FetchLink,
+  type FetchLinks,
+  type FetchRequest,
+} from './fetch.chain.ts';
 export {
   BREAKER_STATE_VALUES,
-  registerSyncMetrics,
   SYNC_METRICS,
   type SyncMetrics,
   type SyncOutcome,

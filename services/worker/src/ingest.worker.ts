@@ -1,7 +1,8 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '@marquee/logger';
 import { isJobName, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
-import type { SyncSummary } from './sync.processor.ts';
+import { logFailedJob } from './sync-failure.error.ts';
+import type { ProcessSync } from './sync.pipeline.ts';
 
 export interface IngestWorkerOptions {
   connection: ConnectionOptions;
@@ -10,7 +11,7 @@ export interface IngestWorkerOptions {
   /** BullMQ lock duration and stalled-job check interval (defaults: BullMQ's, 30 s each). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
-  processSync: (job: SyncJob, token?: string) => Promise<SyncSummary>;
+  processSync: ProcessSync;
   logger: Logger;
 }
 
@@ -45,13 +46,9 @@ export function createIngestWorker(options: IngestWorkerOptions): Worker {
   );
   activeJobs.set(worker, active);
   worker.on('error', (error) => options.logger.error('worker error', { error: error.message }));
-  worker.on('failed', (job, error) =>
-    options.logger.warn('job failed', {
-      jobId: job?.id,
-      attemptsMade: job?.attemptsMade,
-      error: error.message,
-    }),
-  );
+  // The one log line of each failure (the sync pipeline logs none): BullMQ has moved the job
+  // by now, so the line can say when it is retried.
+  worker.on('failed', (job, error) => logFailedJob(options.logger, job, error));
   return worker;
 }
 

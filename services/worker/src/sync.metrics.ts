@@ -2,7 +2,9 @@ import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq'
 import type { BreakerState } from '@marquee/fetch';
 import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
 import type { SyncJob } from '@marquee/queue';
-import type { SyncSummary } from './sync.processor.ts';
+import { BreakerSkipError } from './sync-failure.error.ts';
+import type { SyncSummary } from './sync.context.ts';
+import type { ProcessSync } from './sync.pipeline.ts';
 
 export const SYNC_METRICS = {
   eventsFetched: `${METRIC_PREFIX}provider_events_fetched_total`,
@@ -27,6 +29,8 @@ export const BREAKER_STATE_VALUES: Record<BreakerState, number> = {
 };
 
 function classifyOutcome(error: unknown): SyncOutcome {
+  // Delayed too, but the run did not happen: the provider's breaker is open.
+  if (error instanceof BreakerSkipError) return 'skipped';
   if (error instanceof DelayedError) return 'delayed';
   if (error instanceof UnrecoverableError) return 'failed_permanent';
   return 'failed_transient';
@@ -38,8 +42,6 @@ function providerIdOf(job: SyncJob): string | undefined {
 }
 
 const DURATION_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
-
-type ProcessSync = (job: SyncJob, token?: string) => Promise<SyncSummary>;
 
 export interface SyncMetrics {
   /** Wraps the sync processor: times every job and counts its events per provider. */
@@ -56,27 +58,88 @@ export interface SyncMetrics {
   countDeadLetters(worker: Worker): void;
 }
 
-export function registerSyncMetrics(registry: Registry): SyncMetrics {
+function createMeters(registry: Registry) {
   const counter = (name: string, help: string) =>
     new Counter({ name, help, labelNames: ['provider'] as const, registers: [registry] });
-  const fetched = counter(SYNC_METRICS.eventsFetched, 'Items fetched from a provider');
-  const upserted = counter(SYNC_METRICS.eventsUpserted, 'Events inserted or changed by a sync');
-  const unchanged = counter(SYNC_METRICS.eventsUnchanged, 'Events a sync found unchanged');
-  const rejected = counter(SYNC_METRICS.eventsRejected, 'Items a sync rejected as invalid');
-  const syncDuration = new Histogram({
-    name: SYNC_METRICS.syncDuration,
-    help: 'Duration of one provider sync by provider and outcome',
-    labelNames: ['provider', 'outcome'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  });
-  const jobDuration = new Histogram({
-    name: SYNC_METRICS.jobDuration,
-    help: 'Processing time of one job by queue, job name and status',
-    labelNames: ['queue', 'name', 'status'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  });
+  return {
+    fetched: counter(SYNC_METRICS.eventsFetched, 'Items fetched from a provider'),
+    upserted: counter(SYNC_METRICS.eventsUpserted, 'Events inserted or changed by a sync'),
+    unchanged: counter(SYNC_METRICS.eventsUnchanged, 'Events a sync found unchanged'),
+    rejected: counter(SYNC_METRICS.eventsRejected, 'Items a sync rejected as invalid'),
+    syncDuration: new Histogram({
+      name: SYNC_METRICS.syncDuration,
+      help: 'Duration of one provider sync by provider and outcome',
+      labelNames: ['provider', 'outcome'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: SYNC_METRICS.jobDuration,
+      help: 'Processing time of one job by queue, job name and status',
+      labelNames: ['queue', 'name', 'status'] as const,
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: SYNC_METRICS.deadLetters,
+      help: 'Jobs that failed for good (a permanent failure or no attempt left): the failed set',
+      labelNames: ['queue', 'provider'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+type Meters = ReturnType<typeof createMeters>;
+
+function recordSuccess(meters: Meters, job: SyncJob, summary: SyncSummary, seconds: number): void {
+  const provider = { provider: summary.provider };
+  meters.fetched.inc(provider, summary.fetched);
+  meters.upserted.inc(provider, summary.upserted);
+  meters.unchanged.inc(provider, summary.unchanged);
+  meters.rejected.inc(provider, summary.rejected);
+  const outcome: SyncOutcome = summary.skipped ? 'skipped' : 'succeeded';
+  meters.syncDuration.observe({ ...provider, outcome }, seconds);
+  meters.jobDuration.observe(
+    { queue: job.queueName, name: job.name, status: 'completed' },
+    seconds,
+  );
+}
+
+/** Times every job and counts its events per provider; `names` learns provider id → name. */
+function instrument(
+  meters: Meters,
+  names: Map<string, string>,
+  processSync: ProcessSync,
+  providerName: (providerId: string) => Promise<string | undefined>,
+): ProcessSync {
+  return async (job, token) => {
+    const started = process.hrtime.bigint();
+    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const id = providerIdOf(job);
+    try {
+      const summary = await processSync(job, token);
+      if (id) names.set(id, summary.provider);
+      recordSuccess(meters, job, summary, elapsed());
+      return summary;
+    } catch (error) {
+      const seconds = elapsed();
+      const status = error instanceof DelayedError ? 'delayed' : 'failed';
+      meters.jobDuration.observe({ queue: job.queueName, name: job.name, status }, seconds);
+      // A failed job carries only the provider id; the name is looked up once (failures are rare).
+      let name = id ? names.get(id) : undefined;
+      if (id && !name) {
+        name = await providerName(id).catch(() => undefined);
+        if (name) names.set(id, name);
+      }
+      const outcome = classifyOutcome(error);
+      meters.syncDuration.observe({ provider: name ?? 'unknown', outcome }, seconds);
+      throw error;
+    }
+  };
+}
+
+export function registerSyncMetrics(registry: Registry): SyncMetrics {
+  const meters = createMeters(registry);
   // Provider id → name, learnt from the jobs this process ran (breakers exist only for those).
   const names = new Map<string, string>();
   const breakers = new Map<string, BreakerState>();
@@ -92,14 +155,6 @@ export function registerSyncMetrics(registry: Registry): SyncMetrics {
       }
     },
   });
-
-  const deadLetters = new Counter({
-    name: SYNC_METRICS.deadLetters,
-    help: 'Jobs that failed for good (a permanent failure or no attempt left): the failed set',
-    labelNames: ['queue', 'provider'] as const,
-    registers: [registry],
-  });
-
   return {
     breakerChanged(providerId, state) {
       breakers.set(providerId, state);
@@ -109,54 +164,12 @@ export function registerSyncMetrics(registry: Registry): SyncMetrics {
       worker.on('failed', (job: Job | undefined) => {
         if (job?.finishedOn === undefined) return;
         const id = providerIdOf(job as SyncJob);
-        deadLetters.inc({
+        meters.deadLetters.inc({
           queue: job.queueName,
           provider: (id && names.get(id)) ?? 'unknown',
         });
       });
     },
-    instrument(processSync, providerName) {
-      return async (job, token) => {
-        const started = process.hrtime.bigint();
-        const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-        const id = providerIdOf(job);
-        try {
-          const summary = await processSync(job, token);
-          const seconds = elapsed();
-          if (id) names.set(id, summary.provider);
-          const provider = { provider: summary.provider };
-          fetched.inc(provider, summary.fetched);
-          upserted.inc(provider, summary.upserted);
-          unchanged.inc(provider, summary.unchanged);
-          rejected.inc(provider, summary.rejected);
-          const outcome: SyncOutcome = summary.skipped ? 'skipped' : 'succeeded';
-          syncDuration.observe({ ...provider, outcome }, seconds);
-          jobDuration.observe(
-            { queue: job.queueName, name: job.name, status: 'completed' },
-            seconds,
-          );
-          return summary;
-        } catch (error) {
-          const seconds = elapsed();
-          const outcome = classifyOutcome(error);
-          jobDuration.observe(
-            {
-              queue: job.queueName,
-              name: job.name,
-              status: outcome === 'delayed' ? 'delayed' : 'failed',
-            },
-            seconds,
-          );
-          // A failed job carries only the provider id; the name is looked up once (failures are rare).
-          let name = id ? names.get(id) : undefined;
-          if (id && !name) {
-            name = await providerName(id).catch(() => undefined);
-            if (name) names.set(id, name);
-          }
-          syncDuration.observe({ provider: name ?? 'unknown', outcome }, seconds);
-          throw error;
-        }
-      };
-    },
+    instrument: (processSync, providerName) => instrument(meters, names, processSync, providerName),
   };
 }

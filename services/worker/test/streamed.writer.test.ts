@@ -1,11 +1,11 @@
-// The streamed path against the real database: writes while parsing, all or nothing.
+// The write step against the real database: writes while parsing, all or nothing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import type { FetchedPayload } from '@marquee/fetch';
 import { feverXml, PayloadError } from '@marquee/providers';
 import { createTestDatabase, type TestDatabase } from '@marquee/testing';
 import { generateFeeds } from '../../../bench/feed.generator.ts';
-import { ingestStreamed } from '../src/streamed.writer.ts';
+import { collectKeys, writeStream, type PayloadStream } from '../src/streamed.writer.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -40,19 +40,24 @@ async function storedCount(): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-async function ingest(
-  body: Buffer,
-  beforeFirstWrite?: () => Promise<void>,
-  unchanged?: () => boolean,
-) {
-  return ingestStreamed(
-    feverXml,
-    { url: provider.url, config: {}, timezone: 'Europe/Madrid', fetch: serve(body) },
-    { events, provider, seenAt: new Date(), beforeFirstWrite, unchanged },
-  );
+function streamOf(body: Buffer): PayloadStream {
+  const context = { url: provider.url, config: {}, timezone: 'Europe/Madrid', fetch: serve(body) };
+  return (sink) => feverXml.ingestStream(context, sink);
 }
 
-describe('ingestStreamed', () => {
+async function ingest(body: Buffer, beforeFirstWrite = () => Promise.resolve()) {
+  const batches: [number, number][] = [];
+  const result = await writeStream(streamOf(body), {
+    events,
+    provider,
+    seenAt: new Date(),
+    beforeFirstWrite,
+    onBatch: (count, written) => batches.push([count, written]),
+  });
+  return { ...result, batches };
+}
+
+describe('writeStream', () => {
   const feeds = generateFeeds({ events: 12_000, changedShare: 0.05, seed: 5 });
 
   it('a payload malformed after several written batches leaves no stored event', async () => {
@@ -73,22 +78,22 @@ describe('ingestStreamed', () => {
 
   it('writes every event of a feed; re-ingesting writes nothing; a changed share writes only it', async () => {
     const first = await ingest(feeds.feverA);
-    expect(first).toMatchObject({ parsedCount: 12_000, written: 12_000 });
+    expect(first).toMatchObject({ parsed: { parsed: 12_000 }, written: 12_000 });
     expect(first.keys).toHaveLength(12_000);
+    // Reported batch by batch, as written (progress).
+    expect(first.batches.length).toBeGreaterThan(1);
+    expect(first.batches.reduce((sum, [count]) => sum + count, 0)).toBe(12_000);
+    expect(first.batches.reduce((sum, [, written]) => sum + written, 0)).toBe(12_000);
     expect(new Set(first.keys).size).toBe(12_000);
     expect(await storedCount()).toBe(12_000);
 
     expect((await ingest(feeds.feverA)).written).toBe(0);
-    // A payload known to be the one last applied is parsed (keys, counts) but not written.
-    let writes = 0;
-    const known = await ingest(
-      feeds.feverB,
-      () => Promise.resolve(void (writes += 1)),
-      () => true,
-    );
-    expect(known).toMatchObject({ parsedCount: 12_000, written: 0 });
+    // A payload known to be the one last applied is read for its keys (and counts) only.
+    let read = 0;
+    const known = await collectKeys(streamOf(feeds.feverB), (count) => (read += count));
+    expect(known).toMatchObject({ parsed: { parsed: 12_000 }, written: 0 });
     expect(known.keys).toHaveLength(12_000);
-    expect(writes).toBe(0);
+    expect(read).toBe(12_000);
     const changed = await ingest(feeds.feverB);
     expect(feeds.changed).toBe(600);
     expect(changed.written).toBe(feeds.changed);

@@ -5,7 +5,8 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import { createMetricsRegistry } from '@marquee/metrics';
 import type { SyncJob } from '@marquee/queue';
 import { registerSyncMetrics } from '../src/sync.metrics.ts';
-import type { SyncSummary } from '../src/sync.processor.ts';
+import type { SyncSummary } from '../src/sync.context.ts';
+import { BreakerSkipError } from '../src/sync-failure.error.ts';
 
 const PROVIDER_ID = '5b0f0a52-8a3e-4c57-b1f4-4f1b5f7a9c11';
 const job = {
@@ -62,17 +63,25 @@ describe('registerSyncMetrics', () => {
       lookups += 1;
       return Promise.resolve('acme');
     };
-    for (const error of [new DelayedError(), new UnrecoverableError('404'), new Error('reset')]) {
+    const errors = [
+      new DelayedError(),
+      new BreakerSkipError(),
+      new UnrecoverableError('404'),
+      new Error('reset'),
+    ];
+    for (const error of errors) {
       const run = metrics.instrument(() => Promise.reject(error), name);
       await expect(run(job)).rejects.toBe(error);
     }
     const counts = (await values(registry, 'marquee_sync_duration_seconds'))
       .filter((sample) => sample.metricName === 'marquee_sync_duration_seconds_count')
       .map((sample) => [sample.labels.outcome, sample.value]);
+    // A run skipped by an open breaker is its own outcome, though its job is delayed too.
     expect(counts.sort()).toEqual([
       ['delayed', 1],
       ['failed_permanent', 1],
       ['failed_transient', 1],
+      ['skipped', 1],
     ]);
     // Looked up once, then remembered.
     expect(lookups).toBe(1);
@@ -80,7 +89,7 @@ describe('registerSyncMetrics', () => {
       .filter((sample) => sample.metricName === 'marquee_job_duration_seconds_count')
       .map((sample) => [sample.labels.status, sample.value]);
     expect(jobs.sort()).toEqual([
-      ['delayed', 1],
+      ['delayed', 2],
       ['failed', 2],
     ]);
   });

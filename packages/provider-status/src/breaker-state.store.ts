@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { BreakerState, BreakerStatus } from '@marquee/fetch';
 
+export type { BreakerState, BreakerStatus };
+
 /** Hash per provider under the queue prefix, e.g. `marquee:breaker:<provider id>`. */
 export function breakerKey(prefix: string, providerId: string): string {
   return `${prefix}:breaker:${providerId}`;
@@ -34,7 +36,7 @@ const STATES: ReadonlySet<string> = new Set(['closed', 'open', 'halfOpen']);
 
 /**
  * Breaker status of each given provider (by id); providers no worker has reported on are absent.
- * This is the read side for `marquee providers list`, `GET /v1/providers` and the dashboard.
+ * The read side of ProviderStatusReader (CLI, API and dashboard).
  */
 export async function readBreakerStatuses(
   redis: Redis,

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ApiKeyRepository } from '@marquee/db';
-import type { CliContext, CliIo } from './cli.context.ts';
-import { UsageError } from './provider.input.ts';
+import type { CliContext, CliIo } from '../cli.context.ts';
+import { UsageError } from '../cli.errors.ts';
+import { json } from '../table.format.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,7 +28,7 @@ export function registerKeysCommand(program: Command, context: () => CliContext,
       if (name.trim() === '' || name.length > 200)
         throw new UsageError('name must be 1-200 characters');
       const quota = options.quota === undefined ? null : parseQuota(options.quota);
-      const repository = new ApiKeyRepository(context().db);
+      const repository = new ApiKeyRepository(await context().db());
       const { key, info } = await repository.create(name, quota);
       io.out(key);
       io.err(
@@ -41,9 +42,9 @@ export function registerKeysCommand(program: Command, context: () => CliContext,
     .description('list keys (never the keys themselves)')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const list = await new ApiKeyRepository(context().db).list();
+      const list = await new ApiKeyRepository(await context().db()).list();
       if (options.json) {
-        io.out(JSON.stringify(list, null, 2));
+        io.out(json(list));
         return;
       }
       if (list.length === 0) {
@@ -62,7 +63,7 @@ export function registerKeysCommand(program: Command, context: () => CliContext,
     .description('revoke a key (API replicas stop accepting it within 30 s)')
     .action(async (id: string) => {
       if (!UUID.test(id)) throw new UsageError('id must be a key id as `keys list` shows it');
-      const revoked = await new ApiKeyRepository(context().db).revoke(id.toLowerCase());
+      const revoked = await new ApiKeyRepository(await context().db()).revoke(id.toLowerCase());
       if (!revoked) throw new UsageError(`no active key ${id}`);
       io.out(`revoked ${id}`);
     });

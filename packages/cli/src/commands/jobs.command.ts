@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { Job } from 'bullmq';
-import type { CliContext, CliIo } from './cli.context.ts';
-import { UsageError } from './provider.input.ts';
+import { ProviderRepository } from '@marquee/db';
+import type { CliContext, CliIo } from '../cli.context.ts';
+import { UsageError } from '../cli.errors.ts';
+import { json } from '../table.format.ts';
 
 interface FailedJobView {
   id: string;
@@ -28,10 +30,10 @@ export function registerJobsCommand(program: Command, context: () => CliContext,
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError('--limit must be a positive integer');
       const ctx = context();
-      const failed = await ctx.queue.queue.getFailed(0, limit - 1);
+      const failed = await (await ctx.queue()).queue.getFailed(0, limit - 1);
       const views = await describe(ctx, failed);
       if (options.json) {
-        io.out(JSON.stringify(views, null, 2));
+        io.out(json(views));
         return;
       }
       if (views.length === 0) {
@@ -52,7 +54,7 @@ export function registerJobsCommand(program: Command, context: () => CliContext,
     .action(async (id: string | undefined, options: { all?: boolean }) => {
       if ((id === undefined) === (options.all !== true))
         throw new UsageError('give a job id or --all, not both');
-      const queue = context().queue.queue;
+      const queue = (await context().queue()).queue;
       const targets = options.all ? await queue.getFailed(0, -1) : [await queue.getJob(id ?? '')];
       let retried = 0;
       for (const job of targets) {
@@ -66,16 +68,16 @@ export function registerJobsCommand(program: Command, context: () => CliContext,
     });
 }
 
+/** Jobs named by their provider's current name (it may have been renamed since the job). */
 async function describe(ctx: CliContext, failed: Job[]): Promise<FailedJobView[]> {
-  const names = new Map(
-    (await ctx.providers.list()).map((provider) => [provider.id, provider.name]),
-  );
+  const providers = await new ProviderRepository(await ctx.db()).list();
+  const names = new Map(providers.map((provider) => [provider.id, provider.name]));
   return failed.map((job) => {
-    const providerId = (job.data as { providerId?: unknown }).providerId;
+    const { providerId, provider } = job.data as { providerId?: unknown; provider?: unknown };
+    const removed = `(removed${typeof provider === 'string' ? ` ${provider}` : ''})`;
     return {
       id: job.id ?? '',
-      provider:
-        typeof providerId === 'string' ? (names.get(providerId) ?? `(removed ${providerId})`) : '?',
+      provider: typeof providerId === 'string' ? (names.get(providerId) ?? removed) : '?',
       failedReason: job.failedReason,
       attemptsMade: job.attemptsMade,
       failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,

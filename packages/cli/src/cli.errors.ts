@@ -1,0 +1,41 @@
+import { CommanderError } from 'commander';
+import { ConfigError } from '@marquee/config';
+
+/** A mistake in what the user typed: printed as is, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A command that ran but did not succeed (a failed sync): exit code 1. */
+export class CommandFailed extends Error {
+  override name = 'CommandFailed';
+}
+
+/** PostgreSQL or Redis did not answer: the message names which and where, exit code 1. */
+export class UnreachableError extends Error {
+  override name = 'UnreachableError';
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** The exit code for what a command threw: 2 for what the user typed, 1 for anything else. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (error instanceof UsageError || error instanceof ConfigError) return EXIT.usage;
+  return EXIT.failed;
+}
+
+/**
+ * What the user reads: one line, never a stack trace or an ORM's code frame. Prisma's messages
+ * open with the call that failed and end with the cause; only the cause is kept.
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const lines = error.message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  if (error.name.startsWith('PrismaClient') || error.name === 'DriverAdapterError')
+    return `database error: ${lines.at(-1) ?? error.name}`;
+  return lines[0] ?? error.name;
+}

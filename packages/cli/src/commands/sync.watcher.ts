@@ -1,0 +1,215 @@
+import { Job, type Queue, type QueueEvents } from 'bullmq';
+import type { SyncRunRepository } from '@marquee/db';
+import { describeBreaker, toBreakerView, type BreakerReader } from '@marquee/provider-status';
+import { readProgress } from '@marquee/queue';
+import type { CliIo } from '../cli.context.ts';
+import { CommandFailed } from '../cli.errors.ts';
+
+/** What a finished sync returns (the worker's SyncSummary), as far as the CLI prints it. */
+export interface SyncOutcome {
+  fetched?: number;
+  parsed?: number;
+  upserted?: number;
+  unchanged?: number;
+  rejected?: number;
+  changed?: boolean;
+  skipped?: string;
+}
+
+export interface WatchOptions {
+  job: Job;
+  /** The job's queue, to read the job again as it moves. */
+  queue: Queue;
+  provider: { id: string; name: string };
+  events: QueueEvents;
+  syncRuns: SyncRunRepository;
+  breakers: BreakerReader;
+  io: CliIo;
+  timeoutMs: number;
+  /** Plain (non-terminal) output prints progress at most this often, and on each new stage. */
+  progressEveryMs?: number;
+}
+
+/**
+ * Follows one sync job until it ends: its progress (pages, events fetched and written), and for
+ * every attempt that fails or is put off, why (the sync run's error), the provider's breaker and
+ * when the next try is due. Resolves with the job's result; rejects with CommandFailed when it
+ * failed for good or outlasted `timeoutMs` (it goes on in the background).
+ */
+export function watchSync(options: WatchOptions): Promise<SyncOutcome> {
+  const watcher = new SyncWatcher(options);
+  return watcher.run();
+}
+
+class SyncWatcher {
+  private readonly progress: ProgressPrinter;
+  private readonly maxAttempts: number;
+  private attemptsSeen = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: WatchOptions) {
+    this.progress = new ProgressPrinter(options.io, options.progressEveryMs ?? 2_000);
+    this.maxAttempts = options.job.opts.attempts ?? 1;
+  }
+
+  run(): Promise<SyncOutcome> {
+    const { events, job, timeoutMs } = this.options;
+    return new Promise<SyncOutcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new CommandFailed(
+            `${this.what} still running after ${timeoutMs / 1000} s; it goes on in the background`,
+          ),
+        );
+      }, timeoutMs);
+      // Only this watcher's listeners go: QueueEvents keeps its own (its 'error' among them).
+      const listeners: [string, (args: unknown) => void][] = [];
+      const settle = (finish: () => void) => {
+        clearTimeout(timer);
+        for (const [event, listener] of listeners) events.off(event as 'active', listener);
+        finish();
+      };
+      // Handled one at a time, in order: each may read Redis and PostgreSQL before printing.
+      const on = (event: string, handle: (args: Record<string, unknown>) => Promise<void>) => {
+        const listener = (args: unknown) => {
+          const record = args as Record<string, unknown>;
+          if (record.jobId !== job.id) return;
+          this.queue = this.queue
+            .then(() => handle(record))
+            .catch((error: unknown) =>
+              settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
+            );
+        };
+        listeners.push([event, listener]);
+        events.on(event as 'active', listener);
+      };
+      on('active', () => this.started());
+      on('progress', ({ data }) => Promise.resolve(this.progress.show(this.attemptLabel(), data)));
+      on('delayed', ({ delay }) => this.putOff(Number(delay)));
+      on('waiting', ({ prev }) =>
+        prev === 'active' ? this.putOff(Date.now()) : Promise.resolve(),
+      );
+      on('completed', ({ returnvalue }) =>
+        Promise.resolve(settle(() => resolve(parseOutcome(returnvalue)))),
+      );
+      on('failed', ({ failedReason }) =>
+        this.failed(String(failedReason)).then((error) => settle(() => reject(error))),
+      );
+    });
+  }
+
+  private get what(): string {
+    return `sync of ${this.options.provider.name}`;
+  }
+
+  private attemptLabel(): string {
+    return `attempt ${Math.max(1, this.attemptsSeen + 1)}/${this.maxAttempts}`;
+  }
+
+  private async started(): Promise<void> {
+    const job = await Job.fromId(this.options.queue, this.options.job.id ?? '');
+    this.attemptsSeen = job?.attemptsMade ?? this.attemptsSeen;
+    this.progress.started(this.attemptLabel());
+  }
+
+  /** The job went back to wait (delayed or at once): a failed attempt, or a try put off. */
+  private async putOff(at: number): Promise<void> {
+    const { job, error, breaker, status } = await this.explain();
+    const made = job?.attemptsMade ?? this.attemptsSeen;
+    const when = Number.isFinite(at) ? nextTry(at) : 'soon';
+    if (status === 'skipped') this.options.io.err(`skipped: ${error}; next try ${when}`);
+    else if (made > this.attemptsSeen)
+      this.options.io.err(
+        `attempt ${made}/${this.maxAttempts} failed: ${error}; breaker ${breaker}; next retry ${when}`,
+      );
+    else this.options.io.err(`put off: ${error}; breaker ${breaker}; next try ${when}`);
+    this.attemptsSeen = made;
+  }
+
+  private async failed(reason: string): Promise<CommandFailed> {
+    const { job, breaker } = await this.explain();
+    const made = job?.attemptsMade ?? this.attemptsSeen + 1;
+    const spent = made >= this.maxAttempts ? 'no attempts left' : 'not retried (permanent)';
+    this.options.io.err(
+      `attempt ${made}/${this.maxAttempts} failed: ${reason}; breaker ${breaker}; ${spent}`,
+    );
+    return new CommandFailed(`${this.what} failed after ${made} attempt(s): ${reason}`);
+  }
+
+  /** Why the job is where it is: the sync run's error (it knows skips and rate limits) first. */
+  private async explain() {
+    const { job: known, queue, provider, syncRuns, breakers } = this.options;
+    const [job, run, reports] = await Promise.all([
+      Job.fromId(queue, known.id ?? ''),
+      syncRuns.findByJobId(known.id ?? ''),
+      breakers([provider.id]).catch(() => undefined),
+    ]);
+    const finished = run && run.status !== 'running' ? run : undefined;
+    return {
+      job,
+      status: finished?.status,
+      error: finished?.error ?? job?.failedReason ?? 'unknown error',
+      breaker: describeBreaker(reports ? toBreakerView(reports.get(provider.id)) : null),
+    };
+  }
+}
+
+function nextTry(at: number): string {
+  const seconds = Math.max(0, Math.round((at - Date.now()) / 1000));
+  return `at ${new Date(at).toISOString().replace(/\.\d+Z$/, 'Z')} (in ${seconds} s)`;
+}
+
+function parseOutcome(value: unknown): SyncOutcome {
+  if (typeof value === 'string') {
+    try {
+      return JSON.parse(value) as SyncOutcome;
+    } catch {
+      return {};
+    }
+  }
+  return typeof value === 'object' && value !== null ? value : {};
+}
+
+/**
+ * Progress of a walk as the job catalog describes it: `fetching… 12 page(s), 2400 fetched, 1200
+ * written`. On a terminal it rewrites one line; elsewhere it prints a line per new stage and at
+ * most one per interval. A progress this release does not know is shown as it came.
+ */
+class ProgressPrinter {
+  private lastStage = '';
+  private lastAt = 0;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly everyMs: number,
+  ) {}
+
+  started(label: string): void {
+    this.print('started', `${label}: started`);
+  }
+
+  show(label: string, data: unknown): void {
+    const progress = readProgress('provider.sync', data);
+    if (!progress) {
+      this.print('unknown', `${label}: progress ${JSON.stringify(data)}`);
+      return;
+    }
+    const { stage, pages, fetched, written } = progress;
+    this.print(
+      stage,
+      `${label}: ${stage}… ${pages} page(s), ${fetched} fetched, ${written} written`,
+    );
+  }
+
+  private print(stage: string, line: string): void {
+    if (this.io.status) {
+      this.io.status(line);
+      return;
+    }
+    const now = Date.now();
+    if (stage === this.lastStage && now - this.lastAt < this.everyMs) return;
+    this.lastStage = stage;
+    this.lastAt = now;
+    this.io.err(line);
+  }
+}

@@ -1,0 +1,166 @@
+import type { Redis } from 'ioredis';
+import type { ProviderStatus, ProviderStatusRepository } from '@marquee/db';
+import {
+  readBreakerStatuses,
+  type BreakerState,
+  type BreakerStatus,
+} from './breaker-state.store.ts';
+
+/** A provider's circuit breaker as operators see it; a provider no worker reported on is closed. */
+export interface BreakerView {
+  state: BreakerState;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** When an open breaker lets the next probe through (ISO); null unless open. */
+  probeAt: string | null;
+  /** When a worker last reported it (ISO); null when none ever has. */
+  updatedAt: string | null;
+}
+
+export interface LastSyncView {
+  status: string;
+  trigger: string;
+  jobId: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  fetched: number;
+  parsed: number;
+  upserted: number;
+  unchanged: number;
+  rejected: number;
+  error: string | null;
+  flag: string | null;
+}
+
+export interface ProviderStatusView {
+  id: string;
+  name: string;
+  kind: string;
+  url: string;
+  timezone: string;
+  enabled: boolean;
+  everySeconds: number;
+  /** Events stored for this provider. */
+  events: number;
+  /** When the latest succeeded sync finished (ISO); null when none has. */
+  lastSuccessAt: string | null;
+  lastSync: LastSyncView | null;
+  /** null: unknown, the breaker reports could not be read (Redis down or slow). */
+  breaker: BreakerView | null;
+}
+
+export interface ProviderStatusReport {
+  providers: ProviderStatusView[];
+  /** False when Redis could not be read in time: every `breaker` is then null. */
+  breakersKnown: boolean;
+}
+
+/** Breaker reports by provider id (readBreakerStatuses bound to a connection and prefix). */
+export type BreakerReader = (providerIds: readonly string[]) => Promise<Map<string, BreakerStatus>>;
+
+export function breakerReader(redis: Redis, prefix: string): BreakerReader {
+  return (providerIds) => readBreakerStatuses(redis, prefix, providerIds);
+}
+
+export interface ProviderStatusReaderOptions {
+  statuses: Pick<ProviderStatusRepository, 'list'>;
+  /** Without it every breaker is unknown. */
+  breakers?: BreakerReader | undefined;
+  /** Longest wait for the breaker reports before answering without them (default 2 s). */
+  breakerTimeoutMs?: number;
+}
+
+const CLOSED: BreakerView = {
+  state: 'closed',
+  lastError: null,
+  lastErrorAt: null,
+  probeAt: null,
+  updatedAt: null,
+};
+
+/**
+ * Provider status for operators: each provider with its stored events, last sync, last success
+ * and circuit breaker, joined once here for the CLI, the API and the dashboard. PostgreSQL is
+ * required; the breaker reports (Redis) degrade the answer to "unknown", never fail it.
+ */
+export class ProviderStatusReader {
+  constructor(private readonly options: ProviderStatusReaderOptions) {}
+
+  async read(): Promise<ProviderStatusReport> {
+    const rows = await this.options.statuses.list();
+    const reports = await this.readBreakers(rows.map((row) => row.id));
+    return {
+      providers: rows.map((row) => toView(row, reports)),
+      breakersKnown: reports !== undefined,
+    };
+  }
+
+  private async readBreakers(ids: string[]): Promise<Map<string, BreakerStatus> | undefined> {
+    const { breakers, breakerTimeoutMs = 2_000 } = this.options;
+    if (!breakers) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), breakerTimeoutMs);
+    });
+    try {
+      return await Promise.race([breakers(ids), timeout]);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function toView(row: ProviderStatus, reports: Map<string, BreakerStatus> | undefined) {
+  const sync = row.last_sync;
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    url: row.url,
+    timezone: row.timezone,
+    enabled: row.enabled,
+    everySeconds: row.every_seconds,
+    events: row.events,
+    lastSuccessAt: row.last_success_at,
+    lastSync: sync && {
+      status: sync.status,
+      trigger: sync.trigger,
+      jobId: sync.job_id,
+      startedAt: sync.started_at,
+      finishedAt: sync.finished_at,
+      fetched: sync.fetched,
+      parsed: sync.parsed,
+      upserted: sync.upserted,
+      unchanged: sync.unchanged,
+      rejected: sync.rejected,
+      error: sync.error,
+      flag: sync.flag,
+    },
+    breaker: reports ? toBreakerView(reports.get(row.id)) : null,
+  } satisfies ProviderStatusView;
+}
+
+/** A worker's report as operators see it; none means closed. */
+export function toBreakerView(status: BreakerStatus | undefined): BreakerView {
+  if (!status) return CLOSED;
+  return {
+    state: status.state,
+    lastError: status.lastError ?? null,
+    lastErrorAt: status.lastErrorAt ?? null,
+    probeAt: status.state === 'open' ? (status.probeAt ?? null) : null,
+    updatedAt: status.updatedAt || null,
+  };
+}
+
+/**
+ * The breaker in one line, the same in `providers list` and on the status page: its state, the
+ * next probe while open, and the last error while not closed.
+ */
+export function describeBreaker(breaker: BreakerView | null): string {
+  if (!breaker) return 'unknown (Redis unreachable)';
+  if (breaker.state === 'closed') return 'closed';
+  const probe = breaker.probeAt ? ` until ${breaker.probeAt}` : '';
+  return `${breaker.state}${probe}${breaker.lastError ? `: ${breaker.lastError}` : ''}`;
+}

@@ -1,0 +1,182 @@
+// The dashboard in Debian's Chromium, as an operator uses it: the status page, its links into
+// Bull Board (a provider's next run, the queue), Bull Board's menu link back, and not one
+// request to another host on the way. Screenshots land in test-artifacts/screenshots/.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import {
+  createDb,
+  EventRepository,
+  ProviderRepository,
+  ProviderStatusRepository,
+  SyncRunRepository,
+  type Db,
+} from '@marquee/db';
+import { createLogger } from '@marquee/logger';
+import { createMetricsRegistry } from '@marquee/metrics';
+import { breakerReader, ProviderStatusReader, writeBreakerStatus } from '@marquee/provider-status';
+import { IngestQueue } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
+import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
+import {
+  launchBrowser,
+  recordForeignRequests,
+  screenshot,
+  type Browser,
+  type Page,
+} from '@marquee/testing/browser';
+import { createDashboardApp } from '../src/dashboard.app.ts';
+
+const USER = 'ops';
+const PASSWORD = 'correct horse battery staple';
+const prefix = uniquePrefix('dashboard-browser');
+const redis = createRedis('redis://127.0.0.1:6379/0', 'fail-fast');
+const ingest = new IngestQueue({ connection: redis, prefix });
+let database: TestDatabase;
+let db: Db;
+let server: Server;
+let host: string;
+let browser: Browser;
+let context: Awaited<ReturnType<Browser['newContext']>>;
+
+async function seed(): Promise<void> {
+  const providers = new ProviderRepository(db);
+  const runs = new SyncRunRepository(db);
+  const base = { kind: 'fever-xml', timezone: 'UTC', everySeconds: 900 };
+  const failing = await providers.create({
+    ...base,
+    name: 'acme-tickets',
+    url: 'https://acme.example/feed.xml',
+  });
+  const run = await runs.start(failing.id, 'schedule', 'job-gone');
+  await runs.fail(run.id, 'HTTP 503 Service Unavailable', { fetched: 0 });
+  await writeBreakerStatus(redis, prefix, failing.id, {
+    state: 'open',
+    lastError: 'HTTP 503 Service Unavailable',
+    probeAt: new Date(Date.now() + 45_000).toISOString(),
+    reportedBy: 'worker-1:7',
+    updatedAt: new Date().toISOString(),
+  });
+  const steady = await providers.create({
+    ...base,
+    name: 'sala-sol',
+    url: 'https://salasol.example/agenda',
+  });
+  await new EventRepository(db).upsertMany(
+    steady,
+    ['1', '2', '3', '4'].map((key) => ({
+      externalKey: key,
+      title: `Concert ${key}`,
+      startAt: new Date('2030-05-01T20:00:00Z'),
+      endAt: null,
+      timezone: 'UTC',
+      minPrice: '12.00',
+      maxPrice: '30.00',
+      currency: 'EUR',
+      online: true,
+    })),
+    new Date(),
+  );
+  const good = await runs.start(steady.id, 'schedule', 'job-ok');
+  await runs.succeed(
+    good.id,
+    { fetched: 4, parsed: 4, upserted: 4, unchanged: 0, rejected: 0 },
+    [],
+  );
+  await providers.create({
+    ...base,
+    name: 'quiet-hall',
+    url: 'https://quiet.example/x',
+    enabled: false,
+  });
+  for (const provider of [failing, steady]) await ingest.upsertSchedule(provider);
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('dashboard_browser');
+  db = createDb({ databaseUrl: database.url, maxConnections: 4 });
+  await seed();
+  const app = createDashboardApp({
+    queues: [ingest.queue],
+    ingest,
+    readOnly: false,
+    credentials: { basic: { user: USER, password: PASSWORD } },
+    providerStatus: new ProviderStatusReader({
+      statuses: new ProviderStatusRepository(db),
+      breakers: breakerReader(redis, prefix),
+    }),
+    registry: createMetricsRegistry('dashboard'),
+    checks: {},
+    logger: createLogger({ service: 'dashboard-browser-test', level: 'error' }),
+  });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await launchBrowser();
+  context = await browser.newContext({
+    httpCredentials: { username: USER, password: PASSWORD },
+    viewport: { width: 1440, height: 900 },
+  });
+});
+
+afterAll(async () => {
+  await browser.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await ingest.queue.obliterate({ force: true });
+  await ingest.close();
+  await redis.quit();
+  await db.$disconnect();
+  await database.drop();
+});
+
+async function openStatusPage(): Promise<{ page: Page; foreign: string[] }> {
+  const page = await context.newPage();
+  const foreign = recordForeignRequests(page, [host]);
+  await page.goto(`http://${host}/`);
+  return { page, foreign };
+}
+
+test('the status page shows each provider, the queue depth and refreshes itself', async () => {
+  const { page, foreign } = await openStatusPage();
+  await expect(page.title()).resolves.toBe('Marquee providers');
+  expect(await page.locator('meta[http-equiv="refresh"]').getAttribute('content')).toBe('10');
+  const row = (name: string) => page.locator(`tr#provider-${name}`);
+  await expect(row('acme-tickets').innerText()).resolves.toMatch(
+    /open until .*: HTTP 503 Service Unavailable/,
+  );
+  await expect(row('sala-sol').innerText()).resolves.toMatch(/\bclosed\b/);
+  await expect(page.locator('ul.depth').innerText()).resolves.toMatch(/waiting\s*2/);
+  await screenshot(page, 'dashboard-status');
+  expect(foreign).toEqual([]);
+  await page.close();
+});
+
+test('a provider links to its next run in Bull Board, named after it', async () => {
+  const { page, foreign } = await openStatusPage();
+  await page.locator('tr#provider-sala-sol').getByRole('link', { name: 'next run' }).click();
+  await page.waitForURL(/\/admin\/queues\/queue\/ingest\/repeat/);
+  await expect(
+    page.getByText('provider.sync · sala-sol').first().waitFor(),
+  ).resolves.toBeUndefined();
+  await screenshot(page, 'dashboard-bull-board-job');
+  expect(foreign).toEqual([]);
+  await page.close();
+});
+
+test('Bull Board opens from the status page, loads no font or script from elsewhere, and links back', async () => {
+  const { page, foreign } = await openStatusPage();
+  await page.getByRole('link', { name: /^Queues \(Bull Board/ }).click();
+  await page.waitForURL(/\/admin\/queues\/?$/);
+  await page.getByText('ingest').first().waitFor();
+  // The fonts Bull Board would fetch from Google come from the dashboard itself.
+  const plexLoaded = `document.fonts.ready.then(() => document.fonts.check('16px "IBM Plex Sans"'))`;
+  expect(await page.evaluate(plexLoaded)).toBe(true);
+  await screenshot(page, 'dashboard-bull-board');
+  await page.locator('header ul li').last().getByRole('button').click();
+  await page.getByText('Provider status').click();
+  await page.waitForURL(`http://${host}/`);
+  await expect(page.title()).resolves.toBe('Marquee providers');
+  expect(foreign).toEqual([]);
+  await page.close();
+});

@@ -1,0 +1,57 @@
+import { UnrecoverableError } from 'bullmq';
+import { InvalidJobError, parsePayload, type SyncJob } from '@marquee/queue';
+import { zeroCounts, type SyncContext, type SyncDeps, type SyncSummary } from './sync.context.ts';
+import { ProgressReporter } from './sync.progress.ts';
+
+export type RunStart = { sync: SyncContext } | { finished: SyncSummary };
+
+/**
+ * The first step: validates the job, finds its provider and begins its sync run (which also
+ * closes a run of this job left "running" by a stopped or killed worker, and reads the
+ * provider's last applied payload, in one statement). A disabled provider's run ends here.
+ * An invalid payload or a provider that no longer exists fails for good: there is no run.
+ */
+export async function beginRun(
+  deps: Pick<SyncDeps, 'providers' | 'syncRuns' | 'logger' | 'now'>,
+  job: SyncJob,
+  token: string | undefined,
+): Promise<RunStart> {
+  let payload;
+  try {
+    payload = parsePayload('provider.sync', job.data);
+  } catch (error) {
+    if (error instanceof InvalidJobError) throw new UnrecoverableError(error.message);
+    throw error;
+  }
+  const provider = await deps.providers.findById(payload.providerId);
+  if (!provider) throw new UnrecoverableError(`provider ${payload.providerId} no longer exists`);
+  const log = deps.logger.child({ provider: provider.name, jobId: job.id });
+  const opened = await deps.syncRuns.openRun(provider.id, payload.trigger, job.id);
+  const counts = zeroCounts();
+  if (!provider.enabled) {
+    await deps.syncRuns.succeed(opened.runId, counts, []);
+    log.info('provider disabled; sync skipped');
+    const finished: SyncSummary = {
+      ...counts,
+      provider: provider.name,
+      syncRunId: opened.runId,
+      changed: false,
+      skipped: 'disabled',
+    };
+    return { finished };
+  }
+  const progress = new ProgressReporter((data) => job.updateProgress(data));
+  return {
+    sync: {
+      job,
+      token,
+      provider,
+      runId: opened.runId,
+      applied: opened.fetchState,
+      seenAt: deps.now(),
+      log,
+      counts,
+      progress,
+    },
+  };
+}

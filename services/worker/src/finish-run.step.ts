@@ -1,0 +1,115 @@
+import type { FetchStateUpdate } from '@marquee/db';
+import type { StreamedParse } from '@marquee/providers';
+import type { FetchedFacts } from './fetch.step.ts';
+import type { StreamedWrite } from './streamed.writer.ts';
+import { summaryOf, type SyncContext, type SyncDeps, type SyncSummary } from './sync.context.ts';
+import { judgeShrink, type Decision } from './sync.decision.ts';
+
+type FinishDeps = Pick<SyncDeps, 'events' | 'fetchStates' | 'syncRuns' | 'cache' | 'policy'>;
+
+/** The payload just read, as the provider's fetch state records it once it is applied. */
+function appliedState(sync: SyncContext, facts: FetchedFacts, parsedCount: number) {
+  return {
+    etag: facts.etag,
+    lastModified: facts.lastModified,
+    contentHash: facts.contentHash,
+    parsedCount,
+    seenMarkedAt: sync.seenAt,
+  } satisfies FetchStateUpdate;
+}
+
+/** The counts of a parse, on the run (also when a later step fails). */
+export function countParsed(sync: SyncContext, parsed: StreamedParse): void {
+  sync.counts.fetched = parsed.fetched;
+  sync.counts.parsed = parsed.parsed;
+  sync.counts.rejected = parsed.rejected;
+}
+
+/** Unchanged and known before parsing: nothing parsed, nothing written. */
+export async function finishSkipped(
+  deps: FinishDeps,
+  sync: SyncContext,
+  via: 'not-modified' | 'same-content',
+): Promise<SyncSummary> {
+  sync.counts.unchanged = sync.applied?.parsedCount ?? 0;
+  await deps.syncRuns.succeed(sync.runId, sync.counts, [], 'unchanged');
+  sync.log.info(
+    via === 'not-modified'
+      ? 'provider answered 304 Not Modified; nothing written'
+      : 'payload unchanged (same content hash); not parsed, nothing written',
+  );
+  return summaryOf(sync, false);
+}
+
+/** Unchanged, parsed for its keys: "last seen" advances (markSeen writes a row at most once per half-granularity). */
+async function finishMarkedSeen(
+  deps: FinishDeps,
+  sync: SyncContext,
+  facts: FetchedFacts,
+  result: StreamedWrite,
+): Promise<SyncSummary> {
+  const { provider, seenAt, counts } = sync;
+  countParsed(sync, result.parsed);
+  counts.unchanged = result.parsed.parsed;
+  const granularity = deps.policy.lastSeenGranularityMs;
+  await deps.events.markSeen(provider.id, result.keys, seenAt, granularity);
+  await deps.fetchStates.save(provider.id, appliedState(sync, facts, result.parsed.parsed));
+  await deps.syncRuns.succeed(sync.runId, counts, result.parsed.rejects, 'unchanged');
+  sync.log.info('payload unchanged (same content hash); nothing written', { ...counts });
+  return summaryOf(sync, false);
+}
+
+/** Written: applied as usual, or flagged by the shrink guard. */
+async function finishWritten(
+  deps: FinishDeps,
+  sync: SyncContext,
+  facts: FetchedFacts,
+  result: StreamedWrite,
+): Promise<SyncSummary> {
+  const { provider, seenAt, counts, log } = sync;
+  const { parsed, keys, written } = result;
+  countParsed(sync, parsed);
+  const verdict = judgeShrink(parsed.parsed, sync.applied, deps.policy);
+  const previous = sync.applied?.parsedCount;
+  if (verdict === 'empty') {
+    await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, 'empty');
+    log.warn('payload has no valid event where the provider had some; nothing written', {
+      previous,
+      ...counts,
+    });
+    return summaryOf(sync, false);
+  }
+  if (verdict === 'applied') {
+    // A row the upsert inserted or rewrote got last_seen_at = seenAt; each event handed to it
+    // writes at most one row, so when all of them wrote, every key is marked already.
+    if (written < keys.length) {
+      await deps.events.markSeen(provider.id, keys, seenAt, deps.policy.lastSeenGranularityMs);
+    }
+    await deps.fetchStates.save(provider.id, appliedState(sync, facts, parsed.parsed));
+  } else {
+    log.warn('payload shrank suddenly; "last seen" not applied', {
+      previous,
+      parsed: parsed.parsed,
+    });
+  }
+  counts.upserted = written;
+  counts.unchanged = Math.max(0, parsed.parsed - written);
+  if (written > 0) await deps.cache.bumpVersion();
+  const flag = verdict === 'shrunk' ? 'shrunk' : undefined;
+  await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, flag);
+  log.info('sync succeeded', { ...counts, rejects: parsed.rejects.slice(0, 5) });
+  return summaryOf(sync, written > 0);
+}
+
+/** The last step of a parsed sync that did not fail: the run records how it ended. */
+export function finishRun(
+  deps: FinishDeps,
+  sync: SyncContext,
+  decision: Decision & { action: 'mark-seen' | 'write' },
+  facts: FetchedFacts,
+  result: StreamedWrite,
+): Promise<SyncSummary> {
+  return decision.action === 'mark-seen'
+    ? finishMarkedSeen(deps, sync, facts, result)
+    : finishWritten(deps, sync, facts, result);
+}

@@ -1,0 +1,69 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from '@marquee/logger';
+
+/** How a failed sync is handled: see classifyFailure (fail-run.step.ts). */
+export type FailureClassification = 'permanent' | 'transient' | 'rate-limited' | 'breaker-open';
+
+/** Fails the job for good (an UnrecoverableError for BullMQ); carries what its log line names. */
+export class PermanentSyncError extends UnrecoverableError {
+  readonly classification = 'permanent';
+
+  constructor(
+    message: string,
+    readonly provider: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** Retried by BullMQ with backoff; carries what its log line names. */
+export class TransientSyncError extends Error {
+  readonly classification = 'transient';
+
+  constructor(
+    message: string,
+    readonly provider: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransientSyncError';
+  }
+}
+
+/** The job was moved to delayed because the provider's circuit breaker is open (no attempt spent). */
+export class BreakerSkipError extends DelayedError {}
+
+function classificationOf(error: Error): FailureClassification {
+  if (error instanceof PermanentSyncError || error instanceof TransientSyncError) {
+    return error.classification;
+  }
+  return error instanceof UnrecoverableError ? 'permanent' : 'transient';
+}
+
+/**
+ * The one log line of a failed job (the worker's `failed` event, after BullMQ moved the job):
+ * delays (rate limits, an open breaker) are not failures for BullMQ and are logged where they
+ * are decided. `nextRetryAt` is absent when the job failed for good.
+ */
+export function logFailedJob(logger: Logger, job: Job | undefined, error: Error): void {
+  const classification = classificationOf(error);
+  const provider =
+    error instanceof PermanentSyncError || error instanceof TransientSyncError
+      ? error.provider
+      : (job?.data as { providerId?: unknown } | undefined)?.providerId;
+  // BullMQ sets finishedOn when the job failed for good, and `delay` to the retry's backoff.
+  const retrying = job !== undefined && job.finishedOn === undefined;
+  const fields = {
+    provider,
+    jobId: job?.id,
+    attempt: job?.attemptsMade,
+    classification,
+    error: error.message,
+    ...(retrying && { nextRetryAt: new Date(Date.now() + job.delay).toISOString() }),
+  };
+  if (retrying) logger.warn('sync failed; will retry', fields);
+  else if (classification === 'permanent') logger.error('sync failed permanently', fields);
+  else logger.error('sync failed; no attempts left', fields);
+}

@@ -1,0 +1,64 @@
+import type { SearchCache } from '@marquee/cache';
+import type {
+  EventRepository,
+  FetchStateRepository,
+  Provider,
+  ProviderFetchState,
+  ProviderRepository,
+  SyncCounts,
+  SyncRunRepository,
+} from '@marquee/db';
+import type { Logger } from '@marquee/logger';
+import type { SyncJob } from '@marquee/queue';
+import type { Fetcher } from './fetch.chain.ts';
+import type { DecisionPolicy } from './sync.decision.ts';
+import type { ProgressReporter } from './sync.progress.ts';
+
+/** What the steps of a sync are built from (createWorkerRuntime assembles it). */
+export interface SyncDeps {
+  providers: ProviderRepository;
+  events: EventRepository;
+  syncRuns: SyncRunRepository;
+  fetchStates: FetchStateRepository;
+  /** Told when the catalog changed (the API's cache keys carry its version). */
+  cache: Pick<SearchCache, 'bumpVersion'>;
+  /** The guarded fetch chain (fetch.chain.ts), shared by every sync of the process. */
+  fetch: Fetcher;
+  policy: DecisionPolicy;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** One sync in flight: what `beginRun` found, passed from step to step. */
+export interface SyncContext {
+  job: SyncJob;
+  /** BullMQ's lock token (absent when a test runs the pipeline on a job it did not lock). */
+  token: string | undefined;
+  provider: Provider;
+  runId: string;
+  /** The provider's last applied payload (its fetch state); null before the first. */
+  applied: ProviderFetchState | null;
+  /** One clock reading per sync: rows written, rows marked seen and the seen mark carry it. */
+  seenAt: Date;
+  log: Logger;
+  /** What the run records, filled in as the steps learn it (also on failure). */
+  counts: SyncCounts;
+  progress: ProgressReporter;
+}
+
+/** The job's return value; also kept on the sync run. */
+export interface SyncSummary extends SyncCounts {
+  provider: string;
+  syncRunId: string;
+  /** True when the catalog changed, i.e. the API cache was invalidated. */
+  changed: boolean;
+  skipped?: 'disabled';
+}
+
+export function zeroCounts(): SyncCounts {
+  return { fetched: 0, parsed: 0, upserted: 0, unchanged: 0, rejected: 0 };
+}
+
+export function summaryOf(sync: SyncContext, changed: boolean): SyncSummary {
+  return { ...sync.counts, provider: sync.provider.name, syncRunId: sync.runId, changed };
+}

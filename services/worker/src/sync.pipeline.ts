@@ -1,0 +1,68 @@
+import type { SyncJob } from '@marquee/queue';
+import { beginRun } from './begin-run.step.ts';
+import { failRun } from './fail-run.step.ts';
+import { fetchPayload, sourceOf } from './fetch.step.ts';
+import { countParsed, finishRun, finishSkipped } from './finish-run.step.ts';
+import { streamOf } from './parse.step.ts';
+import { collectKeys, writeStream, type WriteTarget } from './streamed.writer.ts';
+import type { SyncContext, SyncDeps, SyncSummary } from './sync.context.ts';
+import { decide } from './sync.decision.ts';
+
+export type ProcessSync = (job: SyncJob, token?: string) => Promise<SyncSummary>;
+
+function writeTarget(deps: SyncDeps, sync: SyncContext): WriteTarget {
+  return {
+    events: deps.events,
+    provider: sync.provider,
+    seenAt: sync.seenAt,
+    beforeFirstWrite: async () => {
+      sync.progress.stage('writing');
+      // Until `save` records the new payload, none may be taken for "unchanged": a partial or
+      // flagged write leaves rows that match neither the old payload nor the new one.
+      if (sync.applied?.contentHash) await deps.fetchStates.forgetPayload(sync.provider.id);
+    },
+    onBatch: (events, written) => sync.progress.batch(events, written),
+  };
+}
+
+/** The steps after `beginRun`, in order; any failure goes to `failRun`. */
+async function runSync(deps: SyncDeps, sync: SyncContext): Promise<SyncSummary> {
+  const source = sourceOf(sync.provider);
+  sync.progress.start();
+  const payload = await fetchPayload(deps, sync, source);
+  const decision = decide(payload.facts, sync.applied, sync.seenAt, deps.policy);
+  if (decision.action === 'skip') {
+    await sync.progress.close();
+    return finishSkipped(deps, sync, decision.via);
+  }
+  // Pages were parsed while walked: their counts are known before anything is written.
+  if (payload.form === 'pages')
+    countParsed(sync, { ...payload.parsed, parsed: payload.parsed.events.length });
+  else sync.progress.stage('parsing');
+  const stream = streamOf(source, payload, sync.provider.timezone);
+  const result =
+    decision.action === 'write'
+      ? await writeStream(stream, writeTarget(deps, sync))
+      : await collectKeys(stream, (events) => sync.progress.batch(events, 0));
+  await sync.progress.close();
+  return finishRun(deps, sync, decision, payload.facts, result);
+}
+
+/**
+ * One provider sync as a pipeline of steps, each in its own module:
+ * begin run → guarded fetch → decide → parse/stream → write → finish the run, or fail it.
+ * Failures are classified for BullMQ, never swallowed (fail-run.step.ts).
+ */
+export function createSyncPipeline(deps: SyncDeps): ProcessSync {
+  return async (job, token) => {
+    const start = await beginRun(deps, job, token);
+    if ('finished' in start) return start.finished;
+    const { sync } = start;
+    try {
+      return await runSync(deps, sync);
+    } catch (error) {
+      await sync.progress.settle();
+      throw await failRun(deps, sync, error);
+    }
+  };
+}

@@ -1,0 +1,86 @@
+import type { SyncProgress, SyncStage } from '@marquee/queue';
+
+/** At most one progress update per this interval: each is a Redis round trip. */
+const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * A sync's progress (`job.updateProgress`), throttled: the first change is sent at once, later
+ * ones at most once per interval, the latest state last (a timer sends what a quiet interval
+ * held back). Updates are sent one after the other, never awaited by the sync; `close` waits for
+ * them and reports the first that failed, as an awaited update would have.
+ */
+export class ProgressReporter {
+  private readonly state: SyncProgress = { stage: 'fetching', pages: 0, fetched: 0, written: 0 };
+  private lastSentAt = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly send: (progress: SyncProgress) => Promise<void>,
+    private readonly intervalMs = PROGRESS_INTERVAL_MS,
+  ) {}
+
+  /** Announces the sync (stage `fetching`). */
+  start(): void {
+    this.changed();
+  }
+
+  stage(stage: SyncStage): void {
+    if (this.state.stage === stage) return;
+    this.state.stage = stage;
+    this.changed();
+  }
+
+  pageFetched(): void {
+    this.state.pages += 1;
+    this.changed();
+  }
+
+  /** Events read from the payload and rows written, since the last call. */
+  batch(fetched: number, written: number): void {
+    this.state.fetched += fetched;
+    this.state.written += written;
+    this.changed();
+  }
+
+  /** Stops sending and waits for updates in flight; throws the first that failed. */
+  async close(): Promise<void> {
+    await this.settle();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Stops sending and waits for updates in flight, whatever they did (the sync failed anyway). */
+  async settle(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.sending;
+  }
+
+  private changed(): void {
+    if (this.closed || this.timer) return;
+    const wait = this.lastSentAt + this.intervalMs - performance.now();
+    if (wait <= 0) {
+      this.flush();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, wait);
+    this.timer.unref();
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    this.lastSentAt = performance.now();
+    const snapshot = { ...this.state };
+    this.sending = this.sending
+      .then(() => this.send(snapshot))
+      .catch((error: unknown) => {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      });
+  }
+}

@@ -1,0 +1,227 @@
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { SearchCache } from '@marquee/cache';
+import {
+  createDb,
+  EventRepository,
+  FetchStateRepository,
+  LAST_SEEN_GRANULARITY_MS,
+  ProviderRepository,
+  SyncRunRepository,
+  type Db,
+} from '@marquee/db';
+import { createLogger, type Logger } from '@marquee/logger';
+import { createMetricsRegistry, registerBuildInfo, type Registry } from '@marquee/metrics';
+import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
+import { writeBreakerStatus } from '@marquee/provider-status';
+import { createRedis } from '@marquee/redis';
+import type { WorkerEnv } from './env.schema.ts';
+import {
+  breakerLink,
+  composeFetchChain,
+  contentTypeLink,
+  hostLeaseLink,
+  httpFetch,
+  robotsLink,
+  type Fetcher,
+  type FetchLinks,
+} from './fetch.chain.ts';
+import { closeWorker, createIngestWorker } from './ingest.worker.ts';
+import type { SyncDeps } from './sync.context.ts';
+import { registerSyncMetrics, type SyncMetrics } from './sync.metrics.ts';
+import { createSyncPipeline, type ProcessSync } from './sync.pipeline.ts';
+
+/** What a caller may supply instead of what the environment describes. */
+export interface WorkerRuntimeOverrides {
+  logger?: Logger;
+  /** The sync's clock (tests move it past markSeen's granularity). */
+  now?: () => Date;
+  /** Links of the fetch chain to replace: a test that wants no breaker passes `passThrough`. */
+  links?: Partial<FetchLinks>;
+  /** Clients to share instead of building them; the runtime never closes what it was given. */
+  db?: Db;
+  redis?: Redis;
+  cacheRedis?: Redis;
+}
+
+export interface WorkerRuntime {
+  env: WorkerEnv;
+  logger: Logger;
+  db: Db;
+  /** Queue connection: BullMQ, breaker reports, host leases and the robots.txt cache. */
+  redis: Redis;
+  registry: Registry;
+  syncMetrics: SyncMetrics;
+  breakers: BreakerRegistry;
+  /** The guarded fetch chain: robots → host lease → breaker → content type → HTTP. */
+  fetch: Fetcher;
+  deps: SyncDeps;
+  /** The sync pipeline, timed and counted by the metrics. */
+  processSync: ProcessSync;
+  /** Readiness checks for the ops server. */
+  checks: { database: () => Promise<unknown>; redis: () => Promise<unknown> };
+  /** A BullMQ worker of the ingest queue running `processSync` (not started: call `run()`). */
+  createWorker(): Worker;
+  /** Stops the workers it created (handing jobs back past SHUTDOWN_TIMEOUT_MS), then its clients. */
+  close(): Promise<void>;
+}
+
+interface Clients {
+  db: Db;
+  redis: Redis;
+  cacheRedis: Redis;
+  /** Closes the clients the runtime built. */
+  close(): Promise<void>;
+}
+
+function buildClients(env: WorkerEnv, overrides: WorkerRuntimeOverrides): Clients {
+  const owned: (() => Promise<unknown>)[] = [];
+  const own = <T>(client: T, close: (client: T) => Promise<unknown>): T => {
+    owned.push(() => close(client));
+    return client;
+  };
+  const db =
+    overrides.db ??
+    own(
+      createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.WORKER_CONCURRENCY + 2 }),
+      (client) => client.$disconnect(),
+    );
+  const redis = overrides.redis ?? own(createRedis(env.REDIS_URL, 'blocking'), (c) => c.quit());
+  const cacheRedis =
+    overrides.cacheRedis ??
+    own(createRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL, 'blocking'), (c) => c.quit());
+  return {
+    db,
+    redis,
+    cacheRedis,
+    close: async () => void (await Promise.allSettled(owned.map((close) => close()))),
+  };
+}
+
+function buildBreakers(env: WorkerEnv, redis: Redis, metrics: SyncMetrics, logger: Logger) {
+  const options = {
+    timeoutMs: env.BREAKER_TIMEOUT_MS,
+    errorThresholdPercentage: env.BREAKER_ERROR_THRESHOLD_PERCENT,
+    volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
+    resetTimeoutMs: env.BREAKER_RESET_TIMEOUT_MS,
+    windowMs: env.BREAKER_WINDOW_MS,
+  };
+  return new BreakerRegistry(
+    options,
+    (providerId, status) => {
+      metrics.breakerChanged(providerId, status.state);
+      return writeBreakerStatus(redis, env.QUEUE_PREFIX, providerId, status);
+    },
+    logger,
+  );
+}
+
+/** The fetch chain, each link built from the environment unless overridden. */
+function buildFetchChain(
+  env: WorkerEnv,
+  redis: Redis,
+  breakers: BreakerRegistry,
+  links: Partial<FetchLinks> = {},
+): Fetcher {
+  const options = {
+    timeoutMs: env.FETCH_TIMEOUT_MS,
+    maxBytes: env.FETCH_MAX_BYTES,
+    userAgent: env.FETCH_USER_AGENT,
+    connectTimeoutMs: env.FETCH_CONNECT_TIMEOUT_MS,
+    addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_PROVIDERS },
+  };
+  // A lease outlives the fetch's whole deadline, so only a dead worker's lease ever expires.
+  const hostGate = new HostLeaseGate(redis, env.QUEUE_PREFIX, {
+    concurrency: env.POLITE_HOST_CONCURRENCY,
+    minDelayMs: env.POLITE_MIN_DELAY_MS,
+    leaseTtlMs: env.FETCH_TIMEOUT_MS + 5_000,
+    maxWaitMs: env.POLITE_MAX_WAIT_MS,
+  });
+  const robots = new RobotsGuard(
+    redis,
+    env.QUEUE_PREFIX,
+    (url) => hostGate.around(url, () => fetchPayload(url, options)),
+    { userAgent: env.FETCH_USER_AGENT, ttlSeconds: env.ROBOTS_TTL_SECONDS },
+  );
+  return composeFetchChain(
+    {
+      robots: links.robots ?? robotsLink(robots),
+      hostLease: links.hostLease ?? hostLeaseLink(hostGate),
+      breaker: links.breaker ?? breakerLink(breakers),
+      contentType: links.contentType ?? contentTypeLink,
+    },
+    httpFetch(fetchPayload, options),
+  );
+}
+
+/**
+ * Every collaborator of a worker process, built from its parsed environment: main.ts, the tests
+ * and the benchmarks all run the worker through this, so none of them wires it by hand.
+ */
+export function createWorkerRuntime(
+  env: WorkerEnv,
+  overrides: WorkerRuntimeOverrides = {},
+): WorkerRuntime {
+  const logger = overrides.logger ?? createLogger({ service: 'worker', level: env.LOG_LEVEL });
+  const clients = buildClients(env, overrides);
+  const { db, redis } = clients;
+  const registry = createMetricsRegistry('worker');
+  registerBuildInfo(registry);
+  const syncMetrics = registerSyncMetrics(registry);
+  const breakers = buildBreakers(env, redis, syncMetrics, logger);
+  const fetch = buildFetchChain(env, redis, breakers, overrides.links);
+  const providers = new ProviderRepository(db);
+  const deps: SyncDeps = {
+    providers,
+    events: new EventRepository(db),
+    syncRuns: new SyncRunRepository(db),
+    fetchStates: new FetchStateRepository(db),
+    cache: new SearchCache({ redis: clients.cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
+    fetch,
+    policy: {
+      lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
+      shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
+    },
+    logger,
+    now: overrides.now ?? (() => new Date()),
+  };
+  const processSync = syncMetrics.instrument(
+    createSyncPipeline(deps),
+    async (id) => (await providers.findById(id))?.name,
+  );
+  const workers: Worker[] = [];
+  return {
+    env,
+    logger,
+    db,
+    redis,
+    registry,
+    syncMetrics,
+    breakers,
+    fetch,
+    deps,
+    processSync,
+    checks: { database: () => db.$queryRaw`SELECT 1`, redis: () => redis.ping() },
+    createWorker() {
+      const worker = createIngestWorker({
+        connection: redis,
+        prefix: env.QUEUE_PREFIX,
+        concurrency: env.WORKER_CONCURRENCY,
+        lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+        stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+        processSync,
+        logger,
+      });
+      syncMetrics.countDeadLetters(worker);
+      workers.push(worker);
+      return worker;
+    },
+    async close() {
+      await Promise.all(
+        workers.map((worker) => closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger)),
+      );
+      breakers.shutdown();
+      await clients.close();
+    },
+  };
+}

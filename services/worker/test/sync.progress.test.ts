@@ -1,0 +1,55 @@
+// Progress updates are Redis round trips: at most one per interval, the latest state last, in
+// order, and a failed one is reported (as an awaited update would fail the sync).
+import { describe, expect, it } from '@jest/globals';
+import type { SyncProgress } from '@marquee/queue';
+import { eventually } from '@marquee/testing';
+import { ProgressReporter } from '../src/sync.progress.ts';
+
+function recording(intervalMs: number) {
+  const sent: SyncProgress[] = [];
+  const reporter = new ProgressReporter(async (progress) => {
+    sent.push(progress);
+    await Promise.resolve();
+  }, intervalMs);
+  return { sent, reporter };
+}
+
+describe('ProgressReporter', () => {
+  it('sends the start at once and holds back a burst: one update per interval', async () => {
+    const { sent, reporter } = recording(10_000);
+    reporter.start();
+    for (let page = 0; page < 50; page++) reporter.pageFetched();
+    reporter.batch(2_000, 2_000);
+    await reporter.close();
+    // The burst came within the interval and the sync ended: only the start was sent.
+    expect(sent).toEqual([{ stage: 'fetching', pages: 0, fetched: 0, written: 0 }]);
+  });
+
+  it('sends the latest state once the interval has passed, without a further change', async () => {
+    const { sent, reporter } = recording(50);
+    reporter.start();
+    reporter.pageFetched();
+    reporter.stage('writing');
+    reporter.batch(10, 7);
+    await eventually(() => Promise.resolve(sent.length === 2 || undefined), 5_000, 'an update');
+    expect(sent[1]).toEqual({ stage: 'writing', pages: 1, fetched: 10, written: 7 });
+    reporter.batch(5, 5);
+    await eventually(() => Promise.resolve(sent.length === 3 || undefined), 5_000, 'an update');
+    expect(sent[2]).toEqual({ stage: 'writing', pages: 1, fetched: 15, written: 12 });
+    await reporter.close();
+  });
+
+  it('sends nothing after close, and close reports the first failed update', async () => {
+    const sent: SyncProgress[] = [];
+    const reporter = new ProgressReporter((progress) => {
+      sent.push(progress);
+      return Promise.reject(new Error('redis down'));
+    }, 0);
+    reporter.start();
+    reporter.pageFetched();
+    await expect(reporter.close()).rejects.toThrow('redis down');
+    reporter.pageFetched();
+    await reporter.settle();
+    expect(sent).toHaveLength(2);
+  });
+});
