@@ -34,7 +34,7 @@ const jobOf = (sync: SyncContext) => harness.queue.queue.getJob(sync.job.id ?? '
  * move, the timestamp from the job's creation.
  */
 async function dueAt(sync: SyncContext): Promise<number> {
-  const score = await harness.redis.zscore(harness.queue.queue.keys.delayed, sync.job.id ?? '');
+  const score = await harness.redis.zscore(harness.queue.queue.toKey('delayed'), sync.job.id ?? '');
   return Math.floor(Number(score) / 0x1000);
 }
 
