@@ -1,5 +1,5 @@
 // Two real-shaped providers that share an ISRC-like code, through the real worker pipeline
-// (BullMQ on Redis, createSyncProcessor, PostgreSQL) and the API: a paged ticketing API (skip/top,
+// (BullMQ on Redis, the worker runtime, PostgreSQL) and the API: a paged ticketing API (skip/top,
 // Bearer token from an env var, prices written the Spanish way) and a Spanish venue page with
 // JSON-LD. Their coded event is one canonical event in /search and /v1/events/search, with both
 // sources and the spanned prices in /v1/events/:id; an uncoded pair whose venue differs only by
@@ -11,17 +11,9 @@ import { QueueEvents, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createApp } from '@marquee/api';
 import { SearchCache } from '@marquee/cache';
-import {
-  createDb,
-  EventRepository,
-  FetchStateRepository,
-  ProviderRepository,
-  SyncRunRepository,
-  type Db,
-  type Provider,
-} from '@marquee/db';
+import { parseEnv } from '@marquee/config';
+import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { eventId } from '@marquee/event-model';
-import { fetchPayload } from '@marquee/fetch';
 import { createLogger } from '@marquee/logger';
 import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
@@ -29,10 +21,16 @@ import {
   createTestDatabase,
   startFeedServer,
   uniquePrefix,
+  workerTestEnv,
   type FeedServer,
   type TestDatabase,
 } from '@marquee/testing';
-import { createIngestWorker, createSyncProcessor, type SyncSummary } from '@marquee/worker';
+import {
+  createWorkerRuntime,
+  workerEnvSchema,
+  type SyncSummary,
+  type WorkerRuntime,
+} from '@marquee/worker';
 
 const TOKEN_ENV = 'MARQUEE_TEST_IDENTITY_TOKEN';
 const TOKEN = 'tk-identity-51';
@@ -106,8 +104,9 @@ ${jsonLd({
 let database: TestDatabase;
 let db: Db;
 let redis: Redis;
-let workerRedis: Redis;
+let runtime: WorkerRuntime;
 let eventsRedis: Redis;
+let prefix: string;
 let queue: IngestQueue;
 let queueEvents: QueueEvents;
 let worker: Worker;
@@ -124,36 +123,27 @@ beforeAll(async () => {
   database = await createTestDatabase('identity_pipeline');
   db = createDb({ databaseUrl: database.url });
   redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  const prefix = uniquePrefix('identity-pipeline');
+  prefix = uniquePrefix('identity-pipeline');
   const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
   queue = new IngestQueue({ connection: redis, prefix });
   eventsRedis = redis.duplicate();
-  workerRedis = redis.duplicate();
   queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
   await queueEvents.waitUntilReady();
   const events = new EventRepository(db);
   const providers = new ProviderRepository(db);
-  worker = createIngestWorker({
-    connection: workerRedis,
-    prefix,
-    concurrency: 1,
-    logger,
-    processSync: createSyncProcessor({
-      providers,
-      events,
-      syncRuns: new SyncRunRepository(db),
-      fetchState: new FetchStateRepository(db),
-      cache,
-      fetch: fetchPayload,
-      fetchOptions: {
-        timeoutMs: 5_000,
-        maxBytes: 2_000_000,
-        userAgent: 'marquee-test',
-        addressPolicy: { allowPrivate: true },
-      },
-      logger,
-    }),
-  });
+  runtime = createWorkerRuntime(
+    parseEnv(
+      workerEnvSchema,
+      workerTestEnv(database.url, prefix, {
+        WORKER_CONCURRENCY: '1',
+        FETCH_TIMEOUT_MS: '5000',
+        FETCH_MAX_BYTES: '2000000',
+        FETCH_USER_AGENT: 'marquee-test',
+      }),
+    ),
+    { logger, db, redis },
+  );
+  worker = runtime.createWorker();
   void worker.run();
   tickets = await startFeedServer((request, response) => {
     if (request.headers.authorization !== `Bearer ${TOKEN}`) {
@@ -224,12 +214,16 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env[TOKEN_ENV];
   await worker.close();
+  await runtime.close();
   await queueEvents.close();
   await queue.queue.obliterate({ force: true });
   await queue.close();
+  // Host leases, robots.txt and breaker reports the runtime kept under the prefix.
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
   await new Promise((resolve) => api.close(resolve));
   await Promise.all([tickets.close(), venueSite.close()]);
-  await Promise.all([redis.quit(), workerRedis.quit(), eventsRedis.quit()]);
+  await Promise.all([redis.quit(), eventsRedis.quit()]);
   await db.$disconnect();
   await database.drop();
 });
