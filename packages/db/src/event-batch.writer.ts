@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
-import { canonicalKey } from './canonical-event.sql.ts';
+import { eventKeys } from './canonical-event.sql.ts';
 import { contentHash, details, eventId, type EventRecord } from '@marquee/event-model';
 import { copyField, pgArray, type PgScalar } from './pg-text.encoder.ts';
 
@@ -65,6 +65,7 @@ const COLUMNS = [
   ['performers', 'text[]'],
   ['status', 'text'],
   ['canonical_key', 'text'],
+  ['match_key', 'text'],
 ] as const;
 
 const columnList = COLUMNS.map(([name]) => name).join(', ');
@@ -81,7 +82,10 @@ SELECT NOT EXISTS (SELECT 1 FROM events WHERE provider_id = ${providerLiteral}::
 const COPY_STAGE_SQL = `COPY event_stage (${columnList}) FROM STDIN`;
 const COPY_EVENTS_SQL = `COPY events (${columnList}) FROM STDIN`;
 
-/** The merge of the staged chunk: inserts new keys, rewrites rows whose content changed. */
+/**
+ * The merge of the staged chunk: inserts new keys, rewrites rows whose content changed, or whose
+ * keys differ from the current rules' (a stored row gets them when its provider syncs next).
+ */
 const MERGE_SQL = `INSERT INTO events AS e (${columnList})
   SELECT ${columnList} FROM event_stage
   ON CONFLICT (provider_id, external_key) DO UPDATE SET
@@ -105,10 +109,13 @@ const MERGE_SQL = `INSERT INTO events AS e (${columnList})
     performers = EXCLUDED.performers,
     status = EXCLUDED.status,
     canonical_key = EXCLUDED.canonical_key,
+    match_key = EXCLUDED.match_key,
     content_hash = EXCLUDED.content_hash,
     last_seen_at = EXCLUDED.last_seen_at,
     updated_at = EXCLUDED.updated_at
-  WHERE e.content_hash IS DISTINCT FROM EXCLUDED.content_hash;
+  WHERE e.content_hash IS DISTINCT FROM EXCLUDED.content_hash
+    OR e.canonical_key IS DISTINCT FROM EXCLUDED.canonical_key
+    OR e.match_key IS DISTINCT FROM EXCLUDED.match_key;
 TRUNCATE event_stage`;
 
 /**
@@ -121,6 +128,7 @@ function copyLine(
   event: EventRecord,
 ): string {
   const extra = details(event);
+  const keys = eventKeys(event);
   const fields: PgScalar[] = [
     eventId(provider.name, event.externalKey),
     fixed.provider,
@@ -148,7 +156,8 @@ function copyLine(
     extra.venueLon,
     pgArray(extra.performers),
     extra.status,
-    canonicalKey(event),
+    keys.canonical,
+    keys.match,
   ];
   // join, not +=: a flat string at once instead of a rope of ~50 cons cells per line, which
   // lived until the chunk was sent and made every scavenge copy them (half the encode time).

@@ -17,8 +17,8 @@ export interface EventFilter {
   performer?: string | undefined;
   status?: string | undefined;
   /**
-   * Price bounds: an event matches when its [min_price, max_price] intersects them; an event
-   * without prices never matches a price bound.
+   * Price bounds: an event matches when its [min_price, max_price] intersects them (an open end
+   * taken as the known one); an event without prices never matches a price bound.
    */
   minPrice?: number | undefined;
   maxPrice?: number | undefined;
@@ -53,11 +53,12 @@ export function eventFilterConditions(filter: EventFilter): Prisma.Sql[] {
     );
   }
   if (filter.status !== undefined) conditions.push(Prisma.sql`e.status = ${filter.status}`);
+  // A price open at one end ("from 12 €": no max) is taken as its known end there.
   if (filter.minPrice !== undefined) {
-    conditions.push(Prisma.sql`e.max_price >= ${filter.minPrice}::numeric`);
+    conditions.push(Prisma.sql`coalesce(e.max_price, e.min_price) >= ${filter.minPrice}::numeric`);
   }
   if (filter.maxPrice !== undefined) {
-    conditions.push(Prisma.sql`e.min_price <= ${filter.maxPrice}::numeric`);
+    conditions.push(Prisma.sql`coalesce(e.min_price, e.max_price) <= ${filter.maxPrice}::numeric`);
   }
   return conditions;
 }

@@ -48,13 +48,16 @@ export interface EventRow {
   performers: string[];
 }
 
-/** Where an event came from: its provider and that provider's own key. */
+/** Where an event came from: its provider, that provider's own key, and its prices. */
 export interface EventSource {
   provider: string;
   external_key: string;
   online: boolean;
   first_seen_at: Date;
   last_seen_at: Date;
+  min_price: number | null;
+  max_price: number | null;
+  currency: string | null;
 }
 
 export class EventRepository {
@@ -158,31 +161,66 @@ export class EventRepository {
       LIMIT ${query.limit}`;
   }
 
-  /** One searchable event with where it came from; null when there is none with that id. */
+  /**
+   * One searchable event with every source of the same real event (its canonical group, see
+   * CANONICAL_ONLY), the first-seen one first; null when there is none with that id. Its prices
+   * span the sources': the least min and the greatest max (spanSources).
+   */
   async findById(id: string): Promise<(EventRow & { sources: EventSource[] }) | null> {
-    const rows = await this.db.$queryRaw<(EventRow & EventSource)[]>`
-      SELECT ${EVENT_ROW_COLUMNS}, e.external_key, e.online,
-        e.first_seen_at, e.last_seen_at
+    const rows = await this.db.$queryRaw<EventRow[]>`
+      SELECT ${EVENT_ROW_COLUMNS}
       FROM events e JOIN providers p ON p.id = e.provider_id
       WHERE e.id = ${id}::uuid AND e.ever_online`;
     const row = rows[0];
     if (!row) return null;
-    const { external_key, online, first_seen_at, last_seen_at, ...event } = row;
-    // Every provider's row of the same real event (canonical key), the first-seen one first.
     const sources = await this.db.$queryRaw<EventSource[]>`
-      SELECT p.name AS provider, o.external_key, o.online, o.first_seen_at, o.last_seen_at
-      FROM events e JOIN events o ON o.id = e.id OR o.canonical_key = e.canonical_key
-        JOIN providers p ON p.id = o.provider_id
-      WHERE e.id = ${id}::uuid AND o.ever_online
+      WITH target AS (SELECT canonical_key, match_key FROM events WHERE id = ${id}::uuid),
+      keys AS (
+        SELECT canonical_key AS key FROM target WHERE canonical_key IS NOT NULL
+        UNION
+        -- A row without a shared code is the coded event its match key meets.
+        SELECT k.canonical_key FROM target t JOIN events k ON k.match_key = t.match_key
+        WHERE t.canonical_key NOT LIKE 'dedupe:%' AND k.canonical_key LIKE 'dedupe:%'
+          AND k.ever_online),
+      members AS (
+        SELECT o.id FROM events o WHERE o.canonical_key IN (SELECT key FROM keys)
+        UNION
+        -- Rows without a code that a coded row of the group meets by its match key.
+        SELECT u.id FROM events k JOIN events u ON u.match_key = k.match_key
+        WHERE k.canonical_key IN (SELECT key FROM keys) AND k.canonical_key LIKE 'dedupe:%'
+          AND k.ever_online AND u.canonical_key NOT LIKE 'dedupe:%'
+        UNION
+        SELECT ${id}::uuid)
+      SELECT p.name AS provider, o.external_key, o.online, o.first_seen_at, o.last_seen_at,
+        o.min_price::float8 AS min_price, o.max_price::float8 AS max_price, o.currency
+      FROM members m JOIN events o ON o.id = m.id JOIN providers p ON p.id = o.provider_id
+      WHERE o.ever_online
       ORDER BY o.first_seen_at, o.id`;
-    return {
-      ...event,
-      sources:
-        sources.length > 0
-          ? sources
-          : [{ provider: row.provider, external_key, online, first_seen_at, last_seen_at }],
-    };
+    return { ...row, ...spanSources(row, sources), sources };
   }
+}
+
+/**
+ * The prices of a canonical event: the least of its sources' mins and the greatest of their
+ * maxes, over the sources in its currency (the row's own, else the first source's that has one;
+ * a source without a currency counts). Only comparisons: no arithmetic touches a price.
+ */
+function spanSources(
+  row: Pick<EventRow, 'min_price' | 'max_price' | 'currency'>,
+  sources: readonly Pick<EventSource, 'min_price' | 'max_price' | 'currency'>[],
+): Pick<EventRow, 'min_price' | 'max_price' | 'currency'> {
+  const currency =
+    row.currency ?? sources.find((source) => source.currency !== null)?.currency ?? null;
+  const priced = [row, ...sources].filter(
+    (source) => source.currency === null || currency === null || source.currency === currency,
+  );
+  const mins = priced.flatMap((source) => (source.min_price === null ? [] : [source.min_price]));
+  const maxes = priced.flatMap((source) => (source.max_price === null ? [] : [source.max_price]));
+  return {
+    min_price: mins.length > 0 ? Math.min(...mins) : null,
+    max_price: maxes.length > 0 ? Math.max(...maxes) : null,
+    currency,
+  };
 }
 
 const EVENT_ROW_COLUMNS = Prisma.sql`e.id::text, p.name AS provider, e.title,

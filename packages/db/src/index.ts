@@ -14,7 +14,8 @@ export {
   type ProviderFreshness,
   type ProviderStatus,
 } from './provider-status.repository.ts';
-export { canonicalKey, normalizeForMatch } from './canonical-event.sql.ts';
+export { canonicalKey, matchKey } from './canonical-event.sql.ts';
+export { normalizeForMatch, venueForMatch } from './venue-name.matcher.ts';
 export {
   EventRepository,
   LAST_SEEN_GRANULARITY_MS,

@@ -22,6 +22,11 @@ export interface EventRecord {
   venue?: EventVenue | null;
   performers?: readonly string[];
   status?: EventStatus | null;
+  /**
+   * The provider's shared code of the event (its `dedupeKey`), as `normalizeDedupeKey` gives it:
+   * events of any providers with equal codes are one canonical event.
+   */
+  dedupeKey?: string | null;
 }
 
 export type EventStatus = 'scheduled' | 'cancelled' | 'postponed';
@@ -97,6 +102,8 @@ export function contentHash(event: EventRecord): string {
       // Only events with details hash them, so hashes of detail-less (Fever) events written
       // before the details existed stay equal and their re-ingest writes nothing.
       ...(hasDetails(event) ? [details(event)] : []),
+      // Likewise only events with a shared code hash it.
+      ...(event.dedupeKey != null ? [event.dedupeKey] : []),
     ]),
     'base64url',
   );

@@ -6,3 +6,4 @@ export {
   type EventStatus,
   type EventVenue,
 } from './event.record.ts';
+export { normalizeDedupeKey } from './dedupe-key.ts';

@@ -64,10 +64,25 @@ const eventSourceSchema = z.object({
   online: z.boolean().meta({ description: 'On sale online in the latest payload.' }),
   first_seen_at: z.iso.datetime(),
   last_seen_at: z.iso.datetime(),
+  min_price: z.number().nullable().meta({ description: "This source's lowest price." }),
+  max_price: z.number().nullable().meta({ description: "This source's highest price." }),
+  currency: z.string().nullable(),
 });
 
 export const eventDetailResponseSchema = z.object({
-  data: z.object({ event: eventSchema.extend({ sources: z.array(eventSourceSchema) }) }),
+  data: z.object({
+    event: eventSchema.extend({
+      min_price: z.number().nullable().meta({
+        description: "The least of the sources' lowest prices (in the event's currency).",
+      }),
+      max_price: z.number().nullable().meta({
+        description: "The greatest of the sources' highest prices (in the event's currency).",
+      }),
+      sources: z
+        .array(eventSourceSchema)
+        .meta({ description: 'Every provider row of the same real event, first seen first.' }),
+    }),
+  }),
   error: z.null(),
 });
 

@@ -38,7 +38,7 @@ export function registerProvidersTestCommand(
     .requiredOption('--url <url>', 'address of the feed or page')
     .option('--timezone <zone>', 'IANA zone of times without an offset', 'UTC')
     .option('--config <file.json>', 'kind-specific configuration')
-    .option('--json', 'print the events as a JSON array (rejects go to stderr)')
+    .option('--json', 'print the events as a JSON array (rejects and warnings go to stderr)')
     .action(async (options: TestOptions) => {
       const kind = getProviderKind(checkKind(options.kind));
       const url = checkUrl(options.url);
@@ -57,6 +57,9 @@ export function registerProvidersTestCommand(
           }),
       });
       for (const reject of result.rejects) io.err(`rejected ${reject.key}: ${reject.reason}`);
+      for (const warning of result.warnings ?? []) {
+        io.err(`warning ${warning.key}: ${warning.reason}`);
+      }
       if (options.json) {
         io.out(json(result.events));
         return;

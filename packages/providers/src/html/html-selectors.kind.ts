@@ -1,7 +1,14 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
 import { normalizeEvent } from '../mapping/event.normalizer.ts';
-import { dateOptionsShape, fieldsSchema, mapItem } from '../mapping/field-mapping.ts';
+import {
+  dateOptionsShape,
+  fieldsSchema,
+  identityOptionsShape,
+  mapItem,
+  priceOptionsShape,
+  readingOptions,
+} from '../mapping/field-mapping.ts';
 import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import type { ProviderKind } from '../kinds/provider-kind.ts';
@@ -16,6 +23,9 @@ const htmlSelectorsConfigSchema = z
      */
     fields: fieldsSchema,
     ...dateOptionsShape,
+    ...priceOptionsShape,
+    /** A selector, as a field: `.isrc`, `[data-isrc]@data-isrc`. */
+    ...identityOptionsShape,
     ...paginationShape,
   })
   .strict();
@@ -48,11 +58,10 @@ function parseHtmlSelectorsPage(
   const read = reader($);
   for (const element of $(config.items).toArray()) {
     result.add(
-      normalizeEvent(mapItem($(element), config.fields, read), {
+      normalizeEvent(mapItem($(element), config.fields, read, config.dedupeKey), {
         timezone: config.timezone ?? ctx.timezone,
-        dateFormats: config.dateFormats,
-        locale: config.locale,
         baseUrl: ctx.baseUrl,
+        ...readingOptions(config),
       }),
     );
   }

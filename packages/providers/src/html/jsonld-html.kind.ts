@@ -1,6 +1,14 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
 import { normalizeEvent } from '../mapping/event.normalizer.ts';
+import {
+  describeDedupeKey,
+  identityOptionsShape,
+  priceOptionsShape,
+  readField,
+  type FieldSpec,
+} from '../mapping/field-mapping.ts';
+import { readScalars } from '../mapping/object-path.reader.ts';
 import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
 import { parseLenientJson } from '../json/lenient-json.parser.ts';
 import { extractMicrodataEvents } from './microdata.extractor.ts';
@@ -13,6 +21,9 @@ const jsonldHtmlConfigSchema = z
     ...paginationShape,
     /** Also read schema.org microdata (itemscope/itemprop). */
     microdata: z.boolean().default(true),
+    ...priceOptionsShape,
+    /** A property path of the event node: `identifier`, `offers.sku`, `workPerformed.isrcCode`. */
+    ...identityOptionsShape,
   })
   .strict();
 export type JsonldHtmlConfig = z.output<typeof jsonldHtmlConfigSchema>;
@@ -31,20 +42,35 @@ function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode[] {
   return nodes;
 }
 
+/** What a page is read with: the provider's zone, the page's URL, and the kind's options. */
+interface SchemaPageContext {
+  timezone: string;
+  baseUrl: string;
+  microdata?: boolean;
+  priceLocale?: string | undefined;
+  dedupeKey?: FieldSpec | undefined;
+}
+
 /**
  * Adds the events of one page. A node repeated on the page or on an earlier page (the same event
  * in two blocks, a "featured" sidebar) is read once: same key, so it is not an item twice.
  */
 function addSchemaEvents(
   nodes: readonly SchemaNode[],
-  ctx: { timezone: string; baseUrl: string },
+  ctx: SchemaPageContext,
   result: ParseResultBuilder,
   seenKeys: Set<string>,
 ): void {
   for (const node of nodes) {
-    const outcome = normalizeEvent(schemaEventToRaw(node), {
+    const raw = {
+      ...schemaEventToRaw(node),
+      dedupeKey: readField(node, ctx.dedupeKey, readScalars),
+    };
+    const outcome = normalizeEvent(raw, {
       timezone: ctx.timezone,
       baseUrl: ctx.baseUrl,
+      priceLocale: ctx.priceLocale,
+      dedupeKey: describeDedupeKey(ctx.dedupeKey),
     });
     const key = 'event' in outcome ? outcome.event.externalKey : outcome.key;
     if (seenKeys.has(key)) continue;
@@ -53,10 +79,7 @@ function addSchemaEvents(
   }
 }
 
-export function parseJsonldPage(
-  $: CheerioAPI,
-  ctx: { timezone: string; baseUrl: string; microdata?: boolean },
-): ParseResult {
+export function parseJsonldPage($: CheerioAPI, ctx: SchemaPageContext): ParseResult {
   const result = new ParseResultBuilder();
   addSchemaEvents(extractSchemaEvents($, ctx.microdata ?? true), ctx, result, new Set());
   return result.build();
@@ -81,7 +104,12 @@ export const jsonldHtml: ProviderKind<JsonldHtmlConfig> = {
       ($, pageUrl) => {
         addSchemaEvents(
           extractSchemaEvents($, config.microdata),
-          { timezone, baseUrl: pageUrl },
+          {
+            timezone,
+            baseUrl: pageUrl,
+            priceLocale: config.priceLocale,
+            dedupeKey: config.dedupeKey,
+          },
           result,
           seenKeys,
         );

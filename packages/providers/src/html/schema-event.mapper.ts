@@ -1,4 +1,5 @@
 import type { RawEvent } from '../mapping/event.normalizer.ts';
+import type { PriceValue } from '../price/event-price.reader.ts';
 import { decodeHtmlEntities } from './html-entity.decoder.ts';
 
 /** A schema.org node, from JSON-LD or microdata (microdata items carry their text in `_text`). */
@@ -79,14 +80,20 @@ function performers(value: unknown): string[] {
     .filter((name): name is string => name !== undefined);
 }
 
-function prices(offers: unknown): { min: string[]; max: string[]; currency?: string } {
-  const min: string[] = [];
-  const max: string[] = [];
+/** A price property: a JSON number as it is (read exactly), else its text. */
+function priceValue(value: unknown): PriceValue | undefined {
+  const first = list(value)[0];
+  return typeof first === 'number' ? first : text(value);
+}
+
+function prices(offers: unknown): { min: PriceValue[]; max: PriceValue[]; currency?: string } {
+  const min: PriceValue[] = [];
+  const max: PriceValue[] = [];
   let currency: string | undefined;
   for (const offer of list(offers).filter(isNode)) {
-    const price = text(offer.price);
-    const low = text(offer.lowPrice) ?? price;
-    const high = text(offer.highPrice) ?? price;
+    const price = priceValue(offer.price);
+    const low = priceValue(offer.lowPrice) ?? price;
+    const high = priceValue(offer.highPrice) ?? price;
     if (low !== undefined) min.push(low);
     if (high !== undefined) max.push(high);
     currency ??= text(offer.priceCurrency);

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { normalizeEvent } from '../mapping/event.normalizer.ts';
-import { dateOptionsShape, fieldsSchema, mapItem } from '../mapping/field-mapping.ts';
-import { readPath, readTexts, scalarText } from '../mapping/object-path.reader.ts';
+import {
+  dateOptionsShape,
+  fieldsSchema,
+  identityOptionsShape,
+  mapItem,
+  priceOptionsShape,
+  readingOptions,
+} from '../mapping/field-mapping.ts';
+import { readPath, readScalars, readTexts, scalarText } from '../mapping/object-path.reader.ts';
 import { createPagePacer } from '@marquee/fetch';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import { presetField, withPresets } from '../presets/preset.registry.ts';
@@ -79,6 +86,8 @@ const jsonApiConfigSchema = withPresets(
       /** Least time between two requests of one sync: the provider's rate limit. */
       minIntervalMs: z.number().int().min(0).max(600_000).default(0),
       ...dateOptionsShape,
+      ...priceOptionsShape,
+      ...identityOptionsShape,
     })
     .strict(),
 );
@@ -183,7 +192,10 @@ function firstPageUrl(url: string, config: JsonApiConfig): string {
 /** Parses one page's items into `result`; returns how many items the page had. */
 export function parseJsonPage(
   page: unknown,
-  config: Pick<JsonApiConfig, 'items' | 'fields' | 'dateFormats' | 'locale'>,
+  config: Pick<
+    JsonApiConfig,
+    'items' | 'fields' | 'dateFormats' | 'locale' | 'priceLocale' | 'dedupeKey'
+  >,
   ctx: { timezone: string; baseUrl?: string },
   result: ParseResultBuilder,
 ): number {
@@ -193,11 +205,10 @@ export function parseJsonPage(
   const items = pageItems(page, config.items);
   for (const item of items) {
     result.add(
-      normalizeEvent(mapItem(item, config.fields, readTexts), {
+      normalizeEvent(mapItem(item, config.fields, readScalars, config.dedupeKey), {
         timezone: ctx.timezone,
-        dateFormats: config.dateFormats,
-        locale: config.locale,
         baseUrl: ctx.baseUrl,
+        ...readingOptions(config),
       }),
     );
   }

@@ -6,13 +6,26 @@ export class ParseResultBuilder {
   private fetched = 0;
   private rejected = 0;
   private readonly rejects: RejectSample[] = [];
+  private warned = 0;
+  private readonly warnings: RejectSample[] = [];
   private readonly events = new Map<string, EventRecord>();
 
   /** Counts one item of the payload, then accepts its event or records why it was rejected. */
-  add(outcome: { event: EventRecord } | { key: string; reason: string }): void {
+  add(
+    outcome: { event: EventRecord; warnings?: readonly string[] } | { key: string; reason: string },
+  ): void {
     this.fetched += 1;
-    if ('event' in outcome) this.accept(outcome.event);
-    else this.reject(outcome.key, outcome.reason);
+    if (!('event' in outcome)) {
+      this.reject(outcome.key, outcome.reason);
+      return;
+    }
+    this.accept(outcome.event);
+    for (const reason of outcome.warnings ?? []) this.warn(outcome.event.externalKey, reason);
+  }
+
+  private warn(key: string, reason: string): void {
+    this.warned += 1;
+    if (this.warnings.length < REJECT_SAMPLE_LIMIT) this.warnings.push({ key, reason });
   }
 
   private accept(event: EventRecord): void {
@@ -35,6 +48,7 @@ export class ParseResultBuilder {
       events: [...this.events.values()],
       rejects: this.rejects,
       rejected: this.rejected,
+      ...(this.warned > 0 ? { warnings: this.warnings, warned: this.warned } : {}),
     };
   }
 }

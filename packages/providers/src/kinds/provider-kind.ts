@@ -26,6 +26,13 @@ export interface ParseResult {
   rejects: RejectSample[];
   /** Exact number of rejected items, however many samples were kept. */
   rejected: number;
+  /**
+   * Accepted items with a problem worth telling (a price that says no amount, a dedupeKey with no
+   * value): the first `REJECT_SAMPLE_LIMIT`, in payload order. Kinds without such checks omit it.
+   */
+  warnings?: RejectSample[];
+  /** Exact number of warnings, however many samples were kept. */
+  warned?: number;
 }
 
 /**

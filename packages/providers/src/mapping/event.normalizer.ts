@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { EventRecord, EventStatus, EventVenue } from '@marquee/event-model';
+import {
+  normalizeDedupeKey,
+  type EventRecord,
+  type EventStatus,
+  type EventVenue,
+} from '@marquee/event-model';
 import { Info } from 'luxon';
 import { parseEventTime, type EventTime } from '../time/event-time.parser.ts';
-import { formatCents, parsePriceCents } from '../price/price.util.ts';
+import { readEventPrices, type PriceValue } from '../price/event-price.reader.ts';
 
 /** An event as read from a payload, before validation: every value is text as the source wrote it. */
 export interface RawEvent {
@@ -28,10 +33,12 @@ export interface RawEvent {
   status?: string | undefined;
   currency?: string | undefined;
   /** Every price the source lists (min of these is the min price, and so on). */
-  minPrices?: readonly string[] | undefined;
-  maxPrices?: readonly string[] | undefined;
+  minPrices?: readonly PriceValue[] | undefined;
+  maxPrices?: readonly PriceValue[] | undefined;
   /** The source says the event is free: the price is known to be 0. */
   free?: boolean | undefined;
+  /** The item's shared code (ISRC, EAN, ticketing id), as read at the configured dedupeKey. */
+  dedupeKey?: string | undefined;
 }
 
 export interface NormalizeOptions {
@@ -41,9 +48,18 @@ export interface NormalizeOptions {
   locale?: string | undefined;
   /** Resolves relative URLs. */
   baseUrl?: string | undefined;
+  /** Locale of price texts (`priceLocale`, else `locale`). */
+  priceLocale?: string | undefined;
+  /**
+   * The configured dedupeKey, as messages name it (`dedupeKey path "isrc"`); an item without a
+   * value there is kept, matched by title, venue and start, with a warning.
+   */
+  dedupeKey?: string | undefined;
 }
 
-export type NormalizeOutcome = { event: EventRecord } | { key: string; reason: string };
+/** An accepted event may carry warnings: a price or shared code it has no usable value for. */
+export type NormalizeOutcome =
+  { event: EventRecord; warnings?: string[] } | { key: string; reason: string };
 
 /** Collapses whitespace; empty text is no value. */
 function clean(value: string | undefined | null): string | undefined {
@@ -71,16 +87,6 @@ function normalizeStatus(value: string | undefined, title: string): EventStatus 
   if (/\bcancell?ed\b/i.test(title)) return 'cancelled';
   if (/\bpostponed\b/i.test(title)) return 'postponed';
   return null;
-}
-
-/** "€ 1.234,50" → no; "$23.66", "23.66", "EUR 20" → cents. Unparseable or empty text is unknown. */
-function priceCents(value: string): number | null {
-  const text = value.replace(/[^\d.,-]/g, '');
-  if (text === '') return null;
-  // A comma is a decimal separator only when no dot is present ("12,50").
-  const normalized = text.includes('.') ? text.replace(/,/g, '') : text.replace(',', '.');
-  const parsed = parsePriceCents(normalized);
-  return 'cents' in parsed ? parsed.cents : null;
 }
 
 function coordinate(value: string | undefined, limit: number): number | null {
@@ -146,13 +152,11 @@ export function normalizeEvent(raw: RawEvent, options: NormalizeOptions): Normal
   }
   if (endAt !== null && endAt.toMillis() < start.time.toMillis()) endAt = null;
 
-  const minCents = (raw.minPrices ?? []).map(priceCents).filter((cents) => cents !== null);
-  const maxCents = (raw.maxPrices ?? []).map(priceCents).filter((cents) => cents !== null);
-  const all = [...minCents, ...maxCents];
-  let minPrice = all.length > 0 ? formatCents(Math.min(...all)) : null;
-  let maxPrice = all.length > 0 ? formatCents(Math.max(...all)) : null;
-  if (all.length === 0 && raw.free === true) minPrice = maxPrice = '0.00';
-  const currency = clean(raw.currency)?.toUpperCase() ?? null;
+  const prices = readEventPrices(raw, options.priceLocale ?? options.locale);
+  // The currency field wins over the one the price text names.
+  const currency = clean(raw.currency)?.toUpperCase() ?? prices.currency;
+  const identity = sharedCode(raw.dedupeKey, options.dedupeKey);
+  const warnings = [...prices.warnings, ...identity.warnings];
 
   const venueParts = {
     name: clean(raw.venueName) ?? null,
@@ -174,9 +178,9 @@ export function normalizeEvent(raw: RawEvent, options: NormalizeOptions): Normal
       startAt: start.time.toJSDate(),
       endAt: endAt?.toJSDate() ?? null,
       timezone: zone,
-      minPrice,
-      maxPrice,
-      currency: minPrice === null ? null : currency,
+      minPrice: prices.minPrice,
+      maxPrice: prices.maxPrice,
+      currency: prices.minPrice === null && prices.maxPrice === null ? null : currency,
       // These kinds list what the source publishes; a listing is publicly on sale.
       online: true,
       allDay: start.allDay,
@@ -184,6 +188,28 @@ export function normalizeEvent(raw: RawEvent, options: NormalizeOptions): Normal
       venue,
       performers,
       status: normalizeStatus(raw.status, title),
+      ...(identity.key !== undefined ? { dedupeKey: identity.key } : {}),
     },
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** The item's shared code, normalized; without one (or none configured) the fuzzy rule applies. */
+function sharedCode(
+  value: string | undefined,
+  configured: string | undefined,
+): { key?: string; warnings: string[] } {
+  if (configured === undefined) return { warnings: [] };
+  if (value === undefined || value.trim() === '') {
+    return { warnings: [`${configured} absent: matched by title, venue and start`] };
+  }
+  const normalized = normalizeDedupeKey(value);
+  if ('problem' in normalized) {
+    return {
+      warnings: [
+        `${configured}: ${normalized.problem}, no code: matched by title, venue and start`,
+      ],
+    };
+  }
+  return { key: normalized.key, warnings: [] };
 }

@@ -1,6 +1,7 @@
 import { Info } from 'luxon';
 import { z } from 'zod';
 import type { RawEvent } from './event.normalizer.ts';
+import type { Scalar } from './object-path.reader.ts';
 
 /**
  * Where one field's value is read: a path (its syntax is the kind's: a dotted path into JSON/XML,
@@ -58,37 +59,62 @@ export const fieldsSchema = z
   }) as unknown as z.ZodType<Partial<Record<FieldName, FieldSpec>>>;
 export type FieldMapping = Partial<Record<FieldName, FieldSpec>>;
 
-/** Reads every value at a path of one item (a kind's own path syntax). */
-export type PathReader<Item> = (item: Item, path: string) => string[];
+/** Reads every value at a path of one item (a kind's own path syntax); JSON numbers stay numbers. */
+export type PathReader<Item> = (item: Item, path: string) => readonly Scalar[];
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;
 
-function readSource<Item>(item: Item, source: FieldSource, read: PathReader<Item>): string[] {
+const present = (value: Scalar) => String(value).trim() !== '';
+
+function readSource<Item>(
+  item: Item,
+  source: FieldSource,
+  read: PathReader<Item>,
+): readonly Scalar[] {
   if (typeof source === 'string') return read(item, source);
   let missing = false;
   const text = source.template.replace(PLACEHOLDER, (_match, path: string) => {
-    const value = read(item, path.trim()).find((candidate) => candidate.trim() !== '');
+    const value = read(item, path.trim()).find(present);
     if (value === undefined) missing = true;
-    return value ?? '';
+    return value === undefined ? '' : String(value);
   });
   // A template with a hole is no value, so the next source in the list is tried.
   return missing ? [] : [text];
 }
 
-function readAll<Item>(item: Item, spec: FieldSpec | undefined, read: PathReader<Item>): string[] {
+function readAll<Item>(
+  item: Item,
+  spec: FieldSpec | undefined,
+  read: PathReader<Item>,
+): readonly Scalar[] {
   if (spec === undefined) return [];
   for (const source of Array.isArray(spec) ? spec : [spec]) {
-    const values = readSource(item, source, read).filter((value) => value.trim() !== '');
+    const values = readSource(item, source, read).filter(present);
     if (values.length > 0) return values;
   }
   return [];
 }
 
+/** The first value a field spec gives for one item, as text. */
+export function readField<Item>(
+  item: Item,
+  spec: FieldSpec | undefined,
+  read: PathReader<Item>,
+): string | undefined {
+  const value = readAll(item, spec, read)[0];
+  return value === undefined ? undefined : String(value);
+}
+
 const FALSE = /^(false|0|no|)$/i;
 
-/** Applies a declarative mapping to one item. */
-export function mapItem<Item>(item: Item, fields: FieldMapping, read: PathReader<Item>): RawEvent {
-  const first = (name: FieldName) => readAll(item, fields[name], read)[0];
+/** Applies a declarative mapping (and the dedupeKey, if configured) to one item. */
+export function mapItem<Item>(
+  item: Item,
+  fields: FieldMapping,
+  read: PathReader<Item>,
+  dedupeKey?: FieldSpec,
+): RawEvent {
+  const first = (name: FieldName) => readField(item, fields[name], read);
   const free = first('free');
   return {
     id: first('id'),
@@ -107,12 +133,13 @@ export function mapItem<Item>(item: Item, fields: FieldMapping, read: PathReader
     venueCountry: first('venueCountry'),
     venueLat: first('venueLat'),
     venueLon: first('venueLon'),
-    performers: readAll(item, fields.performers, read),
+    performers: readAll(item, fields.performers, read).map(String),
     status: first('status'),
     currency: first('currency'),
     minPrices: readAll(item, fields.minPrice, read),
     maxPrices: readAll(item, fields.maxPrice, read),
     free: free === undefined ? undefined : !FALSE.test(free.trim()),
+    dedupeKey: readField(item, dedupeKey, read),
   };
 }
 
@@ -128,3 +155,56 @@ export const dateOptionsShape = {
     .refine((zone) => Info.isValidIANAZone(zone), 'must be an IANA zone, e.g. Europe/Madrid')
     .optional(),
 };
+
+function isKnownLocale(tag: string): boolean {
+  try {
+    return Intl.NumberFormat.supportedLocalesOf(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Options shared by the declarative kinds for reading prices. */
+export const priceOptionsShape = {
+  /**
+   * Locale whose decimal separator settles `1.250` / `1,250` in price texts (es, de: 1250; en:
+   * 1.25); default: `locale`, else the rule of docs/providers.md ("Prices").
+   */
+  priceLocale: z
+    .string()
+    .refine(isKnownLocale, 'must be a locale, e.g. es, de, en, fr, ca, de-CH')
+    .optional(),
+};
+
+/**
+ * Where an item's shared code is (an ISRC, an EAN, a ticketing id): events of any providers with
+ * equal codes are one canonical event. A path, a template or a list, as a field.
+ */
+export const identityOptionsShape = {
+  dedupeKey: fieldSpec.optional(),
+};
+
+/** How a configured dedupeKey is named in messages: `dedupeKey path "isrc"`. */
+export function describeDedupeKey(spec: FieldSpec | undefined): string | undefined {
+  if (spec === undefined) return undefined;
+  const sources = Array.isArray(spec) ? spec : [spec];
+  const names = sources.map((source) =>
+    typeof source === 'string' ? `"${source}"` : `template "${source.template}"`,
+  );
+  return `dedupeKey ${names.length > 1 ? 'paths' : 'path'} ${names.join(', ')}`;
+}
+
+/** What normalizeEvent takes from a declarative kind's config: its date, price and identity options. */
+export function readingOptions(config: {
+  dateFormats?: readonly string[] | undefined;
+  locale?: string | undefined;
+  priceLocale?: string | undefined;
+  dedupeKey?: FieldSpec | undefined;
+}) {
+  return {
+    dateFormats: config.dateFormats,
+    locale: config.locale,
+    priceLocale: config.priceLocale,
+    dedupeKey: describeDedupeKey(config.dedupeKey),
+  };
+}

@@ -55,6 +55,16 @@ export function scalarText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** A value a field reads: text, or a JSON number kept as a number (prices read it exactly). */
+export type Scalar = string | number;
+
+/** Every scalar at a path: numbers stay numbers, booleans and XML text become text. */
+export function readScalars(root: unknown, path: string): Scalar[] {
+  return readPath(root, path)
+    .map((value) => (typeof value === 'number' ? value : scalarText(value)))
+    .filter((value) => value !== undefined);
+}
+
 /** Every scalar at a path, as text. */
 export function readTexts(root: unknown, path: string): string[] {
   return readPath(root, path)

@@ -6,7 +6,10 @@ import { normalizeEvent } from '../mapping/event.normalizer.ts';
 import {
   dateOptionsShape,
   fieldsSchema,
+  identityOptionsShape,
   mapItem,
+  priceOptionsShape,
+  readingOptions,
   type FieldMapping,
 } from '../mapping/field-mapping.ts';
 import { readPath, readTexts } from '../mapping/object-path.reader.ts';
@@ -31,6 +34,8 @@ const xmlFeedConfigSchema = withPresets(
       fields: fieldsSchema.optional(),
       auth: authSchema.optional(),
       ...dateOptionsShape,
+      ...priceOptionsShape,
+      ...identityOptionsShape,
     })
     .strict(),
 );
@@ -143,11 +148,10 @@ export function parseXmlFeed(
   const result = new ParseResultBuilder();
   for (const item of items) {
     result.add(
-      normalizeEvent(mapItem(item, fields, readTexts), {
+      normalizeEvent(mapItem(item, fields, readTexts, config.dedupeKey), {
         timezone: config.timezone ?? ctx.timezone,
-        dateFormats: config.dateFormats,
-        locale: config.locale,
         baseUrl: ctx.baseUrl,
+        ...readingOptions(config),
       }),
     );
   }
