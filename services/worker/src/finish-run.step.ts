@@ -5,7 +5,7 @@ import type { StreamedWrite } from './streamed.writer.ts';
 import { summaryOf, type SyncContext, type SyncDeps, type SyncSummary } from './sync.context.ts';
 import { judgeShrink, type Decision } from './sync.decision.ts';
 
-type FinishDeps = Pick<SyncDeps, 'events' | 'fetchStates' | 'syncRuns' | 'cache' | 'policy'>;
+type FinishDeps = Pick<SyncDeps, 'events' | 'syncRuns' | 'cache' | 'policy'>;
 
 /** The payload just read, as the provider's fetch state records it once it is applied. */
 function appliedState(sync: SyncContext, facts: FetchedFacts, parsedCount: number) {
@@ -53,8 +53,10 @@ async function finishMarkedSeen(
   counts.unchanged = result.parsed.parsed;
   const granularity = deps.policy.lastSeenGranularityMs;
   await deps.events.markSeen(provider.id, result.keys, seenAt, granularity);
-  await deps.fetchStates.save(provider.id, appliedState(sync, facts, result.parsed.parsed));
-  await deps.syncRuns.succeed(sync.runId, counts, result.parsed.rejects, 'unchanged');
+  await deps.syncRuns.succeed(sync.runId, counts, result.parsed.rejects, 'unchanged', {
+    providerId: provider.id,
+    state: appliedState(sync, facts, result.parsed.parsed),
+  });
   sync.log.info('payload unchanged (same content hash); nothing written', { ...counts });
   return summaryOf(sync, false);
 }
@@ -85,7 +87,6 @@ async function finishWritten(
     if (written < keys.length) {
       await deps.events.markSeen(provider.id, keys, seenAt, deps.policy.lastSeenGranularityMs);
     }
-    await deps.fetchStates.save(provider.id, appliedState(sync, facts, parsed.parsed));
   } else {
     log.warn('payload shrank suddenly; "last seen" not applied', {
       previous,
@@ -96,7 +97,12 @@ async function finishWritten(
   counts.unchanged = Math.max(0, parsed.parsed - written);
   if (written > 0) await deps.cache.bumpVersion();
   const flag = verdict === 'shrunk' ? 'shrunk' : undefined;
-  await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, flag);
+  // Applied: the payload becomes the fetch state in the statement that ends the run.
+  const applied =
+    verdict === 'applied'
+      ? { providerId: provider.id, state: appliedState(sync, facts, parsed.parsed) }
+      : undefined;
+  await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, flag, applied);
   log.info('sync succeeded', { ...counts, rejects: parsed.rejects.slice(0, 5) });
   return summaryOf(sync, written > 0);
 }

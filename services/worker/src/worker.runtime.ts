@@ -30,6 +30,7 @@ import { closeWorker, createIngestWorker } from './ingest.worker.ts';
 import type { SyncDeps } from './sync.context.ts';
 import { registerSyncMetrics, type SyncMetrics } from './sync.metrics.ts';
 import { createSyncPipeline, type ProcessSync } from './sync.pipeline.ts';
+import { coalesceBumps } from './version-bump.coalescer.ts';
 
 /** What a caller may supply instead of what the environment describes. */
 export interface WorkerRuntimeOverrides {
@@ -154,6 +155,12 @@ function buildFetchChain(
   );
 }
 
+/** The catalog version the syncs of this process bump, one bump for concurrent ones. */
+function catalogVersion(redis: Redis, prefix: string): SyncDeps['cache'] {
+  const cache = new SearchCache({ redis, prefix, ttlSeconds: 0 });
+  return { bumpVersion: coalesceBumps(() => cache.bumpVersion()) };
+}
+
 /**
  * Every collaborator of a worker process, built from its parsed environment: main.ts, the tests
  * and the benchmarks all run the worker through this, so none of them wires it by hand.
@@ -176,7 +183,7 @@ export function createWorkerRuntime(
     events: new EventRepository(db),
     syncRuns: new SyncRunRepository(db),
     fetchStates: new FetchStateRepository(db),
-    cache: new SearchCache({ redis: clients.cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
+    cache: catalogVersion(clients.cacheRedis, env.QUEUE_PREFIX),
     fetch,
     policy: {
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
