@@ -8,6 +8,8 @@ export const CHAOS_FAULTS = [
   'ok-no-validators',
   'http-500',
   'http-503-retry-after',
+  'http-429-forever',
+  'http-503-far-date',
   'slow-drip',
   'hang',
   'truncated',
@@ -86,6 +88,15 @@ export async function startChaosServer(options: ChaosOptions): Promise<ChaosServ
         response
           .writeHead(503, { 'retry-after': String(options.retryAfterSeconds ?? 2) })
           .end('busy');
+        return;
+      case 'http-429-forever':
+        // A provider that only ever says "come back in 3,170 years".
+        response.writeHead(429, { 'retry-after': '99999999999' }).end('slow down');
+        return;
+      case 'http-503-far-date':
+        response
+          .writeHead(503, { 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' })
+          .end('back later');
         return;
       case 'slow-drip': {
         // One byte every 200 ms: each byte resets an idle timer, only a whole-request deadline stops it.
