@@ -19,6 +19,9 @@ export const CHAOS_FAULTS = [
   'oversized',
   'redirect-loop',
   'redirect-metadata',
+  'redirect-ecs-credentials',
+  'redirect-nat64-metadata',
+  'redirect-metadata-host',
 ] as const;
 
 export type ChaosFault = (typeof CHAOS_FAULTS)[number];
@@ -52,6 +55,13 @@ const BILLION_LAUGHS = (() => {
       '</base_event></output></eventList>',
   );
 })();
+
+/** Where the SSRF faults redirect to: metadata endpoints in forms a naive guard lets through. */
+const METADATA_REDIRECTS = {
+  'redirect-ecs-credentials': 'http://169.254.170.2/v2/credentials/',
+  'redirect-nat64-metadata': 'http://[64:ff9b::a9fe:a9fe]/latest/meta-data/',
+  'redirect-metadata-host': 'http://metadata.google.internal/computeMetadata/v1/',
+};
 
 /**
  * A misbehaving provider on 127.0.0.1 for fault-injection tests. Every fault stops by itself or
@@ -152,6 +162,11 @@ export async function startChaosServer(options: ChaosOptions): Promise<ChaosServ
         return;
       case 'redirect-metadata':
         response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+        return;
+      case 'redirect-ecs-credentials':
+      case 'redirect-nat64-metadata':
+      case 'redirect-metadata-host':
+        response.writeHead(302, { location: METADATA_REDIRECTS[fault] }).end();
         return;
       default:
         response.writeHead(404).end('no such fault');
