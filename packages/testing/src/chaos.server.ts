@@ -8,6 +8,8 @@ export const CHAOS_FAULTS = [
   'ok-no-validators',
   'http-500',
   'http-503-retry-after',
+  'http-429-forever',
+  'http-503-far-date',
   'slow-drip',
   'hang',
   'truncated',
@@ -135,6 +137,13 @@ const FAULTS: Record<ChaosFault, FaultHandler> = {
     void response
       .writeHead(503, { 'retry-after': String(options.retryAfterSeconds ?? 2) })
       .end('busy'),
+  // A provider that only ever says "come back in 3,170 years".
+  'http-429-forever': (_request, response) =>
+    void response.writeHead(429, { 'retry-after': '99999999999' }).end('slow down'),
+  'http-503-far-date': (_request, response) =>
+    void response
+      .writeHead(503, { 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' })
+      .end('back later'),
   'slow-drip': serveSlowDrip,
   // Headers never come; the socket stays open until the client gives up or close().
   hang: () => undefined,
