@@ -12,6 +12,14 @@ import type { Logger } from '@marquee/logger';
 import type { SyncJob } from '@marquee/queue';
 import type { Fetcher } from './fetch.chain.ts';
 import type { DecisionPolicy } from './sync.decision.ts';
+
+/** Bounds on the waits a provider imposes (429/503 with Retry-After). */
+export interface DelayPolicy {
+  /** RETRY_AFTER_MAX_SECONDS in ms: a longer Retry-After is cut to this. */
+  retryAfterMaxMs: number;
+  /** RATE_LIMIT_MAX_DELAYS: provider-imposed delays of one job before it fails for good. */
+  maxDelays: number;
+}
 import type { ProgressReporter } from './sync.progress.ts';
 import type { WalkCheckpoint } from './walk.checkpoint.ts';
 
@@ -26,6 +34,7 @@ export interface SyncDeps {
   /** The guarded fetch chain (fetch.chain.ts), shared by every sync of the process. */
   fetch: Fetcher;
   policy: DecisionPolicy;
+  delays: DelayPolicy;
   logger: Logger;
   now: () => Date;
 }
