@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './prisma.client.ts';
 import type { FetchStateUpdate } from './fetch-state.repository.ts';
-import type { Provider, ProviderFetchState, SyncRun } from './generated/prisma/client.ts';
+import type { Prisma, Provider, ProviderFetchState, SyncRun } from './generated/prisma/client.ts';
 
 export type { SyncRun };
 
@@ -40,6 +40,12 @@ export interface OpenedRun {
   interrupted: number;
   /** The provider's fetch state (its last applied payload), if it has one. */
   fetchState: ProviderFetchState | null;
+  /**
+   * The checkpoint an earlier run of the same job left (`saveCheckpoint`): where its walk of
+   * pages resumes. Null for a new job or one whose runs left none. Read as stored: the worker
+   * validates it.
+   */
+  checkpoint: unknown;
 }
 
 const INTERRUPTED =
@@ -58,14 +64,16 @@ export class SyncRunRepository {
   }
 
   /**
-   * `flag`: see SyncRunFlag; absent for a run applied as usual. With `applied`, the provider's
-   * fetch state becomes that payload in the same statement (one round trip per finished sync).
+   * `flag`: see SyncRunFlag; absent for a run applied as usual. `truncated`: a walk of pages
+   * stopped at its `maxPages` while the payload said there was more. With `applied`, the
+   * provider's fetch state becomes that payload in the same statement (one round trip).
    */
   async succeed(
     id: string,
     counts: SyncCounts,
     rejects: readonly RejectSample[],
     flag?: SyncRunFlag,
+    truncated = false,
     applied?: { providerId: string; state: FetchStateUpdate },
   ): Promise<void> {
     const at = new Date();
@@ -89,7 +97,8 @@ export class SyncRunRepository {
         finished_at = ${at}::timestamptz,
         fetched = ${counts.fetched}::int, parsed = ${counts.parsed}::int,
         upserted = ${counts.upserted}::int, unchanged = ${counts.unchanged}::int,
-        rejected = ${counts.rejected}::int, rejects = ${sample}::jsonb
+        rejected = ${counts.rejected}::int, rejects = ${sample}::jsonb,
+        truncated = ${truncated}::boolean
       WHERE id = ${id}::uuid`;
     if (done !== 1) throw new Error(`sync run ${id} not found`);
   }
@@ -99,6 +108,14 @@ export class SyncRunRepository {
       where: { id },
       data: { ...counts, status: 'failed', finishedAt: new Date(), error },
     });
+  }
+
+  /**
+   * Where the job's next attempt resumes its walk of pages. Call only once the rows of the pages
+   * before it are committed: the checkpoint must never be ahead of the stored rows.
+   */
+  async saveCheckpoint(id: string, checkpoint: Prisma.InputJsonValue): Promise<void> {
+    await this.db.syncRun.update({ where: { id }, data: { checkpoint } });
   }
 
   /** The run did not happen (an open circuit breaker); `reason` is a sentence for operators. */
@@ -139,18 +156,23 @@ export class SyncRunRepository {
       SELECT run.id::text AS "runId", (SELECT count(*)::int FROM closed) AS interrupted,
         p.id::text AS "id", p.name, p.kind, p.url, p.every_seconds AS "everySeconds",
         p.timezone, p.config, p.enabled, p.created_at AS "createdAt", p.updated_at AS "updatedAt",
+        (SELECT r.checkpoint FROM sync_runs r
+          WHERE r.provider_id = p.id AND r.job_id = ${jobId ?? null}::text
+            AND r.checkpoint IS NOT NULL
+          ORDER BY r.started_at DESC LIMIT 1) AS checkpoint,
         s.provider_id::text AS "stateOf", s.etag, s.last_modified AS "lastModified",
         s.content_hash AS "contentHash", s.parsed_count AS "parsedCount",
         s.seen_marked_at AS "seenMarkedAt", s.updated_at AS "stateUpdatedAt"
       FROM p JOIN run ON true LEFT JOIN provider_fetch_states s ON s.provider_id = p.id`;
     const row = rows[0];
     if (!row) return null;
-    const { runId, interrupted, stateOf, etag, lastModified, contentHash, parsedCount } = row;
-    const { seenMarkedAt, stateUpdatedAt } = row;
+    const { runId, interrupted, checkpoint, stateOf, etag, lastModified, contentHash } = row;
+    const { parsedCount, seenMarkedAt, stateUpdatedAt } = row;
     return {
       provider: providerOf(row),
       runId,
       interrupted,
+      checkpoint,
       fetchState:
         stateOf === null
           ? null
@@ -180,6 +202,7 @@ export class SyncRunRepository {
 type OpenedRow = Provider & {
   runId: string;
   interrupted: number;
+  checkpoint: unknown;
   stateOf: string | null;
   etag: string | null;
   lastModified: string | null;

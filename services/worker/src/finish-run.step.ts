@@ -4,6 +4,7 @@ import type { FetchedFacts } from './fetch.step.ts';
 import type { StreamedWrite } from './streamed.writer.ts';
 import { summaryOf, type SyncContext, type SyncDeps, type SyncSummary } from './sync.context.ts';
 import { judgeShrink, type Decision } from './sync.decision.ts';
+import { mergeRejects } from './walk.checkpoint.ts';
 
 type FinishDeps = Pick<SyncDeps, 'events' | 'syncRuns' | 'cache' | 'policy'>;
 
@@ -18,11 +19,15 @@ function appliedState(sync: SyncContext, facts: FetchedFacts, parsedCount: numbe
   } satisfies FetchStateUpdate;
 }
 
-/** The counts of a parse, on the run (also when a later step fails). */
+/**
+ * The counts of a parse, on the run (also when a later step fails); a resumed walk adds those of
+ * the pages earlier attempts read.
+ */
 export function countParsed(sync: SyncContext, parsed: StreamedParse): void {
-  sync.counts.fetched = parsed.fetched;
-  sync.counts.parsed = parsed.parsed;
-  sync.counts.rejected = parsed.rejected;
+  const prior = sync.resumed?.counts;
+  sync.counts.fetched = parsed.fetched + (prior?.fetched ?? 0);
+  sync.counts.parsed = parsed.parsed + (prior?.parsed ?? 0);
+  sync.counts.rejected = parsed.rejected + (prior?.rejected ?? 0);
 }
 
 /** Unchanged and known before parsing: nothing parsed, nothing written. */
@@ -53,12 +58,16 @@ async function finishMarkedSeen(
   counts.unchanged = result.parsed.parsed;
   const granularity = deps.policy.lastSeenGranularityMs;
   await deps.events.markSeen(provider.id, result.keys, seenAt, granularity);
-  await deps.syncRuns.succeed(sync.runId, counts, result.parsed.rejects, 'unchanged', {
-    providerId: provider.id,
-    state: appliedState(sync, facts, result.parsed.parsed),
-  });
+  await deps.syncRuns.succeed(
+    sync.runId,
+    counts,
+    result.parsed.rejects,
+    'unchanged',
+    facts.truncated,
+    { providerId: provider.id, state: appliedState(sync, facts, result.parsed.parsed) },
+  );
   sync.log.info('payload unchanged (same content hash); nothing written', { ...counts });
-  return summaryOf(sync, false);
+  return { ...summaryOf(sync, false), ...(facts.truncated && { truncated: true }) };
 }
 
 /** Written: applied as usual, or flagged by the shrink guard. */
@@ -71,10 +80,13 @@ async function finishWritten(
   const { provider, seenAt, counts, log } = sync;
   const { parsed, keys, written } = result;
   countParsed(sync, parsed);
-  const verdict = judgeShrink(parsed.parsed, sync.applied, deps.policy);
+  // A resumed walk is judged whole: the pages earlier attempts kept count (their keys were
+  // marked seen when they were kept).
+  const verdict = judgeShrink(counts.parsed, sync.applied, deps.policy);
   const previous = sync.applied?.parsedCount;
+  const rejects = mergeRejects(sync.resumed?.rejects, parsed.rejects);
   if (verdict === 'empty') {
-    await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, 'empty');
+    await deps.syncRuns.succeed(sync.runId, counts, rejects, 'empty', facts.truncated);
     log.warn('payload has no valid event where the provider had some; nothing written', {
       previous,
       ...counts,
@@ -90,21 +102,23 @@ async function finishWritten(
   } else {
     log.warn('payload shrank suddenly; "last seen" not applied', {
       previous,
-      parsed: parsed.parsed,
+      parsed: counts.parsed,
     });
   }
-  counts.upserted = written;
-  counts.unchanged = Math.max(0, parsed.parsed - written);
-  if (written > 0) await deps.cache.bumpVersion();
+  counts.upserted = written + (sync.resumed?.counts.upserted ?? 0);
+  counts.unchanged = Math.max(0, counts.parsed - counts.upserted);
+  if (counts.upserted > 0) await deps.cache.bumpVersion();
   const flag = verdict === 'shrunk' ? 'shrunk' : undefined;
   // Applied: the payload becomes the fetch state in the statement that ends the run.
   const applied =
     verdict === 'applied'
-      ? { providerId: provider.id, state: appliedState(sync, facts, parsed.parsed) }
+      ? { providerId: provider.id, state: appliedState(sync, facts, counts.parsed) }
       : undefined;
-  await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, flag, applied);
-  log.info('sync succeeded', { ...counts, rejects: parsed.rejects.slice(0, 5) });
-  return summaryOf(sync, written > 0);
+  await deps.syncRuns.succeed(sync.runId, counts, rejects, flag, facts.truncated, applied);
+  if (facts.truncated)
+    log.warn('walk stopped at maxPages while the payload had more', { ...counts });
+  log.info('sync succeeded', { ...counts, rejects: rejects.slice(0, 5) });
+  return { ...summaryOf(sync, counts.upserted > 0), ...(facts.truncated && { truncated: true }) };
 }
 
 /** The last step of a parsed sync that did not fail: the run records how it ended. */
