@@ -21,15 +21,19 @@ afterAll(async () => {
   await database.drop();
 });
 
+function addProvider(name: string) {
+  return new ProviderRepository(db).create({
+    name,
+    kind: 'fever-xml',
+    url: `http://127.0.0.1/${name}`,
+    everySeconds: 60,
+    timezone: 'UTC',
+  });
+}
+
 describe('SyncRunRepository.openRun', () => {
   it('closes the same job’s runs left running, starts a run and reads the fetch state', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'begin',
-      kind: 'fever-xml',
-      url: 'http://127.0.0.1/begin',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
+    const provider = await addProvider('begin');
     const runs = new SyncRunRepository(db);
     const states = new FetchStateRepository(db);
     const killed = await runs.start(provider.id, 'schedule', 'job-1');
@@ -83,13 +87,7 @@ describe('SyncRunRepository.openRun of a provider that no longer exists', () => 
 
 describe('SyncRunRepository.succeed', () => {
   it('ends the run with its counts, and with `applied` records the fetch state in the same statement', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'succeed',
-      kind: 'fever-xml',
-      url: 'http://127.0.0.1/succeed',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
+    const provider = await addProvider('succeed');
     const runs = new SyncRunRepository(db);
     const states = new FetchStateRepository(db);
     const counts = { fetched: 3, parsed: 3, upserted: 2, unchanged: 1, rejected: 1 };
@@ -127,13 +125,7 @@ describe('SyncRunRepository.succeed', () => {
 
 describe('SyncRunRepository.skip', () => {
   it('ends a run as skipped with its reason, leaving its counts alone', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'skip',
-      kind: 'fever-xml',
-      url: 'http://127.0.0.1/skip',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
+    const provider = await addProvider('skip');
     const runs = new SyncRunRepository(db);
     const { runId } = (await runs.openRun(provider.id, 'schedule', 'job-skip'))!;
     const reason = 'circuit breaker open (provider skip); next probe at 2030-01-01T00:01:00Z';
