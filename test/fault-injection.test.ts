@@ -173,6 +173,9 @@ describe('chaos provider faults', () => {
     ['oversized', 'unrecoverable', /exceeds the limit of 1048576 bytes/],
     ['redirect-loop', 'unrecoverable', /too many redirects/],
     ['redirect-metadata', 'unrecoverable', /169\.254\.169\.254 \(cloud metadata address\)/],
+    ['redirect-ecs-credentials', 'unrecoverable', /169\.254\.170\.2 \(cloud metadata address\)/],
+    ['redirect-nat64-metadata', 'unrecoverable', /64:ff9b::a9fe:a9fe \(cloud metadata address\)/],
+    ['redirect-metadata-host', 'unrecoverable', /metadata\.google\.internal \(cloud metadata/],
   ];
 
   it.each(cases)(

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import got, { MaxRedirectsError, TimeoutError, type Request, type Response } from 'got';
 import {
   ADDRESS_REFUSED_CODE,
-  assertLiteralHostAllowed,
+  assertHostAllowed,
   guardedLookup,
   type AddressPolicy,
 } from './address.guard.ts';
@@ -161,7 +161,7 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
   let stream: Request;
   try {
     // Literal hosts are checked here and on every hop; named hosts by the lookup at connect time.
-    assertLiteralHostAllowed(new URL(url), policy);
+    assertHostAllowed(new URL(url), policy);
     stream = got.stream(url, {
       headers,
       // got restarts its own timers on every redirect hop, so the overall deadline is ours (below).
@@ -173,7 +173,7 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
       decompress: true,
       dnsLookup: guardedLookup(policy),
       hooks: {
-        beforeRedirect: [(next) => assertLiteralHostAllowed(next.url as URL, policy)],
+        beforeRedirect: [(next) => assertHostAllowed(next.url as URL, policy)],
       },
     });
   } catch (error) {

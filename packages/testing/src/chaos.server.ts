@@ -19,6 +19,9 @@ export const CHAOS_FAULTS = [
   'oversized',
   'redirect-loop',
   'redirect-metadata',
+  'redirect-ecs-credentials',
+  'redirect-nat64-metadata',
+  'redirect-metadata-host',
 ] as const;
 
 export type ChaosFault = (typeof CHAOS_FAULTS)[number];
@@ -162,6 +165,15 @@ const FAULTS: Record<ChaosFault, FaultHandler> = {
     void response.writeHead(302, { location: '/redirect-loop' }).end(),
   'redirect-metadata': (_request, response) =>
     void response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end(),
+  // Metadata endpoints in forms a naive SSRF guard lets through.
+  'redirect-ecs-credentials': (_request, response) =>
+    void response.writeHead(302, { location: 'http://169.254.170.2/v2/credentials/' }).end(),
+  'redirect-nat64-metadata': (_request, response) =>
+    void response.writeHead(302, { location: 'http://[64:ff9b::a9fe:a9fe]/latest/' }).end(),
+  'redirect-metadata-host': (_request, response) =>
+    void response
+      .writeHead(302, { location: 'http://metadata.google.internal/computeMetadata/v1/' })
+      .end(),
 };
 
 /**
