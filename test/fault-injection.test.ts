@@ -141,13 +141,15 @@ async function eventSnapshot(providerId: string) {
   });
 }
 
-async function addProvider(name: string, url: string): Promise<Provider> {
+/** A fever-xml provider, or an HTML one (`jsonld-html`, one page) when `html` is set. */
+async function addProvider(name: string, url: string, html = false): Promise<Provider> {
   return new ProviderRepository(db).create({
     name,
-    kind: 'fever-xml',
+    kind: html ? 'jsonld-html' : 'fever-xml',
     url,
     everySeconds: 300,
     timezone: 'UTC',
+    ...(html && { config: { maxPages: 1 } }),
   });
 }
 
@@ -620,17 +622,8 @@ describe('provider-imposed delays', () => {
 describe('a 90 MB robots.txt', () => {
   it('only its first 500 KiB are read and stored, and only their rules apply', async () => {
     const runtime = runtimeWith({ FETCH_MAX_BYTES: String(100 * 1024 * 1024) });
-    const htmlProvider = (name: string, url: string) =>
-      new ProviderRepository(db).create({
-        name,
-        kind: 'jsonld-html',
-        url,
-        everySeconds: 300,
-        timezone: 'UTC',
-        config: { maxPages: 1 },
-      });
     // `Disallow: /` comes after the first 500 KiB: not applied, so the page is synced.
-    const open = await htmlProvider('robots-huge', chaos.urlOf('event-page'));
+    const open = await addProvider('robots-huge', chaos.urlOf('event-page'), true);
     const { outcome } = await sync(open, runtime);
     expect(outcome).toMatchObject({ kind: 'completed', summary: { upserted: 1 } });
     const key = `${prefix}:robots:${new URL(chaos.url).origin}`;
@@ -642,7 +635,7 @@ describe('a 90 MB robots.txt', () => {
 
     // `Disallow: /private` is in the first 500 KiB: applied, from the stored copy.
     const hits = chaos.hits.get('/robots.txt');
-    const closed = await htmlProvider('robots-private', `${chaos.url}/private/event-page`);
+    const closed = await addProvider('robots-private', `${chaos.url}/private/event-page`, true);
     const refused = await sync(closed, runtime);
     expect(refused.outcome.kind).toBe('unrecoverable');
     if (refused.outcome.kind === 'unrecoverable') {
