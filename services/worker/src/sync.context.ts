@@ -21,6 +21,7 @@ export interface DelayPolicy {
   maxDelays: number;
 }
 import type { ProgressReporter } from './sync.progress.ts';
+import type { WalkCheckpoint } from './walk.checkpoint.ts';
 
 /** What the steps of a sync are built from (createWorkerRuntime assembles it). */
 export interface SyncDeps {
@@ -47,6 +48,11 @@ export interface SyncContext {
   runId: string;
   /** The provider's last applied payload (its fetch state); null before the first. */
   applied: ProviderFetchState | null;
+  /**
+   * Where this attempt's walk of pages resumes, and the totals of the pages before it, when an
+   * earlier attempt of the same job failed part-way (keep-walked.step.ts).
+   */
+  resumed: WalkCheckpoint | undefined;
   /** One clock reading per sync: rows written, rows marked seen and the seen mark carry it. */
   seenAt: Date;
   log: Logger;
@@ -62,6 +68,8 @@ export interface SyncSummary extends SyncCounts {
   /** True when the catalog changed, i.e. the API cache was invalidated. */
   changed: boolean;
   skipped?: 'disabled';
+  /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
+  truncated?: true;
 }
 
 export function zeroCounts(): SyncCounts {
