@@ -6,7 +6,7 @@ import { REPO_ROOT } from './process.runner.ts';
  * The Fever payloads are stored once, where the sample server serves them from
  * (packages/samples/fixtures/fever, provenance in its SOURCES.md).
  */
-export const FEVER_FIXTURES = join(REPO_ROOT, 'packages', 'samples', 'fixtures', 'fever');
+const FEVER_FIXTURES = join(REPO_ROOT, 'packages', 'samples', 'fixtures', 'fever');
 
 export type FeverFixture = 'response_1.xml' | 'response_2.xml' | 'response_3.xml' | 'plans.xml';
 
