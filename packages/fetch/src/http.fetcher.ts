@@ -44,6 +44,7 @@ export interface FetchOptions {
   connectTimeoutMs?: number;
   /** Largest (decompressed) body accepted; a larger one is aborted as soon as it crosses the cap. */
   maxBytes: number;
+  /** Sent unless `headers` names a User-Agent: a provider's own (Discogs requires one) wins. */
   userAgent: string;
   headers?: Record<string, string>;
   /**
@@ -155,7 +156,7 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.headers ?? {}))
     headers[name.toLowerCase()] = value;
-  headers['user-agent'] = options.userAgent;
+  headers['user-agent'] ??= options.userAgent;
   const policy = options.addressPolicy ?? { allowPrivate: false };
 
   let stream: Request;
