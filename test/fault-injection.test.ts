@@ -20,6 +20,7 @@ import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
+  eventually,
   feverFeed,
   JobRunner,
   startChaosServer,
@@ -172,6 +173,9 @@ describe('chaos provider faults', () => {
     ['oversized', 'unrecoverable', /exceeds the limit of 1048576 bytes/],
     ['redirect-loop', 'unrecoverable', /too many redirects/],
     ['redirect-metadata', 'unrecoverable', /169\.254\.169\.254 \(cloud metadata address\)/],
+    ['redirect-ecs-credentials', 'unrecoverable', /169\.254\.170\.2 \(cloud metadata address\)/],
+    ['redirect-nat64-metadata', 'unrecoverable', /64:ff9b::a9fe:a9fe \(cloud metadata address\)/],
+    ['redirect-metadata-host', 'unrecoverable', /metadata\.google\.internal \(cloud metadata/],
   ];
 
   it.each(cases)(
@@ -556,5 +560,55 @@ describe('circuit breaker', () => {
     const statuses = await readBreakerStatuses(redis, prefix, [provider.id]);
     expect(statuses.get(provider.id)?.state).toBe('closed');
     expect(statuses.get(provider.id)?.probeAt).toBeUndefined();
+  });
+});
+
+describe('provider-imposed delays', () => {
+  it('a far Retry-After (seconds or an HTTP date) is cut to RETRY_AFTER_MAX_SECONDS', async () => {
+    const runtime = runtimeWith({ RETRY_AFTER_MAX_SECONDS: '120' });
+    const provider = await addProvider('far-retry', chaos.urlOf('http-429-forever'));
+    for (const fault of ['http-429-forever', 'http-503-far-date'] as const) {
+      const pointed = await pointAt(provider, chaos.urlOf(fault));
+      const started = Date.now();
+      const { outcome } = await sync(pointed, runtime);
+      expect(outcome.kind).toBe('delayed');
+      if (outcome.kind === 'delayed') {
+        expect(outcome.attemptsMade).toBe(0);
+        expect(outcome.delayedUntil).toBeGreaterThanOrEqual(started + 119_000);
+        expect(outcome.delayedUntil).toBeLessThanOrEqual(Date.now() + 120_000);
+      }
+    }
+  });
+
+  it('a provider that only answers 429 is dead-lettered after RATE_LIMIT_MAX_DELAYS delays', async () => {
+    const runtime = runtimeWith({ RETRY_AFTER_MAX_SECONDS: '1', RATE_LIMIT_MAX_DELAYS: '2' });
+    const provider = await addProvider('always-429', chaos.urlOf('http-429-forever'));
+    const hits = chaos.hits.get('/http-429-forever') ?? 0;
+    const worker = runtime.createWorker();
+    void worker.run();
+    try {
+      const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
+      const failed = await eventually(
+        async () => {
+          const current = await queue.queue.getJob(job.id ?? '');
+          return (await current?.getState()) === 'failed' ? current : undefined;
+        },
+        20_000,
+        'the rate-limited job to fail for good',
+      );
+      // Two delays of one second (the cap), then the third 429 ends it; no attempt was retried.
+      expect(chaos.hits.get('/http-429-forever')).toBe(hits + 3);
+      expect(failed?.attemptsMade).toBe(1);
+      expect(failed?.failedReason).toMatch(
+        /HTTP 429 .*rate-limited this sync 3 times, more than RATE_LIMIT_MAX_DELAYS \(2\)/,
+      );
+      const runs = await db.syncRun.findMany({ where: { providerId: provider.id } });
+      expect(runs.map((run) => run.status)).toEqual(['failed', 'failed', 'failed']);
+      expect(runs.find((run) => run.error?.includes('RATE_LIMIT_MAX_DELAYS'))).toBeDefined();
+      const metrics = await runtime.registry.getSingleMetricAsString('marquee_dead_letters_total');
+      expect(metrics).toMatch(/provider="always-429"[^\n]* 1$/m);
+    } finally {
+      await worker.close();
+    }
   });
 });

@@ -35,8 +35,10 @@ export {
 export {
   ProviderExistsError,
   ProviderRepository,
+  type ApplyResult,
   type NewProvider,
   type Provider,
+  type ProviderChanges,
 } from './provider.repository.ts';
 export {
   REJECT_SAMPLE_SIZE,

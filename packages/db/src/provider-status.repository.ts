@@ -25,6 +25,7 @@ export interface ProviderStatus {
     rejected: number;
     error: string | null;
     flag: string | null;
+    truncated: boolean;
   } | null;
 }
 
@@ -56,7 +57,8 @@ export class ProviderStatusRepository {
             'started_at', to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
             'finished_at', to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
             'fetched', r.fetched, 'parsed', r.parsed, 'upserted', r.upserted,
-            'unchanged', r.unchanged, 'rejected', r.rejected, 'error', r.error, 'flag', r.flag)
+            'unchanged', r.unchanged, 'rejected', r.rejected, 'error', r.error, 'flag', r.flag,
+            'truncated', r.truncated)
           FROM sync_runs r WHERE r.provider_id = p.id
           ORDER BY r.started_at DESC LIMIT 1) AS last_sync
       FROM providers p

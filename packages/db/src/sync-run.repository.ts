@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './prisma.client.ts';
-import type { ProviderFetchState, SyncRun } from './generated/prisma/client.ts';
+import type { Prisma, ProviderFetchState, SyncRun } from './generated/prisma/client.ts';
 
 export type { SyncRun };
 
@@ -37,6 +37,12 @@ export interface OpenedRun {
   interrupted: number;
   /** The provider's fetch state (its last applied payload), if it has one. */
   fetchState: ProviderFetchState | null;
+  /**
+   * The checkpoint an earlier run of the same job left (`saveCheckpoint`): where its walk of
+   * pages resumes. Null for a new job or one whose runs left none. Read as stored: the worker
+   * validates it.
+   */
+  checkpoint: unknown;
 }
 
 const INTERRUPTED =
@@ -54,12 +60,16 @@ export class SyncRunRepository {
     });
   }
 
-  /** `flag`: see SyncRunFlag; absent for a run applied as usual. */
+  /**
+   * `flag`: see SyncRunFlag; absent for a run applied as usual. `truncated`: a walk of pages
+   * stopped at its `maxPages` while the payload said there was more.
+   */
   succeed(
     id: string,
     counts: SyncCounts,
     rejects: readonly RejectSample[],
     flag?: SyncRunFlag,
+    truncated = false,
   ): Promise<SyncRun> {
     return this.db.syncRun.update({
       where: { id },
@@ -67,6 +77,7 @@ export class SyncRunRepository {
         ...counts,
         status: 'succeeded',
         flag: flag ?? null,
+        truncated,
         finishedAt: new Date(),
         rejects: rejects.slice(0, REJECT_SAMPLE_SIZE).map((reject) => ({ ...reject })),
       },
@@ -78,6 +89,14 @@ export class SyncRunRepository {
       where: { id },
       data: { ...counts, status: 'failed', finishedAt: new Date(), error },
     });
+  }
+
+  /**
+   * Where the job's next attempt resumes its walk of pages. Call only once the rows of the pages
+   * before it are committed: the checkpoint must never be ahead of the stored rows.
+   */
+  async saveCheckpoint(id: string, checkpoint: Prisma.InputJsonValue): Promise<void> {
+    await this.db.syncRun.update({ where: { id }, data: { checkpoint } });
   }
 
   /** The run did not happen (an open circuit breaker); `reason` is a sentence for operators. */
@@ -101,7 +120,7 @@ export class SyncRunRepository {
   ): Promise<OpenedRun> {
     const at = new Date();
     const rows = await this.db.$queryRaw<
-      ({ runId: string; interrupted: number } & Partial<ProviderFetchState>)[]
+      ({ runId: string; interrupted: number; checkpoint: unknown } & Partial<ProviderFetchState>)[]
     >`
       WITH closed AS (
         UPDATE sync_runs SET status = 'failed', finished_at = ${at}, error = ${INTERRUPTED}
@@ -115,16 +134,21 @@ export class SyncRunRepository {
         RETURNING id
       )
       SELECT run.id::text AS "runId", (SELECT count(*)::int FROM closed) AS interrupted,
+        (SELECT r.checkpoint FROM sync_runs r
+          WHERE r.provider_id = ${providerId}::uuid AND r.job_id = ${jobId ?? null}::text
+            AND r.checkpoint IS NOT NULL
+          ORDER BY r.started_at DESC LIMIT 1) AS checkpoint,
         s.provider_id::text AS "providerId", s.etag, s.last_modified AS "lastModified",
         s.content_hash AS "contentHash", s.parsed_count AS "parsedCount",
         s.seen_marked_at AS "seenMarkedAt", s.updated_at AS "updatedAt"
       FROM run LEFT JOIN provider_fetch_states s ON s.provider_id = ${providerId}::uuid`;
     const row = rows[0];
     if (!row) throw new Error('sync run insert returned no row');
-    const { runId, interrupted, providerId: stateOf, ...state } = row;
+    const { runId, interrupted, checkpoint, providerId: stateOf, ...state } = row;
     return {
       runId,
       interrupted,
+      checkpoint,
       fetchState:
         stateOf === undefined || stateOf === null
           ? null

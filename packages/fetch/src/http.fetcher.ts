@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import got, { MaxRedirectsError, TimeoutError, type Request, type Response } from 'got';
 import {
   ADDRESS_REFUSED_CODE,
-  assertLiteralHostAllowed,
+  assertHostAllowed,
   guardedLookup,
   type AddressPolicy,
 } from './address.guard.ts';
@@ -161,7 +161,7 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
   let stream: Request;
   try {
     // Literal hosts are checked here and on every hop; named hosts by the lookup at connect time.
-    assertLiteralHostAllowed(new URL(url), policy);
+    assertHostAllowed(new URL(url), policy);
     stream = got.stream(url, {
       headers,
       // got restarts its own timers on every redirect hop, so the overall deadline is ours (below).
@@ -173,7 +173,7 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
       decompress: true,
       dnsLookup: guardedLookup(policy),
       hooks: {
-        beforeRedirect: [(next) => assertLiteralHostAllowed(next.url as URL, policy)],
+        beforeRedirect: [(next) => assertHostAllowed(next.url as URL, policy)],
       },
     });
   } catch (error) {
@@ -214,19 +214,9 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
 
     stream.on('response', (final: Response) => {
       response = final;
-      const status = final.statusCode;
-      if ((status < 200 || status > 299) && status !== 304) {
-        fail(statusError(status, final.headers['retry-after']));
-        return;
-      }
-      // Only an identity body's Content-Length is its size; a compressed one says nothing about the
-      // decompressed size, which the running count below enforces.
-      const announced = announcedLength(status, final.headers);
-      if (announced !== undefined && announced > options.maxBytes) {
-        fail(tooLarge(options.maxBytes, `Content-Length ${announced}`));
-        return;
-      }
-      body = new ResponseBodyCollector(announced);
+      const accepted = acceptResponse(final, options);
+      if (accepted instanceof FetchError) fail(accepted);
+      else body = accepted;
     });
 
     stream.on('data', (chunk: Buffer) => {
@@ -249,29 +239,51 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
 
     stream.on('end', () => {
       settle(() => {
-        const collected = body;
+        const payload = completePayload(response, body);
         body = undefined;
-        if (!response || !collected) {
-          reject(new FetchError('request ended without a response', 'transient'));
-          return;
-        }
-        const whole = collected.take();
-        if (!whole) {
-          reject(
-            new FetchError(
-              `response body ended after ${collected.size} of the ${collected.announced} bytes its Content-Length announced`,
-              'transient',
-            ),
-          );
-          return;
-        }
-        resolve({
-          status: response.statusCode,
-          body: whole,
-          headers: { ...response.headers },
-          url: response.url,
-        });
+        if (payload instanceof FetchError) reject(payload);
+        else resolve(payload);
       });
     });
   });
+}
+
+/** The collector for the final response's body, or why the response is refused before its body. */
+function acceptResponse(
+  final: Response,
+  options: FetchOptions,
+): ResponseBodyCollector | FetchError {
+  const status = final.statusCode;
+  if ((status < 200 || status > 299) && status !== 304) {
+    return statusError(status, final.headers['retry-after']);
+  }
+  // Only an identity body's Content-Length is its size; a compressed one says nothing about the
+  // decompressed size, which the running count in readBody enforces.
+  const announced = announcedLength(status, final.headers);
+  if (announced !== undefined && announced > options.maxBytes) {
+    return tooLarge(options.maxBytes, `Content-Length ${announced}`);
+  }
+  return new ResponseBodyCollector(announced);
+}
+
+/** The payload once the stream ended, or why it is incomplete. */
+function completePayload(
+  response: Response | undefined,
+  collected: ResponseBodyCollector | undefined,
+): FetchedPayload | FetchError {
+  if (!response || !collected)
+    return new FetchError('request ended without a response', 'transient');
+  const whole = collected.take();
+  if (!whole) {
+    return new FetchError(
+      `response body ended after ${collected.size} of the ${collected.announced} bytes its Content-Length announced`,
+      'transient',
+    );
+  }
+  return {
+    status: response.statusCode,
+    body: whole,
+    headers: { ...response.headers },
+    url: response.url,
+  };
 }

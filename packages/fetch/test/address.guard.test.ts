@@ -88,6 +88,81 @@ describe('refusalReason', () => {
   });
 });
 
+describe('refusalReason: IPv6 forms that embed an IPv4 address', () => {
+  const privateOk = { allowPrivate: true };
+  const publicOnly = { allowPrivate: false };
+  it.each([
+    // [address, by default, with ALLOW_PRIVATE_PROVIDERS]
+    ['::7f00:1', 'loopback', undefined], // IPv4-compatible 127.0.0.1 (the issue's example)
+    ['::127.0.0.1', 'loopback', undefined],
+    ['::a00:1', 'private', undefined],
+    ['::a9fe:a9fe', 'cloud metadata', 'cloud metadata'],
+    ['::ffff:7f00:1', 'loopback', undefined],
+    ['::ffff:a9fe:a9fe', 'cloud metadata', 'cloud metadata'],
+    ['::ffff:0:a9fe:a9fe', 'cloud metadata', 'cloud metadata'], // SIIT
+    ['64:ff9b::a9fe:a9fe', 'cloud metadata', 'cloud metadata'], // NAT64 (the issue's example)
+    ['64:ff9b::169.254.170.2', 'cloud metadata', 'cloud metadata'],
+    ['64:ff9b::7f00:1', 'loopback', undefined],
+    ['64:ff9b:1::a9fe:a9fe', 'cloud metadata', 'cloud metadata'], // local-use NAT64
+    ['64:ff9b::5db8:d822', undefined, undefined], // NAT64 of a public host: judged as it
+    ['::ffff:93.184.216.34', undefined, undefined],
+    ['2002:a9fe:a9fe::1', 'cloud metadata', 'cloud metadata'], // 6to4
+    ['2002:7f00:1::1', 'loopback', undefined],
+    ['2002:5db8:d822::1', '6to4', undefined], // 6to4 of a public host: a tunnel, not unicast
+    ['2001:0:a9fe:a9fe::1', 'cloud metadata', 'cloud metadata'], // Teredo server
+    ['2001:0:4136:e378:8000:63bf:5601:5601', 'cloud metadata', 'cloud metadata'], // Teredo client
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'reserved', undefined], // client 192.0.2.45
+    ['2001:0:4136:e378:8000:63bf:a247:27dd', 'teredo', undefined], // client 93.184.216.34
+    ['::', 'unspecified', undefined],
+    ['::1', 'loopback', undefined],
+  ])('%s: %s by default, %s with private providers allowed', (address, byDefault, allowed) => {
+    expect(refusalReason(address, publicOnly)).toBe(byDefault);
+    expect(refusalReason(address, privateOk)).toBe(allowed);
+  });
+});
+
+describe('refusalReason: cloud metadata endpoints, refused even with private providers allowed', () => {
+  it.each([
+    ['169.254.169.254', 'AWS, GCP, Azure, OpenStack IMDS'],
+    ['169.254.170.2', 'AWS ECS task credentials'],
+    ['169.254.170.23', 'EKS Pod Identity'],
+    ['100.100.100.200', 'Alibaba Cloud'],
+    ['168.63.129.16', 'Azure wireserver'],
+    ['169.254.0.23', 'Tencent Cloud'],
+    ['192.0.0.192', 'Oracle Cloud (legacy)'],
+    ['fd00:ec2::254', 'AWS IPv6 IMDS'],
+    ['fd00:ec2:0::254', 'AWS IPv6 IMDS, another spelling'],
+    ['fd00:ec2::23', 'EKS Pod Identity IPv6'],
+    ['fd20:ce::254', 'GCP IPv6 metadata'],
+  ])('%s (%s)', (address) => {
+    expect(refusalReason(address, { allowPrivate: true })).toBe('cloud metadata');
+    expect(refusalReason(address, { allowPrivate: false })).toBe('cloud metadata');
+  });
+
+  it.each([
+    'http://metadata.google.internal/computeMetadata/v1/',
+    'http://METADATA.google.internal./computeMetadata/v1/',
+    'http://metadata/computeMetadata/v1/',
+    'http://metadata.goog/',
+    'http://instance-data/latest/meta-data/',
+  ])('the metadata host name %s, before any lookup', async (url) => {
+    const error = await refusal(url, allowPrivate);
+    expect(error.message).toMatch(/cloud metadata address\); never allowed/);
+    await expect(assertUrlAllowed(url, { allowPrivate: true })).rejects.toBeInstanceOf(
+      AddressRefusedError,
+    );
+  });
+
+  it("the issue's URLs are refused before connecting", async () => {
+    expect((await refusal('http://[::7f00:1]/', publicOnly)).message).toMatch(/loopback address/);
+    for (const host of ['169.254.170.2', '100.100.100.200', '[64:ff9b::a9fe:a9fe]']) {
+      expect((await refusal(`http://${host}/`, allowPrivate)).message).toMatch(
+        /cloud metadata address\); never allowed/,
+      );
+    }
+  });
+});
+
 describe('fetchPayload SSRF guard', () => {
   it('refuses loopback literals and names before connecting', async () => {
     const server = await serve((_request, response) => response.end('secret'));

@@ -30,6 +30,8 @@ export interface LastSyncView {
   rejected: number;
   error: string | null;
   flag: string | null;
+  /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
+  truncated: boolean;
 }
 
 export interface ProviderStatusView {
@@ -137,6 +139,7 @@ function toView(row: ProviderStatus, reports: Map<string, BreakerStatus> | undef
       rejected: sync.rejected,
       error: sync.error,
       flag: sync.flag,
+      truncated: sync.truncated,
     },
     breaker: reports ? toBreakerView(reports.get(row.id)) : null,
   } satisfies ProviderStatusView;

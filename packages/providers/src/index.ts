@@ -24,6 +24,12 @@ export {
   type StreamedParse,
   type StreamingProviderKind,
 } from './kinds/streaming-kind.ts';
+export {
+  isPagedKind,
+  type PageCursor,
+  type PagedProviderKind,
+  type WalkedPage,
+} from './kinds/page-walk.ts';
 export { ParseResultBuilder } from './kinds/parse-result.builder.ts';
 export { parseFeverXml } from './fever/fever.parser.ts';
 export { feverXmlOutcomes, parseFeverXmlChunked } from './fever/fever-chunked.parser.ts';

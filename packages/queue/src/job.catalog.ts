@@ -22,6 +22,11 @@ export const jobCatalog = {
       provider: z.string().min(1).max(200).optional(),
       /** Why the sync runs; shown on the sync run. */
       trigger: z.enum(['schedule', 'manual']),
+      /**
+       * Waits the provider imposed on this job so far (429/503 with Retry-After); the worker
+       * counts them and fails the job for good past RATE_LIMIT_MAX_DELAYS.
+       */
+      rateLimitDelays: z.number().int().min(0).optional(),
     }),
     /**
      * What a running sync reports as its BullMQ progress (`sync --wait` shows it). Sent at most a

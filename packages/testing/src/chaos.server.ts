@@ -8,6 +8,8 @@ export const CHAOS_FAULTS = [
   'ok-no-validators',
   'http-500',
   'http-503-retry-after',
+  'http-429-forever',
+  'http-503-far-date',
   'slow-drip',
   'hang',
   'truncated',
@@ -17,6 +19,9 @@ export const CHAOS_FAULTS = [
   'oversized',
   'redirect-loop',
   'redirect-metadata',
+  'redirect-ecs-credentials',
+  'redirect-nat64-metadata',
+  'redirect-metadata-host',
 ] as const;
 
 export type ChaosFault = (typeof CHAOS_FAULTS)[number];
@@ -51,6 +56,126 @@ const BILLION_LAUGHS = (() => {
   );
 })();
 
+const XML = { 'content-type': 'application/xml; charset=utf-8' };
+
+/** What a fault handler gets: the options, and `later`, a timer that `close()` cancels. */
+interface FaultContext {
+  options: ChaosOptions;
+  later(ms: number, run: () => void): void;
+}
+
+type FaultHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: FaultContext,
+) => void;
+
+function serveOk(
+  request: IncomingMessage,
+  response: ServerResponse,
+  { options }: FaultContext,
+): void {
+  const etag = `"${createHash('sha256').update(options.feed).digest('hex').slice(0, 16)}"`;
+  if (request.headers['if-none-match'] === etag) return void response.writeHead(304).end();
+  response.writeHead(200, { ...XML, etag }).end(options.feed);
+}
+
+function serveSlowDrip(
+  _request: IncomingMessage,
+  response: ServerResponse,
+  context: FaultContext,
+): void {
+  // One byte every 200 ms: each byte resets an idle timer, only a whole-request deadline stops it.
+  const { feed } = context.options;
+  response.writeHead(200, XML);
+  let sent = 0;
+  const drip = () => {
+    if (response.destroyed || sent >= feed.length) return void response.end();
+    response.write(feed.subarray(sent, sent + 1));
+    sent += 1;
+    context.later(200, drip);
+  };
+  drip();
+}
+
+function serveTruncated(
+  _request: IncomingMessage,
+  response: ServerResponse,
+  context: FaultContext,
+): void {
+  // Declares the whole feed, sends half, then drops the connection.
+  const { feed } = context.options;
+  response.writeHead(200, { ...XML, 'content-length': String(feed.length) });
+  response.write(feed.subarray(0, Math.floor(feed.length / 2)));
+  context.later(20, () => response.socket?.destroy());
+}
+
+function serveOversized(
+  _request: IncomingMessage,
+  response: ServerResponse,
+  { options }: FaultContext,
+): void {
+  // No Content-Length: the cap must hold on the running count, and stop the transfer early.
+  response.writeHead(200, XML);
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  let sent = 0;
+  const limit = options.oversizedBytes ?? 8 * 1024 * 1024;
+  const pump = () => {
+    while (sent < limit && !response.destroyed) {
+      sent += chunk.length;
+      if (!response.write(chunk)) return void response.once('drain', pump);
+    }
+    response.end();
+  };
+  pump();
+}
+
+const FAULTS: Record<ChaosFault, FaultHandler> = {
+  ok: serveOk,
+  'ok-no-validators': (_request, response, { options }) =>
+    void response.writeHead(200, XML).end(options.feed),
+  'http-500': (_request, response) =>
+    void response.writeHead(500, { 'content-type': 'text/plain' }).end('internal error'),
+  'http-503-retry-after': (_request, response, { options }) =>
+    void response
+      .writeHead(503, { 'retry-after': String(options.retryAfterSeconds ?? 2) })
+      .end('busy'),
+  // A provider that only ever says "come back in 3,170 years".
+  'http-429-forever': (_request, response) =>
+    void response.writeHead(429, { 'retry-after': '99999999999' }).end('slow down'),
+  'http-503-far-date': (_request, response) =>
+    void response
+      .writeHead(503, { 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' })
+      .end('back later'),
+  'slow-drip': serveSlowDrip,
+  // Headers never come; the socket stays open until the client gives up or close().
+  hang: () => undefined,
+  truncated: serveTruncated,
+  'invalid-xml': (_request, response) =>
+    void response
+      .writeHead(200, XML)
+      .end('<eventList><output><base_event base_event_id="1"><event'),
+  'billion-laughs': (_request, response) => void response.writeHead(200, XML).end(BILLION_LAUGHS),
+  html: (_request, response) =>
+    void response
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end('<!doctype html><html><body>Maintenance</body></html>'),
+  oversized: serveOversized,
+  'redirect-loop': (_request, response) =>
+    void response.writeHead(302, { location: '/redirect-loop' }).end(),
+  'redirect-metadata': (_request, response) =>
+    void response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end(),
+  // Metadata endpoints in forms a naive SSRF guard lets through.
+  'redirect-ecs-credentials': (_request, response) =>
+    void response.writeHead(302, { location: 'http://169.254.170.2/v2/credentials/' }).end(),
+  'redirect-nat64-metadata': (_request, response) =>
+    void response.writeHead(302, { location: 'http://[64:ff9b::a9fe:a9fe]/latest/' }).end(),
+  'redirect-metadata-host': (_request, response) =>
+    void response
+      .writeHead(302, { location: 'http://metadata.google.internal/computeMetadata/v1/' })
+      .end(),
+};
+
 /**
  * A misbehaving provider on 127.0.0.1 for fault-injection tests. Every fault stops by itself or
  * when the server closes (hanging and dripping responses are bounded by the client's deadline and
@@ -58,96 +183,22 @@ const BILLION_LAUGHS = (() => {
  */
 export async function startChaosServer(options: ChaosOptions): Promise<ChaosServer> {
   const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, run: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      run();
-    }, ms);
-    timers.add(timer);
+  const context: FaultContext = {
+    options,
+    later: (ms, run) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        run();
+      }, ms);
+      timers.add(timer);
+    },
   };
-  const xml = { 'content-type': 'application/xml; charset=utf-8' };
-
-  const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const fault = new URL(request.url ?? '/', 'http://chaos').pathname.slice(1) as ChaosFault;
-    switch (fault) {
-      case 'ok': {
-        const etag = `"${createHash('sha256').update(options.feed).digest('hex').slice(0, 16)}"`;
-        if (request.headers['if-none-match'] === etag) return void response.writeHead(304).end();
-        response.writeHead(200, { ...xml, etag }).end(options.feed);
-        return;
-      }
-      case 'ok-no-validators':
-        response.writeHead(200, xml).end(options.feed);
-        return;
-      case 'http-500':
-        response.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
-        return;
-      case 'http-503-retry-after':
-        response
-          .writeHead(503, { 'retry-after': String(options.retryAfterSeconds ?? 2) })
-          .end('busy');
-        return;
-      case 'slow-drip': {
-        // One byte every 200 ms: each byte resets an idle timer, only a whole-request deadline stops it.
-        response.writeHead(200, xml);
-        let sent = 0;
-        const drip = () => {
-          if (response.destroyed || sent >= options.feed.length) return void response.end();
-          response.write(options.feed.subarray(sent, sent + 1));
-          sent += 1;
-          later(200, drip);
-        };
-        drip();
-        return;
-      }
-      case 'hang':
-        // Headers never come; the socket stays open until the client gives up or close().
-        return;
-      case 'truncated':
-        // Declares the whole feed, sends half, then drops the connection.
-        response.writeHead(200, { ...xml, 'content-length': String(options.feed.length) });
-        response.write(options.feed.subarray(0, Math.floor(options.feed.length / 2)));
-        later(20, () => response.socket?.destroy());
-        return;
-      case 'invalid-xml':
-        response.writeHead(200, xml).end('<eventList><output><base_event base_event_id="1"><event');
-        return;
-      case 'billion-laughs':
-        response.writeHead(200, xml).end(BILLION_LAUGHS);
-        return;
-      case 'html':
-        response
-          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-          .end('<!doctype html><html><body>Maintenance</body></html>');
-        return;
-      case 'oversized': {
-        // No Content-Length: the cap must hold on the running count, and stop the transfer early.
-        response.writeHead(200, xml);
-        const chunk = Buffer.alloc(64 * 1024, 0x20);
-        let sent = 0;
-        const limit = options.oversizedBytes ?? 8 * 1024 * 1024;
-        const pump = () => {
-          while (sent < limit && !response.destroyed) {
-            sent += chunk.length;
-            if (!response.write(chunk)) return void response.once('drain', pump);
-          }
-          response.end();
-        };
-        pump();
-        return;
-      }
-      case 'redirect-loop':
-        response.writeHead(302, { location: '/redirect-loop' }).end();
-        return;
-      case 'redirect-metadata':
-        response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
-        return;
-      default:
-        response.writeHead(404).end('no such fault');
-    }
-  };
-
-  const server = await startFeedServer(handle);
+  const server = await startFeedServer((request, response) => {
+    const fault = new URL(request.url ?? '/', 'http://chaos').pathname.slice(1);
+    const handler = Object.hasOwn(FAULTS, fault) ? FAULTS[fault as ChaosFault] : undefined;
+    if (handler === undefined) return void response.writeHead(404).end('no such fault');
+    handler(request, response, context);
+  });
   return {
     ...server,
     urlOf: (fault) => `${server.url}/${fault}`,

@@ -66,6 +66,13 @@ export {
   type ChaosServer,
 } from './chaos.server.ts';
 export {
+  apiEvents,
+  startDiscogsLikeServer,
+  startVivenuLikeServer,
+  type ApiEvent,
+  type PagedApiServer,
+} from './paged-api.server.ts';
+export {
   JobRunner,
   TEST_REDIS_URL,
   workerTestEnv,

@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import { InvalidJobError, parsePayload, type SyncJob } from '@marquee/queue';
 import { zeroCounts, type SyncContext, type SyncDeps, type SyncSummary } from './sync.context.ts';
 import { ProgressReporter } from './sync.progress.ts';
+import { readCheckpoint } from './walk.checkpoint.ts';
 
 export type RunStart = { sync: SyncContext } | { finished: SyncSummary };
 
@@ -48,6 +49,7 @@ export async function beginRun(
       provider,
       runId: opened.runId,
       applied: opened.fetchState,
+      resumed: readCheckpoint(opened.checkpoint, provider),
       seenAt: deps.now(),
       log,
       counts,

@@ -39,6 +39,16 @@ export const workerEnvSchema = baseEnvSchema.extend({
   POLITE_MIN_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   /** A fetch waits at most this long for its host; a longer wait delays the job instead. */
   POLITE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Longest wait a provider may impose with Retry-After (429, 503): a longer or unreadable one is
+   * cut to this, so no provider parks a job for years.
+   */
+  RETRY_AFTER_MAX_SECONDS: z.coerce.number().int().min(1).default(3_600),
+  /**
+   * Delays a provider may impose on one job (429/503 with Retry-After, no attempt spent each);
+   * the next rate limit fails the job for good (a dead letter).
+   */
+  RATE_LIMIT_MAX_DELAYS: z.coerce.number().int().min(0).default(10),
   /** How long a host's robots.txt is reused (HTML kinds only). */
   ROBOTS_TTL_SECONDS: z.coerce.number().int().min(1).default(3_600),
   /** Time SIGTERM gives in-flight syncs to finish before they are handed back to the queue. */

@@ -1,7 +1,8 @@
 import { DelayedError } from 'bullmq';
 import { BreakerOpenError, FetchError } from '@marquee/fetch';
 import { PayloadError, ProviderConfigError, UnknownProviderKindError } from '@marquee/providers';
-import type { SyncContext, SyncDeps } from './sync.context.ts';
+import type { SyncJob } from '@marquee/queue';
+import type { DelayPolicy, SyncContext, SyncDeps } from './sync.context.ts';
 import {
   BreakerSkipError,
   PermanentSyncError,
@@ -13,6 +14,10 @@ interface Failure {
   classification: FailureClassification;
   /** For a delay: how long until the job runs again (no attempt spent). */
   retryAfterMs?: number;
+  /** For a delay the provider imposed: the job's count of them, this one included. */
+  rateLimitDelays?: number;
+  /** What the run and the job say when it differs from the error's message. */
+  message?: string;
 }
 
 function isPermanent(error: unknown): boolean {
@@ -26,20 +31,49 @@ function isPermanent(error: unknown): boolean {
 }
 
 /**
- * - permanent (4xx, unusable payload, bad config, unknown kind): fails for good;
+ * A wait the provider asked for (a 429 or 503 response carries its status) is capped at
+ * RETRY_AFTER_MAX_SECONDS and counted on the job: past RATE_LIMIT_MAX_DELAYS the job fails for
+ * good, so a provider that only ever answers 429 ends as a dead letter, not an endless loop.
+ * The worker's own waits (host politeness) carry no status and are not counted.
+ */
+function rateLimitFailure(error: FetchError, job: SyncJob, delays: DelayPolicy): Failure {
+  const retryAfterMs = Math.min(error.retryAfterMs ?? 0, delays.retryAfterMaxMs);
+  if (error.status === undefined) return { classification: 'rate-limited', retryAfterMs };
+  const made = job.data.rateLimitDelays ?? 0;
+  if (made >= delays.maxDelays) {
+    return {
+      classification: 'permanent',
+      message:
+        `${error.message}; the provider rate-limited this sync ${made + 1} times, ` +
+        `more than RATE_LIMIT_MAX_DELAYS (${delays.maxDelays}) allows: given up`,
+    };
+  }
+  return { classification: 'rate-limited', retryAfterMs, rateLimitDelays: made + 1 };
+}
+
+/**
+ * - permanent (4xx, unusable payload, bad config, unknown kind, too many rate limits): fails
+ *   for good;
  * - rate-limited with a known wait, when the job can be moved (`canDelay`: its lock token is
  *   known): delayed, no attempt spent; an open breaker is one of those, and the run is skipped;
  * - anything else is transient: retried with exponential backoff and jitter.
  */
-function classifyFailure(error: unknown, canDelay: boolean): Failure {
+function classifyFailure(
+  error: unknown,
+  job: SyncJob,
+  canDelay: boolean,
+  delays: DelayPolicy,
+): Failure {
   if (
     canDelay &&
     error instanceof FetchError &&
     error.classification === 'rate-limited' &&
     error.retryAfterMs !== undefined
   ) {
-    const classification = error instanceof BreakerOpenError ? 'breaker-open' : 'rate-limited';
-    return { classification, retryAfterMs: error.retryAfterMs };
+    if (error instanceof BreakerOpenError) {
+      return { classification: 'breaker-open', retryAfterMs: error.retryAfterMs };
+    }
+    return rateLimitFailure(error, job, delays);
   }
   return { classification: isPermanent(error) ? 'permanent' : 'transient' };
 }
@@ -67,13 +101,13 @@ function breakerSkipReason(provider: string, probeAt: Date): string {
  * deleted or hidden by a bad fetch.
  */
 export async function failRun(
-  deps: Pick<SyncDeps, 'syncRuns'>,
+  deps: Pick<SyncDeps, 'syncRuns' | 'delays'>,
   sync: SyncContext,
   error: unknown,
 ): Promise<Error> {
-  const message = error instanceof Error ? error.message : String(error);
   const { job, token, provider, log } = sync;
-  const failure = classifyFailure(error, token !== undefined);
+  const failure = classifyFailure(error, job, token !== undefined, deps.delays);
+  const message = failure.message ?? (error instanceof Error ? error.message : String(error));
   if (failure.retryAfterMs !== undefined && token !== undefined) {
     const breakerOpen = failure.classification === 'breaker-open';
     const until = breakerOpen
@@ -93,7 +127,14 @@ export async function failRun(
       });
     } else {
       await deps.syncRuns.fail(sync.runId, message, sync.counts);
-      log.warn('sync delayed', { ...fields, nextRetryAt: until.toISOString() });
+      if (failure.rateLimitDelays !== undefined) {
+        await job.updateData({ ...job.data, rateLimitDelays: failure.rateLimitDelays });
+      }
+      log.warn('sync delayed', {
+        ...fields,
+        nextRetryAt: until.toISOString(),
+        rateLimitDelays: failure.rateLimitDelays,
+      });
     }
     await job.moveToDelayed(until.getTime(), token);
     return breakerOpen ? new BreakerSkipError() : new DelayedError();

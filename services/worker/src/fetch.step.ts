@@ -3,14 +3,17 @@ import type { ContentFamily, FetchedPayload } from '@marquee/fetch';
 import {
   contentFamilyOf,
   getProviderKind,
+  isPagedKind,
   parseProviderConfig,
   type FetchPage,
   type ParseResult,
   type ProviderKind,
 } from '@marquee/providers';
+import { keepWalked, type KeepDeps } from './keep-walked.step.ts';
 import { PayloadRecorder } from './payload.recorder.ts';
 import type { SyncContext, SyncDeps } from './sync.context.ts';
 import { mayTakeUnparsed, type PayloadFacts, type PayloadForm } from './sync.decision.ts';
+import { WalkProgress } from './walk.checkpoint.ts';
 
 /** How a provider's payload is read: its kind, validated config, and the form of the payload. */
 export interface PayloadSource {
@@ -43,6 +46,8 @@ export type Payload =
 export interface FetchedFacts extends PayloadFacts {
   etag: string | null;
   lastModified: string | null;
+  /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
+  truncated: boolean;
 }
 
 /** A sync's fetch: down the shared chain, recorded, counted as a page of progress. */
@@ -62,34 +67,64 @@ function syncFetch(
 }
 
 /**
+ * A paged kind's walk, from where an earlier attempt stopped (or page 1). When it fails part-way,
+ * the pages read so far are kept with a checkpoint (keep-walked.step.ts) before the error goes on.
+ */
+async function walkPayload(
+  deps: KeepDeps,
+  sync: SyncContext,
+  source: PayloadSource,
+  fetch: FetchPage,
+  recorder: PayloadRecorder,
+): Promise<ParseResult> {
+  const { kind } = source;
+  const { provider } = sync;
+  const ctx = { url: provider.url, config: source.config, timezone: provider.timezone, fetch };
+  if (!isPagedKind(kind)) return kind.ingest(ctx);
+  const walk = new WalkProgress();
+  try {
+    const end = await kind.walkPages(ctx, sync.resumed?.cursor, (page) => {
+      walk.add(page, recorder.contentHash());
+      return Promise.resolve();
+    });
+    return { ...walk.parsed(), ...(end.truncated && { truncated: true }) };
+  } catch (error) {
+    await keepWalked(deps, sync, walk);
+    throw error;
+  }
+}
+
+/**
  * The guarded fetch: the whole payload, through the runtime's fetch chain. A document is sent as
  * a conditional GET when it may be taken for unchanged unparsed (see `mayTakeUnparsed`).
  */
 export async function fetchPayload(
-  deps: Pick<SyncDeps, 'fetch' | 'policy'>,
+  deps: KeepDeps & Pick<SyncDeps, 'fetch'>,
   sync: SyncContext,
   source: PayloadSource,
 ): Promise<Payload> {
-  const { provider } = sync;
+  const { provider, resumed } = sync;
   const conditional = mayTakeUnparsed(source.form, sync.applied, sync.seenAt, deps.policy);
-  const recorder = new PayloadRecorder(provider.url, sync.applied, conditional);
+  const recorder = new PayloadRecorder(
+    provider.url,
+    sync.applied,
+    conditional,
+    resumed?.contentHash,
+  );
   const fetch = syncFetch(deps.fetch, sync, source.family, recorder);
   const facts = (): FetchedFacts => ({
     form: source.form,
+    resumed: resumed !== undefined,
     notModified: recorder.notModified,
     contentHash: recorder.contentHash(),
     etag: recorder.etag,
     lastModified: recorder.lastModified,
+    truncated: false,
   });
   if (source.form === 'document') {
     const page = await fetch(provider.url);
     return { form: 'document', url: provider.url, page, fetch, facts: facts() };
   }
-  const parsed = await source.kind.ingest({
-    url: provider.url,
-    config: source.config,
-    timezone: provider.timezone,
-    fetch,
-  });
-  return { form: 'pages', parsed, facts: facts() };
+  const parsed = await walkPayload(deps, sync, source, fetch, recorder);
+  return { form: 'pages', parsed, facts: { ...facts(), truncated: parsed.truncated === true } };
 }

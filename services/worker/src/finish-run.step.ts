@@ -4,6 +4,7 @@ import type { FetchedFacts } from './fetch.step.ts';
 import type { StreamedWrite } from './streamed.writer.ts';
 import { summaryOf, type SyncContext, type SyncDeps, type SyncSummary } from './sync.context.ts';
 import { judgeShrink, type Decision } from './sync.decision.ts';
+import { mergeRejects } from './walk.checkpoint.ts';
 
 type FinishDeps = Pick<SyncDeps, 'events' | 'fetchStates' | 'syncRuns' | 'cache' | 'policy'>;
 
@@ -18,11 +19,15 @@ function appliedState(sync: SyncContext, facts: FetchedFacts, parsedCount: numbe
   } satisfies FetchStateUpdate;
 }
 
-/** The counts of a parse, on the run (also when a later step fails). */
+/**
+ * The counts of a parse, on the run (also when a later step fails); a resumed walk adds those of
+ * the pages earlier attempts read.
+ */
 export function countParsed(sync: SyncContext, parsed: StreamedParse): void {
-  sync.counts.fetched = parsed.fetched;
-  sync.counts.parsed = parsed.parsed;
-  sync.counts.rejected = parsed.rejected;
+  const prior = sync.resumed?.counts;
+  sync.counts.fetched = parsed.fetched + (prior?.fetched ?? 0);
+  sync.counts.parsed = parsed.parsed + (prior?.parsed ?? 0);
+  sync.counts.rejected = parsed.rejected + (prior?.rejected ?? 0);
 }
 
 /** Unchanged and known before parsing: nothing parsed, nothing written. */
@@ -54,9 +59,15 @@ async function finishMarkedSeen(
   const granularity = deps.policy.lastSeenGranularityMs;
   await deps.events.markSeen(provider.id, result.keys, seenAt, granularity);
   await deps.fetchStates.save(provider.id, appliedState(sync, facts, result.parsed.parsed));
-  await deps.syncRuns.succeed(sync.runId, counts, result.parsed.rejects, 'unchanged');
+  await deps.syncRuns.succeed(
+    sync.runId,
+    counts,
+    result.parsed.rejects,
+    'unchanged',
+    facts.truncated,
+  );
   sync.log.info('payload unchanged (same content hash); nothing written', { ...counts });
-  return summaryOf(sync, false);
+  return { ...summaryOf(sync, false), ...(facts.truncated && { truncated: true }) };
 }
 
 /** Written: applied as usual, or flagged by the shrink guard. */
@@ -69,10 +80,13 @@ async function finishWritten(
   const { provider, seenAt, counts, log } = sync;
   const { parsed, keys, written } = result;
   countParsed(sync, parsed);
-  const verdict = judgeShrink(parsed.parsed, sync.applied, deps.policy);
+  // A resumed walk is judged whole: the pages earlier attempts kept count (their keys were
+  // marked seen when they were kept).
+  const verdict = judgeShrink(counts.parsed, sync.applied, deps.policy);
   const previous = sync.applied?.parsedCount;
+  const rejects = mergeRejects(sync.resumed?.rejects, parsed.rejects);
   if (verdict === 'empty') {
-    await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, 'empty');
+    await deps.syncRuns.succeed(sync.runId, counts, rejects, 'empty', facts.truncated);
     log.warn('payload has no valid event where the provider had some; nothing written', {
       previous,
       ...counts,
@@ -85,20 +99,22 @@ async function finishWritten(
     if (written < keys.length) {
       await deps.events.markSeen(provider.id, keys, seenAt, deps.policy.lastSeenGranularityMs);
     }
-    await deps.fetchStates.save(provider.id, appliedState(sync, facts, parsed.parsed));
+    await deps.fetchStates.save(provider.id, appliedState(sync, facts, counts.parsed));
   } else {
     log.warn('payload shrank suddenly; "last seen" not applied', {
       previous,
-      parsed: parsed.parsed,
+      parsed: counts.parsed,
     });
   }
-  counts.upserted = written;
-  counts.unchanged = Math.max(0, parsed.parsed - written);
-  if (written > 0) await deps.cache.bumpVersion();
+  counts.upserted = written + (sync.resumed?.counts.upserted ?? 0);
+  counts.unchanged = Math.max(0, counts.parsed - counts.upserted);
+  if (counts.upserted > 0) await deps.cache.bumpVersion();
   const flag = verdict === 'shrunk' ? 'shrunk' : undefined;
-  await deps.syncRuns.succeed(sync.runId, counts, parsed.rejects, flag);
-  log.info('sync succeeded', { ...counts, rejects: parsed.rejects.slice(0, 5) });
-  return summaryOf(sync, written > 0);
+  await deps.syncRuns.succeed(sync.runId, counts, rejects, flag, facts.truncated);
+  if (facts.truncated)
+    log.warn('walk stopped at maxPages while the payload had more', { ...counts });
+  log.info('sync succeeded', { ...counts, rejects: rejects.slice(0, 5) });
+  return { ...summaryOf(sync, counts.upserted > 0), ...(facts.truncated && { truncated: true }) };
 }
 
 /** The last step of a parsed sync that did not fail: the run records how it ended. */

@@ -14,7 +14,8 @@ function firstHeader(value: string | string[] | undefined): string | null {
  * validators (ETag, Last-Modified). It records facts only; what they mean is `decide`'s.
  */
 export class PayloadRecorder {
-  private readonly hash = createHash('sha256');
+  /** The hash chain so far: each body's hash covers the chain before it. */
+  private chain: string | undefined;
   private providerUrlRequested = false;
   private conditionalSent = false;
   /** The provider answered 304 to the conditional GET: the payload is the last applied one. */
@@ -26,7 +27,11 @@ export class PayloadRecorder {
     private readonly providerUrl: string,
     private readonly applied: ProviderFetchState | null,
     private readonly conditional: boolean,
-  ) {}
+    /** The chain over the bodies an earlier attempt of a resumed walk read. */
+    resumedFrom?: string,
+  ) {
+    this.chain = resumedFrom;
+  }
 
   /** Headers to add to a request of `url` (call once per request, before sending it). */
   headersFor(url: string): Record<string, string> {
@@ -51,11 +56,17 @@ export class PayloadRecorder {
       this.lastModified = firstHeader(page.headers['last-modified']);
     }
     // Length-prefixed so page boundaries count: ["ab","c"] and ["a","bc"] hash differently.
-    this.hash.update(`${page.body.length}:`).update(page.body);
+    // Chained, so a walk resumed from a checkpoint (which keeps the chain) hashes as one that
+    // never stopped; a single document's hash is SHA-256 of `<length>:<body>`.
+    this.chain = createHash('sha256')
+      .update(this.chain ?? '')
+      .update(`${page.body.length}:`)
+      .update(page.body)
+      .digest('hex');
   }
 
-  /** SHA-256 of every body fetched so far, in order. */
+  /** The hash chain over every body fetched so far, in order (SHA-256 of nothing before any). */
   contentHash(): string {
-    return this.hash.copy().digest('hex');
+    return this.chain ?? createHash('sha256').digest('hex');
   }
 }

@@ -12,7 +12,16 @@ import type { Logger } from '@marquee/logger';
 import type { SyncJob } from '@marquee/queue';
 import type { Fetcher } from './fetch.chain.ts';
 import type { DecisionPolicy } from './sync.decision.ts';
+
+/** Bounds on the waits a provider imposes (429/503 with Retry-After). */
+export interface DelayPolicy {
+  /** RETRY_AFTER_MAX_SECONDS in ms: a longer Retry-After is cut to this. */
+  retryAfterMaxMs: number;
+  /** RATE_LIMIT_MAX_DELAYS: provider-imposed delays of one job before it fails for good. */
+  maxDelays: number;
+}
 import type { ProgressReporter } from './sync.progress.ts';
+import type { WalkCheckpoint } from './walk.checkpoint.ts';
 
 /** What the steps of a sync are built from (createWorkerRuntime assembles it). */
 export interface SyncDeps {
@@ -25,6 +34,7 @@ export interface SyncDeps {
   /** The guarded fetch chain (fetch.chain.ts), shared by every sync of the process. */
   fetch: Fetcher;
   policy: DecisionPolicy;
+  delays: DelayPolicy;
   logger: Logger;
   now: () => Date;
 }
@@ -38,6 +48,11 @@ export interface SyncContext {
   runId: string;
   /** The provider's last applied payload (its fetch state); null before the first. */
   applied: ProviderFetchState | null;
+  /**
+   * Where this attempt's walk of pages resumes, and the totals of the pages before it, when an
+   * earlier attempt of the same job failed part-way (keep-walked.step.ts).
+   */
+  resumed: WalkCheckpoint | undefined;
   /** One clock reading per sync: rows written, rows marked seen and the seen mark carry it. */
   seenAt: Date;
   log: Logger;
@@ -53,6 +68,8 @@ export interface SyncSummary extends SyncCounts {
   /** True when the catalog changed, i.e. the API cache was invalidated. */
   changed: boolean;
   skipped?: 'disabled';
+  /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
+  truncated?: true;
 }
 
 export function zeroCounts(): SyncCounts {

@@ -38,6 +38,11 @@ export function mayTakeUnparsed(
 /** What is known of a payload once all of it is fetched, before anything is written. */
 export interface PayloadFacts {
   form: PayloadForm;
+  /**
+   * A walk resumed from a checkpoint: the rows of its earlier pages were written already, so
+   * its payload is written too, whatever its hash (only a whole payload may be "unchanged").
+   */
+  resumed: boolean;
   /** The provider answered 304 to the conditional GET. */
   notModified: boolean;
   contentHash: string;
@@ -60,6 +65,7 @@ export function decide(
   at: Date,
   policy: DecisionPolicy,
 ): Decision {
+  if (payload.resumed) return { action: 'write' };
   if (payload.notModified) return { action: 'skip', via: 'not-modified' };
   if (!applied?.contentHash || applied.contentHash !== payload.contentHash) {
     return { action: 'write' };

@@ -182,6 +182,10 @@ export function createWorkerRuntime(
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
     },
+    delays: {
+      retryAfterMaxMs: env.RETRY_AFTER_MAX_SECONDS * 1_000,
+      maxDelays: env.RATE_LIMIT_MAX_DELAYS,
+    },
     logger,
     now: overrides.now ?? (() => new Date()),
   };

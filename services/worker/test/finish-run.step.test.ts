@@ -24,6 +24,8 @@ afterAll(() => harness.close());
 
 const facts = (contentHash: string): FetchedFacts => ({
   form: 'document',
+  resumed: false,
+  truncated: false,
   notModified: false,
   contentHash,
   etag: `"${contentHash}"`,

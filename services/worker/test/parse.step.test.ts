@@ -14,6 +14,8 @@ import { streamOf } from '../src/parse.step.ts';
 const URL_DOC = 'http://feed.test/feed.xml';
 const facts = {
   form: 'document',
+  resumed: false,
+  truncated: false,
   notModified: false,
   contentHash: 'h',
   etag: null,

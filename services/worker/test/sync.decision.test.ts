@@ -23,6 +23,7 @@ function applied(overrides: Partial<ProviderFetchState> = {}): ProviderFetchStat
 
 const facts = (overrides: Partial<PayloadFacts> = {}): PayloadFacts => ({
   form: 'document',
+  resumed: false,
   notModified: false,
   contentHash: 'abc',
   ...overrides,

@@ -60,6 +60,9 @@ export function registerProvidersTestCommand(
       for (const warning of result.warnings ?? []) {
         io.err(`warning ${warning.key}: ${warning.reason}`);
       }
+      if (result.truncated) {
+        io.err('truncated: stopped at maxPages while the provider had more pages');
+      }
       if (options.json) {
         io.out(json(result.events));
         return;

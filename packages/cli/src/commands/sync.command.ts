@@ -96,5 +96,8 @@ function parseTimeout(text: string): number {
 function summary(name: string, outcome: SyncOutcome): string {
   if (outcome.skipped) return `${name}: skipped (${outcome.skipped})`;
   const unchanged = outcome.changed ? '' : ' (catalog unchanged)';
-  return `${name}: succeeded; fetched ${outcome.fetched}, parsed ${outcome.parsed}, upserted ${outcome.upserted}, unchanged ${outcome.unchanged}, rejected ${outcome.rejected}${unchanged}`;
+  const truncated = outcome.truncated
+    ? '; truncated: stopped at maxPages while the provider had more pages'
+    : '';
+  return `${name}: succeeded; fetched ${outcome.fetched}, parsed ${outcome.parsed}, upserted ${outcome.upserted}, unchanged ${outcome.unchanged}, rejected ${outcome.rejected}${unchanged}${truncated}`;
 }

@@ -14,6 +14,7 @@ export interface SyncOutcome {
   rejected?: number;
   changed?: boolean;
   skipped?: string;
+  truncated?: boolean;
 }
 
 export interface WatchOptions {

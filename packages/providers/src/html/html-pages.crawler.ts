@@ -4,6 +4,7 @@ import { cheerio } from './cheerio.loader.ts';
 import { contentTypeOf, decodeDocument } from '../kinds/document.decoder.ts';
 import { createPagePacer } from '@marquee/fetch';
 import type { FetchPage } from '../kinds/provider-kind.ts';
+import { walkEnd, type PageCursor, type WalkEnd } from '../kinds/page-walk.ts';
 
 /** Config of a site spread over pages linked by a "next" link. */
 export const paginationShape = {
@@ -19,37 +20,62 @@ export function loadHtml(body: Buffer, contentType?: string): CheerioAPI {
   return cheerio().load(decodeDocument(body, contentType));
 }
 
+/** Where a site's walk starts: its first page, its next link, its limits. */
+export interface CrawlStart {
+  url: string;
+  fetch: FetchPage;
+  nextSelector?: string | undefined;
+  maxPages: number;
+  minIntervalMs: number;
+}
+
+/** A config's paging options, as the crawler takes them. */
+export function pagingOf(config: {
+  nextSelector?: string | undefined;
+  maxPages: number;
+  minIntervalMs: number;
+}): Omit<CrawlStart, 'url' | 'fetch'> {
+  const { nextSelector, maxPages, minIntervalMs } = config;
+  return { nextSelector, maxPages, minIntervalMs };
+}
+
+/** The next page's cursor: the page's next link, unless it points to a page already read. */
+function nextPage(
+  $: CheerioAPI,
+  start: CrawlStart,
+  current: PageCursor,
+  visited: ReadonlySet<string>,
+): PageCursor | undefined {
+  if (start.nextSelector === undefined) return undefined;
+  const href = $(start.nextSelector).first().attr('href')?.trim();
+  if (href === undefined || href === '' || href.startsWith('#')) return undefined;
+  const candidate = new URL(href, current.url).toString();
+  if (visited.has(candidate)) return undefined;
+  return { url: candidate, index: current.index + 1, seen: 0 };
+}
+
 /**
- * Fetches the first page and follows the next link until there is none, it points to a page
- * already read, or `maxPages` were read; `onPage` sees each page once, in order.
+ * Fetches the first page (or `from`, where a walk resumes) and follows the next link until there
+ * is none, it points to a page already read, or `maxPages` were read; `onPage` sees each page
+ * once, in order, with the cursor of the page after it.
  */
 export async function crawlHtmlPages(
-  start: {
-    url: string;
-    fetch: FetchPage;
-    nextSelector?: string | undefined;
-    maxPages: number;
-    minIntervalMs: number;
-  },
-  onPage: ($: CheerioAPI, pageUrl: string) => void,
-): Promise<void> {
+  start: CrawlStart,
+  from: PageCursor | undefined,
+  onPage: ($: CheerioAPI, pageUrl: string, next: PageCursor | undefined) => Promise<void>,
+): Promise<WalkEnd> {
   const pace = createPagePacer(start.minIntervalMs);
   const visited = new Set<string>();
-  let next: string | undefined = start.url;
-  for (let count = 0; next !== undefined && count < start.maxPages; count += 1) {
-    visited.add(next);
+  let next: PageCursor | undefined = from ?? { url: start.url, index: 0, seen: 0 };
+  while (next !== undefined && next.index < start.maxPages) {
+    const current: PageCursor = next;
+    visited.add(current.url);
     await pace();
-    const page = await start.fetch(next);
+    const page = await start.fetch(current.url);
     visited.add(page.url);
     const $ = loadHtml(page.body, contentTypeOf(page.headers));
-    onPage($, page.url);
-    next = undefined;
-    if (start.nextSelector !== undefined) {
-      const href = $(start.nextSelector).first().attr('href')?.trim();
-      if (href !== undefined && href !== '' && !href.startsWith('#')) {
-        const candidate = new URL(href, page.url).toString();
-        if (!visited.has(candidate)) next = candidate;
-      }
-    }
+    next = nextPage($, start, { ...current, url: page.url }, visited);
+    await onPage($, page.url, next);
   }
+  return walkEnd(next);
 }

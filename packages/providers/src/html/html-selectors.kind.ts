@@ -1,6 +1,6 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
-import { normalizeEvent } from '../mapping/event.normalizer.ts';
+import { normalizeEvent, type NormalizeOutcome } from '../mapping/event.normalizer.ts';
 import {
   dateOptionsShape,
   fieldsSchema,
@@ -9,9 +9,15 @@ import {
   priceOptionsShape,
   readingOptions,
 } from '../mapping/field-mapping.ts';
-import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
-import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
-import type { ProviderKind } from '../kinds/provider-kind.ts';
+import { crawlHtmlPages, paginationShape, pagingOf } from './html-pages.crawler.ts';
+import {
+  collectPages,
+  type PageCursor,
+  type PagedProviderKind,
+  type PageHandler,
+  type WalkEnd,
+} from '../kinds/page-walk.ts';
+import type { IngestContext } from '../kinds/provider-kind.ts';
 
 const htmlSelectorsConfigSchema = z
   .object({
@@ -53,37 +59,36 @@ function parseHtmlSelectorsPage(
   $: CheerioAPI,
   config: HtmlSelectorsConfig,
   ctx: { timezone: string; baseUrl: string },
-  result: ParseResultBuilder,
-): void {
+): NormalizeOutcome[] {
   const read = reader($);
-  for (const element of $(config.items).toArray()) {
-    result.add(
+  return $(config.items)
+    .toArray()
+    .map((element) =>
       normalizeEvent(mapItem($(element), config.fields, read, config.dedupeKey), {
         timezone: config.timezone ?? ctx.timezone,
         baseUrl: ctx.baseUrl,
         ...readingOptions(config),
       }),
     );
-  }
 }
 
-export const htmlSelectors: ProviderKind<HtmlSelectorsConfig> = {
+/** Walks the site's pages from `from` (the first page when undefined) up to `maxPages`. */
+function walkSelectorPages(
+  { url, config, timezone, fetch }: IngestContext<HtmlSelectorsConfig>,
+  from: PageCursor | undefined,
+  onPage: PageHandler,
+): Promise<WalkEnd> {
+  const start = { url, fetch, ...pagingOf(config) };
+  return crawlHtmlPages(start, from, ($, pageUrl, next) =>
+    onPage({ outcomes: parseHtmlSelectorsPage($, config, { timezone, baseUrl: pageUrl }), next }),
+  );
+}
+
+export const htmlSelectors: PagedProviderKind<HtmlSelectorsConfig> = {
   kind: 'html-selectors',
   description:
     'web pages without structured data: CSS selectors for the items and each field, date formats, timezone',
   configSchema: htmlSelectorsConfigSchema,
-  async ingest({ url, config, timezone, fetch }) {
-    const result = new ParseResultBuilder();
-    await crawlHtmlPages(
-      {
-        url,
-        fetch,
-        nextSelector: config.nextSelector,
-        maxPages: config.maxPages,
-        minIntervalMs: config.minIntervalMs,
-      },
-      ($, pageUrl) => parseHtmlSelectorsPage($, config, { timezone, baseUrl: pageUrl }, result),
-    );
-    return result.build();
-  },
+  walkPages: walkSelectorPages,
+  ingest: (ctx) => collectPages(walkSelectorPages, ctx),
 };

@@ -1,6 +1,6 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
-import { normalizeEvent } from '../mapping/event.normalizer.ts';
+import { normalizeEvent, type NormalizeOutcome } from '../mapping/event.normalizer.ts';
 import {
   describeDedupeKey,
   identityOptionsShape,
@@ -9,11 +9,18 @@ import {
   type FieldSpec,
 } from '../mapping/field-mapping.ts';
 import { readScalars } from '../mapping/object-path.reader.ts';
-import { crawlHtmlPages, paginationShape } from './html-pages.crawler.ts';
+import { crawlHtmlPages, paginationShape, pagingOf } from './html-pages.crawler.ts';
 import { parseLenientJson } from '../json/lenient-json.parser.ts';
 import { extractMicrodataEvents } from './microdata.extractor.ts';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
-import type { ParseResult, ProviderKind } from '../kinds/provider-kind.ts';
+import type { IngestContext, ParseResult } from '../kinds/provider-kind.ts';
+import {
+  collectPages,
+  type PageCursor,
+  type PagedProviderKind,
+  type PageHandler,
+  type WalkEnd,
+} from '../kinds/page-walk.ts';
 import { collectEventNodes, schemaEventToRaw, type SchemaNode } from './schema-event.mapper.ts';
 
 const jsonldHtmlConfigSchema = z
@@ -58,7 +65,7 @@ interface SchemaPageContext {
 function addSchemaEvents(
   nodes: readonly SchemaNode[],
   ctx: SchemaPageContext,
-  result: ParseResultBuilder,
+  result: { add(outcome: NormalizeOutcome): void },
   seenKeys: Set<string>,
 ): void {
   for (const node of nodes) {
@@ -85,36 +92,34 @@ export function parseJsonldPage($: CheerioAPI, ctx: SchemaPageContext): ParseRes
   return result.build();
 }
 
-export const jsonldHtml: ProviderKind<JsonldHtmlConfig> = {
+/**
+ * Walks the site's pages from `from` (the first page when undefined) up to `maxPages`. A node
+ * seen on an earlier page of this walk is skipped (a resumed walk no longer knows the pages
+ * before it: their repeats count as items again, and the later one wins, as within a page).
+ */
+function walkSchemaPages(
+  { url, config, timezone, fetch }: IngestContext<JsonldHtmlConfig>,
+  from: PageCursor | undefined,
+  onPage: PageHandler,
+): Promise<WalkEnd> {
+  const seenKeys = new Set<string>();
+  return crawlHtmlPages({ url, fetch, ...pagingOf(config) }, from, ($, pageUrl, next) => {
+    const outcomes: NormalizeOutcome[] = [];
+    addSchemaEvents(
+      extractSchemaEvents($, config.microdata),
+      { timezone, baseUrl: pageUrl, priceLocale: config.priceLocale, dedupeKey: config.dedupeKey },
+      { add: (outcome) => void outcomes.push(outcome) },
+      seenKeys,
+    );
+    return onPage({ outcomes, next });
+  });
+}
+
+export const jsonldHtml: PagedProviderKind<JsonldHtmlConfig> = {
   kind: 'jsonld-html',
   description:
     'web pages with schema.org Event data (JSON-LD or microdata), optionally paginated by a next link',
   configSchema: jsonldHtmlConfigSchema,
-  async ingest({ url, config, timezone, fetch }) {
-    const result = new ParseResultBuilder();
-    const seenKeys = new Set<string>();
-    await crawlHtmlPages(
-      {
-        url,
-        fetch,
-        nextSelector: config.nextSelector,
-        maxPages: config.maxPages,
-        minIntervalMs: config.minIntervalMs,
-      },
-      ($, pageUrl) => {
-        addSchemaEvents(
-          extractSchemaEvents($, config.microdata),
-          {
-            timezone,
-            baseUrl: pageUrl,
-            priceLocale: config.priceLocale,
-            dedupeKey: config.dedupeKey,
-          },
-          result,
-          seenKeys,
-        );
-      },
-    );
-    return result.build();
-  },
+  walkPages: walkSchemaPages,
+  ingest: (ctx) => collectPages(walkSchemaPages, ctx),
 };

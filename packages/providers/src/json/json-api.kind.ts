@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalizeEvent } from '../mapping/event.normalizer.ts';
+import { normalizeEvent, type NormalizeOutcome } from '../mapping/event.normalizer.ts';
 import {
   dateOptionsShape,
   fieldsSchema,
@@ -10,9 +10,16 @@ import {
 } from '../mapping/field-mapping.ts';
 import { readPath, readScalars, readTexts, scalarText } from '../mapping/object-path.reader.ts';
 import { createPagePacer } from '@marquee/fetch';
-import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
+import {
+  collectPages,
+  walkEnd,
+  type PageCursor,
+  type PagedProviderKind,
+  type PageHandler,
+  type WalkEnd,
+} from '../kinds/page-walk.ts';
 import { presetField, withPresets } from '../presets/preset.registry.ts';
-import { PayloadError, type ParseResult, type ProviderKind } from '../kinds/provider-kind.ts';
+import { PayloadError, type IngestContext } from '../kinds/provider-kind.ts';
 import { authorizer, authSchema } from '../kinds/secret-env.reader.ts';
 
 const KIND = 'json-api';
@@ -197,7 +204,7 @@ export function parseJsonPage(
     'items' | 'fields' | 'dateFormats' | 'locale' | 'priceLocale' | 'dedupeKey'
   >,
   ctx: { timezone: string; baseUrl?: string },
-  result: ParseResultBuilder,
+  result: { add(outcome: NormalizeOutcome): void },
 ): number {
   if (typeof page !== 'object' || page === null) {
     throw new PayloadError('page is neither a JSON object nor an array');
@@ -215,33 +222,50 @@ export function parseJsonPage(
   return items.length;
 }
 
-export const jsonApi: ProviderKind<JsonApiConfig> = {
+/** Walks the API's pages from `from` (the first page when undefined) up to `maxPages`. */
+async function walkJsonPages(
+  { url, config, timezone, fetch }: IngestContext<JsonApiConfig>,
+  from: PageCursor | undefined,
+  onPage: PageHandler,
+): Promise<WalkEnd> {
+  const zone = config.timezone ?? timezone;
+  const authorize = authorizer(config.auth);
+  const headers: Record<string, string> = { accept: 'application/json', ...config.headers };
+  const pace = createPagePacer(config.minIntervalMs);
+  const visited = new Set<string>();
+  let next: PageCursor | undefined = from ?? { url: firstPageUrl(url, config), index: 0, seen: 0 };
+  while (next !== undefined && next.index < config.maxPages) {
+    const current: PageCursor = next;
+    visited.add(current.url);
+    await pace();
+    const request = authorize(current.url, headers);
+    const fetched = await fetch(request.url, { headers: request.headers });
+    const page = parseJson(fetched.body, current.url);
+    const outcomes: NormalizeOutcome[] = [];
+    const count = parseJsonPage(
+      page,
+      config,
+      { timezone: zone, baseUrl: current.url },
+      {
+        add: (outcome) => void outcomes.push(outcome),
+      },
+    );
+    const seen = current.seen + count;
+    const nextUrl = nextPageUrl(config, { ...current, seen, count }, page);
+    next =
+      nextUrl === undefined || visited.has(nextUrl)
+        ? undefined
+        : { url: nextUrl, index: current.index + 1, seen };
+    await onPage({ outcomes, next });
+  }
+  return walkEnd(next);
+}
+
+export const jsonApi: PagedProviderKind<JsonApiConfig> = {
   kind: KIND,
   description:
     'paginated JSON API with a declarative mapping (paths to the item list and to each field)',
   configSchema: jsonApiConfigSchema,
-  async ingest({ url, config, timezone, fetch }): Promise<ParseResult> {
-    const zone = config.timezone ?? timezone;
-    const authorize = authorizer(config.auth);
-    const headers: Record<string, string> = { accept: 'application/json', ...config.headers };
-
-    const pace = createPagePacer(config.minIntervalMs);
-    const result = new ParseResultBuilder();
-    const visited = new Set<string>();
-    let next: string | undefined = firstPageUrl(url, config);
-    let seen = 0;
-    for (let index = 0; next !== undefined && index < config.maxPages; index += 1) {
-      const pageUrl: string = next;
-      visited.add(pageUrl);
-      await pace();
-      const request = authorize(pageUrl, headers);
-      const fetched = await fetch(request.url, { headers: request.headers });
-      const page = parseJson(fetched.body, pageUrl);
-      const count = parseJsonPage(page, config, { timezone: zone, baseUrl: pageUrl }, result);
-      seen += count;
-      next = nextPageUrl(config, { url: pageUrl, index, seen, count }, page);
-      if (next !== undefined && visited.has(next)) next = undefined;
-    }
-    return result.build();
-  },
+  walkPages: walkJsonPages,
+  ingest: (ctx) => collectPages(walkJsonPages, ctx),
 };

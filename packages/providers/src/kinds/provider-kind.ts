@@ -33,6 +33,8 @@ export interface ParseResult {
   warnings?: RejectSample[];
   /** Exact number of warnings, however many samples were kept. */
   warned?: number;
+  /** A walk of pages stopped at `maxPages` while the payload said there was more. */
+  truncated?: boolean;
 }
 
 /**

@@ -1,0 +1,268 @@
+// Resumable paging through the real worker runtime (BullMQ on Redis, PostgreSQL): a sync of a
+// paged API that is rate-limited (429 + Retry-After) or hit by a 502 part-way resumes at the first
+// page not yet fetched, never at page 1; the server answers each page once per sync, plus the one
+// failed page. A walk stopped at maxPages while the API has more is flagged `truncated`.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { QueueEvents, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { parseEnv } from '@marquee/config';
+import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import { createLogger } from '@marquee/logger';
+import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
+import { createRedis } from '@marquee/redis';
+import {
+  apiEvents,
+  createTestDatabase,
+  startDiscogsLikeServer,
+  startVivenuLikeServer,
+  uniquePrefix,
+  workerTestEnv,
+  type PagedApiServer,
+  type TestDatabase,
+} from '@marquee/testing';
+import {
+  createWorkerRuntime,
+  workerEnvSchema,
+  type SyncSummary,
+  type WorkerRuntime,
+} from '@marquee/worker';
+
+const TOKEN_ENV = 'MARQUEE_TEST_PAGING_TOKEN';
+const TOKEN = 'vivenu-secret-7';
+const HOUR = 3_600_000;
+
+let database: TestDatabase;
+let db: Db;
+let redis: Redis;
+let eventsRedis: Redis;
+let prefix: string;
+let queue: IngestQueue;
+let queueEvents: QueueEvents;
+let runtime: WorkerRuntime;
+let worker: Worker;
+let discogs: PagedApiServer;
+let vivenu: PagedApiServer;
+let providers: ProviderRepository;
+/** The syncs' clock: a test moves it past markSeen's granularity. */
+let clock = Date.now();
+const logger = createLogger({ service: 'paging-test', level: 'error' });
+
+beforeAll(async () => {
+  process.env[TOKEN_ENV] = TOKEN;
+  database = await createTestDatabase('resumable_paging');
+  db = createDb({ databaseUrl: database.url });
+  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
+  prefix = uniquePrefix('paging');
+  queue = new IngestQueue({ connection: redis, prefix });
+  eventsRedis = redis.duplicate();
+  queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
+  await queueEvents.waitUntilReady();
+  providers = new ProviderRepository(db);
+  runtime = createWorkerRuntime(
+    parseEnv(
+      workerEnvSchema,
+      workerTestEnv(database.url, prefix, {
+        WORKER_CONCURRENCY: '1',
+        FETCH_TIMEOUT_MS: '5000',
+        FETCH_USER_AGENT: 'marquee-test',
+      }),
+    ),
+    { logger, db, redis, now: () => new Date(clock) },
+  );
+  worker = runtime.createWorker();
+  void worker.run();
+  // 25 requests a minute, as Discogs allows without a token; here a window of 3 s and 10
+  // requests, so the walk of 14 pages meets the limit at page 11 within a short test.
+  discogs = await startDiscogsLikeServer({
+    events: apiEvents(56, 'dg'),
+    limit: 10,
+    windowMs: 3_000,
+  });
+  vivenu = await startVivenuLikeServer({ events: apiEvents(95, 'vv'), token: TOKEN });
+});
+
+afterAll(async () => {
+  delete process.env[TOKEN_ENV];
+  await worker.close();
+  await runtime.close();
+  await queueEvents.close();
+  await queue.queue.obliterate({ force: true });
+  await queue.close();
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await Promise.all([discogs.close(), vivenu.close()]);
+  await Promise.all([redis.quit(), eventsRedis.quit()]);
+  await db.$disconnect();
+  await database.drop();
+});
+
+async function sync(provider: Provider): Promise<SyncSummary> {
+  const job = await queue.enqueueSync(
+    { providerId: provider.id, trigger: 'manual' },
+    { attempts: 3, backoff: { type: 'fixed', delay: 100 } },
+  );
+  return (await job.waitUntilFinished(queueEvents, 30_000)) as SyncSummary;
+}
+
+/** The server's answers, as `page status` → count, sorted. */
+function answered(server: PagedApiServer): [string, number][] {
+  const answers = [...server.answers.entries()].sort(([a], [b]) =>
+    a.localeCompare(b, 'en', { numeric: true }),
+  );
+  server.answers.clear();
+  return answers;
+}
+
+const okOnce = (pages: string[]): [string, number][] => pages.map((page) => [`${page} 200`, 1]);
+
+async function runsOf(provider: Provider) {
+  return db.syncRun.findMany({
+    where: { providerId: provider.id },
+    orderBy: { startedAt: 'asc' },
+    select: { status: true, flag: true, truncated: true, parsed: true, error: true },
+  });
+}
+
+async function storedKeys(provider: Provider): Promise<string[]> {
+  const rows = await db.event.findMany({
+    where: { providerId: provider.id },
+    select: { externalKey: true },
+  });
+  return rows
+    .map((row) => row.externalKey)
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+const discogsConfig = {
+  items: 'results',
+  fields: { id: 'id', title: 'title', start: 'date', venueName: 'venue.name' },
+  pagination: {
+    type: 'page',
+    pageParam: 'page',
+    sizeParam: 'per_page',
+    size: 4,
+    totalPagesPath: 'pagination.pages',
+  },
+  maxPages: 50,
+};
+
+describe('a Discogs-like API: page/per_page, a request budget, 429 with Retry-After', () => {
+  let provider: Provider;
+
+  beforeAll(async () => {
+    provider = await providers.create({
+      name: 'discogs-like',
+      kind: 'json-api',
+      url: `${discogs.url}/events`,
+      everySeconds: 3600,
+      timezone: 'Europe/Madrid',
+      config: discogsConfig,
+    });
+  });
+
+  it('a sync delayed by the 429 resumes at the page it was refused, not page 1', async () => {
+    const summary = await sync(provider);
+    expect(summary).toMatchObject({ fetched: 56, parsed: 56, upserted: 56, rejected: 0 });
+    expect(summary.truncated).toBeUndefined();
+    const pages = Array.from({ length: 14 }, (_, index) => `page=${index + 1}`);
+    expect(answered(discogs)).toEqual(
+      [...okOnce(pages), ['page=11 429', 1] as [string, number]].sort(([a], [b]) =>
+        a.localeCompare(b, 'en', { numeric: true }),
+      ),
+    );
+    expect(await storedKeys(provider)).toEqual(apiEvents(56, 'dg').map((event) => event.id));
+    const runs = await runsOf(provider);
+    expect(runs.map((run) => run.status)).toEqual(['failed', 'succeeded']);
+    expect(runs[0]?.error).toMatch(/429/);
+    // The delayed attempt kept pages 1–10; the run that resumed counts the whole walk.
+    expect(runs[0]?.parsed).toBe(40);
+    expect(runs[1]).toMatchObject({ flag: null, truncated: false, parsed: 56 });
+  });
+});
+
+const vivenuConfig = {
+  items: 'rows',
+  fields: { id: '_id', title: 'name', start: 'start', venueName: 'locationName' },
+  pagination: {
+    type: 'offset',
+    offsetParam: 'skip',
+    limitParam: 'top',
+    limit: 10,
+    totalPath: 'total',
+  },
+  auth: { name: 'Authorization', prefix: 'Bearer ', env: TOKEN_ENV },
+};
+
+describe('a vivenu-like API: skip/top, a Bearer token, a 502 part-way', () => {
+  let provider: Provider;
+  const pages = Array.from({ length: 10 }, (_, index) => `skip=${index * 10}`);
+
+  beforeAll(async () => {
+    provider = await providers.create({
+      name: 'vivenu-like',
+      kind: 'json-api',
+      url: `${vivenu.url}/api/public/events`,
+      everySeconds: 3600,
+      timezone: 'Europe/Madrid',
+      config: vivenuConfig,
+    });
+  });
+
+  it('the retry after the 502 resumes at the failed page; every event is stored', async () => {
+    vivenu.failNext.add('skip=60');
+    expect(await sync(provider)).toMatchObject({ fetched: 95, parsed: 95, upserted: 95 });
+    expect(answered(vivenu)).toEqual(
+      [...okOnce(pages), ['skip=60 502', 1] as [string, number]].sort(([a], [b]) =>
+        a.localeCompare(b, 'en', { numeric: true }),
+      ),
+    );
+    expect(await storedKeys(provider)).toEqual(apiEvents(95, 'vv').map((event) => event.id));
+    const runs = await runsOf(provider);
+    expect(runs.map((run) => [run.status, run.parsed])).toEqual([
+      ['failed', 60],
+      ['succeeded', 95],
+    ]);
+    expect(runs[0]?.error).toMatch(/502/);
+  });
+
+  it('a resumed walk is judged whole: earlier pages are neither "shrunk" nor left unseen', async () => {
+    clock += 2 * HOUR;
+    vivenu.failNext.add('skip=80');
+    const summary = await sync(provider);
+    // Nothing changed: the pages the first attempt kept were marked seen, none rewritten.
+    expect(summary).toMatchObject({ parsed: 95, upserted: 0, unchanged: 95 });
+    const runs = await runsOf(provider);
+    expect(runs.at(-1)).toMatchObject({ status: 'succeeded', flag: null, parsed: 95 });
+    const stale = await db.event.count({
+      where: { providerId: provider.id, lastSeenAt: { lt: new Date(clock) } },
+    });
+    expect(stale).toBe(0);
+    answered(vivenu);
+  });
+
+  it('the resumed walk hashes as a whole walk: the next identical payload is "unchanged"', async () => {
+    expect(await sync(provider)).toMatchObject({ parsed: 95, upserted: 0, changed: false });
+    expect((await runsOf(provider)).at(-1)).toMatchObject({ flag: 'unchanged' });
+    expect(answered(vivenu)).toEqual(okOnce(pages));
+  });
+});
+
+describe('maxPages', () => {
+  it('a walk stopped at maxPages while the API has more is flagged truncated', async () => {
+    const provider = await providers.create({
+      name: 'vivenu-short',
+      kind: 'json-api',
+      url: `${vivenu.url}/api/public/events`,
+      everySeconds: 3600,
+      timezone: 'Europe/Madrid',
+      config: { ...vivenuConfig, maxPages: 3 },
+    });
+    const summary = await sync(provider);
+    expect(summary).toMatchObject({ parsed: 30, truncated: true });
+    expect((await runsOf(provider)).at(-1)).toMatchObject({
+      status: 'succeeded',
+      truncated: true,
+    });
+    answered(vivenu);
+  });
+});
