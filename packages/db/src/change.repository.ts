@@ -31,7 +31,7 @@ export interface ChangePage {
 const PURGE_CHUNK = 10_000;
 
 /**
- * The change feed written by the triggers of migration 20261207080000_event_changes. A change is
+ * The change feed written by the triggers of migration 20261207100000_event_changes. A change is
  * readable once its writer's xid is below the oldest xid still in progress
  * (pg_snapshot_xmin(pg_current_snapshot())): every transaction that can still add a change has a
  * greater xid, so it sorts after every change already read, and nothing is ever skipped.
