@@ -93,6 +93,20 @@ describe('fetchPayload', () => {
     expect(seen).toMatchObject({ 'user-agent': 'marquee-test/1.0', 'if-none-match': '"v0"' });
   });
 
+  it('sends a User-Agent named in the headers as given, in place of the default (whatever its case)', async () => {
+    const seen: (string | undefined)[] = [];
+    const url = await serve((req, res) => {
+      seen.push(req.headers['user-agent']);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    const discogs = 'MarqueeDiscogsClient/1.0 +https://marquee.example';
+    await fetchPayload(url, { ...options, headers: { 'User-Agent': discogs } });
+    await fetchPayload(url, { ...options, headers: { 'user-agent': 'lower/2.0' } });
+    await fetchPayload(url, options);
+    expect(seen).toEqual([discogs, 'lower/2.0', 'marquee-test/1.0']);
+  });
+
   it('returns 304 as a status with an empty body, not an error', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(304, { etag: '"v1"' });
@@ -156,6 +170,47 @@ describe('fetchPayload', () => {
     const error = await fetchError(url, { maxBytes: 1_000 });
     expect(error.classification).toBe('permanent');
     expect(error.message).toMatch(/limit of 1000 bytes \(Content-Length 50000000\)/);
+  });
+
+  it.each([
+    ['with a Content-Length', true],
+    ['chunked', false],
+  ])(
+    "overflow 'truncate': a body over the cap (%s) ends there with its first bytes",
+    async (_label, announced) => {
+      const total = 64 * 1024 * 1024;
+      const chunk = Buffer.alloc(64 * 1024, 'y');
+      let sent = 0;
+      const url = await serve((_req, res) => {
+        res.writeHead(200, announced ? { 'content-length': String(total) } : {});
+        void (async () => {
+          let open = true;
+          void once(res, 'close').then(() => (open = false));
+          res.write('head');
+          while (open && sent < total - 4) {
+            sent += chunk.length;
+            if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          }
+          if (open) res.end();
+        })();
+      });
+      const payload = await fetchPayload(url, {
+        ...options,
+        maxBytes: 100_000,
+        overflow: 'truncate',
+      });
+      expect(payload).toMatchObject({ status: 200, truncated: true });
+      expect(payload.body.length).toBe(100_000);
+      expect(payload.body.subarray(0, 6).toString()).toBe('headyy');
+      expect(sent).toBeLessThan(total / 2);
+    },
+  );
+
+  it("overflow 'truncate': a body within the cap is returned whole, not marked", async () => {
+    const url = await serve((_req, res) => res.end('small'));
+    const payload = await fetchPayload(url, { ...options, maxBytes: 5, overflow: 'truncate' });
+    expect(payload.body.toString()).toBe('small');
+    expect(payload.truncated).toBeUndefined();
   });
 
   it('applies the cap to the decompressed size (a small gzip bomb)', async () => {
