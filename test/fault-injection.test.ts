@@ -67,7 +67,11 @@ beforeAll(async () => {
   runner = new JobRunner(queue, redis, prefix);
   syncRuns = new SyncRunRepository(db);
   cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
-  chaos = await startChaosServer({ feed: FEED, oversizedBytes: 4 * 1024 * 1024 });
+  chaos = await startChaosServer({
+    feed: FEED,
+    oversizedBytes: 4 * 1024 * 1024,
+    robotsBytes: 90 * 1024 * 1024,
+  });
 });
 
 afterAll(async () => {
@@ -137,13 +141,15 @@ async function eventSnapshot(providerId: string) {
   });
 }
 
-async function addProvider(name: string, url: string): Promise<Provider> {
+/** A fever-xml provider, or an HTML one (`jsonld-html`, one page) when `html` is set. */
+async function addProvider(name: string, url: string, html = false): Promise<Provider> {
   return new ProviderRepository(db).create({
     name,
-    kind: 'fever-xml',
+    kind: html ? 'jsonld-html' : 'fever-xml',
     url,
     everySeconds: 300,
     timezone: 'UTC',
+    ...(html && { config: { maxPages: 1 } }),
   });
 }
 
@@ -610,5 +616,31 @@ describe('provider-imposed delays', () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe('a 90 MB robots.txt', () => {
+  it('only its first 500 KiB are read and stored, and only their rules apply', async () => {
+    const runtime = runtimeWith({ FETCH_MAX_BYTES: String(100 * 1024 * 1024) });
+    // `Disallow: /` comes after the first 500 KiB: not applied, so the page is synced.
+    const open = await addProvider('robots-huge', chaos.urlOf('event-page'), true);
+    const { outcome } = await sync(open, runtime);
+    expect(outcome).toMatchObject({ kind: 'completed', summary: { upserted: 1 } });
+    const key = `${prefix}:robots:${new URL(chaos.url).origin}`;
+    const stored = await redis.strlen(key);
+    expect(stored).toBeGreaterThan(400 * 1024);
+    expect(stored).toBeLessThanOrEqual(500 * 1024);
+    // The transfer stopped soon after the limit (socket buffers aside), far before 90 MB.
+    expect(chaos.robotsBytesSent()).toBeLessThan(16 * 1024 * 1024);
+
+    // `Disallow: /private` is in the first 500 KiB: applied, from the stored copy.
+    const hits = chaos.hits.get('/robots.txt');
+    const closed = await addProvider('robots-private', `${chaos.url}/private/event-page`, true);
+    const refused = await sync(closed, runtime);
+    expect(refused.outcome.kind).toBe('unrecoverable');
+    if (refused.outcome.kind === 'unrecoverable') {
+      expect(refused.outcome.error.message).toMatch(/disallows \/private\/event-page/);
+    }
+    expect(chaos.hits.get('/robots.txt')).toBe(hits);
   });
 });

@@ -37,5 +37,7 @@ export function describeError(error: unknown): string {
     .filter((line) => line !== '');
   if (error.name.startsWith('PrismaClient') || error.name === 'DriverAdapterError')
     return `database error: ${lines.at(-1) ?? error.name}`;
+  // A usage error is ours, written for the user: a list of problems (a providers file) stays whole.
+  if (error instanceof UsageError) return error.message;
   return lines[0] ?? error.name;
 }

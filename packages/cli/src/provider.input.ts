@@ -27,43 +27,52 @@ export function checkKind(kind: string): string {
   }
 }
 
-export function checkUrl(text: string): string {
+export function checkUrl(text: string, field = '--url'): string {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`--url "${text}" is not a URL`);
+    throw new UsageError(`${field} "${text}" is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--url must be http or https, not ${url.protocol.replace(':', '')}`);
+    throw new UsageError(`${field} must be http or https, not ${url.protocol.replace(':', '')}`);
   }
   return url.toString();
 }
 
 /** SSRF guard at registration: a URL on a refused address is a usage error (exit 2). */
-export async function checkUrlAddress(url: string, allowPrivate: boolean): Promise<string> {
+export async function checkUrlAddress(
+  url: string,
+  allowPrivate: boolean,
+  field = '--url',
+): Promise<string> {
   try {
     await assertUrlAllowed(url, { allowPrivate });
   } catch (error) {
-    if (error instanceof AddressRefusedError) throw new UsageError(`--url: ${error.message}`);
+    if (error instanceof AddressRefusedError) throw new UsageError(`${field}: ${error.message}`);
     throw error;
   }
   return url;
 }
 
-export function checkEvery(text: string): number {
+export function checkEvery(text: string, field = '--every'): number {
   try {
     return parseDuration(text);
   } catch (error) {
-    throw new UsageError(`--every: ${(error as Error).message}`);
+    throw new UsageError(`${field}: ${(error as Error).message}`);
   }
 }
 
-export function checkTimezone(zone: string): string {
-  if (!IANAZone.isValidZone(zone)) {
-    throw new UsageError(
-      `--timezone "${zone}" is not an IANA time zone (examples: UTC, Europe/Madrid)`,
-    );
+/** Zones found valid: luxon builds an Intl.DateTimeFormat per check, 10,000 entries add up. */
+const validZones = new Set<string>();
+
+export function checkTimezone(zone: string, field = '--timezone'): string {
+  if (!validZones.has(zone)) {
+    if (!IANAZone.isValidZone(zone))
+      throw new UsageError(
+        `${field} "${zone}" is not an IANA time zone (examples: UTC, Europe/Madrid)`,
+      );
+    validZones.add(zone);
   }
   return zone;
 }
@@ -94,11 +103,12 @@ export async function readConfig(file: string | undefined): Promise<Record<strin
 export function parseKindConfig(
   kind: ProviderKind,
   config: Record<string, unknown>,
+  field = '--config',
 ): Record<string, unknown> {
   try {
     return parseProviderConfig(kind, config) as Record<string, unknown>;
   } catch (error) {
-    if (error instanceof ProviderConfigError) throw new UsageError(`--config: ${error.message}`);
+    if (error instanceof ProviderConfigError) throw new UsageError(`${field}: ${error.message}`);
     throw error;
   }
 }

@@ -13,6 +13,9 @@ const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss
  */
 export const queueDueWindowSeconds = z.coerce.number().int().min(1).max(3600).default(30);
 
+/** Days the change feed keeps a change (docs/changes.md); the api and the scheduler read it. */
+export const changesRetentionDays = z.coerce.number().int().min(1).max(3650).default(30);
+
 /** Variables every service and the CLI read. */
 export const baseEnvSchema = z.object({
   DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/marquee'),

@@ -166,39 +166,65 @@ export class EventRepository {
    * CANONICAL_ONLY), the first-seen one first; null when there is none with that id. Its prices
    * span the sources': the least min and the greatest max (spanSources).
    */
-  async findById(id: string): Promise<(EventRow & { sources: EventSource[] }) | null> {
+  async findById(id: string): Promise<EventWithSources | null> {
+    return (await this.findManyById([id])).get(id) ?? null;
+  }
+
+  /** findById for many ids in two queries; ids without a searchable event are absent. */
+  async findManyById(ids: readonly string[]): Promise<Map<string, EventWithSources>> {
+    const found = new Map<string, EventWithSources>();
+    if (ids.length === 0) return found;
+    const idArray = pgArray(ids);
     const rows = await this.db.$queryRaw<EventRow[]>`
       SELECT ${EVENT_ROW_COLUMNS}
       FROM events e JOIN providers p ON p.id = e.provider_id
-      WHERE e.id = ${id}::uuid AND e.ever_online`;
-    const row = rows[0];
-    if (!row) return null;
-    const sources = await this.db.$queryRaw<EventSource[]>`
-      WITH target AS (SELECT canonical_key, match_key FROM events WHERE id = ${id}::uuid),
-      keys AS (
-        SELECT canonical_key AS key FROM target WHERE canonical_key IS NOT NULL
-        UNION
-        -- A row without a shared code is the coded event its match key meets.
-        SELECT k.canonical_key FROM target t JOIN events k ON k.match_key = t.match_key
-        WHERE t.canonical_key NOT LIKE 'dedupe:%' AND k.canonical_key LIKE 'dedupe:%'
-          AND k.ever_online),
-      members AS (
-        SELECT o.id FROM events o WHERE o.canonical_key IN (SELECT key FROM keys)
-        UNION
-        -- Rows without a code that a coded row of the group meets by its match key.
-        SELECT u.id FROM events k JOIN events u ON u.match_key = k.match_key
-        WHERE k.canonical_key IN (SELECT key FROM keys) AND k.canonical_key LIKE 'dedupe:%'
-          AND k.ever_online AND u.canonical_key NOT LIKE 'dedupe:%'
-        UNION
-        SELECT ${id}::uuid)
-      SELECT p.name AS provider, o.external_key, o.online, o.first_seen_at, o.last_seen_at,
-        o.min_price::float8 AS min_price, o.max_price::float8 AS max_price, o.currency
-      FROM members m JOIN events o ON o.id = m.id JOIN providers p ON p.id = o.provider_id
-      WHERE o.ever_online
-      ORDER BY o.first_seen_at, o.id`;
-    return { ...row, ...spanSources(row, sources), sources };
+      WHERE e.id = ANY(${idArray}::uuid[]) AND e.ever_online`;
+    if (rows.length === 0) return found;
+    const sources = await this.db.$queryRaw<
+      (EventSource & { target: string; source_id: string })[]
+    >`
+      SELECT t.id::text AS target, s.* FROM unnest(${idArray}::uuid[]) AS t(id)
+      CROSS JOIN LATERAL (
+        WITH target AS (SELECT canonical_key, match_key FROM events WHERE id = t.id),
+        keys AS (
+          SELECT canonical_key AS key FROM target WHERE canonical_key IS NOT NULL
+          UNION
+          -- A row without a shared code is the coded event its match key meets.
+          SELECT k.canonical_key FROM target g JOIN events k ON k.match_key = g.match_key
+          WHERE g.canonical_key NOT LIKE 'dedupe:%' AND k.canonical_key LIKE 'dedupe:%'
+            AND k.ever_online),
+        members AS (
+          SELECT o.id FROM events o WHERE o.canonical_key IN (SELECT key FROM keys)
+          UNION
+          -- Rows without a code that a coded row of the group meets by its match key.
+          SELECT u.id FROM events k JOIN events u ON u.match_key = k.match_key
+          WHERE k.canonical_key IN (SELECT key FROM keys) AND k.canonical_key LIKE 'dedupe:%'
+            AND k.ever_online AND u.canonical_key NOT LIKE 'dedupe:%'
+          UNION
+          SELECT t.id)
+        SELECT o.id AS source_id, p.name AS provider, o.external_key, o.online, o.first_seen_at,
+          o.last_seen_at, o.min_price::float8 AS min_price, o.max_price::float8 AS max_price,
+          o.currency
+        FROM members m JOIN events o ON o.id = m.id JOIN providers p ON p.id = o.provider_id
+        WHERE o.ever_online) s
+      ORDER BY s.first_seen_at, s.source_id`;
+    const byTarget = new Map<string, EventSource[]>();
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the order's tie-breaker
+    for (const { target, source_id, ...source } of sources) {
+      const list = byTarget.get(target) ?? [];
+      list.push(source);
+      byTarget.set(target, list);
+    }
+    for (const row of rows) {
+      const rowSources = byTarget.get(row.id) ?? [];
+      found.set(row.id, { ...row, ...spanSources(row, rowSources), sources: rowSources });
+    }
+    return found;
   }
 }
+
+/** A searchable event with every source of the same real event. */
+export type EventWithSources = EventRow & { sources: EventSource[] };
 
 /**
  * The prices of a canonical event: the least of its sources' mins and the greatest of their

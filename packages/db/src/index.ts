@@ -21,6 +21,7 @@ export {
   LAST_SEEN_GRANULARITY_MS,
   type EventPageQuery,
   type EventRow,
+  type EventWithSources,
   type EventSource,
   type SearchWindow,
 } from './event.repository.ts';
@@ -34,8 +35,10 @@ export {
 export {
   ProviderExistsError,
   ProviderRepository,
+  type ApplyResult,
   type NewProvider,
   type Provider,
+  type ProviderChanges,
 } from './provider.repository.ts';
 export {
   REJECT_SAMPLE_SIZE,
@@ -52,3 +55,11 @@ export {
   type FetchStateUpdate,
   type ProviderFetchState,
 } from './fetch-state.repository.ts';
+export {
+  ChangeRepository,
+  FEED_START,
+  type Change,
+  type ChangeKind,
+  type ChangePage,
+  type ChangePosition,
+} from './change.repository.ts';

@@ -44,6 +44,12 @@ export interface FetchOptions {
   connectTimeoutMs?: number;
   /** Largest (decompressed) body accepted; a larger one is aborted as soon as it crosses the cap. */
   maxBytes: number;
+  /**
+   * What a body over `maxBytes` does: `fail` (default: a permanent FetchError) or `truncate`: the
+   * transfer is aborted there and the fetch resolves with the first `maxBytes` bytes, marked
+   * `truncated` (robots.txt, which RFC 9309 lets a crawler read only in part).
+   */
+  overflow?: 'fail' | 'truncate';
   userAgent: string;
   headers?: Record<string, string>;
   /**
@@ -60,6 +66,8 @@ export interface FetchedPayload {
   headers: Record<string, string | string[] | undefined>;
   /** The final URL, after redirects. */
   url: string;
+  /** Set when the body was cut at `maxBytes` (`overflow: 'truncate'`). */
+  truncated?: true;
 }
 
 const MAX_REDIRECTS = 5;
@@ -222,6 +230,15 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
     stream.on('data', (chunk: Buffer) => {
       if (settled || !body) return;
       const received = body.size + chunk.length;
+      if (received > options.maxBytes && options.overflow === 'truncate') {
+        const head = truncatedPayload(response, body, chunk, options.maxBytes);
+        settle(() => {
+          body = undefined;
+          stream.destroy();
+          resolve(head);
+        });
+        return;
+      }
       if (received > options.maxBytes) {
         fail(tooLarge(options.maxBytes, `received ${received} bytes so far`));
         return;
@@ -261,9 +278,28 @@ function acceptResponse(
   // decompressed size, which the running count in readBody enforces.
   const announced = announcedLength(status, final.headers);
   if (announced !== undefined && announced > options.maxBytes) {
+    // Truncated, the body never reaches its announced length: it is collected unsized.
+    if (options.overflow === 'truncate') return new ResponseBodyCollector();
     return tooLarge(options.maxBytes, `Content-Length ${announced}`);
   }
   return new ResponseBodyCollector(announced);
+}
+
+/** The first `maxBytes` bytes of a body, `chunk` being the one that crosses the cap. */
+function truncatedPayload(
+  response: Response | undefined,
+  collected: ResponseBodyCollector,
+  chunk: Buffer,
+  maxBytes: number,
+): FetchedPayload {
+  collected.push(chunk.subarray(0, maxBytes - collected.size));
+  return {
+    status: response?.statusCode ?? 200,
+    body: collected.take() ?? Buffer.alloc(0),
+    headers: { ...response?.headers },
+    url: response?.url ?? '',
+    truncated: true,
+  };
 }
 
 /** The payload once the stream ended, or why it is incomplete. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { FetchError, type FetchedPayload } from './http.fetcher.ts';
+import { FetchError, type FetchedPayload, type FetchOptions } from './http.fetcher.ts';
 import { robotsAllows, userAgentToken } from './robots.policy.ts';
 
 export interface RobotsGuardOptions {
@@ -9,7 +9,25 @@ export interface RobotsGuardOptions {
   ttlSeconds: number;
 }
 
-type FetchRobots = (url: string) => Promise<FetchedPayload>;
+/** How much of a robots.txt is read and kept: RFC 9309 (2.5) asks crawlers for at least 500 KiB. */
+const ROBOTS_MAX_BYTES = 500 * 1024;
+
+/** Fetches a robots.txt within `limit` (what the guard asks: the first ROBOTS_MAX_BYTES). */
+type FetchRobots = (
+  url: string,
+  limit: Required<Pick<FetchOptions, 'maxBytes' | 'overflow'>>,
+) => Promise<FetchedPayload>;
+
+/**
+ * The rules of a robots.txt, read no further than ROBOTS_MAX_BYTES. A longer one is cut after its
+ * last whole line within the limit: a line cut short could turn `Allow: /events/free` into
+ * `Allow: /ev`. What comes after the limit is ignored, as RFC 9309 allows.
+ */
+function robotsText(body: Buffer): string {
+  if (body.length <= ROBOTS_MAX_BYTES) return body.toString('utf8');
+  const head = body.subarray(0, ROBOTS_MAX_BYTES);
+  return head.subarray(0, head.lastIndexOf(0x0a) + 1).toString('utf8');
+}
 
 // Stored instead of the text when the host has no robots.txt (4xx): nothing is disallowed.
 const ALLOW_ALL = '';
@@ -50,8 +68,11 @@ export class RobotsGuard {
     if (cached !== null) return cached;
     let text: string;
     try {
-      const page = await this.fetchRobots(`${origin}/robots.txt`);
-      text = page.body.toString('utf8');
+      const page = await this.fetchRobots(`${origin}/robots.txt`, {
+        maxBytes: ROBOTS_MAX_BYTES + 1,
+        overflow: 'truncate',
+      });
+      text = robotsText(page.body);
     } catch (error) {
       const status = error instanceof FetchError ? error.status : undefined;
       if (status !== undefined && status >= 400 && status < 500 && status !== 429) {

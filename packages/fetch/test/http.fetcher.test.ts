@@ -158,6 +158,47 @@ describe('fetchPayload', () => {
     expect(error.message).toMatch(/limit of 1000 bytes \(Content-Length 50000000\)/);
   });
 
+  it.each([
+    ['with a Content-Length', true],
+    ['chunked', false],
+  ])(
+    "overflow 'truncate': a body over the cap (%s) ends there with its first bytes",
+    async (_label, announced) => {
+      const total = 64 * 1024 * 1024;
+      const chunk = Buffer.alloc(64 * 1024, 'y');
+      let sent = 0;
+      const url = await serve((_req, res) => {
+        res.writeHead(200, announced ? { 'content-length': String(total) } : {});
+        void (async () => {
+          let open = true;
+          void once(res, 'close').then(() => (open = false));
+          res.write('head');
+          while (open && sent < total - 4) {
+            sent += chunk.length;
+            if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          }
+          if (open) res.end();
+        })();
+      });
+      const payload = await fetchPayload(url, {
+        ...options,
+        maxBytes: 100_000,
+        overflow: 'truncate',
+      });
+      expect(payload).toMatchObject({ status: 200, truncated: true });
+      expect(payload.body.length).toBe(100_000);
+      expect(payload.body.subarray(0, 6).toString()).toBe('headyy');
+      expect(sent).toBeLessThan(total / 2);
+    },
+  );
+
+  it("overflow 'truncate': a body within the cap is returned whole, not marked", async () => {
+    const url = await serve((_req, res) => res.end('small'));
+    const payload = await fetchPayload(url, { ...options, maxBytes: 5, overflow: 'truncate' });
+    expect(payload.body.toString()).toBe('small');
+    expect(payload.truncated).toBeUndefined();
+  });
+
   it('applies the cap to the decompressed size (a small gzip bomb)', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { 'content-encoding': 'gzip' });

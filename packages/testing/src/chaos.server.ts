@@ -22,6 +22,8 @@ export const CHAOS_FAULTS = [
   'redirect-ecs-credentials',
   'redirect-nat64-metadata',
   'redirect-metadata-host',
+  'robots.txt',
+  'event-page',
 ] as const;
 
 export type ChaosFault = (typeof CHAOS_FAULTS)[number];
@@ -36,10 +38,17 @@ export interface ChaosOptions {
   oversizedBytes?: number;
   /** Seconds `/http-503-retry-after` asks to wait. */
   retryAfterSeconds?: number;
+  /**
+   * Size of `/robots.txt` (404 when unset): `Disallow: /private` for every agent first, then
+   * comment lines, then `Disallow: /` at the very end, past what a crawler must read.
+   */
+  robotsBytes?: number;
 }
 
 export interface ChaosServer extends FeedServer {
   urlOf(fault: ChaosFault): string;
+  /** Bytes of `/robots.txt` written to sockets so far (a client that stops reading stops it). */
+  robotsBytesSent(): number;
 }
 
 const BILLION_LAUGHS = (() => {
@@ -62,6 +71,7 @@ const XML = { 'content-type': 'application/xml; charset=utf-8' };
 interface FaultContext {
   options: ChaosOptions;
   later(ms: number, run: () => void): void;
+  sent: { robots: number };
 }
 
 type FaultHandler = (
@@ -130,6 +140,42 @@ function serveOversized(
   pump();
 }
 
+const ROBOTS_HEAD = 'User-agent: *\nDisallow: /private\n';
+const ROBOTS_TAIL = 'User-agent: *\nDisallow: /\n';
+const ROBOTS_FILLER = Buffer.from(`# ${'padding '.repeat(8190)}\n`);
+
+/** A robots.txt of `robotsBytes` (with its Content-Length), written as fast as it is read. */
+function serveHugeRobots(
+  _request: IncomingMessage,
+  response: ServerResponse,
+  { options, sent }: FaultContext,
+): void {
+  const total = options.robotsBytes;
+  if (total === undefined) return void response.writeHead(404).end('no robots.txt');
+  response.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(total) });
+  const write = (chunk: Buffer | string): boolean => {
+    sent.robots += Buffer.byteLength(chunk);
+    return response.write(chunk);
+  };
+  write(ROBOTS_HEAD);
+  let left = total - ROBOTS_HEAD.length - ROBOTS_TAIL.length;
+  const pump = () => {
+    while (left > 0 && !response.destroyed) {
+      const chunk = left >= ROBOTS_FILLER.length ? ROBOTS_FILLER : Buffer.alloc(left, 0x0a);
+      left -= chunk.length;
+      if (!write(chunk)) return void response.once('drain', pump);
+    }
+    if (!response.destroyed) response.end(ROBOTS_TAIL);
+  };
+  pump();
+}
+
+/** An HTML page with one JSON-LD event (for the HTML kinds, which read robots.txt). */
+const EVENT_PAGE = `<!doctype html><html><head><script type="application/ld+json">
+{"@context":"https://schema.org","@type":"Event","name":"Chaos gig","startDate":"2030-05-01T20:00",
+ "url":"https://example.com/e/1","location":{"@type":"Place","name":"Hall","address":"London"}}
+</script></head><body></body></html>`;
+
 const FAULTS: Record<ChaosFault, FaultHandler> = {
   ok: serveOk,
   'ok-no-validators': (_request, response, { options }) =>
@@ -174,6 +220,9 @@ const FAULTS: Record<ChaosFault, FaultHandler> = {
     void response
       .writeHead(302, { location: 'http://metadata.google.internal/computeMetadata/v1/' })
       .end(),
+  'robots.txt': serveHugeRobots,
+  'event-page': (_request, response) =>
+    void response.writeHead(200, { 'content-type': 'text/html' }).end(EVENT_PAGE),
 };
 
 /**
@@ -185,6 +234,7 @@ export async function startChaosServer(options: ChaosOptions): Promise<ChaosServ
   const timers = new Set<NodeJS.Timeout>();
   const context: FaultContext = {
     options,
+    sent: { robots: 0 },
     later: (ms, run) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -202,6 +252,7 @@ export async function startChaosServer(options: ChaosOptions): Promise<ChaosServ
   return {
     ...server,
     urlOf: (fault) => `${server.url}/${fault}`,
+    robotsBytesSent: () => context.sent.robots,
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
 import {
   ApiKeyRepository,
+  ChangeRepository,
   createDb,
   EventRepository,
   ProviderStatusRepository,
@@ -104,6 +105,10 @@ function appOf(env: ApiEnv, logger: Logger, { db, redis, limitsRedis, cache }: C
     cache,
     logger,
     providers: new ProviderStatusRepository(db),
+    changes: {
+      repository: new ChangeRepository(db),
+      retentionDays: env.CHANGES_RETENTION_DAYS,
+    },
     // Workers publish breaker reports next to the queues, not in the cache's Redis.
     breakers: (ids) => readBreakerStatuses(limitsRedis, env.QUEUE_PREFIX, ids),
     cachePolicy: {

@@ -3,11 +3,12 @@ import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
 import type { SearchCache } from '@marquee/cache';
-import type { EventRepository, ProviderStatusRepository } from '@marquee/db';
+import type { ChangeRepository, EventRepository, ProviderStatusRepository } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
 import { httpMetrics, type Registry } from '@marquee/metrics';
 import { access, AccessControl, type AccessOptions } from './access.middleware.ts';
 import { cacheMetrics } from './cache.metrics.ts';
+import { changesRouter } from './changes.router.ts';
 import { docsRouter } from './docs.router.ts';
 import { errorHandler, notFound } from './error.middleware.ts';
 import { eventsRouter } from './events.router.ts';
@@ -40,6 +41,8 @@ export interface AppOptions {
   metricsText?: () => Promise<string>;
   /** `/v1/providers` is served only when given. */
   providers?: ProviderStatusRepository;
+  /** `/v1/changes` is served only when given (docs/changes.md). */
+  changes?: { repository: ChangeRepository; retentionDays: number };
   /** Circuit breaker reports for `/v1/providers`. */
   breakers?: BreakerReader;
   cachePolicy?: CachePolicy;
@@ -54,7 +57,7 @@ export interface AppOptions {
 }
 
 // Paths that need an API key; everything else is public with the per-IP quota.
-const PROTECTED_PATHS = ['/v1/providers'] as const;
+const PROTECTED_PATHS = ['/v1/providers', '/v1/changes'] as const;
 
 const DEFAULT_CACHE_POLICY: CachePolicy = { maxAgeSeconds: 5, staleIfErrorSeconds: 86_400 };
 
@@ -81,6 +84,7 @@ export function createApp({
   metrics,
   metricsText,
   providers,
+  changes,
   breakers,
   cachePolicy = DEFAULT_CACHE_POLICY,
   access: accessOptions,
@@ -121,6 +125,15 @@ export function createApp({
   app.use(searchRouter(search));
   app.use(eventsRouter({ events, cache, cachePolicy }));
   if (providers) app.use(providersRouter({ providers, breakers }));
+  if (changes) {
+    app.use(
+      changesRouter({
+        changes: changes.repository,
+        events,
+        retentionDays: changes.retentionDays,
+      }),
+    );
+  }
   app.use(notFound);
   app.use(errorHandler(logger));
 

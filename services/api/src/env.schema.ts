@@ -1,4 +1,4 @@
-import { baseEnvSchema, port } from '@marquee/config';
+import { baseEnvSchema, changesRetentionDays, port } from '@marquee/config';
 import { z } from 'zod';
 
 export const apiEnvSchema = baseEnvSchema
@@ -30,6 +30,7 @@ export const apiEnvSchema = baseEnvSchema
     API_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
     // Express `trust proxy`: the number of proxies in front, so rate limits see client IPs.
     TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+    CHANGES_RETENTION_DAYS: changesRetentionDays,
   })
   .transform(({ CACHE_REDIS_URL, ...env }) => ({
     ...env,

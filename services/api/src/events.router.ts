@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { SearchCache } from '@marquee/cache';
-import type { EventPageQuery, EventRepository, EventRow } from '@marquee/db';
+import type { EventPageQuery, EventRepository, EventRow, EventWithSources } from '@marquee/db';
 import { encodeCursor } from './page-cursor.codec.ts';
 import {
   ApiError,
@@ -44,6 +44,18 @@ function toEvent(row: EventRow) {
     status: row.status,
     url: row.url,
     performers: row.performers,
+  };
+}
+
+/** An event as `/v1/events/:id` answers it: with every source of the same real event. */
+export function toEventDetail(event: EventWithSources) {
+  return {
+    ...toEvent(event),
+    sources: event.sources.map((source) => ({
+      ...source,
+      first_seen_at: source.first_seen_at.toISOString(),
+      last_seen_at: source.last_seen_at.toISOString(),
+    })),
   };
 }
 
@@ -113,19 +125,7 @@ export function eventsRouter({ events, cache, cachePolicy }: EventsRouterOptions
     // Not a 400: an id that cannot exist is as unknown as one that does not.
     const event = UUID.test(id) ? await events.findById(id.toLowerCase()) : null;
     if (!event) throw new ApiError(404, 'not_found', 'no event with this id');
-    const body = {
-      data: {
-        event: {
-          ...toEvent(event),
-          sources: event.sources.map((source) => ({
-            ...source,
-            first_seen_at: source.first_seen_at.toISOString(),
-            last_seen_at: source.last_seen_at.toISOString(),
-          })),
-        },
-      },
-      error: null,
-    };
+    const body = { data: { event: toEventDetail(event) }, error: null };
     res.set('Cache-Control', `public, max-age=${cachePolicy.maxAgeSeconds}`);
     sendJsonText(res, 200, JSON.stringify(body));
   });

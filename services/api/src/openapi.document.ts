@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  changesPageResponseSchema,
   errorEnvelopeSchema,
   eventDetailResponseSchema,
   eventSchema,
@@ -10,6 +11,7 @@ import {
   searchResponseSchema,
 } from './response.schema.ts';
 import {
+  changesQuerySchema,
   eventsSearchQuerySchema,
   MAX_PAGE_SIZE,
   searchQuerySchema,
@@ -35,6 +37,7 @@ named.add(eventsPageResponseSchema, { id: 'EventsPage' });
 named.add(eventDetailResponseSchema, { id: 'EventDetail' });
 named.add(providerStatusSchema, { id: 'ProviderStatus' });
 named.add(providersResponseSchema, { id: 'Providers' });
+named.add(changesPageResponseSchema, { id: 'ChangesPage' });
 
 /** A schema as a component or a parameter: without `$schema`, and without `$id`, which would
  * make every `$ref` inside it resolve against that id (Swagger UI then cannot find them). */
@@ -190,6 +193,25 @@ function providersOperation(): JsonSchema {
   };
 }
 
+function changesOperation(): JsonSchema {
+  return {
+    operationId: 'listChanges',
+    tags: ['changes'],
+    summary: 'Every change of the catalog, in order, resumable exactly (docs/changes.md)',
+    security: [{ apiKey: [] }],
+    parameters: queryParameters(changesQuerySchema.shape),
+    responses: {
+      ...catalogErrors,
+      '200': json(REF('ChangesPage'), 'The next changes after `after`, oldest first.'),
+      '400': errorResponse('Bad or unknown parameter (invalid_parameter, invalid_cursor).'),
+      '401': errorResponse('Missing (api_key_required), unknown or revoked (invalid_api_key) key.'),
+      '410': errorResponse(
+        'The cursor is older than the retention (cursor_expired): copy the catalog again.',
+      ),
+    },
+  };
+}
+
 const probeStatus = {
   type: 'object',
   properties: {
@@ -237,7 +259,7 @@ const INFO = {
   description:
     'Event listings from many providers. `/search` follows the Fever contract; `/v1/*` adds ' +
     'filters, paging and single events. Public endpoints are rate limited per IP; an API ' +
-    'key (X-API-Key) raises the quota and is required for `/v1/providers`. Every error is ' +
+    'key (X-API-Key) raises the quota and is required for `/v1/providers` and `/v1/changes`. Every error is ' +
     'the envelope `{"data":null,"error":{"code","message"}}`.',
   license: { name: 'MIT', identifier: 'MIT' },
 };
@@ -246,6 +268,7 @@ const TAGS = [
   { name: 'search', description: 'The Fever contract: events in a time window.' },
   { name: 'events', description: 'Filtered, paged search and single events.' },
   { name: 'providers', description: 'Where events come from (needs an API key).' },
+  { name: 'changes', description: 'The change feed (needs an API key).' },
   { name: 'health', description: 'Probes for load balancers and orchestrators.' },
 ];
 
@@ -269,6 +292,7 @@ export function buildOpenApiDocument(): JsonSchema {
       '/v1/events/search': { get: eventsSearchOperation() },
       '/v1/events/{id}': { get: eventOperation() },
       '/v1/providers': { get: providersOperation() },
+      '/v1/changes': { get: changesOperation() },
       '/healthz': { get: healthOperation() },
       '/readyz': { get: readyOperation() },
     },

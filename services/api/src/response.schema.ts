@@ -119,3 +119,28 @@ export const providersResponseSchema = z.object({
   data: z.object({ providers: z.array(providerStatusSchema) }),
   error: z.null(),
 });
+
+export const changesPageResponseSchema = z.object({
+  data: z.object({
+    changes: z.array(
+      z.object({
+        cursor: z.string().meta({ description: 'Resumes right after this change.' }),
+        kind: z.enum(['created', 'updated', 'cancelled', 'merged', 'deleted']).meta({
+          description:
+            'created: entered the catalog; updated: a stored field changed; cancelled: its status became cancelled; merged: another row of the same real event joined, changed or left; deleted: its provider was removed.',
+        }),
+        event_id: z.uuid(),
+        changed_at: z.iso.datetime(),
+        event: eventDetailResponseSchema.shape.data.shape.event.nullable().meta({
+          description:
+            'The event as `/v1/events/{id}` answers it now; null once it left the catalog.',
+        }),
+      }),
+    ),
+    next_cursor: z.string().meta({
+      description: 'Pass as `after` for the next page; an empty page returns the same place.',
+    }),
+    has_more: z.boolean().meta({ description: 'More changes are readable now.' }),
+  }),
+  error: z.null(),
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SearchWindow } from '@marquee/db';
+import { decodeChangeCursor } from './change-cursor.codec.ts';
 import { decodeCursor } from './page-cursor.codec.ts';
 
 /*
@@ -179,3 +180,25 @@ export const eventsSearchQuerySchema = z
 
 export type SearchQuery = z.output<typeof searchQuerySchema>;
 export type EventsSearchQuery = z.output<typeof eventsSearchQuerySchema>;
+
+/** `GET /v1/changes`: strict, as every `/v1` query. */
+export const changesQuerySchema = z.strictObject({
+  after: single
+    .transform((text, context) => {
+      const position = decodeChangeCursor(text);
+      if (position) return position;
+      context.issues.push({
+        code: 'custom',
+        message: 'is not a cursor this API returned',
+        input: text,
+        params: { code: 'invalid_cursor' },
+      });
+      return z.NEVER;
+    })
+    .optional()
+    .meta({
+      description:
+        'The `next_cursor` of the previous page; without it the feed starts at its oldest kept change.',
+    }),
+  limit: limitParam,
+});

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
 import {
   ApiKeyRepository,
+  ChangeRepository,
   createDb,
   EventRepository,
   ProviderRepository,
@@ -110,6 +111,7 @@ export async function startApi(
     cache,
     logger,
     providers: new ProviderStatusRepository(db),
+    changes: { repository: new ChangeRepository(db), retentionDays: 30 },
     ...(options.access
       ? {
           access: {

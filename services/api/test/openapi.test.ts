@@ -112,6 +112,7 @@ describe('/openapi.json', () => {
         '/v1/events/search',
         '/v1/events/{id}',
         '/v1/providers',
+        '/v1/changes',
       ].sort(),
     );
     const v1 = get(document, '/v1/events/search').parameters ?? [];
@@ -167,6 +168,8 @@ describe('/openapi.json', () => {
     await conforms(`/v1/events/${eventId('doc', '2')}`, '/v1/events/{id}', 200);
     await conforms('/v1/events/unknown', '/v1/events/{id}', 404);
     await conforms('/v1/providers', '/v1/providers', 200);
+    await conforms('/v1/changes?limit=3', '/v1/changes', 200);
+    await conforms('/v1/changes?after=nope', '/v1/changes', 400);
   });
 
   it('rejects an answer that breaks it (the check can fail)', () => {

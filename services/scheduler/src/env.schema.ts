@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, port, queueDueWindowSeconds } from '@marquee/config';
+import { baseEnvSchema, changesRetentionDays, port, queueDueWindowSeconds } from '@marquee/config';
 
 export const schedulerEnvSchema = baseEnvSchema.extend({
   /** Fallback pass; changes to providers are normally picked up at once through NOTIFY. */
@@ -9,6 +9,8 @@ export const schedulerEnvSchema = baseEnvSchema.extend({
   /** `/metrics`, `/healthz` and `/readyz` (the scheduler serves nothing else); 0 picks a free port. */
   METRICS_PORT: port.default(9102),
   QUEUE_DUE_WINDOW_SECONDS: queueDueWindowSeconds,
+  /** The change feed keeps changes this long; the scheduler's leader purges older ones hourly. */
+  CHANGES_RETENTION_DAYS: changesRetentionDays,
 });
 
 export type SchedulerEnv = z.output<typeof schedulerEnvSchema>;

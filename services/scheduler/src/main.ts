@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseEnv } from '@marquee/config';
-import { createDb, ProviderRepository, ProviderStatusRepository } from '@marquee/db';
+import {
+  ChangeRepository,
+  createDb,
+  ProviderRepository,
+  ProviderStatusRepository,
+} from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger } from '@marquee/logger';
 import {
@@ -11,6 +16,8 @@ import {
 } from '@marquee/metrics';
 import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
+import { registerChangeFeedMetrics } from './change-feed.metrics.ts';
+import { startChangePurge } from './change.purger.ts';
 import { schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
 import { listenForProviderChanges } from './provider-change.listener.ts';
@@ -37,6 +44,14 @@ const listener = listenForProviderChanges(
   logger,
 );
 
+const changes = new ChangeRepository(db);
+const purge = startChangePurge({
+  changes,
+  retentionDays: env.CHANGES_RETENTION_DAYS,
+  isLeader: () => scheduler.isLeader,
+  logger,
+});
+
 const registry = createMetricsRegistry('scheduler');
 registerBuildInfo(registry);
 registerQueueDepthGauge(registry, [queue.queue], {
@@ -44,6 +59,7 @@ registerQueueDepthGauge(registry, [queue.queue], {
 });
 const providerStatus = new ProviderStatusRepository(db);
 registerProviderMetrics(registry, () => providerStatus.freshness());
+registerChangeFeedMetrics(registry, () => changes.lagSeconds());
 // A port clash must not stop scheduling.
 const ops = await startOpsServerOrReport(
   {
@@ -57,6 +73,7 @@ const ops = await startOpsServerOrReport(
 
 onShutdownSignal(logger, async () => {
   await listener.close();
+  await purge.stop();
   await ops?.close();
   await scheduler.stop();
   await Promise.allSettled([queue.close(), db.$disconnect()]);

@@ -140,7 +140,7 @@ function buildFetchChain(
   const robots = new RobotsGuard(
     redis,
     env.QUEUE_PREFIX,
-    (url) => hostGate.around(url, () => fetchPayload(url, options)),
+    (url, limit) => hostGate.around(url, () => fetchPayload(url, { ...options, ...limit })),
     { userAgent: env.FETCH_USER_AGENT, ttlSeconds: env.ROBOTS_TTL_SECONDS },
   );
   return composeFetchChain(

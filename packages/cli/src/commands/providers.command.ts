@@ -14,6 +14,7 @@ import {
   parseKindConfig,
   readConfig,
 } from '../provider.input.ts';
+import { registerProvidersApplyCommand } from './providers-apply.command.ts';
 import { registerProvidersListCommand } from './providers-list.command.ts';
 import { registerProvidersTestCommand } from './providers-test.command.ts';
 
@@ -61,6 +62,7 @@ export function registerProvidersCommand(program: Command, context: () => CliCon
       );
     });
 
+  registerProvidersApplyCommand(providers, context, io);
   registerProvidersListCommand(providers, context, io);
 
   providers
