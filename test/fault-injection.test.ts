@@ -558,8 +558,11 @@ describe('circuit breaker', () => {
     const provider = await addProvider('probe', chaos.urlOf('http-500'));
     for (let i = 0; i < 2; i++) await sync(provider, runtime);
     expect(breakers.state(provider.id)).toBe('open');
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(breakers.state(provider.id)).toBe('halfOpen');
+    await eventually(
+      () => Promise.resolve(breakers.state(provider.id) === 'halfOpen' || undefined),
+      5_000,
+      'the breaker to half-open',
+    );
     const healthy = await pointAt(provider, chaos.urlOf('ok-no-validators'));
     expect((await sync(healthy, runtime)).outcome.kind).toBe('completed');
     expect(breakers.state(provider.id)).toBe('closed');

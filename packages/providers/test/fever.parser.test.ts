@@ -6,7 +6,7 @@ import { parseFeverXml, PayloadError, type ParseResult } from '../src/index.ts';
 const fever = { parse: parseFeverXml };
 
 const fixture = (name: string): Buffer =>
-  readFileSync(new URL(`./fixtures/fever/${name}`, import.meta.url));
+  readFileSync(new URL(`../../samples/fixtures/fever/${name}`, import.meta.url));
 const utc = { timezone: 'UTC' };
 const madrid = { timezone: 'Europe/Madrid' };
 
@@ -152,7 +152,7 @@ describe('fever-xml: the three snapshots', () => {
 describe('fever-xml: planList form', () => {
   it('gives exactly the same result as the eventList form of the same data (response_3)', () => {
     for (const ctx of [utc, madrid]) {
-      const plan = parse(fixture('fever-planlist.xml'), ctx);
+      const plan = parse(fixture('plans.xml'), ctx);
       const reject = {
         key: '444/1642',
         reason: tributoReject.reason.replace('event_start_date', 'plan_start_date'),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Provider } from '@marquee/db';
 import { eventId } from '@marquee/event-model';
+import { eventually } from '@marquee/testing';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 interface FeverEvent {
@@ -360,8 +361,14 @@ describe('the rest of the surface', () => {
     expect(insane.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
     // The log line is written when the response closes, which may trail the client by a tick.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const lines = api.logs().filter((line) => line.requestId === 'trace-42.a:b');
+    const lines = await eventually(
+      () => {
+        const logged = api.logs().filter((line) => line.requestId === 'trace-42.a:b');
+        return Promise.resolve(logged.length > 0 ? logged : undefined);
+      },
+      5_000,
+      'the request log line',
+    );
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'http',
