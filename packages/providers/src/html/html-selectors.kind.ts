@@ -75,11 +75,11 @@ function parseHtmlSelectorsPage(
 
 /** Walks the site's pages from `from` (the first page when undefined) up to `maxPages`. */
 async function walkSelectorPages(
-  { url, config, timezone, fetch }: IngestContext<HtmlSelectorsConfig>,
+  { url, config, timezone, fetch, limits }: IngestContext<HtmlSelectorsConfig>,
   from: PageCursor | undefined,
   onPage: PageHandler,
 ): Promise<WalkEnd> {
-  const start = { url, fetch, ...pagingOf(config) };
+  const start = { url, fetch, limits, ...pagingOf(config) };
   let matched = false;
   const end = await crawlHtmlPages(start, from, ($, pageUrl, next) => {
     const outcomes = parseHtmlSelectorsPage($, config, { timezone, baseUrl: pageUrl });
