@@ -93,7 +93,7 @@ describe('a real RSS event feed and its encodings', () => {
     expect(result).toMatchObject({ fetched: 2, rejected: 0 });
     expect(result.unmatched).toBeUndefined();
     expect(
-      result.events.map((event) => [event.title, event.startAt.toISOString(), event.venue?.name]),
+      result.events.map((event) => [event.title, event.startsAt.toISOString(), event.venue?.name]),
     ).toEqual([
       ['Do Jan 1 2015: Un-Cloud yourself', '2015-01-01T18:00:00.000Z', 'LeineLab%2C+Glocksee'],
       ['Fr Jan 2 2015: Freitagstreff', '2015-01-02T17:00:00.000Z', 'LeineLab%2C+Glocksee'],
