@@ -65,8 +65,9 @@ export class SyncRunRepository {
 
   /**
    * `flag`: see SyncRunFlag; absent for a run applied as usual. `truncated`: a walk of pages
-   * stopped at its `maxPages` while the payload said there was more. With `applied`, the
-   * provider's fetch state becomes that payload in the same statement (one round trip).
+   * stopped at its `maxPages` while the payload said there was more. `reason`: why a flagged
+   * run was not applied (kept in `error`, e.g. the items path that matched nothing). With
+   * `applied`, the provider's fetch state becomes that payload in the same statement.
    */
   async succeed(
     id: string,
@@ -74,6 +75,7 @@ export class SyncRunRepository {
     rejects: readonly RejectSample[],
     flag?: SyncRunFlag,
     truncated = false,
+    reason?: string,
     applied?: { providerId: string; state: FetchStateUpdate },
   ): Promise<void> {
     const at = new Date();
@@ -98,7 +100,7 @@ export class SyncRunRepository {
         fetched = ${counts.fetched}::int, parsed = ${counts.parsed}::int,
         upserted = ${counts.upserted}::int, unchanged = ${counts.unchanged}::int,
         rejected = ${counts.rejected}::int, rejects = ${sample}::jsonb,
-        truncated = ${truncated}::boolean
+        truncated = ${truncated}::boolean, error = ${reason ?? null}::text
       WHERE id = ${id}::uuid`;
     if (done !== 1) throw new Error(`sync run ${id} not found`);
   }

@@ -111,7 +111,10 @@ describe('SyncRunRepository.succeed', () => {
     };
     for (const job of ['job-b', 'job-c']) {
       const { runId } = (await runs.openRun(provider.id, 'schedule', job))!;
-      await runs.succeed(runId, counts, [], undefined, false, { providerId: provider.id, state });
+      await runs.succeed(runId, counts, [], undefined, false, undefined, {
+        providerId: provider.id,
+        state,
+      });
       expect(await db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
         status: 'succeeded',
         flag: null,

@@ -64,6 +64,7 @@ async function finishMarkedSeen(
     result.parsed.rejects,
     'unchanged',
     facts.truncated,
+    undefined,
     { providerId: provider.id, state: appliedState(sync, facts, result.parsed.parsed) },
   );
   sync.log.info('payload unchanged (same content hash); nothing written', { ...counts });
@@ -82,16 +83,15 @@ async function finishWritten(
   countParsed(sync, parsed);
   // A resumed walk is judged whole: the pages earlier attempts kept count (their keys were
   // marked seen when they were kept).
-  const verdict = judgeShrink(counts.parsed, sync.applied, deps.policy);
+  const unmatched = facts.unmatched !== undefined;
+  const verdict = judgeShrink(counts.parsed, sync.applied, deps.policy, unmatched);
   const previous = sync.applied?.parsedCount;
   const rejects = mergeRejects(sync.resumed?.rejects, parsed.rejects);
   if (verdict === 'empty') {
-    await deps.syncRuns.succeed(sync.runId, counts, rejects, 'empty', facts.truncated);
-    log.warn('payload has no valid event where the provider had some; nothing written', {
-      previous,
-      ...counts,
-    });
-    return summaryOf(sync, false);
+    const reason = facts.unmatched ?? 'no valid event where the provider had some';
+    await deps.syncRuns.succeed(sync.runId, counts, rejects, 'empty', facts.truncated, reason);
+    log.warn(`${reason}; nothing written, stored events kept`, { previous, ...counts });
+    return { ...summaryOf(sync, false), empty: reason };
   }
   if (verdict === 'applied') {
     // A row the upsert inserted or rewrote got last_seen_at = seenAt; each event handed to it
@@ -114,7 +114,15 @@ async function finishWritten(
     verdict === 'applied'
       ? { providerId: provider.id, state: appliedState(sync, facts, counts.parsed) }
       : undefined;
-  await deps.syncRuns.succeed(sync.runId, counts, rejects, flag, facts.truncated, applied);
+  await deps.syncRuns.succeed(
+    sync.runId,
+    counts,
+    rejects,
+    flag,
+    facts.truncated,
+    undefined,
+    applied,
+  );
   if (facts.truncated)
     log.warn('walk stopped at maxPages while the payload had more', { ...counts });
   log.info('sync succeeded', { ...counts, rejects: rejects.slice(0, 5) });

@@ -66,29 +66,30 @@ async function sync(provider: Provider) {
 }
 
 describe('round trips of one sync', () => {
-  it('an unchanged provider: 2 PostgreSQL statements and 2 Redis commands, by 304 or by content hash', async () => {
+  it('an unchanged provider: 2 PostgreSQL statements and 4 Redis commands, by 304 or by content hash', async () => {
     const provider = await harness.addProvider({ url: `${site.url}/feed.xml` });
     // First ingest of 100 events: the provider with its run opened (and the fetch state read);
     // the write transaction begun, the COPY, its commit; the run ended with the fetch state
-    // saved. The host lease taken and released, the catalog version bumped and announced.
+    // saved. The provider's sync claimed, the host lease taken and released, the catalog version
+    // bumped and announced, the claim released.
     expect(await sync(provider)).toMatchObject({ upserted: 100 });
     expect(counted.postgres).toHaveLength(5);
-    expect(counted.redis).toHaveLength(4);
+    expect(counted.redis).toHaveLength(6);
 
-    // Unchanged: the provider with its run opened, the run ended; the host lease.
+    // Unchanged: the provider with its run opened, the run ended; the claim and the host lease.
     expect(await sync(provider)).toMatchObject({ upserted: 0, unchanged: 100 });
     expect(counted.postgres).toHaveLength(2);
-    expect(counted.redis).toHaveLength(2);
+    expect(counted.redis).toHaveLength(4);
     expect(counted.progress).toBe(0);
 
     etags = false;
     expect(await sync(provider)).toMatchObject({ upserted: 0, unchanged: 100 });
     expect(counted.postgres).toHaveLength(2);
-    expect(counted.redis).toHaveLength(2);
+    expect(counted.redis).toHaveLength(4);
     etags = true;
   });
 
-  it('100 new events for a provider that has 100: 8 PostgreSQL statements and 4 Redis commands', async () => {
+  it('100 new events for a provider that has 100: 8 PostgreSQL statements and 6 Redis commands', async () => {
     // Without validators: the server's one ETag would answer 304 to the new feed.
     etags = false;
     feed = feverFeed(100);
@@ -100,6 +101,6 @@ describe('round trips of one sync', () => {
     // begun, the COPY into the stage, the merge, the commit; the 100 unchanged keys marked seen;
     // the run ended with the fetch state.
     expect(counted.postgres).toHaveLength(8);
-    expect(counted.redis).toHaveLength(4);
+    expect(counted.redis).toHaveLength(6);
   });
 });
