@@ -63,6 +63,8 @@ export function createSyncPipeline(deps: SyncDeps): ProcessSync {
     } catch (error) {
       await sync.progress.settle();
       throw await failRun(deps, sync, error);
+    } finally {
+      sync.hold.release();
     }
   };
 }
