@@ -107,7 +107,7 @@ describe('providers update', () => {
           providerId,
           externalKey: 'e1',
           title: 'Concierto',
-          startAt: new Date('2030-01-01T20:00:00Z'),
+          startsAt: new Date('2030-01-01T20:00:00Z'),
           timezone: 'UTC',
           contentHash: 'h',
           online: false,
