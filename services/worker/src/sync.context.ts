@@ -81,6 +81,8 @@ export interface SyncSummary extends SyncCounts {
   skipped?: 'disabled' | 'already-running';
   /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
   truncated?: true;
+  /** Why the run is flagged `empty` (nothing written, stored events kept). */
+  empty?: string;
 }
 
 export function zeroCounts(): SyncCounts {
