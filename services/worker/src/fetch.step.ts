@@ -1,5 +1,5 @@
 import type { Provider } from '@marquee/db';
-import type { ContentFamily, FetchedPayload } from '@marquee/fetch';
+import { BudgetWaitError, type ContentFamily, type FetchedPayload } from '@marquee/fetch';
 import {
   contentFamilyOf,
   getProviderKind,
@@ -49,6 +49,28 @@ export interface FetchedFacts extends PayloadFacts {
   lastModified: string | null;
   /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
   truncated: boolean;
+  /** The configured items path matched nothing in the whole payload (ParseResult.unmatched). */
+  unmatched?: string | undefined;
+}
+
+/**
+ * Runs `fetch` until its payload fits the worker's budget (WORKER_MAX_INFLIGHT_MB): a fetch
+ * stopped for want of budget dropped what it read; the sync waits for the bytes, outside the
+ * fetch chain (no deadline, lease or breaker runs meanwhile), then fetches again.
+ */
+async function withinBudget(
+  sync: SyncContext,
+  fetch: () => Promise<FetchedPayload>,
+): Promise<FetchedPayload> {
+  for (;;) {
+    try {
+      return await fetch();
+    } catch (error) {
+      if (!(error instanceof BudgetWaitError)) throw error;
+      sync.log.debug('waiting for payload budget', { bytes: error.bytes });
+      await sync.hold.reserve(error.bytes);
+    }
+  }
 }
 
 /**
@@ -68,7 +90,10 @@ function syncFetch(
     if (requests++ > 0 && !(await deps.providers.exists(sync.provider.id)))
       throw new ProviderRemovedError(sync.provider.name);
     const headers = { ...recorder.headersFor(url), ...options?.headers };
-    const page = await chain({ url, headers, provider: sync.provider, family });
+    const reserve = (bytes: number) => sync.hold.tryReserve(bytes);
+    const page = await withinBudget(sync, () =>
+      chain({ url, headers, provider: sync.provider, family, reserve }),
+    );
     recorder.record(url, page);
     sync.progress.pageFetched();
     return page;
@@ -102,7 +127,11 @@ async function walkPayload(
       walk.add(page, recorder.contentHash());
       return Promise.resolve();
     });
-    return { ...walk.parsed(), ...(end.truncated && { truncated: true }) };
+    return {
+      ...walk.parsed(),
+      ...(end.truncated && { truncated: true }),
+      ...(end.unmatched !== undefined && { unmatched: end.unmatched }),
+    };
   } catch (error) {
     await keepWalked(deps, sync, walk);
     throw error;
@@ -141,5 +170,11 @@ export async function fetchPayload(
     return { form: 'document', url: provider.url, page, fetch, facts: facts() };
   }
   const parsed = await walkPayload(deps, sync, source, fetch, recorder);
-  return { form: 'pages', parsed, facts: { ...facts(), truncated: parsed.truncated === true } };
+  // A resumed walk whose earlier pages had items found the path.
+  const unmatched = (resumed?.counts.fetched ?? 0) > 0 ? undefined : parsed.unmatched;
+  return {
+    form: 'pages',
+    parsed,
+    facts: { ...facts(), truncated: parsed.truncated === true, unmatched },
+  };
 }

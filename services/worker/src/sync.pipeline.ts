@@ -95,6 +95,8 @@ export function createSyncPipeline(deps: SyncDeps): ProcessSync {
       const failure = await stopIfRemoved(deps, sync, () => failRun(deps, sync, error));
       if (failure instanceof PermanentSyncError) await release();
       throw failure;
+    } finally {
+      sync.hold.release();
     }
   };
 }

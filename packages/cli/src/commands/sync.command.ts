@@ -108,5 +108,6 @@ function summary(name: string, outcome: SyncOutcome): string {
   const truncated = outcome.truncated
     ? '; truncated: stopped at maxPages while the provider had more pages'
     : '';
-  return `${name}: succeeded; fetched ${outcome.fetched}, parsed ${outcome.parsed}, upserted ${outcome.upserted}, unchanged ${outcome.unchanged}, rejected ${outcome.rejected}${unchanged}${truncated}`;
+  const empty = outcome.empty ? `; empty: ${outcome.empty}, stored events kept` : '';
+  return `${name}: succeeded; fetched ${outcome.fetched}, parsed ${outcome.parsed}, upserted ${outcome.upserted}, unchanged ${outcome.unchanged}, rejected ${outcome.rejected}${unchanged}${truncated}${empty}`;
 }
