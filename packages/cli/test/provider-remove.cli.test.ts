@@ -110,7 +110,11 @@ it('stops the running sync at its next page, with a plain reason, leaving nothin
   expect((await marquee(...add, '--url', `${server.url}/events`, '--config', config)).code).toBe(0);
   const queued = await marquee('sync', 'slow', '--json');
   const { jobId } = JSON.parse(queued.out) as { jobId: string };
-  await eventually(async () => (requests >= 3 ? true : undefined), 20_000, 'the walk to start');
+  await eventually(
+    () => Promise.resolve(requests >= 3 ? true : undefined),
+    20_000,
+    'the walk to start',
+  );
 
   const removed = await marquee('providers', 'remove', 'slow');
   expect(removed).toMatchObject({ code: 0, out: 'removed provider slow and its 0 event(s)' });
