@@ -1,14 +1,11 @@
 import { Option, type Command } from 'commander';
-import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '@marquee/config';
-import { ProviderRepository, SyncRunRepository } from '@marquee/db';
 import { breakerReader } from '@marquee/provider-status';
-import { QUEUE_NAMES } from '@marquee/queue';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
 import { json } from '../table.format.ts';
-import { watchSync, type SyncOutcome } from './sync.watcher.ts';
+import type { SyncOutcome } from './sync.watcher.ts';
 
 interface SyncOptions {
   wait?: boolean;
@@ -28,6 +25,9 @@ export function registerSyncCommand(program: Command, context: () => CliContext,
       const timeoutMs = parseTimeout(options.timeout);
       const ctx = context();
       const [db, queue] = await Promise.all([ctx.db(), ctx.queue()]);
+      const { QueueEvents, watchSync } = await import('./sync.watcher.ts');
+      const { ProviderRepository, SyncRunRepository } = await import('@marquee/db');
+      const { QUEUE_NAMES } = await import('@marquee/queue');
       const provider = await new ProviderRepository(db).findByName(name);
       if (!provider) throw new UsageError(`no provider named "${name}"`);
       if (!provider.enabled) throw new UsageError(`provider ${name} is disabled; enable it first`);
