@@ -20,3 +20,4 @@ export {
   type ScheduleInfo,
   type SyncJob,
 } from './ingest.queue.ts';
+export { SyncLock } from './sync.lock.ts';

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '@marquee/logger';
 import { createMetricsRegistry, registerBuildInfo, type Registry } from '@marquee/metrics';
 import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
 import { writeBreakerStatus } from '@marquee/provider-status';
+import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import type { WorkerEnv } from './env.schema.ts';
 import {
@@ -171,6 +172,8 @@ export function createWorkerRuntime(
   const breakers = buildBreakers(env, redis, syncMetrics, logger);
   const fetch = buildFetchChain(env, redis, breakers, overrides.links);
   const providers = new ProviderRepository(db);
+  // Producer side of the queue on the same connection: the per-provider sync lock reads job states.
+  const ownQueue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
   const deps: SyncDeps = {
     providers,
     events: new EventRepository(db),
@@ -178,6 +181,7 @@ export function createWorkerRuntime(
     fetchStates: new FetchStateRepository(db),
     cache: new SearchCache({ redis: clients.cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
     fetch,
+    syncLock: ownQueue.syncLock,
     policy: {
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
@@ -229,6 +233,7 @@ export function createWorkerRuntime(
         workers.map((worker) => closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger)),
       );
       breakers.shutdown();
+      await ownQueue.close();
       await clients.close();
     },
   };

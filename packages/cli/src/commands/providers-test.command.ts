@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext, CliIo } from '../cli.context.ts';
+import { CommandFailed } from '../cli.errors.ts';
 import { json, table } from '../table.format.ts';
 
 const FETCH_FOR_TEST = {
@@ -57,6 +58,10 @@ export function registerProvidersTestCommand(
       }
       if (result.truncated) {
         io.err('truncated: stopped at maxPages while the provider had more pages');
+      }
+      // A wrong items path reads as "0 events": say so, and fail (exit 1).
+      if (result.unmatched !== undefined) {
+        throw new CommandFailed(`${result.unmatched} in the payload of ${url}`);
       }
       if (options.json) {
         io.out(json(result.events));

@@ -7,7 +7,7 @@ import { CommandFailed } from '../cli.errors.ts';
 
 // sync.command.ts loads this module, and BullMQ with it, only when a sync runs; BullMQ is bundled
 // as CommonJS, whose dynamic import would yield only a default export.
-export { QueueEvents } from 'bullmq';
+export { Job, QueueEvents } from 'bullmq';
 
 /** What a finished sync returns (the worker's SyncSummary), as far as the CLI prints it. */
 export interface SyncOutcome {
@@ -19,6 +19,7 @@ export interface SyncOutcome {
   changed?: boolean;
   skipped?: string;
   truncated?: boolean;
+  empty?: string;
 }
 
 export interface WatchOptions {
