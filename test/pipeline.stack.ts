@@ -26,7 +26,7 @@ import {
   type WorkerRuntimeOverrides,
 } from '@marquee/worker';
 
-export interface PipelineStackOptions {
+interface PipelineStackOptions {
   /** Names the database, the queue prefix and the logger. */
   label: string;
   /** Worker variables on top of workerTestEnv's (FETCH_USER_AGENT and a 5 s timeout are set). */
