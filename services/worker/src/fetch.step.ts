@@ -1,5 +1,5 @@
 import type { Provider } from '@marquee/db';
-import type { ContentFamily, FetchedPayload } from '@marquee/fetch';
+import { BudgetWaitError, type ContentFamily, type FetchedPayload } from '@marquee/fetch';
 import {
   contentFamilyOf,
   getProviderKind,
@@ -11,6 +11,7 @@ import {
 } from '@marquee/providers';
 import { keepWalked, type KeepDeps } from './keep-walked.step.ts';
 import { PayloadRecorder } from './payload.recorder.ts';
+import { ProviderRemovedError } from './sync-failure.error.ts';
 import type { SyncContext, SyncDeps } from './sync.context.ts';
 import { mayTakeUnparsed, type PayloadFacts, type PayloadForm } from './sync.decision.ts';
 import { WalkProgress } from './walk.checkpoint.ts';
@@ -52,16 +53,47 @@ export interface FetchedFacts extends PayloadFacts {
   unmatched?: string | undefined;
 }
 
-/** A sync's fetch: down the shared chain, recorded, counted as a page of progress. */
+/**
+ * Runs `fetch` until its payload fits the worker's budget (WORKER_MAX_INFLIGHT_MB): a fetch
+ * stopped for want of budget dropped what it read; the sync waits for the bytes, outside the
+ * fetch chain (no deadline, lease or breaker runs meanwhile), then fetches again.
+ */
+async function withinBudget(
+  sync: SyncContext,
+  fetch: () => Promise<FetchedPayload>,
+): Promise<FetchedPayload> {
+  for (;;) {
+    try {
+      return await fetch();
+    } catch (error) {
+      if (!(error instanceof BudgetWaitError)) throw error;
+      sync.log.debug('waiting for payload budget', { bytes: error.bytes });
+      await sync.hold.reserve(error.bytes);
+    }
+  }
+}
+
+/**
+ * A sync's fetch: down the shared chain, recorded, counted as a page of progress. Before every
+ * request but the first (beginRun has just read the provider), the provider must still be there:
+ * a removed provider's walk stops at its next page.
+ */
 function syncFetch(
-  chain: SyncDeps['fetch'],
+  deps: Pick<SyncDeps, 'fetch' | 'providers'>,
   sync: SyncContext,
   family: ContentFamily | undefined,
   recorder: PayloadRecorder,
 ): FetchPage {
+  const chain = deps.fetch;
+  let requests = 0;
   return async (url, options) => {
+    if (requests++ > 0 && !(await deps.providers.exists(sync.provider.id)))
+      throw new ProviderRemovedError(sync.provider.name);
     const headers = { ...recorder.headersFor(url), ...options?.headers };
-    const page = await chain({ url, headers, provider: sync.provider, family });
+    const reserve = (bytes: number) => sync.hold.tryReserve(bytes);
+    const page = await withinBudget(sync, () =>
+      chain({ url, headers, provider: sync.provider, family, reserve }),
+    );
     recorder.record(url, page);
     sync.progress.pageFetched();
     return page;
@@ -111,7 +143,7 @@ async function walkPayload(
  * a conditional GET when it may be taken for unchanged unparsed (see `mayTakeUnparsed`).
  */
 export async function fetchPayload(
-  deps: KeepDeps & Pick<SyncDeps, 'fetch' | 'parseLimits'>,
+  deps: KeepDeps & Pick<SyncDeps, 'fetch' | 'providers' | 'parseLimits'>,
   sync: SyncContext,
   source: PayloadSource,
 ): Promise<Payload> {
@@ -123,7 +155,7 @@ export async function fetchPayload(
     conditional,
     resumed?.contentHash,
   );
-  const fetch = syncFetch(deps.fetch, sync, source.family, recorder);
+  const fetch = syncFetch(deps, sync, source.family, recorder);
   const facts = (): FetchedFacts => ({
     form: source.form,
     resumed: resumed !== undefined,
