@@ -20,3 +20,4 @@ export {
   type ScheduleInfo,
   type SyncJob,
 } from './ingest.queue.ts';
+export { WebhookQueue, type DeliveryJob, type DeliveryRetries } from './webhook.queue.ts';
