@@ -74,12 +74,12 @@ function events(name: WindowName): EventRecord[] {
   const { count, from, spanMs } = WINDOWS[name];
   const start = new Date(from).getTime();
   return Array.from({ length: count }, (_, index) => {
-    const startAt = new Date(start + Math.floor((index * spanMs) / count));
+    const startsAt = new Date(start + Math.floor((index * spanMs) / count));
     return {
       externalKey: `${name}/${index}`,
       title: `Benchmark concert number ${index} in ${name}`,
-      startAt,
-      endAt: new Date(startAt.getTime() + 2 * 3_600_000),
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 2 * 3_600_000),
       timezone: 'Europe/Madrid',
       minPrice: `${10 + (index % 50)}.00`,
       maxPrice: `${60 + (index % 90)}.50`,

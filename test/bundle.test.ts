@@ -18,6 +18,7 @@ import { createDb, ProviderRepository } from '@marquee/db';
 import {
   createTestDatabase,
   eventually,
+  feverFixture,
   REPO_ROOT,
   startFeedServer,
   startNode,
@@ -48,7 +49,7 @@ interface BuildScript {
  */
 const BUILT_IN_PLACE: ReadonlySet<Service> = new Set(['api', 'dashboard']);
 
-const FEED = readFileSync(join(REPO_ROOT, 'test/fixtures/fever/response_1.xml'));
+const FEED = feverFixture('response_1.xml');
 const FEED_TITLES = ['Pantomima Full', 'Camela en concierto', 'Los Morancos'];
 /** schema.org JSON-LD in a real page: 13 events (as in test/provider-kinds-pipeline.test.ts). */
 const PAGE = readFileSync(

@@ -94,8 +94,8 @@ async function seedCatalog(): Promise<void> {
   const records = Array.from({ length: CATALOG }, (_, index) => ({
     externalKey: `e${index}`,
     title: `Concert number ${index} in the budget test`,
-    startAt: new Date(BASE + index * HOUR),
-    endAt: new Date(BASE + index * HOUR + 2 * HOUR),
+    startsAt: new Date(BASE + index * HOUR),
+    endsAt: new Date(BASE + index * HOUR + 2 * HOUR),
     timezone: 'UTC',
     minPrice: '10.00',
     maxPrice: '20.00',

@@ -70,34 +70,11 @@ async function waitForCompletion(jobId: string): Promise<unknown> {
 }
 
 async function catalog(provider: Provider) {
-  const events = await db.event.findMany({
-    where: { providerId: provider.id },
-    orderBy: { externalKey: 'asc' },
-  });
   // What a clean run determines; ids differ by provider name, timestamps by when it ran.
-  return events.map(
-    ({
-      externalKey,
-      title,
-      startAt,
-      endAt,
-      minPrice,
-      maxPrice,
-      contentHash,
-      everOnline,
-      online,
-    }) => ({
-      externalKey,
-      title,
-      startAt,
-      endAt,
-      minPrice: minPrice?.toString(),
-      maxPrice: maxPrice?.toString(),
-      contentHash,
-      everOnline,
-      online,
-    }),
-  );
+  return db.$queryRaw<Record<string, unknown>[]>`
+    SELECT external_key, title, start_at, end_at, min_price::text, max_price::text, content_hash,
+           ever_online, online
+    FROM events WHERE provider_id = ${provider.id}::uuid ORDER BY external_key`;
 }
 
 beforeAll(async () => {

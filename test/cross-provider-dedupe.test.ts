@@ -61,7 +61,7 @@ describe('cross-provider de-duplication', () => {
     expect(groupEvents).toHaveLength(4);
     expect(pageEvents).toHaveLength(1);
     expect(daggerOf(groupEvents).externalKey).not.toBe(daggerOf(pageEvents).externalKey);
-    expect(daggerOf(groupEvents).startAt).toEqual(daggerOf(pageEvents).startAt);
+    expect(daggerOf(groupEvents).startsAt).toEqual(daggerOf(pageEvents).startsAt);
   });
 
   it('/search lists the canonical event once: the row of the provider that reported it first', async () => {
@@ -114,8 +114,8 @@ describe('cross-provider de-duplication', () => {
     const bare: EventRecord = {
       externalKey: 'x',
       title: 'Same Title',
-      startAt: new Date('2024-04-01T18:00:00Z'),
-      endAt: null,
+      startsAt: new Date('2024-04-01T18:00:00Z'),
+      endsAt: null,
       timezone: 'UTC',
       minPrice: null,
       maxPrice: null,

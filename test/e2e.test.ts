@@ -1,16 +1,14 @@
 // A user's session, end to end: the `marquee` CLI and the three services as separate processes
 // (exactly the entry points `pnpm marquee …` and `pnpm --filter <service> start` run), a provider
 // on a local HTTP server, then HTTP searches.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   createTestDatabase,
   eventually,
+  feverFixture,
   freePort,
-  REPO_ROOT,
   runMarquee,
   startFeedServer,
   startTs,
@@ -20,8 +18,7 @@ import {
   type TestDatabase,
 } from '@marquee/testing';
 
-const snapshot = (n: number) =>
-  readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'fever', `response_${n}.xml`));
+const snapshot = (n: 1 | 2 | 3) => feverFixture(`response_${n}.xml`);
 
 let database: TestDatabase;
 let feed: FeedServer;

@@ -22,6 +22,7 @@ import {
   createTestDatabase,
   eventually,
   feverFeed,
+  startNode,
   JobRunner,
   startChaosServer,
   startFeedServer,
@@ -558,8 +559,11 @@ describe('circuit breaker', () => {
     const provider = await addProvider('probe', chaos.urlOf('http-500'));
     for (let i = 0; i < 2; i++) await sync(provider, runtime);
     expect(breakers.state(provider.id)).toBe('open');
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(breakers.state(provider.id)).toBe('halfOpen');
+    await eventually(
+      () => Promise.resolve(breakers.state(provider.id) === 'halfOpen' || undefined),
+      5_000,
+      'the breaker to half-open',
+    );
     const healthy = await pointAt(provider, chaos.urlOf('ok-no-validators'));
     expect((await sync(healthy, runtime)).outcome.kind).toBe('completed');
     expect(breakers.state(provider.id)).toBe('closed');
@@ -643,4 +647,70 @@ describe('a 90 MB robots.txt', () => {
     }
     expect(chaos.hits.get('/robots.txt')).toBe(hits);
   });
+});
+
+describe('bounded parsing', () => {
+  it('a 4 MB page of tiny nested elements fails its sync for good, naming the limit, before any DOM is built', async () => {
+    const runtime = runtimeWith({ FETCH_MAX_BYTES: String(8 * 1024 * 1024) });
+    const provider = await addProvider('nested', chaos.urlOf('nested-elements-page'), true);
+    const { outcome, jobId } = await sync(provider, runtime);
+    expect(outcome.kind).toBe('unrecoverable');
+    const limit = /HTML page has more than 100000 elements, over the parse limit PARSE_MAX_NODES/;
+    if (outcome.kind === 'unrecoverable') expect(outcome.error.message).toMatch(limit);
+    expect(await syncRuns.findByJobId(jobId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(limit) as unknown as string,
+    });
+  });
+
+  it('PARSE_MAX_HTML_MB refuses a larger page by its size', async () => {
+    const runtime = runtimeWith({
+      FETCH_MAX_BYTES: String(8 * 1024 * 1024),
+      PARSE_MAX_HTML_MB: '1',
+    });
+    const provider = await addProvider('too-big-page', chaos.urlOf('nested-elements-page'), true);
+    const { outcome } = await sync(provider, runtime);
+    expect(outcome.kind).toBe('unrecoverable');
+    if (outcome.kind === 'unrecoverable') {
+      expect(outcome.error.message).toMatch(/over the parse limit PARSE_MAX_HTML_MB \(1 MB\)/);
+    }
+  });
+
+  it('a worker process with a 256 MB heap survives the page and keeps syncing other providers', async () => {
+    const bomb = await addProvider('nested-process', chaos.urlOf('nested-elements-page'), true);
+    const healthy = await addProvider('healthy-process', chaos.urlOf('ok-no-validators'));
+    const worker = startNode(
+      ['--max-old-space-size=256', '--import', 'tsx', 'services/worker/src/main.ts'],
+      workerTestEnv(database.url, prefix, { WORKER_CONCURRENCY: '2' }),
+    );
+    try {
+      const bombJob = await queue.enqueueSync({ providerId: bomb.id, trigger: 'manual' });
+      const healthyJob = await queue.enqueueSync({ providerId: healthy.id, trigger: 'manual' });
+      const stateOf = (id: string | undefined) => queue.queue.getJobState(id ?? '');
+      await eventually(
+        async () =>
+          (await stateOf(bombJob.id)) === 'failed' && (await stateOf(healthyJob.id)) === 'completed'
+            ? true
+            : undefined,
+        90_000,
+        `the page's sync to fail and the healthy one to complete\n${worker.output()}`,
+      );
+      const failed = await queue.queue.getJob(bombJob.id ?? '');
+      expect(failed?.failedReason).toMatch(/PARSE_MAX_NODES/);
+      expect(worker.child.exitCode).toBeNull();
+      // Still syncing after the page: the healthy provider once more.
+      const again = await queue.enqueueSync({ providerId: healthy.id, trigger: 'manual' });
+      await eventually(
+        async () => ((await stateOf(again.id)) === 'completed' ? true : undefined),
+        60_000,
+        `the second healthy sync\n${worker.output()}`,
+      );
+      const runs = await db.syncRun.findMany({
+        where: { providerId: { in: [bomb.id, healthy.id] } },
+      });
+      expect(runs.filter((run) => run.status === 'running')).toEqual([]);
+    } finally {
+      await worker.stop(10_000);
+    }
+  }, 180_000);
 });

@@ -1,10 +1,7 @@
 // Issue 2's acceptance case, through the real parts: a provider feed on a local HTTP server, the
 // BullMQ queue and worker on Redis, Postgres, and the API app answering searches.
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { QueueEvents, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -24,6 +21,7 @@ import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
+  feverFixture,
   startFeedServer,
   uniquePrefix,
   workerTestEnv,
@@ -36,9 +34,6 @@ import {
   type SyncSummary,
   type WorkerRuntime,
 } from '@marquee/worker';
-
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fever');
-const snapshot = (file: string) => readFileSync(join(fixtures, file));
 
 let database: TestDatabase;
 let db: Db;
@@ -54,7 +49,7 @@ let api: Server;
 let apiUrl: string;
 let cache: SearchCache;
 let provider: Provider;
-let body: Buffer | 'garbage' | 500 = snapshot('response_1.xml');
+let body: Buffer | 'garbage' | 500 = feverFixture('response_1.xml');
 const logger = createLogger({ service: 'pipeline-test', level: 'error' });
 
 beforeAll(async () => {
@@ -181,7 +176,7 @@ describe('Fever feed, snapshots 1 → 2 → 3', () => {
   });
 
   it('skips the impossible date of snapshot 2, keeps the rest and keeps 322 after it left the feed', async () => {
-    body = snapshot('response_2.xml');
+    body = feverFixture('response_2.xml');
     const version = await cache.version();
     // 291 only changed capacities (not part of an event), 1591 its end time, 444 is rejected.
     expect(await sync()).toMatchObject({
@@ -200,7 +195,7 @@ describe('Fever feed, snapshots 1 → 2 → 3', () => {
   });
 
   it('applies snapshot 3, where the latest end times win', async () => {
-    body = snapshot('response_3.xml');
+    body = feverFixture('response_3.xml');
     expect(await sync()).toMatchObject({
       fetched: 3,
       parsed: 2,
@@ -281,7 +276,7 @@ describe('Fever feed, snapshots 1 → 2 → 3', () => {
   });
 
   it('reads the planList form of the same feed as the same events: nothing changes', async () => {
-    body = snapshot('plans.xml');
+    body = feverFixture('plans.xml');
     expect(await sync()).toMatchObject({
       fetched: 3,
       parsed: 2,
@@ -292,7 +287,7 @@ describe('Fever feed, snapshots 1 → 2 → 3', () => {
   });
 
   it('invalidates the cache after a changed ingest', async () => {
-    body = snapshot('response_1.xml');
+    body = feverFixture('response_1.xml');
     expect((await search(ACCEPTANCE_WINDOW)).cache).toBe('hit');
     expect(await sync()).toMatchObject({ upserted: 1, unchanged: 2, changed: true });
     const after = await search(ACCEPTANCE_WINDOW);

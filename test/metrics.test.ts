@@ -12,6 +12,7 @@ import { createDb, ProviderRepository } from '@marquee/db';
 import {
   createTestDatabase,
   eventually,
+  feverFixture,
   freePort,
   REPO_ROOT,
   startFeedServer,
@@ -35,7 +36,7 @@ const urls = {} as Record<Service, string>;
 
 beforeAll(async () => {
   database = await createTestDatabase('metrics');
-  const xml = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'fever', 'response_1.xml'));
+  const xml = feverFixture('response_1.xml');
   feed = await startFeedServer((request, response) => {
     // A feed that is gone: a permanent failure, its job goes to the failed set at once.
     if (request.url === '/gone.xml') response.writeHead(404).end();

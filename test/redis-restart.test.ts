@@ -143,7 +143,13 @@ describe('Redis restart', () => {
     expect(await syncAndWait(first.id)).toMatchObject({ provider: 'first', upserted: 5 });
 
     await stopRedis();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Redis is gone for the worker too (its connection reports it), and the worker lives on.
+    const running = worker;
+    await eventually(
+      () => Promise.resolve(running.output().includes('worker error') || undefined),
+      10_000,
+      'the worker to notice Redis is down',
+    );
     expect(worker.child.exitCode).toBeNull();
     await startRedis();
 

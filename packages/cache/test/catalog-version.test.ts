@@ -87,8 +87,14 @@ describe('SearchCache with the version kept in process', () => {
     // As if the message were lost (subscription down): only the re-read can reveal the bump.
     await writer.incr(`${prefix}:cache:version`);
     expect((await reader.get('k', body('two'))).body.toString()).toBe('one');
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    const after = await reader.get('k', body('two'));
-    expect([after.outcome, after.body.toString()]).toEqual(['miss', 'two']);
+    const after = await eventually(
+      async () => {
+        const read = await reader.get('k', body('two'));
+        return read.outcome === 'miss' ? read : undefined;
+      },
+      5_000,
+      'the re-read version',
+    );
+    expect(after.body.toString()).toBe('two');
   });
 });

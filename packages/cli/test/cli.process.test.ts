@@ -1,14 +1,12 @@
 // The `marquee` command as users run it: its bin and bundle, as a process. Exit codes and
 // output streams, fail-fast with PostgreSQL or Redis unreachable, and `sync --wait` against a
 // real worker and a feed that fails.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import {
   createTestDatabase,
+  feverFixture,
   freePort,
-  REPO_ROOT,
   runMarquee,
   startFeedServer,
   startTs,
@@ -19,7 +17,7 @@ import {
 } from '@marquee/testing';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
-const FEED = readFileSync(join(REPO_ROOT, 'test/fixtures/fever/response_1.xml'));
+const FEED = feverFixture('response_1.xml');
 
 let database: TestDatabase;
 let prefix: string;

@@ -69,7 +69,7 @@ describe('marquee providers test with the new kinds', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       title: 'Night & Day',
-      startAt: '2026-09-01T19:00:00.000Z',
+      startsAt: '2026-09-01T19:00:00.000Z',
       url: `${server.url}/e/1`,
       minPrice: '12.00',
       maxPrice: '30.00',

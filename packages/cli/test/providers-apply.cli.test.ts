@@ -108,7 +108,7 @@ describe('providers apply', () => {
         providerId: apolo?.id ?? '',
         externalKey: 'e1',
         title: 'Concierto',
-        startAt: new Date('2030-01-01T20:00:00Z'),
+        startsAt: new Date('2030-01-01T20:00:00Z'),
         timezone: 'Europe/Madrid',
         contentHash: 'h',
         online: false,

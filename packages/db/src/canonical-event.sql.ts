@@ -26,8 +26,8 @@ export function matchKey(event: EventRecord): string | null {
   if (venueKey === '' || titleKey === '') return null;
   const start =
     event.allDay === true
-      ? `date:${localDate(event.startAt, event.timezone)}`
-      : event.startAt.toISOString();
+      ? `date:${localDate(event.startsAt, event.timezone)}`
+      : event.startsAt.toISOString();
   return createHash('sha256')
     .update(JSON.stringify([venueKey, start, titleKey]))
     .digest('base64url')

@@ -40,8 +40,8 @@ afterAll(async () => {
 const record = (key: string, over: Partial<EventRecord> = {}): EventRecord => ({
   externalKey: key,
   title: `Show ${key}`,
-  startAt: new Date('2026-06-30T21:00:00Z'),
-  endAt: null,
+  startsAt: new Date('2026-06-30T21:00:00Z'),
+  endsAt: null,
   timezone: 'UTC',
   minPrice: '15.00',
   maxPrice: null,

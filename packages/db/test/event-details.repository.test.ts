@@ -22,8 +22,8 @@ afterAll(async () => {
 const plain: EventRecord = {
   externalKey: 'k1',
   title: 'A show',
-  startAt: new Date('2026-06-30T00:00:00Z'),
-  endAt: null,
+  startsAt: new Date('2026-06-30T00:00:00Z'),
+  endsAt: null,
   timezone: 'UTC',
   minPrice: null,
   maxPrice: null,

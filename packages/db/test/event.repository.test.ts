@@ -19,8 +19,8 @@ afterAll(async () => {
 const record = (over: Partial<EventRecord> = {}): EventRecord => ({
   externalKey: '1/1',
   title: 'A show',
-  startAt: new Date('2021-06-30T21:00:00Z'),
-  endAt: new Date('2021-06-30T22:00:00Z'),
+  startsAt: new Date('2021-06-30T21:00:00Z'),
+  endsAt: new Date('2021-06-30T22:00:00Z'),
   timezone: 'UTC',
   minPrice: '15.00',
   maxPrice: '30.00',

@@ -33,8 +33,8 @@ function record(key: string, extra: Partial<EventRecord> = {}): EventRecord {
   return {
     externalKey: key,
     title: 'Rosalía',
-    startAt: START,
-    endAt: null,
+    startsAt: START,
+    endsAt: null,
     timezone: 'Europe/Madrid',
     minPrice: null,
     maxPrice: null,

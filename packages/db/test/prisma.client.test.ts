@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { createDb } from '@marquee/db';
-import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+import { createTestDatabase, eventually, type TestDatabase } from '@marquee/testing';
 
 let database: TestDatabase;
 
@@ -29,7 +29,12 @@ describe('Db', () => {
     } finally {
       await admin.end();
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The pool hears the error on the idle connection and drops it.
+    await eventually(
+      () => Promise.resolve(db.pool.totalCount === 0 || undefined),
+      5_000,
+      'the pool to drop the ended connection',
+    );
     expect(await db.event.count()).toBe(0);
     await db.$disconnect();
     expect(db.pool.ended).toBe(true);

@@ -5,8 +5,8 @@ export interface EventRecord {
   /** The provider's own key, stable across payloads (Fever: "<base_event_id>/<event_id>"). */
   externalKey: string;
   title: string;
-  startAt: Date;
-  endAt: Date | null;
+  startsAt: Date;
+  endsAt: Date | null;
   /** IANA zone of the provider's local times. */
   timezone: string;
   /** Decimal strings ("20.00"); null means unknown, never zero. */
@@ -16,7 +16,7 @@ export interface EventRecord {
   /** On sale online in this payload; an event is searchable once this was ever true. */
   online: boolean;
   // Details the richer kinds carry (Fever has none of them): absent means unknown.
-  /** `startAt`/`endAt` are dates without a time of day, at local midnight in `timezone`. */
+  /** `startsAt`/`endsAt` are dates without a time of day, at local midnight in `timezone`. */
   allDay?: boolean;
   url?: string | null;
   venue?: EventVenue | null;
@@ -92,8 +92,8 @@ export function contentHash(event: EventRecord): string {
     'sha256',
     JSON.stringify([
       event.title,
-      event.startAt.toISOString(),
-      event.endAt?.toISOString() ?? null,
+      event.startsAt.toISOString(),
+      event.endsAt?.toISOString() ?? null,
       event.timezone,
       event.minPrice,
       event.maxPrice,

@@ -50,6 +50,7 @@ export interface FetchOptions {
    * `truncated` (robots.txt, which RFC 9309 lets a crawler read only in part).
    */
   overflow?: 'fail' | 'truncate';
+  /** Sent unless `headers` names a User-Agent: a provider's own (Discogs requires one) wins. */
   userAgent: string;
   headers?: Record<string, string>;
   /**
@@ -163,7 +164,7 @@ export async function fetchPayload(url: string, options: FetchOptions): Promise<
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.headers ?? {}))
     headers[name.toLowerCase()] = value;
-  headers['user-agent'] = options.userAgent;
+  headers['user-agent'] ??= options.userAgent;
   const policy = options.addressPolicy ?? { allowPrivate: false };
 
   let stream: Request;

@@ -93,6 +93,20 @@ describe('fetchPayload', () => {
     expect(seen).toMatchObject({ 'user-agent': 'marquee-test/1.0', 'if-none-match': '"v0"' });
   });
 
+  it('sends a User-Agent named in the headers as given, in place of the default (whatever its case)', async () => {
+    const seen: (string | undefined)[] = [];
+    const url = await serve((req, res) => {
+      seen.push(req.headers['user-agent']);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    const discogs = 'MarqueeDiscogsClient/1.0 +https://marquee.example';
+    await fetchPayload(url, { ...options, headers: { 'User-Agent': discogs } });
+    await fetchPayload(url, { ...options, headers: { 'user-agent': 'lower/2.0' } });
+    await fetchPayload(url, options);
+    expect(seen).toEqual([discogs, 'lower/2.0', 'marquee-test/1.0']);
+  });
+
   it('returns 304 as a status with an empty body, not an error', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(304, { etag: '"v1"' });

@@ -38,6 +38,7 @@ export { xmlFeed, parseXmlFeed } from './xml/xml-feed.kind.ts';
 export { jsonldHtml, parseJsonldPage } from './html/jsonld-html.kind.ts';
 export { htmlSelectors } from './html/html-selectors.kind.ts';
 export { loadHtml } from './html/html-pages.crawler.ts';
+export { ParseLimitError, type ParseLimits } from './kinds/parse.limits.ts';
 export { jsonApi, parseJsonPage } from './json/json-api.kind.ts';
 export { parseLenientJson } from './json/lenient-json.parser.ts';
 export { findPreset, presets, type Preset } from './presets/preset.registry.ts';

@@ -114,7 +114,7 @@ describe('lenient JSON-LD', () => {
       status: 'cancelled',
       url: 'https://venue.example/j',
     });
-    expect(result.events[0]?.startAt.toISOString()).toBe('2026-05-01T18:00:00.000Z');
+    expect(result.events[0]?.startsAt.toISOString()).toBe('2026-05-01T18:00:00.000Z');
     expect(result.events[1]).toMatchObject({
       title: "Line break ' quote",
       status: 'postponed',

@@ -106,14 +106,6 @@ async function expectSameAsFxpSlices(body: Buffer, sliceBytes?: number) {
 
 const fixture = (path: string) => readFileSync(new URL(path, import.meta.url));
 const FIXTURES = [
-  './fixtures/fever/response_1.xml',
-  './fixtures/fever/response_2.xml',
-  './fixtures/fever/response_3.xml',
-  './fixtures/fever/fever-planlist.xml',
-  '../../../test/fixtures/fever/response_1.xml',
-  '../../../test/fixtures/fever/response_2.xml',
-  '../../../test/fixtures/fever/response_3.xml',
-  '../../../test/fixtures/fever/plans.xml',
   '../../samples/fixtures/fever/response_1.xml',
   '../../samples/fixtures/fever/response_2.xml',
   '../../samples/fixtures/fever/response_3.xml',

@@ -6,7 +6,7 @@ import { parseFeverXml, PayloadError, type ParseResult } from '../src/index.ts';
 const fever = { parse: parseFeverXml };
 
 const fixture = (name: string): Buffer =>
-  readFileSync(new URL(`./fixtures/fever/${name}`, import.meta.url));
+  readFileSync(new URL(`../../samples/fixtures/fever/${name}`, import.meta.url));
 const utc = { timezone: 'UTC' };
 const madrid = { timezone: 'Europe/Madrid' };
 
@@ -22,8 +22,8 @@ function byKey(result: ParseResult): Record<string, EventRecord> {
 
 const event = (over: Partial<EventRecord> & Pick<EventRecord, 'externalKey'>): EventRecord => ({
   title: 'Camela en concierto',
-  startAt: new Date('2021-06-30T21:00:00Z'),
-  endAt: new Date('2021-06-30T22:00:00Z'),
+  startsAt: new Date('2021-06-30T21:00:00Z'),
+  endsAt: new Date('2021-06-30T22:00:00Z'),
   timezone: 'UTC',
   minPrice: '15.00',
   maxPrice: '30.00',
@@ -36,16 +36,16 @@ const camela1 = event({ externalKey: '291/291' });
 const pantomima = event({
   externalKey: '322/1642',
   title: 'Pantomima Full',
-  startAt: new Date('2021-02-10T20:00:00Z'),
-  endAt: new Date('2021-02-10T21:30:00Z'),
+  startsAt: new Date('2021-02-10T20:00:00Z'),
+  endsAt: new Date('2021-02-10T21:30:00Z'),
   minPrice: '55.00',
   maxPrice: '55.00',
 });
 const morancos1 = event({
   externalKey: '1591/1642',
   title: 'Los Morancos',
-  startAt: new Date('2021-07-31T20:00:00Z'),
-  endAt: new Date('2021-07-31T21:00:00Z'),
+  startsAt: new Date('2021-07-31T20:00:00Z'),
+  endsAt: new Date('2021-07-31T21:00:00Z'),
   minPrice: '65.00',
   maxPrice: '75.00',
 });
@@ -84,7 +84,7 @@ describe('fever-xml: the three snapshots', () => {
     expect(result.rejects).toEqual([tributoReject]);
     expect(result.events).toEqual([
       camela1,
-      { ...morancos1, endAt: new Date('2021-07-31T21:20:00Z') },
+      { ...morancos1, endsAt: new Date('2021-07-31T21:20:00Z') },
     ]);
   });
 
@@ -92,7 +92,7 @@ describe('fever-xml: the three snapshots', () => {
     const result = parse(fixture('response_3.xml'));
     expect(result).toEqual({
       fetched: 3,
-      events: [{ ...camela1, endAt: new Date('2021-06-30T21:30:00Z') }, morancos1],
+      events: [{ ...camela1, endsAt: new Date('2021-06-30T21:30:00Z') }, morancos1],
       rejects: [tributoReject],
       rejected: 1,
     });
@@ -102,16 +102,16 @@ describe('fever-xml: the three snapshots', () => {
     const events = byKey(parse(fixture('response_1.xml'), madrid));
     expect(events['291/291']).toMatchObject({
       timezone: 'Europe/Madrid',
-      startAt: new Date('2021-06-30T19:00:00Z'),
-      endAt: new Date('2021-06-30T20:00:00Z'),
+      startsAt: new Date('2021-06-30T19:00:00Z'),
+      endsAt: new Date('2021-06-30T20:00:00Z'),
     });
     expect(events['322/1642']).toMatchObject({
-      startAt: new Date('2021-02-10T19:00:00Z'),
-      endAt: new Date('2021-02-10T20:30:00Z'),
+      startsAt: new Date('2021-02-10T19:00:00Z'),
+      endsAt: new Date('2021-02-10T20:30:00Z'),
     });
     expect(events['1591/1642']).toMatchObject({
-      startAt: new Date('2021-07-31T18:00:00Z'),
-      endAt: new Date('2021-07-31T19:00:00Z'),
+      startsAt: new Date('2021-07-31T18:00:00Z'),
+      endsAt: new Date('2021-07-31T19:00:00Z'),
     });
   });
 
@@ -138,8 +138,8 @@ describe('fever-xml: the three snapshots', () => {
       event({
         externalKey: '444/1642',
         title: 'Tributo a Juanito Valderrama',
-        startAt: new Date('2021-09-30T20:00:00Z'),
-        endAt: new Date('2021-09-30T21:00:00Z'),
+        startsAt: new Date('2021-09-30T20:00:00Z'),
+        endsAt: new Date('2021-09-30T21:00:00Z'),
         minPrice: '65.00',
         maxPrice: '65.00',
         online: false,
@@ -152,7 +152,7 @@ describe('fever-xml: the three snapshots', () => {
 describe('fever-xml: planList form', () => {
   it('gives exactly the same result as the eventList form of the same data (response_3)', () => {
     for (const ctx of [utc, madrid]) {
-      const plan = parse(fixture('fever-planlist.xml'), ctx);
+      const plan = parse(fixture('plans.xml'), ctx);
       const reject = {
         key: '444/1642',
         reason: tributoReject.reason.replace('event_start_date', 'plan_start_date'),
@@ -177,7 +177,7 @@ describe('fever-xml: structure', () => {
     const result = parse(xml);
     expect(result.rejected).toBe(0);
     expect(
-      result.events.map((e) => [e.externalKey, e.title, e.minPrice, e.maxPrice, e.endAt]),
+      result.events.map((e) => [e.externalKey, e.title, e.minPrice, e.maxPrice, e.endsAt]),
     ).toEqual([
       ['1/10', 'One', '5.00', '5.00', null],
       ['2/10', 'Many', '5.00', '7.50', null],
@@ -287,8 +287,8 @@ describe('fever-xml: item validation', () => {
       'event_id="2" event_start_date="2021-06-30T21:00:00+02:00" event_end_date="2021-06-30T22:00:00Z"';
     for (const ctx of [utc, madrid, { timezone: 'America/New_York' }]) {
       expect(parse(feed(offset), ctx).events[0]).toMatchObject({
-        startAt: new Date('2021-06-30T19:00:00Z'),
-        endAt: new Date('2021-06-30T22:00:00Z'),
+        startsAt: new Date('2021-06-30T19:00:00Z'),
+        endsAt: new Date('2021-06-30T22:00:00Z'),
         timezone: ctx.timezone,
       });
     }
@@ -338,7 +338,7 @@ describe('fever-xml: item validation', () => {
       });
     }
     expect(
-      parse(feed('event_id="2" event_start_date="2021-06-30T21:00:00"')).events[0]?.endAt,
+      parse(feed('event_id="2" event_start_date="2021-06-30T21:00:00"')).events[0]?.endsAt,
     ).toBeNull();
     expect(
       parse(

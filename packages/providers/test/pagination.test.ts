@@ -237,7 +237,7 @@ describe('json-api pagination against a local API', () => {
       currency: 'EUR',
       venue: { name: 'Sala Sol', city: 'Madrid', lat: 40.4169, lon: -3.7035 },
     });
-    expect(result.events[0]?.startAt.toISOString()).toBe('2026-03-01T19:00:00.000Z');
+    expect(result.events[0]?.startsAt.toISOString()).toBe('2026-03-01T19:00:00.000Z');
     // An empty price is unknown, never 0.
     expect(result.events[4]).toMatchObject({ minPrice: null, maxPrice: null, currency: null });
   };
@@ -341,7 +341,7 @@ describe('a paginated venue site', () => {
       currency: 'EUR',
       venue: { name: 'Teatro Real', city: 'Madrid', country: 'ES' },
     });
-    expect(show?.startAt.toISOString()).toBe('2026-04-12T19:00:00.000Z'); // 21:00 in Madrid
+    expect(show?.startsAt.toISOString()).toBe('2026-04-12T19:00:00.000Z'); // 21:00 in Madrid
   });
 
   it('jsonld-html reads one page without nextSelector and at most maxPages with it', async () => {
@@ -379,7 +379,7 @@ describe('a paginated venue site', () => {
       timezone: 'Europe/Madrid',
       allDay: false,
     });
-    expect(result.events[0]?.startAt.toISOString()).toBe('2026-05-11T19:30:00.000Z');
+    expect(result.events[0]?.startsAt.toISOString()).toBe('2026-05-11T19:30:00.000Z');
     expect(result.events.at(-1)?.title).toBe('Page 3 act 2');
   });
 });
@@ -397,7 +397,7 @@ describe('xml-feed over HTTP', () => {
       const result = await ingest(xmlFeed, `${site.url}${path}`, config);
       expect(result.events).toHaveLength(1);
       expect(result.events[0]?.title).toBe('Café Zürich — señor');
-      expect(result.events[0]?.startAt.toISOString()).toBe('2026-05-01T18:00:00.000Z');
+      expect(result.events[0]?.startsAt.toISOString()).toBe('2026-05-01T18:00:00.000Z');
     },
   );
 

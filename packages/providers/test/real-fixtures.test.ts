@@ -68,16 +68,16 @@ describe('jsonld-html on real pages', () => {
       venue: { name: 'BBC Radio 6 Music Festival 2015', city: 'Newcastle Upon Tyne' },
     });
     // Date-only values are dates at local midnight; the end date is inclusive.
-    expect(iso(first.startAt)).toBe('2015-02-20T00:00:00.000Z');
-    expect(iso(first.endAt)).toBe('2015-02-22T23:59:59.999Z');
+    expect(iso(first.startsAt)).toBe('2015-02-20T00:00:00.000Z');
+    expect(iso(first.endsAt)).toBe('2015-02-22T23:59:59.999Z');
     const last = result.events.at(-1) as EventRecord;
-    expect(last).toMatchObject({ title: 'Maxïmo Park', allDay: false, endAt: null });
+    expect(last).toMatchObject({ title: 'Maxïmo Park', allDay: false, endsAt: null });
     expect(last.venue).toMatchObject({ name: 'O2 Academy Leeds', city: 'Leeds' });
-    expect(iso(last.startAt)).toBe('2014-03-13T19:00:00.000Z');
+    expect(iso(last.startsAt)).toBe('2014-03-13T19:00:00.000Z');
     const boston = one(result, 'Boston Calling Music Festival 2014');
-    expect(iso(boston.startAt)).toBe('2014-05-24T03:59:20.000Z'); // "…23:59:20-0400"
+    expect(iso(boston.startsAt)).toBe('2014-05-24T03:59:20.000Z'); // "…23:59:20-0400"
     const gaswerk = result.events.find((event) => event.venue?.name === 'Gaswerk Kulturzentrum');
-    expect(iso(gaswerk?.startAt ?? null)).toBe('2014-10-24T21:00:00.000Z');
+    expect(iso(gaswerk?.startsAt ?? null)).toBe('2014-10-24T21:00:00.000Z');
     expect(result.events.some((event) => event.venue?.name?.includes('Schüür'))).toBe(true);
   });
 
@@ -90,10 +90,10 @@ describe('jsonld-html on real pages', () => {
       performers: ['Years & Years', 'Shamir'],
       venue: { city: 'Westcliff-on-sea' },
     });
-    expect(iso(cliffs?.startAt ?? null)).toBe('2015-10-26T19:00:00.000Z');
+    expect(iso(cliffs?.startsAt ?? null)).toBe('2015-10-26T19:00:00.000Z');
     // Same venue, same day: a concert and a festival appearance, two events.
     const manchester = result.events.filter((event) => event.venue?.name === 'Victoria Warehouse');
-    expect(manchester.map((event) => [iso(event.startAt), event.allDay]).sort()).toEqual([
+    expect(manchester.map((event) => [iso(event.startsAt), event.allDay]).sort()).toEqual([
       ['2015-10-31T00:00:00.000Z', true],
       ['2015-10-31T18:00:00.000Z', false],
     ]);
@@ -105,12 +105,12 @@ describe('jsonld-html on real pages', () => {
     const event = result.events[0] as EventRecord;
     expect(event).toMatchObject({
       title: 'Tove Styrke',
-      endAt: null,
+      endsAt: null,
       minPrice: null,
       performers: ['Tove Styrke', 'Geowulf'],
       venue: { name: 'Hoxton Square Bar & Kitchen', city: 'London' },
     });
-    expect(iso(event.startAt)).toBe('2017-06-12T19:00:00.000Z');
+    expect(iso(event.startsAt)).toBe('2017-06-12T19:00:00.000Z');
   });
 
   it('bandsintown: 4 MusicEvents among Reviews; local times read in the provider zone', () => {
@@ -125,7 +125,7 @@ describe('jsonld-html on real pages', () => {
       performers: ['Vulvodynia'],
       venue: { name: 'O2 Academy Islington', city: 'London', country: 'United Kingdom' },
     });
-    expect(iso(first.startAt)).toBe('2025-11-25T18:00:00.000Z'); // GMT in November
+    expect(iso(first.startsAt)).toBe('2025-11-25T18:00:00.000Z'); // GMT in November
     const last = result.events.at(-1) as EventRecord;
     expect(last).toMatchObject({
       title: 'Vulvodynia @ Rock Café',
@@ -145,30 +145,30 @@ describe('jsonld-html on real pages', () => {
       url: 'https://www.meetup.com/python-spokane/events/298213205/',
       venue: { name: 'IntelliTect', city: 'Spokane' },
     });
-    expect(iso(fromPage.startAt)).toBe('2024-03-20T01:00:00.000Z');
-    expect(iso(fromPage.endAt)).toBe('2024-03-20T02:30:00.000Z');
-    expect(iso(fromGroup.startAt)).toBe(iso(fromPage.startAt));
+    expect(iso(fromPage.startsAt)).toBe('2024-03-20T01:00:00.000Z');
+    expect(iso(fromPage.endsAt)).toBe('2024-03-20T02:30:00.000Z');
+    expect(iso(fromGroup.startsAt)).toBe(iso(fromPage.startsAt));
     expect(fromGroup.venue?.name).toBe('IntelliTect');
   });
 
   it('heavymetal.dk: 118 microdata events, dates only, venue from the Place text', () => {
     const result = html('heavymetal-dk_koncertkalender_2025-12.html', 'Europe/Copenhagen');
     expect(result).toMatchObject({ fetched: 118, rejected: 0 });
-    expect(result.events.filter((event) => event.endAt !== null)).toHaveLength(3);
+    expect(result.events.filter((event) => event.endsAt !== null)).toHaveLength(3);
     expect(result.events.every((event) => event.allDay)).toBe(true);
     const first = result.events[0] as EventRecord;
     expect(first).toMatchObject({
       title: 'Radiohead',
       venue: { name: 'Royal Arena, København S' },
     });
-    expect(iso(first.startAt)).toBe('2025-12-14T23:00:00.000Z'); // midnight in Copenhagen
+    expect(iso(first.startsAt)).toBe('2025-12-14T23:00:00.000Z'); // midnight in Copenhagen
     const copenhell = result.events.find((event) => event.title.startsWith('COPENHELL 2026'));
     expect(copenhell?.title).toBe(
       'COPENHELL 2026: Iron Maiden, Twisted Sister, Bring Me The Horizon, Alice Cooper, Anthrax, m.fl.',
     );
     expect(copenhell?.venue?.name).toBe('Refshaleøen, København K');
-    expect(iso(copenhell?.startAt ?? null)).toBe('2026-06-23T22:00:00.000Z');
-    expect(iso(copenhell?.endAt ?? null)).toBe('2026-06-27T21:59:59.999Z');
+    expect(iso(copenhell?.startsAt ?? null)).toBe('2026-06-23T22:00:00.000Z');
+    expect(iso(copenhell?.endsAt ?? null)).toBe('2026-06-27T21:59:59.999Z');
     expect(result.events.at(-1)?.title).toBe('Orden Ogan');
   });
 
@@ -182,9 +182,9 @@ describe('jsonld-html on real pages', () => {
       venue: null,
       performers: [], // "performer": "Organization" is a type name, not a performer
     });
-    expect(iso(first.startAt)).toBe('2022-06-28T12:45:00.000Z');
-    expect(iso(first.endAt)).toBe('2022-06-28T13:45:00.000Z');
-    const edc = byTitle(result, 'EDC Regular Board Meeting').map((event) => iso(event.startAt));
+    expect(iso(first.startsAt)).toBe('2022-06-28T12:45:00.000Z');
+    expect(iso(first.endsAt)).toBe('2022-06-28T13:45:00.000Z');
+    const edc = byTitle(result, 'EDC Regular Board Meeting').map((event) => iso(event.startsAt));
     expect(edc).toContain('2022-07-12T09:00:00.000Z'); // the (wrong) offset as written
     expect(one(result, 'DDA Regular Board Meeting–CANCELLED').status).toBe('cancelled');
     expect(one(result, 'DBRA-CAC Regular Meeting – CANCELLED').status).toBe('cancelled');
@@ -211,7 +211,7 @@ describe('json-api presets on real API responses', () => {
       maxPrice: null,
       venue: { name: 'Trump National Doral', city: 'Miami' },
     });
-    expect(iso(event.startAt)).toBe('2016-03-06T05:00:00.000Z');
+    expect(iso(event.startsAt)).toBe('2016-03-06T05:00:00.000Z');
   });
 
   it('ticketmaster (nock recording, wrapped): 20 events, 13 with prices', () => {
@@ -236,7 +236,7 @@ describe('json-api presets on real API responses', () => {
       currency: 'USD',
       venue: { name: 'The Pavilion at Montage Mountain', city: 'Scranton' },
     });
-    expect(iso(last.startAt)).toBe('2016-05-20T21:00:00.000Z'); // 17:00 in New York
+    expect(iso(last.startsAt)).toBe('2016-05-20T21:00:00.000Z'); // 17:00 in New York
   });
 
   it('songkick artist calendar (old format): 20 events from date + time, null time kept as a date', () => {
@@ -252,7 +252,7 @@ describe('json-api presets on real API responses', () => {
       venue: { name: 'Rupp Arena', city: 'Lexington, KY, US' },
       status: 'scheduled',
     });
-    expect(iso(first.startAt)).toBe('2010-04-29T23:00:00.000Z');
+    expect(iso(first.startsAt)).toBe('2010-04-29T23:00:00.000Z');
     const gillette = result.events.filter((event) => event.venue?.name === 'Gillette Stadium');
     expect(gillette.map((event) => event.allDay).sort()).toEqual([false, true]);
     expect(result.events.some((event) => event.venue?.name === 'ScotiaBank Place')).toBe(true);
@@ -266,7 +266,7 @@ describe('json-api presets on real API responses', () => {
       title: 'Oceano with Reflections, Sworn In, and Adestria at The Garage (August 19, 2013)',
       venue: { name: 'The Garage', city: 'Burnsville, MN, US' },
     });
-    expect(iso(first.startAt)).toBe('2013-08-19T23:30:00.000Z');
+    expect(iso(first.startsAt)).toBe('2013-08-19T23:30:00.000Z');
   });
 
   it('bandsintown: 6 events, title built from artist and venue, string coordinates', () => {
@@ -279,7 +279,7 @@ describe('json-api presets on real API responses', () => {
     const first = result.events[0] as EventRecord;
     expect(first).toMatchObject({
       title: 'JoJo @ Kultturitalo Valve, Valvesali',
-      endAt: null, // ends_at ""
+      endsAt: null, // ends_at ""
       minPrice: null,
       venue: {
         name: 'Kultturitalo Valve, Valvesali',
@@ -288,7 +288,7 @@ describe('json-api presets on real API responses', () => {
         lat: 65.01236,
       },
     });
-    expect(iso(first.startAt)).toBe('2024-05-15T07:15:00.000Z');
+    expect(iso(first.startsAt)).toBe('2024-05-15T07:15:00.000Z');
   });
 
   it('eventbrite: local start in the event zone, is_free is a known price of 0', () => {
@@ -303,8 +303,8 @@ describe('json-api presets on real API responses', () => {
       currency: 'USD',
       venue: null, // only a venue_id without expand=venue
     });
-    expect(iso(event.startAt)).toBe('2024-10-02T15:30:00.000Z');
-    expect(iso(event.endAt)).toBe('2024-10-02T23:00:00.000Z');
+    expect(iso(event.startsAt)).toBe('2024-10-02T15:30:00.000Z');
+    expect(iso(event.endsAt)).toBe('2024-10-02T23:00:00.000Z');
   });
 
   it('discogs release: not an event; its "1999-03-00" date is rejected with the reason', () => {
@@ -334,8 +334,8 @@ describe('xml-feed on real XML', () => {
       venue: { name: 'The Walnut Room', city: 'Denver, CO', lat: 39.764316 },
     });
     expect(event.performers).toHaveLength(10);
-    expect(iso(event.startAt)).toBe('2011-06-10T07:58:01.000Z');
-    expect(iso(event.endAt)).toBe('2011-06-12T07:58:01.000Z');
+    expect(iso(event.startsAt)).toBe('2011-06-10T07:58:01.000Z');
+    expect(iso(event.endsAt)).toBe('2011-06-12T07:58:01.000Z');
   });
 
   it('last.fm artist.getEvents and event.getInfo (no <events> wrapper)', () => {
@@ -349,7 +349,7 @@ describe('xml-feed on real XML', () => {
       title: 'Cher',
       venue: { name: 'The Colosseum At Caesars Palace', city: 'Las Vegas(, NV)' },
     });
-    expect(iso(cher.events[0]?.startAt ?? null)).toBe('2010-10-24T02:30:00.000Z');
+    expect(iso(cher.events[0]?.startsAt ?? null)).toBe('2010-10-24T02:30:00.000Z');
     const neko = xml(
       'lastfm_event-getinfo_neko-case_2009.xml',
       { preset: 'lastfm-events' },
@@ -362,7 +362,7 @@ describe('xml-feed on real XML', () => {
       url: 'http://www.last.fm/event/1073657',
       venue: { name: 'Ryman Auditorium', city: 'Nashville' },
     });
-    expect(iso(neko.events[0]?.startAt ?? null)).toBe('2009-07-26T01:00:00.000Z');
+    expect(iso(neko.events[0]?.startsAt ?? null)).toBe('2009-07-26T01:00:00.000Z');
   });
 
   it('boarddocs (2.6 MB): 250 meetings by attribute id, the meeting-level <name> only', () => {
@@ -380,7 +380,7 @@ describe('xml-feed on real XML', () => {
       title: 'Cleveland Municipal School District Board Business Meeting - 6:30 PM',
       allDay: true,
     });
-    expect(iso(first.startAt)).toBe('2017-01-24T05:00:00.000Z');
+    expect(iso(first.startsAt)).toBe('2017-01-24T05:00:00.000Z');
     // ~2 s on an idle core; the bound only catches a pathological slowdown on a loaded machine.
     expect(elapsed).toBeLessThan(30_000);
   }, 60_000);
@@ -397,10 +397,10 @@ describe('xml-feed on real XML', () => {
     expect(first).toMatchObject({
       externalKey: '190912',
       title: 'Rio 2',
-      endAt: null,
+      endsAt: null,
       venue: { name: 'Kino Citadele' },
     });
-    expect(iso(first.startAt)).toBe('2014-04-27T07:30:00.000Z'); // 10:30 in Riga = the UTC field
+    expect(iso(first.startsAt)).toBe('2014-04-27T07:30:00.000Z'); // 10:30 in Riga = the UTC field
     const placeholder = xml(
       'markus_forumcinemas-lv_schedule_2014.xml',
       { items: 'Schedule.Shows.Show', fields: { ...fields, start: 'dttmShowEndUTC' } },

@@ -24,6 +24,7 @@ export const CHAOS_FAULTS = [
   'redirect-metadata-host',
   'robots.txt',
   'event-page',
+  'nested-elements-page',
 ] as const;
 
 export type ChaosFault = (typeof CHAOS_FAULTS)[number];
@@ -176,6 +177,16 @@ const EVENT_PAGE = `<!doctype html><html><head><script type="application/ld+json
  "url":"https://example.com/e/1","location":{"@type":"Place","name":"Hall","address":"London"}}
 </script></head><body></body></html>`;
 
+/**
+ * 4 MB of tiny nested elements: ~520,000 nodes, more than cheerio's DOM of them fits in a 256 MB
+ * heap (issue 13's attack page).
+ */
+let nestedElementsPage: Buffer | undefined;
+const NESTED_ELEMENTS_PAGE = (): Buffer =>
+  (nestedElementsPage ??= Buffer.from(
+    `<!doctype html><html><body>${'<div><span>x</span><i></i></div>'.repeat(127_100)}</body></html>`,
+  ));
+
 const FAULTS: Record<ChaosFault, FaultHandler> = {
   ok: serveOk,
   'ok-no-validators': (_request, response, { options }) =>
@@ -221,6 +232,8 @@ const FAULTS: Record<ChaosFault, FaultHandler> = {
       .writeHead(302, { location: 'http://metadata.google.internal/computeMetadata/v1/' })
       .end(),
   'robots.txt': serveHugeRobots,
+  'nested-elements-page': (_request, response) =>
+    void response.writeHead(200, { 'content-type': 'text/html' }).end(NESTED_ELEMENTS_PAGE()),
   'event-page': (_request, response) =>
     void response.writeHead(200, { 'content-type': 'text/html' }).end(EVENT_PAGE),
 };

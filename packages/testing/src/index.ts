@@ -79,3 +79,4 @@ export {
   type JobOutcome,
   type JobProcessor,
 } from './worker.harness.ts';
+export { feverFixture, type FeverFixture } from './fever.fixtures.ts';

@@ -178,8 +178,8 @@ export const record = (
   over: Partial<EventRecord> & Pick<EventRecord, 'externalKey'>,
 ): EventRecord => ({
   title: `Event ${over.externalKey}`,
-  startAt: new Date('2021-06-30T21:00:00Z'),
-  endAt: new Date('2021-06-30T22:00:00Z'),
+  startsAt: new Date('2021-06-30T21:00:00Z'),
+  endsAt: new Date('2021-06-30T22:00:00Z'),
   timezone: 'UTC',
   minPrice: '15.00',
   maxPrice: '30.00',

@@ -90,9 +90,9 @@ describe('the change feed', () => {
       lat: null,
       lon: null,
     };
-    const startAt = new Date('2027-01-05T20:00:00Z');
+    const startsAt = new Date('2027-01-05T20:00:00Z');
     const base = [
-      record({ externalKey: 'k1', title: 'Night', startAt, venue }),
+      record({ externalKey: 'k1', title: 'Night', startsAt, venue }),
       record({ externalKey: 'k2', title: 'Day' }),
       record({ externalKey: 'off', title: 'Offline', online: false }),
     ];
@@ -110,7 +110,7 @@ describe('the change feed', () => {
     await write(a, [{ ...base[1]!, minPrice: '9.00' }]);
     await write(a, [{ ...base[1]!, minPrice: '9.00', status: 'cancelled' }]);
     // Another provider's row of the same real event: the first one's sources change.
-    await write(b, [record({ externalKey: 'x', title: 'Night', startAt, venue })]);
+    await write(b, [record({ externalKey: 'x', title: 'Night', startsAt, venue })]);
     await api.db.provider.delete({ where: { id: b.id } });
     const later = await readCount(created.cursor, 2, 6);
     const k1 = later.items.find((item) => item.kind === 'merged')?.event_id;

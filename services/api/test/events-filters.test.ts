@@ -37,8 +37,8 @@ beforeAll(async () => {
       record({
         externalKey: 'jazz',
         title: 'Jazz night',
-        startAt: new Date('2021-06-10T20:00:00Z'),
-        endAt: new Date('2021-06-10T23:00:00Z'),
+        startsAt: new Date('2021-06-10T20:00:00Z'),
+        endsAt: new Date('2021-06-10T23:00:00Z'),
         minPrice: '10.00',
         maxPrice: '20.00',
         venue: venue('Blue Note', 'Madrid', 'ES'),
@@ -49,8 +49,8 @@ beforeAll(async () => {
       record({
         externalKey: 'festival',
         title: 'Summer festival',
-        startAt: new Date('2021-06-28T10:00:00Z'),
-        endAt: new Date('2021-07-03T23:00:00Z'),
+        startsAt: new Date('2021-06-28T10:00:00Z'),
+        endsAt: new Date('2021-07-03T23:00:00Z'),
         minPrice: '80.00',
         maxPrice: '150.00',
         venue: venue('Parque 100%_off', 'Barcelona', 'ES'),
@@ -59,8 +59,8 @@ beforeAll(async () => {
       record({
         externalKey: 'free',
         title: 'Free talk',
-        startAt: new Date('2021-06-15T10:00:00Z'),
-        endAt: new Date('2021-06-15T11:00:00Z'),
+        startsAt: new Date('2021-06-15T10:00:00Z'),
+        endsAt: new Date('2021-06-15T11:00:00Z'),
         minPrice: null,
         maxPrice: null,
       }),
@@ -73,8 +73,8 @@ beforeAll(async () => {
       record({
         externalKey: 'rock',
         title: 'Rock show',
-        startAt: new Date('2021-06-20T20:00:00Z'),
-        endAt: new Date('2021-06-20T23:00:00Z'),
+        startsAt: new Date('2021-06-20T20:00:00Z'),
+        endsAt: new Date('2021-06-20T23:00:00Z'),
         minPrice: '30.00',
         maxPrice: '60.00',
         venue: venue('Sala Jazz', 'madrid', 'es'),

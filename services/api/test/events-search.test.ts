@@ -18,7 +18,7 @@ interface V1Page {
 
 let api: ApiFixture;
 /** Every seeded event id in (start, id) order, the order pages must follow. */
-let expected: { id: string; provider: string; startAt: Date }[];
+let expected: { id: string; provider: string; startsAt: Date }[];
 
 const BASE = Date.parse('2022-01-01T00:00:00Z');
 const COUNT = 250;
@@ -32,21 +32,22 @@ beforeAll(async () => {
   for (let i = 0; i < COUNT; i += 1) {
     const provider = i % 2 === 0 ? 'alpha' : 'beta';
     // Three events per start, so page boundaries fall between equal starts and the id decides.
-    const startAt = new Date(BASE + Math.floor(i / 3) * 3_600_000);
+    const startsAt = new Date(BASE + Math.floor(i / 3) * 3_600_000);
     const externalKey = `e/${i}`;
     byProvider[provider].push(
       record({
         externalKey,
         title: `Event ${i}`,
-        startAt,
-        endAt: new Date(startAt.getTime() + 1_800_000),
+        startsAt,
+        endsAt: new Date(startsAt.getTime() + 1_800_000),
         timezone: provider === 'beta' ? 'Europe/Madrid' : 'UTC',
       }),
     );
-    expected.push({ id: eventId(provider, externalKey), provider, startAt });
+    expected.push({ id: eventId(provider, externalKey), provider, startsAt });
   }
   expected.sort(
-    (a, b) => a.startAt.getTime() - b.startAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    (a, b) =>
+      a.startsAt.getTime() - b.startsAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   await api.events.upsertMany(alpha, byProvider.alpha, new Date());
   await api.events.upsertMany(beta, byProvider.beta, new Date());
@@ -56,8 +57,8 @@ beforeAll(async () => {
       record({
         externalKey: 'hidden',
         online: false,
-        startAt: new Date(BASE),
-        endAt: new Date(BASE + 1000),
+        startsAt: new Date(BASE),
+        endsAt: new Date(BASE + 1000),
       }),
     ],
     new Date(),

@@ -51,7 +51,7 @@ beforeAll(async () => {
     provider,
     [
       record({ externalKey: '1' }),
-      record({ externalKey: '2', minPrice: null, maxPrice: null, endAt: null }),
+      record({ externalKey: '2', minPrice: null, maxPrice: null, endsAt: null }),
       record({
         externalKey: '3',
         venue: {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Provider } from '@marquee/db';
 import { eventId } from '@marquee/event-model';
+import { eventually } from '@marquee/testing';
 import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 interface FeverEvent {
@@ -41,8 +42,8 @@ beforeAll(async () => {
         externalKey: 'feb/night',
         title: 'Madrid night',
         timezone: 'Europe/Madrid',
-        startAt: new Date('2021-02-10T20:00:00Z'),
-        endAt: new Date('2021-02-10T23:30:00Z'),
+        startsAt: new Date('2021-02-10T20:00:00Z'),
+        endsAt: new Date('2021-02-10T23:30:00Z'),
         minPrice: '15.00',
         maxPrice: '30.50',
       }),
@@ -51,54 +52,54 @@ beforeAll(async () => {
         title: 'Free talk',
         minPrice: null,
         maxPrice: null,
-        startAt: new Date('2021-02-05T10:00:00Z'),
-        endAt: new Date('2021-02-05T11:00:00Z'),
+        startsAt: new Date('2021-02-05T10:00:00Z'),
+        endsAt: new Date('2021-02-05T11:00:00Z'),
       }),
       record({
         externalKey: 'feb/private',
         title: 'Never online',
         online: false,
-        startAt: new Date('2021-02-07T10:00:00Z'),
-        endAt: new Date('2021-02-07T11:00:00Z'),
+        startsAt: new Date('2021-02-07T10:00:00Z'),
+        endsAt: new Date('2021-02-07T11:00:00Z'),
       }),
       record({
         externalKey: 'feb/offline',
         title: 'Went offline',
-        startAt: new Date('2021-02-20T10:00:00Z'),
-        endAt: new Date('2021-02-20T12:00:00Z'),
+        startsAt: new Date('2021-02-20T10:00:00Z'),
+        endsAt: new Date('2021-02-20T12:00:00Z'),
       }),
       record({
         externalKey: 'feb/open',
         title: 'Open end',
-        startAt: new Date('2021-02-25T18:00:00Z'),
-        endAt: null,
+        startsAt: new Date('2021-02-25T18:00:00Z'),
+        endsAt: null,
       }),
       // March: bounds.
       record({
         externalKey: 'mar/exact',
         title: 'Exact',
-        startAt: new Date('2021-03-01T10:00:00Z'),
-        endAt: new Date('2021-03-01T12:00:00Z'),
+        startsAt: new Date('2021-03-01T10:00:00Z'),
+        endsAt: new Date('2021-03-01T12:00:00Z'),
       }),
       // April: date-only bounds.
       record({
         externalKey: 'apr/day',
         title: 'Whole day',
-        startAt: new Date('2021-04-10T00:00:00Z'),
-        endAt: new Date('2021-04-10T23:59:59Z'),
+        startsAt: new Date('2021-04-10T00:00:00Z'),
+        endsAt: new Date('2021-04-10T23:59:59Z'),
       }),
       record({
         externalKey: 'apr/overnight',
         title: 'From the day before',
-        startAt: new Date('2021-04-09T23:59:59Z'),
-        endAt: new Date('2021-04-10T01:00:00Z'),
+        startsAt: new Date('2021-04-09T23:59:59Z'),
+        endsAt: new Date('2021-04-10T01:00:00Z'),
       }),
       // May: cache.
       record({
         externalKey: 'may/first',
         title: 'Cached',
-        startAt: new Date('2021-05-10T10:00:00Z'),
-        endAt: new Date('2021-05-10T11:00:00Z'),
+        startsAt: new Date('2021-05-10T10:00:00Z'),
+        endsAt: new Date('2021-05-10T11:00:00Z'),
       }),
     ],
     seen,
@@ -111,8 +112,8 @@ beforeAll(async () => {
         externalKey: 'feb/offline',
         title: 'Went offline',
         online: false,
-        startAt: new Date('2021-02-20T10:00:00Z'),
-        endAt: new Date('2021-02-20T12:00:00Z'),
+        startsAt: new Date('2021-02-20T10:00:00Z'),
+        endsAt: new Date('2021-02-20T12:00:00Z'),
       }),
     ],
     seen,
@@ -294,8 +295,8 @@ describe('GET /search (Fever contract)', () => {
         record({
           externalKey: 'may/second',
           title: 'Added later',
-          startAt: new Date('2021-05-20T10:00:00Z'),
-          endAt: new Date('2021-05-20T11:00:00Z'),
+          startsAt: new Date('2021-05-20T10:00:00Z'),
+          endsAt: new Date('2021-05-20T11:00:00Z'),
         }),
       ],
       new Date(),
@@ -360,8 +361,14 @@ describe('the rest of the surface', () => {
     expect(insane.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
     // The log line is written when the response closes, which may trail the client by a tick.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const lines = api.logs().filter((line) => line.requestId === 'trace-42.a:b');
+    const lines = await eventually(
+      () => {
+        const logged = api.logs().filter((line) => line.requestId === 'trace-42.a:b');
+        return Promise.resolve(logged.length > 0 ? logged : undefined);
+      },
+      5_000,
+      'the request log line',
+    );
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'http',

@@ -67,8 +67,8 @@ async function seed(): Promise<void> {
     ['1', '2', '3', '4'].map((key) => ({
       externalKey: key,
       title: `Concert ${key}`,
-      startAt: new Date('2030-05-01T20:00:00Z'),
-      endAt: null,
+      startsAt: new Date('2030-05-01T20:00:00Z'),
+      endsAt: null,
       timezone: 'UTC',
       minPrice: '12.00',
       maxPrice: '30.00',

@@ -113,8 +113,8 @@ beforeAll(async () => {
     ['a', 'b', 'c'].map((key) => ({
       externalKey: key,
       title: `Show ${key}`,
-      startAt: new Date('2030-01-01T20:00:00Z'),
-      endAt: null,
+      startsAt: new Date('2030-01-01T20:00:00Z'),
+      endsAt: null,
       timezone: 'UTC',
       minPrice: null,
       maxPrice: null,

@@ -4,10 +4,13 @@ import { createDb, ProviderRepository, type Db } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
-import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
+import { createTestDatabase, eventually, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import type { Redis } from 'ioredis';
 import { LeaderLease } from '../src/leader.lease.ts';
-import { listenForProviderChanges } from '../src/provider-change.listener.ts';
+import {
+  listenForProviderChanges,
+  PROVIDERS_CHANGED_CHANNEL,
+} from '../src/provider-change.listener.ts';
 import { ProviderScheduler } from '../src/provider.scheduler.ts';
 import { reconcileSchedules } from '../src/schedule.reconciler.ts';
 
@@ -45,12 +48,16 @@ const add = (name: string, everySeconds = 60) =>
     timezone: 'UTC',
   });
 
-const waitFor = async (check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+const waitFor = (check: () => Promise<boolean>, timeoutMs = 10_000): Promise<true> =>
+  eventually(async () => (await check()) || undefined, timeoutMs, 'the schedules to follow');
+
+/** The listener's session has run LISTEN (pg_stat_activity shows a session's last statement). */
+const listening = async () => {
+  const { rows } = await db.pool.query(
+    'SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query = $1',
+    [`LISTEN ${PROVIDERS_CHANGED_CHANNEL}`],
+  );
+  return rows.length > 0;
 };
 
 describe('reconcileSchedules', () => {
@@ -210,8 +217,7 @@ describe('ProviderScheduler', () => {
     );
     await scheduler.start();
     try {
-      // Give LISTEN a moment to be in place before the change.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor(listening, 5_000);
       const provider = await add('notify-a', 45);
       await waitFor(
         async () => (await queue.listSchedules()).some((s) => s.providerId === provider.id),

@@ -54,6 +54,13 @@ export const workerEnvSchema = baseEnvSchema.extend({
    * the next rate limit fails the job for good (a dead letter).
    */
   RATE_LIMIT_MAX_DELAYS: z.coerce.number().int().min(0).default(10),
+  /** Largest HTML page parsed (MiB); a larger one fails the sync for good (docs/reliability.md). */
+  PARSE_MAX_HTML_MB: z.coerce.number().min(0.01).default(10),
+  /**
+   * Most elements in one HTML page or one XML document parsed whole (Fever's streaming parser
+   * is exempt); a document over it fails the sync for good, before any tree is built.
+   */
+  PARSE_MAX_NODES: z.coerce.number().int().min(100).default(100_000),
   /** How long a host's robots.txt is reused (HTML kinds only). */
   ROBOTS_TTL_SECONDS: z.coerce.number().int().min(1).default(3_600),
   /** Time SIGTERM gives in-flight syncs to finish before they are handed back to the queue. */

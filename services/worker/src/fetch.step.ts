@@ -71,7 +71,7 @@ function syncFetch(
  * the pages read so far are kept with a checkpoint (keep-walked.step.ts) before the error goes on.
  */
 async function walkPayload(
-  deps: KeepDeps,
+  deps: KeepDeps & Pick<SyncDeps, 'parseLimits'>,
   sync: SyncContext,
   source: PayloadSource,
   fetch: FetchPage,
@@ -79,7 +79,13 @@ async function walkPayload(
 ): Promise<ParseResult> {
   const { kind } = source;
   const { provider } = sync;
-  const ctx = { url: provider.url, config: source.config, timezone: provider.timezone, fetch };
+  const ctx = {
+    url: provider.url,
+    config: source.config,
+    timezone: provider.timezone,
+    fetch,
+    limits: deps.parseLimits,
+  };
   if (!isPagedKind(kind)) return kind.ingest(ctx);
   const walk = new WalkProgress();
   try {
@@ -99,7 +105,7 @@ async function walkPayload(
  * a conditional GET when it may be taken for unchanged unparsed (see `mayTakeUnparsed`).
  */
 export async function fetchPayload(
-  deps: KeepDeps & Pick<SyncDeps, 'fetch'>,
+  deps: KeepDeps & Pick<SyncDeps, 'fetch' | 'parseLimits'>,
   sync: SyncContext,
   source: PayloadSource,
 ): Promise<Payload> {

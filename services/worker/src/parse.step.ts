@@ -2,6 +2,7 @@ import {
   isStreamingKind,
   type EventBatchSink,
   type FetchPage,
+  type ParseLimits,
   type ParseResult,
   type StreamedParse,
 } from '@marquee/providers';
@@ -36,13 +37,19 @@ function replaying(url: string, page: Payload & { form: 'document' }): FetchPage
  * streaming kind hands batches over while it parses the fetched document; any other hands over
  * its whole result as one batch.
  */
-export function streamOf(source: PayloadSource, payload: Payload, timezone: string): PayloadStream {
+export function streamOf(
+  source: PayloadSource,
+  payload: Payload,
+  timezone: string,
+  limits?: ParseLimits,
+): PayloadStream {
   if (payload.form === 'pages') return (sink) => handOver(payload.parsed, sink);
   const context = {
     url: payload.url,
     config: source.config,
     timezone,
     fetch: replaying(payload.url, payload),
+    limits,
   };
   const { kind } = source;
   if (isStreamingKind(kind)) return (sink) => kind.ingestStream(context, sink);

@@ -9,6 +9,7 @@ import type {
   SyncRunRepository,
 } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
+import type { ParseLimits } from '@marquee/providers';
 import type { SyncJob } from '@marquee/queue';
 import type { Fetcher } from './fetch.chain.ts';
 import type { DecisionPolicy } from './sync.decision.ts';
@@ -35,6 +36,8 @@ export interface SyncDeps {
   fetch: Fetcher;
   policy: DecisionPolicy;
   delays: DelayPolicy;
+  /** Bounds on each document's parse (PARSE_MAX_HTML_MB, PARSE_MAX_NODES). */
+  parseLimits: ParseLimits;
   logger: Logger;
   now: () => Date;
 }

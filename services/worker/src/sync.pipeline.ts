@@ -39,7 +39,7 @@ async function runSync(deps: SyncDeps, sync: SyncContext): Promise<SyncSummary> 
   if (payload.form === 'pages')
     countParsed(sync, { ...payload.parsed, parsed: payload.parsed.events.length });
   else sync.progress.stage('parsing');
-  const stream = streamOf(source, payload, sync.provider.timezone);
+  const stream = streamOf(source, payload, sync.provider.timezone, deps.parseLimits);
   const result =
     decision.action === 'write'
       ? await writeStream(stream, writeTarget(deps, sync))

@@ -217,6 +217,10 @@ export function createWorkerRuntime(
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
     },
+    parseLimits: {
+      htmlMaxBytes: Math.round(env.PARSE_MAX_HTML_MB * 1024 * 1024),
+      maxNodes: env.PARSE_MAX_NODES,
+    },
     delays: {
       retryAfterMaxMs: env.RETRY_AFTER_MAX_SECONDS * 1_000,
       maxDelays: env.RATE_LIMIT_MAX_DELAYS,

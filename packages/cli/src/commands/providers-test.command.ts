@@ -77,8 +77,8 @@ export function registerProvidersTestCommand(
           result.events.map((event) => [
             event.externalKey,
             event.title,
-            event.startAt.toISOString(),
-            event.endAt?.toISOString() ?? '',
+            event.startsAt.toISOString(),
+            event.endsAt?.toISOString() ?? '',
             event.minPrice ?? '',
             event.maxPrice ?? '',
             event.online ? 'yes' : 'no',

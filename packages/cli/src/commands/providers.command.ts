@@ -17,6 +17,7 @@ import {
 import { registerProvidersApplyCommand } from './providers-apply.command.ts';
 import { registerProvidersListCommand } from './providers-list.command.ts';
 import { registerProvidersTestCommand } from './providers-test.command.ts';
+import { registerProvidersUpdateCommand } from './providers-update.command.ts';
 
 interface AddOptions {
   kind: string;
@@ -27,7 +28,7 @@ interface AddOptions {
   disabled?: boolean;
 }
 
-/** `marquee providers add|list|remove|enable|disable|test`. */
+/** `marquee providers add|apply|update|list|remove|enable|disable|test`. */
 export function registerProvidersCommand(program: Command, context: () => CliContext, io: CliIo) {
   const providers = program.command('providers').description('manage providers');
 
@@ -63,6 +64,7 @@ export function registerProvidersCommand(program: Command, context: () => CliCon
     });
 
   registerProvidersApplyCommand(providers, context, io);
+  registerProvidersUpdateCommand(providers, context, io);
   registerProvidersListCommand(providers, context, io);
 
   providers

@@ -211,8 +211,8 @@ function readItem(form: FeedForm, base: XmlNode, item: XmlNode, ctx: ParseContex
     event: {
       externalKey: `${baseId}/${itemId}`,
       title,
-      startAt: new Date(start),
-      endAt: end === null ? null : new Date(end),
+      startsAt: new Date(start),
+      endsAt: end === null ? null : new Date(end),
       timezone: ctx.timezone,
       minPrice: minCents === null ? null : formatCents(minCents),
       maxPrice: maxCents === null ? null : formatCents(maxCents),

@@ -4,6 +4,11 @@ import { cheerio } from './cheerio.loader.ts';
 import { contentTypeOf, decodeDocument } from '../kinds/document.decoder.ts';
 import { createPagePacer } from '@marquee/fetch';
 import type { FetchPage } from '../kinds/provider-kind.ts';
+import {
+  assertHtmlWithinLimits,
+  DEFAULT_PARSE_LIMITS,
+  type ParseLimits,
+} from '../kinds/parse.limits.ts';
 import { walkEnd, type PageCursor, type WalkEnd } from '../kinds/page-walk.ts';
 
 /** Config of a site spread over pages linked by a "next" link. */
@@ -16,8 +21,16 @@ export const paginationShape = {
   minIntervalMs: z.number().int().min(0).max(600_000).default(0),
 };
 
-export function loadHtml(body: Buffer, contentType?: string): CheerioAPI {
-  return cheerio().load(decodeDocument(body, contentType));
+/** A page as cheerio's DOM, once its bytes and elements are within `limits` (ParseLimitError). */
+export function loadHtml(
+  body: Buffer,
+  contentType?: string,
+  limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+): CheerioAPI {
+  let text: string | undefined;
+  const decoded = () => (text ??= decodeDocument(body, contentType));
+  assertHtmlWithinLimits(body, decoded, limits);
+  return cheerio().load(decoded());
 }
 
 /** Where a site's walk starts: its first page, its next link, its limits. */
@@ -27,6 +40,8 @@ export interface CrawlStart {
   nextSelector?: string | undefined;
   maxPages: number;
   minIntervalMs: number;
+  /** Bounds on each page's parse (the worker's PARSE_* settings); defaults otherwise. */
+  limits?: ParseLimits | undefined;
 }
 
 /** A config's paging options, as the crawler takes them. */
@@ -73,7 +88,7 @@ export async function crawlHtmlPages(
     await pace();
     const page = await start.fetch(current.url);
     visited.add(page.url);
-    const $ = loadHtml(page.body, contentTypeOf(page.headers));
+    const $ = loadHtml(page.body, contentTypeOf(page.headers), start.limits);
     next = nextPage($, start, { ...current, url: page.url }, visited);
     await onPage($, page.url, next);
   }

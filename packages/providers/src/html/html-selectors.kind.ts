@@ -74,11 +74,11 @@ function parseHtmlSelectorsPage(
 
 /** Walks the site's pages from `from` (the first page when undefined) up to `maxPages`. */
 function walkSelectorPages(
-  { url, config, timezone, fetch }: IngestContext<HtmlSelectorsConfig>,
+  { url, config, timezone, fetch, limits }: IngestContext<HtmlSelectorsConfig>,
   from: PageCursor | undefined,
   onPage: PageHandler,
 ): Promise<WalkEnd> {
-  const start = { url, fetch, ...pagingOf(config) };
+  const start = { url, fetch, limits, ...pagingOf(config) };
   return crawlHtmlPages(start, from, ($, pageUrl, next) =>
     onPage({ outcomes: parseHtmlSelectorsPage($, config, { timezone, baseUrl: pageUrl }), next }),
   );

@@ -98,12 +98,12 @@ export function parseJsonldPage($: CheerioAPI, ctx: SchemaPageContext): ParseRes
  * before it: their repeats count as items again, and the later one wins, as within a page).
  */
 function walkSchemaPages(
-  { url, config, timezone, fetch }: IngestContext<JsonldHtmlConfig>,
+  { url, config, timezone, fetch, limits }: IngestContext<JsonldHtmlConfig>,
   from: PageCursor | undefined,
   onPage: PageHandler,
 ): Promise<WalkEnd> {
   const seenKeys = new Set<string>();
-  return crawlHtmlPages({ url, fetch, ...pagingOf(config) }, from, ($, pageUrl, next) => {
+  return crawlHtmlPages({ url, fetch, limits, ...pagingOf(config) }, from, ($, pageUrl, next) => {
     const outcomes: NormalizeOutcome[] = [];
     addSchemaEvents(
       extractSchemaEvents($, config.microdata),

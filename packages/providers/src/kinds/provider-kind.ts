@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { EventRecord } from '@marquee/event-model';
 import type { FetchedPayload } from '@marquee/fetch';
+import type { ParseLimits } from './parse.limits.ts';
 
 export interface ParseContext {
   /** IANA zone of the provider: times written without an offset are in this zone. */
@@ -53,6 +54,8 @@ export interface IngestContext<Config = unknown> {
   config: Config;
   timezone: string;
   fetch: FetchPage;
+  /** Bounds on each document's parse (the worker's PARSE_* settings); defaults otherwise. */
+  limits?: ParseLimits | undefined;
 }
 
 /**

@@ -145,12 +145,12 @@ export function normalizeEvent(raw: RawEvent, options: NormalizeOptions): Normal
   let end = readTime(raw.end, raw.endDate, raw.endTime, zone, options);
   // An unreadable or placeholder end is dropped, not the event: the start is what matters.
   if (end !== undefined && 'error' in end) end = undefined;
-  let endAt = end?.time ?? null;
-  if (end?.allDay === true && endAt !== null) {
+  let endsAt = end?.time ?? null;
+  if (end?.allDay === true && endsAt !== null) {
     // A date-only end is inclusive: the event lasts until the end of that day.
-    endAt = endAt.endOf('day');
+    endsAt = endsAt.endOf('day');
   }
-  if (endAt !== null && endAt.toMillis() < start.time.toMillis()) endAt = null;
+  if (endsAt !== null && endsAt.toMillis() < start.time.toMillis()) endsAt = null;
 
   const prices = readEventPrices(raw, options.priceLocale ?? options.locale);
   // The currency field wins over the one the price text names.
@@ -175,8 +175,8 @@ export function normalizeEvent(raw: RawEvent, options: NormalizeOptions): Normal
     event: {
       externalKey: key,
       title,
-      startAt: start.time.toJSDate(),
-      endAt: endAt?.toJSDate() ?? null,
+      startsAt: start.time.toJSDate(),
+      endsAt: endsAt?.toJSDate() ?? null,
       timezone: zone,
       minPrice: prices.minPrice,
       maxPrice: prices.maxPrice,

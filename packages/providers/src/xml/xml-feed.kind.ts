@@ -17,6 +17,11 @@ import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import { presetField, withPresets } from '../presets/preset.registry.ts';
 import { PayloadError, type ParseResult, type ProviderKind } from '../kinds/provider-kind.ts';
 import { authorizer, authSchema } from '../kinds/secret-env.reader.ts';
+import {
+  assertXmlWithinLimits,
+  DEFAULT_PARSE_LIMITS,
+  type ParseLimits,
+} from '../kinds/parse.limits.ts';
 
 const KIND = 'xml-feed';
 
@@ -141,9 +146,16 @@ function resolveFormat(
 export function parseXmlFeed(
   body: Buffer,
   config: XmlFeedConfig,
-  ctx: { timezone: string; baseUrl?: string; contentType?: string | undefined },
+  ctx: {
+    timezone: string;
+    baseUrl?: string;
+    contentType?: string | undefined;
+    limits?: ParseLimits | undefined;
+  },
 ): ParseResult {
-  const document = parseXmlDocument(decodeDocument(body, ctx.contentType));
+  const text = decodeDocument(body, ctx.contentType);
+  assertXmlWithinLimits(text, ctx.limits ?? DEFAULT_PARSE_LIMITS);
+  const document = parseXmlDocument(text);
   const { items, fields } = resolveFormat(document, config);
   const result = new ParseResultBuilder();
   for (const item of items) {
@@ -162,13 +174,14 @@ export const xmlFeed: ProviderKind<XmlFeedConfig> = {
   kind: KIND,
   description: 'XML feed with declarative paths (elements or @attributes), RSS and Atom by default',
   configSchema: xmlFeedConfigSchema,
-  async ingest({ url, config, timezone, fetch }) {
+  async ingest({ url, config, timezone, fetch, limits }) {
     const request = authorizer(config.auth)(url, {});
     const page = await fetch(request.url, { headers: request.headers });
     return parseXmlFeed(page.body, config, {
       timezone,
       baseUrl: page.url,
       contentType: contentTypeOf(page.headers),
+      limits,
     });
   },
 };
