@@ -85,8 +85,8 @@ let dispatchLoop: Promise<void> = Promise.resolve();
 const record = (key: string, over: Partial<EventRecord> = {}): EventRecord => ({
   externalKey: key,
   title: `Show ${key}`,
-  startAt: new Date('2027-03-01T20:00:00Z'),
-  endAt: null,
+  startsAt: new Date('2027-03-01T20:00:00Z'),
+  endsAt: null,
   timezone: 'UTC',
   minPrice: '10.00',
   maxPrice: '20.00',
