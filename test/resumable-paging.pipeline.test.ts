@@ -266,3 +266,37 @@ describe('maxPages', () => {
     answered(vivenu);
   });
 });
+
+describe('an items path that matches nothing', () => {
+  it('flags the run empty naming the path, on a first sync too; stored events stay', async () => {
+    const provider = await providers.create({
+      name: 'vivenu-wrong-path',
+      kind: 'json-api',
+      url: `${vivenu.url}/api/public/events`,
+      everySeconds: 3600,
+      timezone: 'Europe/Madrid',
+      config: { ...vivenuConfig, items: 'data' },
+    });
+    const reason = 'items path "data" matched nothing';
+    expect(await sync(provider)).toMatchObject({ parsed: 0, changed: false, empty: reason });
+    expect((await runsOf(provider)).at(-1)).toMatchObject({
+      status: 'succeeded',
+      flag: 'empty',
+      error: reason,
+    });
+    expect(await db.providerFetchState.count({ where: { providerId: provider.id } })).toBe(0);
+
+    const stocked = await providers.findByName('vivenu-like');
+    if (!stocked) throw new Error('vivenu-like is gone');
+    const before = await storedKeys(stocked);
+    await db.provider.update({
+      where: { id: stocked.id },
+      data: { config: { ...vivenuConfig, items: 'data' } },
+    });
+    expect(await sync(stocked)).toMatchObject({ empty: reason });
+    expect((await runsOf(stocked)).at(-1)).toMatchObject({ flag: 'empty', error: reason });
+    expect(await storedKeys(stocked)).toEqual(before);
+    expect(before).toHaveLength(95);
+    answered(vivenu);
+  });
+});

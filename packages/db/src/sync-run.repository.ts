@@ -62,7 +62,8 @@ export class SyncRunRepository {
 
   /**
    * `flag`: see SyncRunFlag; absent for a run applied as usual. `truncated`: a walk of pages
-   * stopped at its `maxPages` while the payload said there was more.
+   * stopped at its `maxPages` while the payload said there was more. `reason`: why a flagged
+   * run was not applied (kept in `error`, e.g. the items path that matched nothing).
    */
   succeed(
     id: string,
@@ -70,6 +71,7 @@ export class SyncRunRepository {
     rejects: readonly RejectSample[],
     flag?: SyncRunFlag,
     truncated = false,
+    reason?: string,
   ): Promise<SyncRun> {
     return this.db.syncRun.update({
       where: { id },
@@ -78,6 +80,7 @@ export class SyncRunRepository {
         status: 'succeeded',
         flag: flag ?? null,
         truncated,
+        error: reason ?? null,
         finishedAt: new Date(),
         rejects: rejects.slice(0, REJECT_SAMPLE_SIZE).map((reject) => ({ ...reject })),
       },

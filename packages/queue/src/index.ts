@@ -20,4 +20,5 @@ export {
   type ScheduleInfo,
   type SyncJob,
 } from './ingest.queue.ts';
+export { SyncLock } from './sync.lock.ts';
 export { WebhookQueue, type DeliveryJob, type DeliveryRetries } from './webhook.queue.ts';

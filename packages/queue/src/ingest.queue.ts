@@ -1,8 +1,11 @@
-import { Queue, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import { Queue, type Job, type JobsOptions } from 'bullmq';
+import type { Cluster, Redis } from 'ioredis';
 import { parsePayload, QUEUE_NAMES, type JobPayload } from './job.catalog.ts';
+import { SyncLock } from './sync.lock.ts';
 
 export interface QueueOptions {
-  connection: ConnectionOptions;
+  /** A client of its own or shared; the sync lock (SyncLock) runs its scripts on it too. */
+  connection: Redis | Cluster;
   prefix: string;
 }
 
@@ -48,9 +51,36 @@ const LEGACY_SCHEDULE = /^provider-([0-9a-f-]{36})$/;
 /** Typed producer side of the "ingest" queue: manual syncs and per-provider Job Schedulers. */
 export class IngestQueue {
   readonly queue: Queue;
+  readonly syncLock: SyncLock;
 
   constructor({ connection, prefix }: QueueOptions) {
     this.queue = new Queue(QUEUE_NAMES.ingest, { connection, prefix });
+    this.syncLock = new SyncLock(this.queue, connection);
+  }
+
+  /**
+   * The job of the provider's sync that a manual sync joins instead of starting another: the
+   * one going on (SyncLock), else its scheduled run that is due and not yet taken.
+   */
+  async pendingSync(provider: { id: string; name: string }): Promise<string | undefined> {
+    const owner = await this.syncLock.pendingOwner(provider.id);
+    if (owner !== undefined) return owner;
+    const scheduler = await this.queue.getJobScheduler(IngestQueue.scheduleId(provider.name));
+    if (scheduler?.next === undefined || scheduler.next > Date.now()) return undefined;
+    const due = `repeat:${scheduler.key}:${scheduler.next}`;
+    const state = await this.queue.getJobState(due);
+    return ['waiting', 'prioritized', 'delayed', 'active'].includes(state) ? due : undefined;
+  }
+
+  /**
+   * A manual sync; while one of the provider is queued or running, the same job is returned
+   * (BullMQ deduplication until it completes or fails), so two `sync` commands make one sync.
+   */
+  enqueueManualSync(provider: { id: string; name: string }): Promise<SyncJob> {
+    return this.enqueueSync(
+      { providerId: provider.id, provider: provider.name, trigger: 'manual' },
+      { deduplication: { id: `manual-sync-${provider.id}` } },
+    );
   }
 
   async enqueueSync(

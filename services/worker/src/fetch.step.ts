@@ -48,6 +48,8 @@ export interface FetchedFacts extends PayloadFacts {
   lastModified: string | null;
   /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
   truncated: boolean;
+  /** The configured items path matched nothing in the whole payload (ParseResult.unmatched). */
+  unmatched?: string | undefined;
 }
 
 /** A sync's fetch: down the shared chain, recorded, counted as a page of progress. */
@@ -93,7 +95,11 @@ async function walkPayload(
       walk.add(page, recorder.contentHash());
       return Promise.resolve();
     });
-    return { ...walk.parsed(), ...(end.truncated && { truncated: true }) };
+    return {
+      ...walk.parsed(),
+      ...(end.truncated && { truncated: true }),
+      ...(end.unmatched !== undefined && { unmatched: end.unmatched }),
+    };
   } catch (error) {
     await keepWalked(deps, sync, walk);
     throw error;
@@ -132,5 +138,11 @@ export async function fetchPayload(
     return { form: 'document', url: provider.url, page, fetch, facts: facts() };
   }
   const parsed = await walkPayload(deps, sync, source, fetch, recorder);
-  return { form: 'pages', parsed, facts: { ...facts(), truncated: parsed.truncated === true } };
+  // A resumed walk whose earlier pages had items found the path.
+  const unmatched = (resumed?.counts.fetched ?? 0) > 0 ? undefined : parsed.unmatched;
+  return {
+    form: 'pages',
+    parsed,
+    facts: { ...facts(), truncated: parsed.truncated === true, unmatched },
+  };
 }

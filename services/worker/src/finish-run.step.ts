@@ -82,16 +82,15 @@ async function finishWritten(
   countParsed(sync, parsed);
   // A resumed walk is judged whole: the pages earlier attempts kept count (their keys were
   // marked seen when they were kept).
-  const verdict = judgeShrink(counts.parsed, sync.applied, deps.policy);
+  const unmatched = facts.unmatched !== undefined;
+  const verdict = judgeShrink(counts.parsed, sync.applied, deps.policy, unmatched);
   const previous = sync.applied?.parsedCount;
   const rejects = mergeRejects(sync.resumed?.rejects, parsed.rejects);
   if (verdict === 'empty') {
-    await deps.syncRuns.succeed(sync.runId, counts, rejects, 'empty', facts.truncated);
-    log.warn('payload has no valid event where the provider had some; nothing written', {
-      previous,
-      ...counts,
-    });
-    return summaryOf(sync, false);
+    const reason = facts.unmatched ?? 'no valid event where the provider had some';
+    await deps.syncRuns.succeed(sync.runId, counts, rejects, 'empty', facts.truncated, reason);
+    log.warn(`${reason}; nothing written, stored events kept`, { previous, ...counts });
+    return { ...summaryOf(sync, false), empty: reason };
   }
   if (verdict === 'applied') {
     // A row the upsert inserted or rewrote got last_seen_at = seenAt; each event handed to it

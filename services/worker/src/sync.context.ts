@@ -10,7 +10,7 @@ import type {
 } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
 import type { ParseLimits } from '@marquee/providers';
-import type { SyncJob } from '@marquee/queue';
+import type { SyncJob, SyncLock } from '@marquee/queue';
 import type { Fetcher } from './fetch.chain.ts';
 import type { DecisionPolicy } from './sync.decision.ts';
 
@@ -34,6 +34,8 @@ export interface SyncDeps {
   cache: Pick<SearchCache, 'bumpVersion'>;
   /** The guarded fetch chain (fetch.chain.ts), shared by every sync of the process. */
   fetch: Fetcher;
+  /** One sync at a time per provider (claim-provider.step.ts). */
+  syncLock: SyncLock;
   policy: DecisionPolicy;
   delays: DelayPolicy;
   /** Bounds on each document's parse (PARSE_MAX_HTML_MB, PARSE_MAX_NODES). */
@@ -70,9 +72,12 @@ export interface SyncSummary extends SyncCounts {
   syncRunId: string;
   /** True when the catalog changed, i.e. the API cache was invalidated. */
   changed: boolean;
-  skipped?: 'disabled';
+  /** Ended before fetching: the provider is disabled, or another sync of it is going on. */
+  skipped?: 'disabled' | 'already-running';
   /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
   truncated?: true;
+  /** Why the run is flagged `empty` (nothing written, stored events kept). */
+  empty?: string;
 }
 
 export function zeroCounts(): SyncCounts {

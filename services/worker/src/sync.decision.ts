@@ -80,7 +80,9 @@ export function decide(
  * - `shrunk`: it lost more than the guard's share of the reference's events: more often a broken
  *   feed than a real drop, so its rows are written (latest values win) but "last seen" is not
  *   applied and the reference stays;
- * - `empty`: no valid event where there were some (nothing was written: nothing to write).
+ * - `empty`: no valid event where there were some, or a payload in which the configured items
+ *   path matched nothing, even on a provider's first sync (nothing was written: nothing to write;
+ *   stored events stay as they are, and the reference too).
  */
 export type ShrinkVerdict = 'applied' | 'shrunk' | 'empty';
 
@@ -92,7 +94,10 @@ export function judgeShrink(
   parsedCount: number,
   applied: ProviderFetchState | null,
   policy: DecisionPolicy,
+  unmatched = false,
 ): ShrinkVerdict {
+  // A wrong items path or a changed format reads as "no events": never a silent success.
+  if (unmatched && parsedCount === 0) return 'empty';
   const reference = applied?.parsedCount;
   if (reference === undefined || reference === 0) return 'applied';
   if (parsedCount === 0) return 'empty';

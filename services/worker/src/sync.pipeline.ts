@@ -1,9 +1,11 @@
 import type { SyncJob } from '@marquee/queue';
 import { beginRun } from './begin-run.step.ts';
+import { claimProvider } from './claim-provider.step.ts';
 import { failRun } from './fail-run.step.ts';
 import { fetchPayload, sourceOf } from './fetch.step.ts';
 import { countParsed, finishRun, finishSkipped } from './finish-run.step.ts';
 import { streamOf } from './parse.step.ts';
+import { PermanentSyncError } from './sync-failure.error.ts';
 import { collectKeys, writeStream, type WriteTarget } from './streamed.writer.ts';
 import type { SyncContext, SyncDeps, SyncSummary } from './sync.context.ts';
 import { decide } from './sync.decision.ts';
@@ -49,20 +51,31 @@ async function runSync(deps: SyncDeps, sync: SyncContext): Promise<SyncSummary> 
 }
 
 /**
- * One provider sync as a pipeline of steps, each in its own module:
- * begin run → guarded fetch → decide → parse/stream → write → finish the run, or fail it.
- * Failures are classified for BullMQ, never swallowed (fail-run.step.ts).
+ * One provider sync as a pipeline of steps, each in its own module: claim the provider → begin
+ * run → guarded fetch → decide → parse/stream → write → finish the run, or fail it. Failures
+ * are classified for BullMQ, never swallowed (fail-run.step.ts). The provider stays claimed
+ * while the job will be tried again; a job that failed for good is found stale by the next.
  */
 export function createSyncPipeline(deps: SyncDeps): ProcessSync {
   return async (job, token) => {
+    const busy = await claimProvider(deps, job, token);
+    if (busy) return busy;
+    const release = () => deps.syncLock.release(job.data.providerId, job.id ?? '');
     const start = await beginRun(deps, job, token);
-    if ('finished' in start) return start.finished;
+    if ('finished' in start) {
+      await release();
+      return start.finished;
+    }
     const { sync } = start;
     try {
-      return await runSync(deps, sync);
+      const summary = await runSync(deps, sync);
+      await release();
+      return summary;
     } catch (error) {
       await sync.progress.settle();
-      throw await failRun(deps, sync, error);
+      const failure = await failRun(deps, sync, error);
+      if (failure instanceof PermanentSyncError) await release();
+      throw failure;
     }
   };
 }

@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '@marquee/logger';
 import { createMetricsRegistry, registerBuildInfo, type Registry } from '@marquee/metrics';
 import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
 import { writeBreakerStatus } from '@marquee/provider-status';
-import { WebhookQueue } from '@marquee/queue';
+import { IngestQueue, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createWebhookWorker, registerDeliveryMetrics } from '@marquee/webhooks';
 import type { WorkerEnv } from './env.schema.ts';
@@ -206,6 +206,8 @@ export function createWorkerRuntime(
   const breakers = buildBreakers(env, redis, syncMetrics, logger);
   const fetch = buildFetchChain(env, redis, breakers, overrides.links);
   const providers = new ProviderRepository(db);
+  // Producer side of the queue on the same connection: the per-provider sync lock reads job states.
+  const ownQueue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
   const deps: SyncDeps = {
     providers,
     events: new EventRepository(db),
@@ -213,6 +215,7 @@ export function createWorkerRuntime(
     fetchStates: new FetchStateRepository(db),
     cache: new SearchCache({ redis: clients.cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
     fetch,
+    syncLock: ownQueue.syncLock,
     policy: {
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
@@ -269,6 +272,7 @@ export function createWorkerRuntime(
         workers.map((worker) => closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger)),
       );
       breakers.shutdown();
+      await ownQueue.close();
       await clients.close();
     },
   };

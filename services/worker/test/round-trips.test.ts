@@ -60,19 +60,19 @@ async function sync(provider: Provider) {
 }
 
 describe('round trips of one sync', () => {
-  it('an unchanged provider: 3 PostgreSQL statements and 3 Redis commands, by 304 or by content hash', async () => {
+  it('an unchanged provider: 3 PostgreSQL statements and 5 Redis commands, by 304 or by content hash', async () => {
     const provider = await harness.addProvider({ url: `${site.url}/feed.xml` });
     expect(await sync(provider)).toMatchObject({ upserted: 100 });
 
     expect(await sync(provider)).toMatchObject({ upserted: 0, unchanged: 100 });
-    // The provider, the run opened (with the fetch state), the run closed; the progress
-    // announcement, the host lease taken and released.
+    // The provider, the run opened (with the fetch state), the run closed; the provider's sync
+    // claimed, the progress announcement, the host lease taken and released, the claim released.
     expect(counted.postgres).toHaveLength(3);
-    expect(counted.redis).toHaveLength(3);
+    expect(counted.redis).toHaveLength(5);
 
     etags = false;
     expect(await sync(provider)).toMatchObject({ upserted: 0, unchanged: 100 });
     expect(counted.postgres).toHaveLength(3);
-    expect(counted.redis).toHaveLength(3);
+    expect(counted.redis).toHaveLength(5);
   });
 });

@@ -76,7 +76,8 @@ function summarizeRun(run: LastSyncView): string {
   const when = run.startedAt.replace(/\.\d+Z$/, 'Z');
   if (run.status === 'running') return `${when} running`;
   if (run.status !== 'succeeded') return `${when} ${run.status}: ${run.error ?? 'unknown error'}`;
-  const flags = [run.flag, run.truncated ? 'truncated' : null].filter((flag) => flag !== null);
+  const flagged = run.flag && run.error ? `${run.flag}: ${run.error}` : run.flag;
+  const flags = [flagged, run.truncated ? 'truncated' : null].filter((flag) => flag !== null);
   const flag = flags.length > 0 ? ` [${flags.join(', ')}]` : '';
   return `${when} ok${flag} (${run.upserted} upserted, ${run.unchanged} unchanged, ${run.rejected} rejected)`;
 }

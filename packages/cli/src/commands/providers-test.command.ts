@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { fetchPayload } from '@marquee/fetch';
 import { getProviderKind } from '@marquee/providers';
 import type { CliContext, CliIo } from '../cli.context.ts';
+import { CommandFailed } from '../cli.errors.ts';
 import {
   checkKind,
   checkTimezone,
@@ -62,6 +63,10 @@ export function registerProvidersTestCommand(
       }
       if (result.truncated) {
         io.err('truncated: stopped at maxPages while the provider had more pages');
+      }
+      // A wrong items path reads as "0 events": say so, and fail (exit 1).
+      if (result.unmatched !== undefined) {
+        throw new CommandFailed(`${result.unmatched} in the payload of ${url}`);
       }
       if (options.json) {
         io.out(json(result.events));

@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
-import { QueueEvents } from 'bullmq';
+import { Job, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '@marquee/config';
 import { ProviderRepository, SyncRunRepository } from '@marquee/db';
 import { breakerReader } from '@marquee/provider-status';
-import { QUEUE_NAMES } from '@marquee/queue';
+import { QUEUE_NAMES, type IngestQueue } from '@marquee/queue';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
 import { json } from '../table.format.ts';
@@ -44,20 +44,15 @@ export function registerSyncCommand(program: Command, context: () => CliContext,
         : undefined;
       try {
         await events?.waitUntilReady();
-        const job = await queue.enqueueSync({
-          providerId: provider.id,
-          provider: provider.name,
-          trigger: 'manual',
-        });
+        const { job, joined } = await startOrJoin(queue, provider);
+        const said = joined
+          ? `joined the sync of ${name} already going on (job ${job.id})`
+          : `queued sync of ${name} (job ${job.id})`;
         if (!events) {
-          io.out(
-            options.json
-              ? json({ provider: name, jobId: job.id })
-              : `queued sync of ${name} (job ${job.id})`,
-          );
+          io.out(options.json ? json({ provider: name, jobId: job.id, joined }) : said);
           return;
         }
-        io.err(`queued sync of ${name} (job ${job.id})`);
+        io.err(said);
         const outcome = await watchSync({
           job,
           queue: queue.queue,
@@ -77,6 +72,20 @@ export function registerSyncCommand(program: Command, context: () => CliContext,
         await events?.close();
       }
     });
+}
+
+/**
+ * One sync at a time per provider: the sync going on (or its scheduled run that is due) is
+ * joined; otherwise a manual sync is queued, the same job for every `sync` until it has run.
+ */
+async function startOrJoin(
+  queue: IngestQueue,
+  provider: { id: string; name: string },
+): Promise<{ job: Job; joined: boolean }> {
+  const pending = await queue.pendingSync(provider);
+  const existing = pending === undefined ? undefined : await Job.fromId(queue.queue, pending);
+  if (existing) return { job: existing, joined: true };
+  return { job: await queue.enqueueManualSync(provider), joined: false };
 }
 
 /** Id of the newest entry of a Redis stream, `0-0` when it has none. */
@@ -99,5 +108,6 @@ function summary(name: string, outcome: SyncOutcome): string {
   const truncated = outcome.truncated
     ? '; truncated: stopped at maxPages while the provider had more pages'
     : '';
-  return `${name}: succeeded; fetched ${outcome.fetched}, parsed ${outcome.parsed}, upserted ${outcome.upserted}, unchanged ${outcome.unchanged}, rejected ${outcome.rejected}${unchanged}${truncated}`;
+  const empty = outcome.empty ? `; empty: ${outcome.empty}, stored events kept` : '';
+  return `${name}: succeeded; fetched ${outcome.fetched}, parsed ${outcome.parsed}, upserted ${outcome.upserted}, unchanged ${outcome.unchanged}, rejected ${outcome.rejected}${unchanged}${truncated}${empty}`;
 }

@@ -15,6 +15,7 @@ export interface SyncOutcome {
   changed?: boolean;
   skipped?: string;
   truncated?: boolean;
+  empty?: string;
 }
 
 export interface WatchOptions {

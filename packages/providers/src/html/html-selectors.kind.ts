@@ -12,6 +12,7 @@ import {
 import { crawlHtmlPages, paginationShape, pagingOf } from './html-pages.crawler.ts';
 import {
   collectPages,
+  itemsUnmatched,
   type PageCursor,
   type PagedProviderKind,
   type PageHandler,
@@ -73,15 +74,19 @@ function parseHtmlSelectorsPage(
 }
 
 /** Walks the site's pages from `from` (the first page when undefined) up to `maxPages`. */
-function walkSelectorPages(
+async function walkSelectorPages(
   { url, config, timezone, fetch, limits }: IngestContext<HtmlSelectorsConfig>,
   from: PageCursor | undefined,
   onPage: PageHandler,
 ): Promise<WalkEnd> {
   const start = { url, fetch, limits, ...pagingOf(config) };
-  return crawlHtmlPages(start, from, ($, pageUrl, next) =>
-    onPage({ outcomes: parseHtmlSelectorsPage($, config, { timezone, baseUrl: pageUrl }), next }),
-  );
+  let matched = false;
+  const end = await crawlHtmlPages(start, from, ($, pageUrl, next) => {
+    const outcomes = parseHtmlSelectorsPage($, config, { timezone, baseUrl: pageUrl });
+    matched ||= outcomes.length > 0;
+    return onPage({ outcomes, next });
+  });
+  return matched ? end : { ...end, unmatched: itemsUnmatched('selector', config.items) };
 }
 
 export const htmlSelectors: PagedProviderKind<HtmlSelectorsConfig> = {

@@ -8,10 +8,17 @@ import {
   priceOptionsShape,
   readingOptions,
 } from '../mapping/field-mapping.ts';
-import { readPath, readScalars, readTexts, scalarText } from '../mapping/object-path.reader.ts';
+import {
+  pathExists,
+  readPath,
+  readScalars,
+  readTexts,
+  scalarText,
+} from '../mapping/object-path.reader.ts';
 import { createPagePacer } from '@marquee/fetch';
 import {
   collectPages,
+  itemsUnmatched,
   walkEnd,
   type PageCursor,
   type PagedProviderKind,
@@ -120,6 +127,11 @@ function pageItems(page: unknown, items: string | readonly string[]): unknown[] 
     if (found.length > 0) return found;
   }
   return [];
+}
+
+/** Whether a page has one of the items paths, if only as an empty list. */
+function hasItemsPath(page: unknown, items: string | readonly string[]): boolean {
+  return (typeof items === 'string' ? [items] : items).some((path) => pathExists(page, path));
 }
 
 function numberAt(page: unknown, path: string | undefined): number | undefined {
@@ -234,6 +246,7 @@ async function walkJsonPages(
   const pace = createPagePacer(config.minIntervalMs);
   const visited = new Set<string>();
   let next: PageCursor | undefined = from ?? { url: firstPageUrl(url, config), index: 0, seen: 0 };
+  let matched = false;
   while (next !== undefined && next.index < config.maxPages) {
     const current: PageCursor = next;
     visited.add(current.url);
@@ -250,6 +263,7 @@ async function walkJsonPages(
         add: (outcome) => void outcomes.push(outcome),
       },
     );
+    matched ||= hasItemsPath(page, config.items);
     const seen = current.seen + count;
     const nextUrl = nextPageUrl(config, { ...current, seen, count }, page);
     next =
@@ -258,7 +272,7 @@ async function walkJsonPages(
         : { url: nextUrl, index: current.index + 1, seen };
     await onPage({ outcomes, next });
   }
-  return walkEnd(next);
+  return walkEnd(next, matched ? undefined : itemsUnmatched('path', config.items));
 }
 
 export const jsonApi: PagedProviderKind<JsonApiConfig> = {

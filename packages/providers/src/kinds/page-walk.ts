@@ -25,6 +25,8 @@ export interface WalkedPage {
 export interface WalkEnd {
   /** The walk stopped at `maxPages` while the payload said there was more. */
   truncated: boolean;
+  /** No page had the configured items path (see ParseResult.unmatched). */
+  unmatched?: string | undefined;
 }
 
 /** Called after each page, in order; the walk goes on once it resolves. */
@@ -54,10 +56,27 @@ export async function collectPages<Config>(
     for (const outcome of page.outcomes) result.add(outcome);
     return Promise.resolve();
   });
-  return { ...result.build(), ...(end.truncated && { truncated: true }) };
+  return {
+    ...result.build(),
+    ...(end.truncated && { truncated: true }),
+    ...(end.unmatched !== undefined && { unmatched: end.unmatched }),
+  };
 }
 
-/** A walk's end: pages were left when it stopped (at `maxPages`). */
-export function walkEnd(next: PageCursor | undefined): WalkEnd {
-  return { truncated: next !== undefined };
+/**
+ * A walk's end: pages were left when it stopped (at `maxPages`); `unmatched` when no page had
+ * the items path.
+ */
+export function walkEnd(next: PageCursor | undefined, unmatched?: string): WalkEnd {
+  return { truncated: next !== undefined, unmatched };
+}
+
+/** What `unmatched` says: the configured items path(s) or selector, as written. */
+export function itemsUnmatched(
+  what: 'path' | 'selector',
+  items: string | readonly string[],
+): string {
+  const list = typeof items === 'string' ? [items] : items;
+  const names = list.map((item) => JSON.stringify(item)).join(', ');
+  return `items ${what}${list.length > 1 ? 's' : ''} ${names} matched nothing`;
 }

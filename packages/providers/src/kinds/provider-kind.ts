@@ -36,6 +36,12 @@ export interface ParseResult {
   warned?: number;
   /** A walk of pages stopped at `maxPages` while the payload said there was more. */
   truncated?: boolean;
+  /**
+   * The configured items path (or selector) matched nothing in the whole payload, e.g.
+   * `items path "data.events" matched nothing`: a wrong path or a changed format, never "no
+   * events". A path that leads to an empty list matches (a provider with nothing on).
+   */
+  unmatched?: string;
 }
 
 /**

@@ -5,6 +5,18 @@
  * XML element with attributes gives its text (`#text`); attributes are `@name`.
  */
 export function readPath(root: unknown, path: string): unknown[] {
+  return follow(root, path).flatMap((value): unknown[] =>
+    Array.isArray(value) ? (value as unknown[]) : [value],
+  );
+}
+
+/** Whether `path` leads to anything in `root`: an empty list or element counts, it is there. */
+export function pathExists(root: unknown, path: string): boolean {
+  return follow(root, path).length > 0;
+}
+
+/** The values `path` leads to, lists at its end not flattened. */
+function follow(root: unknown, path: string): unknown[] {
   const segments = path === '$' || path === '' ? [] : path.split('.');
   let current: unknown[] = [root];
   for (const segment of segments) {
@@ -12,9 +24,7 @@ export function readPath(root: unknown, path: string): unknown[] {
     for (const value of current) step(value, segment, next);
     current = next;
   }
-  return current.flatMap((value): unknown[] =>
-    Array.isArray(value) ? (value as unknown[]) : [value],
-  );
+  return current;
 }
 
 function step(value: unknown, segment: string, into: unknown[]): void {

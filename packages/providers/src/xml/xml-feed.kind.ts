@@ -12,7 +12,8 @@ import {
   readingOptions,
   type FieldMapping,
 } from '../mapping/field-mapping.ts';
-import { readPath, readTexts } from '../mapping/object-path.reader.ts';
+import { pathExists, readPath, readTexts } from '../mapping/object-path.reader.ts';
+import { itemsUnmatched } from '../kinds/page-walk.ts';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import { presetField, withPresets } from '../presets/preset.registry.ts';
 import { PayloadError, type ParseResult, type ProviderKind } from '../kinds/provider-kind.ts';
@@ -114,10 +115,18 @@ function parseXmlDocument(text: string): unknown {
   }
 }
 
+/**
+ * Whether an items path is in the document: its last element's parent is (XML has no empty
+ * list: `<events/>` without `<event>` is a feed with nothing on, no `<events>` a wrong path).
+ */
+function itemsPathExists(document: unknown, path: string): boolean {
+  return pathExists(document, path.split('.').slice(0, -1).join('.'));
+}
+
 function resolveFormat(
   document: unknown,
   config: XmlFeedConfig,
-): { items: unknown[]; fields: FieldMapping } {
+): { items: unknown[]; fields: FieldMapping; unmatched?: string } {
   const paths =
     config.items === undefined
       ? []
@@ -130,7 +139,12 @@ function resolveFormat(
       if (config.fields === undefined) {
         throw new PayloadError('config has items but no fields');
       }
-      return { items: items.filter((item) => item !== ''), fields: config.fields };
+      const found = items.length > 0 || paths.some((each) => itemsPathExists(document, each));
+      return {
+        items: items.filter((item) => item !== ''),
+        fields: config.fields,
+        ...(!found && { unmatched: itemsUnmatched('path', paths) }),
+      };
     }
   }
   for (const format of DEFAULT_FORMATS) {
@@ -156,7 +170,7 @@ export function parseXmlFeed(
   const text = decodeDocument(body, ctx.contentType);
   assertXmlWithinLimits(text, ctx.limits ?? DEFAULT_PARSE_LIMITS);
   const document = parseXmlDocument(text);
-  const { items, fields } = resolveFormat(document, config);
+  const { items, fields, unmatched } = resolveFormat(document, config);
   const result = new ParseResultBuilder();
   for (const item of items) {
     result.add(
@@ -167,7 +181,7 @@ export function parseXmlFeed(
       }),
     );
   }
-  return result.build();
+  return { ...result.build(), ...(unmatched !== undefined && { unmatched }) };
 }
 
 export const xmlFeed: ProviderKind<XmlFeedConfig> = {
