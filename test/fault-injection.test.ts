@@ -714,3 +714,56 @@ describe('bounded parsing', () => {
     }
   }, 180_000);
 });
+
+describe('payload budget (WORKER_MAX_INFLIGHT_MB)', () => {
+  it('four concurrent syncs never hold more payload than the budget; each waits its turn and all complete', async () => {
+    // Four ~600 KB feeds (each with its Content-Length) under a 1 MiB budget: one at a time.
+    const body = feverFeed(1_800);
+    expect(body.length).toBeGreaterThan(512 * 1024);
+    const feed = await startFeedServer((_request, response) =>
+      response
+        .writeHead(200, { 'content-type': 'application/xml', 'content-length': body.length })
+        .end(body),
+    );
+    const runtime = runtimeWith({
+      WORKER_CONCURRENCY: '4',
+      WORKER_MAX_INFLIGHT_MB: '1',
+      FETCH_MAX_BYTES: String(8 * 1024 * 1024),
+    });
+    const worker = runtime.createWorker();
+    void worker.run();
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, runtime.deps.budget.reserved)), 2);
+    try {
+      const providers = [];
+      for (let i = 0; i < 4; i++) {
+        providers.push(await addProvider(`budget-${i}`, `${feed.url}/feed-${i}.xml`));
+      }
+      const jobs = await Promise.all(
+        providers.map((provider) =>
+          queue.enqueueSync({ providerId: provider.id, trigger: 'manual' }),
+        ),
+      );
+      await eventually(
+        async () => {
+          const states = await Promise.all(
+            jobs.map((job) => queue.queue.getJobState(job.id ?? '')),
+          );
+          return states.every((state) => state === 'completed') ? true : undefined;
+        },
+        60_000,
+        'the four syncs to complete',
+      );
+      // The syncs that found the budget taken stopped after the headers and fetched again.
+      const hits = [...feed.hits.values()].reduce((sum, count) => sum + count, 0);
+      expect(hits).toBeGreaterThan(4);
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(1024 * 1024);
+      expect(runtime.deps.budget.reserved).toBe(0);
+    } finally {
+      clearInterval(sampler);
+      await worker.close();
+      await feed.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import CircuitBreaker from 'opossum';
 import type { Logger } from '@marquee/logger';
-import { FetchError } from './http.fetcher.ts';
+import { BudgetWaitError, FetchError } from './http.fetcher.ts';
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
@@ -48,6 +48,7 @@ export class BreakerOpenError extends FetchError {
 
 /** Errors that say nothing about the provider's health: 404s and other 4xx, refused addresses. */
 function isNotCounted(error: unknown): boolean {
+  if (error instanceof BudgetWaitError) return true;
   return error instanceof FetchError && error.classification === 'permanent';
 }
 

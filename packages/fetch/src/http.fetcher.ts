@@ -37,6 +37,16 @@ export class FetchError extends Error {
   }
 }
 
+/**
+ * The fetch was stopped because the payload needs `bytes` of the worker's budget and they are
+ * not free: the bytes read were dropped; reserve them, then fetch again. Not a provider failure.
+ */
+export class BudgetWaitError extends FetchError {
+  constructor(readonly bytes: number) {
+    super(`payload needs ${bytes} bytes of WORKER_MAX_INFLIGHT_MB; waiting for them`, 'transient');
+  }
+}
+
 export interface FetchOptions {
   /** Deadline for the whole request: connection, every redirect hop and the full body. */
   timeoutMs: number;
@@ -50,6 +60,12 @@ export interface FetchOptions {
    * `truncated` (robots.txt, which RFC 9309 lets a crawler read only in part).
    */
   overflow?: 'fail' | 'truncate';
+  /**
+   * The worker's payload budget (WORKER_MAX_INFLIGHT_MB): asked, without waiting, for the bytes
+   * the body needs (its Content-Length at once, else in growing steps); false aborts the fetch
+   * with BudgetWaitError. Unset: no budget.
+   */
+  reserve?: (bytes: number) => boolean;
   /** Sent unless `headers` names a User-Agent: a provider's own (Discogs requires one) wins. */
   userAgent: string;
   headers?: Record<string, string>;
@@ -197,6 +213,7 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
     // body never lives as long as the request object.
     let body: ResponseBodyCollector | undefined;
     let response: Response | undefined;
+    let budget: BodyBudget | undefined;
     let settled = false;
 
     const settle = (outcome: () => void): void => {
@@ -224,13 +241,18 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
     stream.on('response', (final: Response) => {
       response = final;
       const accepted = acceptResponse(final, options);
-      if (accepted instanceof FetchError) fail(accepted);
+      if (accepted instanceof FetchError) return fail(accepted);
+      budget = new BodyBudget(options, final.statusCode === 304 ? 0 : accepted.announced);
+      const refused = budget.refusal(0);
+      if (refused) fail(refused);
       else body = accepted;
     });
 
     stream.on('data', (chunk: Buffer) => {
       if (settled || !body) return;
       const received = body.size + chunk.length;
+      const refused = budget?.refusal(received);
+      if (refused) return fail(refused);
       if (received > options.maxBytes && options.overflow === 'truncate') {
         const head = truncatedPayload(response, body, chunk, options.maxBytes);
         settle(() => {
@@ -264,6 +286,31 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
       });
     });
   });
+}
+
+/** Unknown lengths are reserved in steps that double from this, up to `maxBytes`. */
+const BUDGET_STEP_BYTES = 8 * 1024 * 1024;
+
+/** What a body has reserved of the worker's payload budget (`reserve`), grown as it arrives. */
+class BodyBudget {
+  private granted = 0;
+
+  constructor(
+    private readonly options: FetchOptions,
+    private readonly announced: number | undefined,
+  ) {}
+
+  /** Undefined when `received` bytes are covered (reserving more if needed), else why not. */
+  refusal(received: number): BudgetWaitError | undefined {
+    const { reserve, maxBytes } = this.options;
+    if (reserve === undefined || (received <= this.granted && this.granted > 0)) return undefined;
+    const wanted =
+      this.announced ??
+      Math.min(maxBytes + 1, Math.max(received, this.granted * 2, BUDGET_STEP_BYTES));
+    if (!reserve(wanted)) return new BudgetWaitError(wanted);
+    this.granted = wanted;
+    return undefined;
+  }
 }
 
 /** The collector for the final response's body, or why the response is refused before its body. */

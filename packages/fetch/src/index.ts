@@ -1,4 +1,5 @@
 export {
+  BudgetWaitError,
   fetchPayload,
   FetchError,
   parseRetryAfter,
@@ -15,6 +16,7 @@ export {
 } from './address.guard.ts';
 export { assertContentType, type ContentFamily } from './content-type.guard.ts';
 export { createPagePacer } from './page-pacer.ts';
+export { PayloadBudget, type PayloadHold } from './payload.budget.ts';
 export { RobotsGuard, type RobotsGuardOptions } from './robots.guard.ts';
 export { HostBusyError, HostLeaseGate, type HostLeaseOptions } from './host-lease.gate.ts';
 export {

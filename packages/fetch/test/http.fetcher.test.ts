@@ -13,7 +13,13 @@ import {
 } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { fetchPayload, FetchError, parseRetryAfter, type FetchOptions } from '../src/index.ts';
+import {
+  BudgetWaitError,
+  fetchPayload,
+  FetchError,
+  parseRetryAfter,
+  type FetchOptions,
+} from '../src/index.ts';
 
 const servers: Server[] = [];
 
@@ -211,6 +217,35 @@ describe('fetchPayload', () => {
     const payload = await fetchPayload(url, { ...options, maxBytes: 5, overflow: 'truncate' });
     expect(payload.body.toString()).toBe('small');
     expect(payload.truncated).toBeUndefined();
+  });
+
+  it('asks the payload budget for a Content-Length before reading the body; refused, it stops with BudgetWaitError', async () => {
+    const url = await serve((_req, res) => res.end(Buffer.alloc(300_000, 'z')));
+    const asked: number[] = [];
+    const refused = await fetchError(url, {
+      reserve: (bytes) => (asked.push(bytes), false),
+    });
+    expect(refused).toBeInstanceOf(BudgetWaitError);
+    expect(refused).toMatchObject({ bytes: 300_000 });
+    expect(asked).toEqual([300_000]);
+    const payload = await fetchPayload(url, { ...options, reserve: () => true });
+    expect(payload.body.length).toBe(300_000);
+  });
+
+  it('asks for a body of unknown length in growing steps as it arrives', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      for (let i = 0; i < 40; i++) res.write(Buffer.alloc(512 * 1024, 'c'));
+      res.end();
+    });
+    const asked: number[] = [];
+    const payload = await fetchPayload(url, {
+      ...options,
+      maxBytes: 64 * 1024 * 1024,
+      reserve: (bytes) => (asked.push(bytes), true),
+    });
+    expect(payload.body.length).toBe(20 * 1024 * 1024);
+    expect(asked).toEqual([8, 16, 32].map((mb) => mb * 1024 * 1024));
   });
 
   it('applies the cap to the decompressed size (a small gzip bomb)', async () => {

@@ -13,7 +13,7 @@ export type RunStart = { sync: SyncContext } | { finished: SyncSummary };
  * An invalid payload or a provider that no longer exists fails for good: there is no run.
  */
 export async function beginRun(
-  deps: Pick<SyncDeps, 'providers' | 'syncRuns' | 'logger' | 'now'>,
+  deps: Pick<SyncDeps, 'providers' | 'syncRuns' | 'logger' | 'now' | 'budget'>,
   job: SyncJob,
   token: string | undefined,
 ): Promise<RunStart> {
@@ -54,6 +54,7 @@ export async function beginRun(
       log,
       counts,
       progress,
+      hold: deps.budget.hold(),
     },
   };
 }

@@ -8,6 +8,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** Whole-request budget of one webhook delivery. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * Payload bytes (MiB) the process holds at once across its concurrent syncs: a sync whose
+   * payload does not fit waits for the others; one larger than this runs alone.
+   */
+  WORKER_MAX_INFLIGHT_MB: z.coerce.number().min(1).default(256),
   /** Whole-request budget for one provider fetch. */
   FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** Larger payloads are refused (permanent failure), never buffered. */

@@ -14,6 +14,8 @@ export interface FetchRequest {
   provider: { id: string; name: string };
   /** What the provider's kind parses (robots.txt and the content type depend on it). */
   family: ContentFamily | undefined;
+  /** The sync's share of the payload budget (WORKER_MAX_INFLIGHT_MB), asked as the body arrives. */
+  reserve?: (bytes: number) => boolean;
 }
 
 export type Fetcher = (request: FetchRequest) => Promise<FetchedPayload>;
@@ -81,5 +83,10 @@ export function httpFetch(
   fetch: typeof fetchPayload,
   options: Omit<FetchOptions, 'headers'>,
 ): Fetcher {
-  return (request) => fetch(request.url, { ...options, headers: request.headers });
+  return (request) =>
+    fetch(request.url, {
+      ...options,
+      headers: request.headers,
+      ...(request.reserve && { reserve: request.reserve }),
+    });
 }

@@ -1,5 +1,5 @@
 import type { Provider } from '@marquee/db';
-import type { ContentFamily, FetchedPayload } from '@marquee/fetch';
+import { BudgetWaitError, type ContentFamily, type FetchedPayload } from '@marquee/fetch';
 import {
   contentFamilyOf,
   getProviderKind,
@@ -52,6 +52,26 @@ export interface FetchedFacts extends PayloadFacts {
   unmatched?: string | undefined;
 }
 
+/**
+ * Runs `fetch` until its payload fits the worker's budget (WORKER_MAX_INFLIGHT_MB): a fetch
+ * stopped for want of budget dropped what it read; the sync waits for the bytes, outside the
+ * fetch chain (no deadline, lease or breaker runs meanwhile), then fetches again.
+ */
+async function withinBudget(
+  sync: SyncContext,
+  fetch: () => Promise<FetchedPayload>,
+): Promise<FetchedPayload> {
+  for (;;) {
+    try {
+      return await fetch();
+    } catch (error) {
+      if (!(error instanceof BudgetWaitError)) throw error;
+      sync.log.debug('waiting for payload budget', { bytes: error.bytes });
+      await sync.hold.reserve(error.bytes);
+    }
+  }
+}
+
 /** A sync's fetch: down the shared chain, recorded, counted as a page of progress. */
 function syncFetch(
   chain: SyncDeps['fetch'],
@@ -61,7 +81,10 @@ function syncFetch(
 ): FetchPage {
   return async (url, options) => {
     const headers = { ...recorder.headersFor(url), ...options?.headers };
-    const page = await chain({ url, headers, provider: sync.provider, family });
+    const reserve = (bytes: number) => sync.hold.tryReserve(bytes);
+    const page = await withinBudget(sync, () =>
+      chain({ url, headers, provider: sync.provider, family, reserve }),
+    );
     recorder.record(url, page);
     sync.progress.pageFetched();
     return page;

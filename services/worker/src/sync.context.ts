@@ -8,6 +8,7 @@ import type {
   SyncCounts,
   SyncRunRepository,
 } from '@marquee/db';
+import type { PayloadBudget, PayloadHold } from '@marquee/fetch';
 import type { Logger } from '@marquee/logger';
 import type { ParseLimits } from '@marquee/providers';
 import type { SyncJob, SyncLock } from '@marquee/queue';
@@ -40,6 +41,8 @@ export interface SyncDeps {
   delays: DelayPolicy;
   /** Bounds on each document's parse (PARSE_MAX_HTML_MB, PARSE_MAX_NODES). */
   parseLimits: ParseLimits;
+  /** Payload bytes held at once by all syncs of the process (WORKER_MAX_INFLIGHT_MB). */
+  budget: PayloadBudget;
   logger: Logger;
   now: () => Date;
 }
@@ -64,6 +67,8 @@ export interface SyncContext {
   /** What the run records, filled in as the steps learn it (also on failure). */
   counts: SyncCounts;
   progress: ProgressReporter;
+  /** The sync's share of the payload budget; released when the sync ends, however it ends. */
+  hold: PayloadHold;
 }
 
 /** The job's return value; also kept on the sync run. */

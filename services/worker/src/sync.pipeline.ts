@@ -76,6 +76,8 @@ export function createSyncPipeline(deps: SyncDeps): ProcessSync {
       const failure = await failRun(deps, sync, error);
       if (failure instanceof PermanentSyncError) await release();
       throw failure;
+    } finally {
+      sync.hold.release();
     }
   };
 }

@@ -13,7 +13,13 @@ import {
 } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
 import { createMetricsRegistry, registerBuildInfo, type Registry } from '@marquee/metrics';
-import { BreakerRegistry, fetchPayload, HostLeaseGate, RobotsGuard } from '@marquee/fetch';
+import {
+  BreakerRegistry,
+  fetchPayload,
+  HostLeaseGate,
+  PayloadBudget,
+  RobotsGuard,
+} from '@marquee/fetch';
 import { writeBreakerStatus } from '@marquee/provider-status';
 import { IngestQueue, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
@@ -220,6 +226,7 @@ export function createWorkerRuntime(
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
     },
+    budget: new PayloadBudget(Math.round(env.WORKER_MAX_INFLIGHT_MB * 1024 * 1024)),
     parseLimits: {
       htmlMaxBytes: Math.round(env.PARSE_MAX_HTML_MB * 1024 * 1024),
       maxNodes: env.PARSE_MAX_NODES,
