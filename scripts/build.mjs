@@ -51,9 +51,11 @@ function lazyCheerio(anchorDir) {
       build.onLoad({ filter: /[\\/]cheerio\.loader\.ts$/ }, async (args) => {
         const { readFile } = await import('node:fs/promises');
         const source = await readFile(args.path, 'utf8');
-        const anchor = `new URL(${JSON.stringify(
-          relative(anchorDir, join(ROOT, 'packages/providers/package.json')),
-        )}, import.meta.url)`;
+        // The loader lands in the entry file, or in a chunk when only dynamic imports reach it
+        // (the CLI's commands load the provider kinds on use): one directory further down.
+        const target = join(ROOT, 'packages/providers/package.json');
+        const from = (dir) => `new URL(${JSON.stringify(relative(dir, target))}, import.meta.url)`;
+        const anchor = `/\\/chunks\\/[^/]*$/.test(import.meta.url) ? ${from(join(anchorDir, 'chunks'))} : ${from(anchorDir)}`;
         const bundled = source.replace(
           'createRequire(import.meta.url)',
           `createRequire(${anchor})`,

@@ -1,10 +1,22 @@
 import type { Redis } from 'ioredis';
 import { parseEnv, type BaseEnv } from '@marquee/config';
-import { createDb, type Db } from '@marquee/db';
-import { IngestQueue } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
+import type { Db } from '@marquee/db';
+import type { IngestQueue } from '@marquee/queue';
 import { cliEnvSchema } from './env.schema.ts';
 import { checkPostgres, checkRedis, DEPENDENCY_TIMEOUT_MS } from './reachability.ts';
+
+/**
+ * The client libraries, imported on first use, once, one after the other: a first import of one
+ * module graph started twice at once fails under Jest's ESM loader ("not in cache").
+ */
+async function importLibraries() {
+  const db = await import('@marquee/db');
+  const queue = await import('@marquee/queue');
+  const redis = await import('@marquee/redis');
+  return { db, queue, redis };
+}
+let clientLibraries: ReturnType<typeof importLibraries> | undefined;
+const libraries = () => (clientLibraries ??= importLibraries());
 
 export interface CliIo {
   out: (line: string) => void;
@@ -15,7 +27,8 @@ export interface CliIo {
 
 /**
  * Clients for one CLI invocation, created on first use (so `--help` or a usage error touches no
- * database) and all closed by `close()`. Each is checked once before it is handed out: a
+ * database, and loads no client library: each is imported when first asked for) and all closed
+ * by `close()`. Each is checked once before it is handed out: a
  * command whose PostgreSQL or Redis does not answer stops within seconds, naming which one.
  */
 export class CliContext {
@@ -36,6 +49,7 @@ export class CliContext {
   /** PostgreSQL, answering; `allowMissingDatabase` for `migrate`, which creates it. */
   db(options: { allowMissingDatabase?: boolean } = {}): Promise<Db> {
     this.dbReady ??= (async () => {
+      const { createDb } = (await libraries()).db;
       this.dbClient = createDb({ databaseUrl: this.env.DATABASE_URL, maxConnections: 2 });
       await checkPostgres(this.dbClient, this.env.DATABASE_URL, options);
       return this.dbClient;
@@ -46,7 +60,7 @@ export class CliContext {
   /** Redis for commands: no offline queue, a command fails rather than waits for a reconnect. */
   redis(): Promise<Redis> {
     this.redisReady ??= (async () => {
-      const redis = this.connect('fail-fast');
+      const redis = await this.connect('fail-fast');
       await checkRedis(redis, this.env.REDIS_URL);
       return redis;
     })();
@@ -56,13 +70,14 @@ export class CliContext {
   /** A connection of its own that may block (BullMQ's QueueEvents reads with XREAD BLOCK). */
   async blockingRedis(): Promise<Redis> {
     await this.redis();
-    const redis = this.connect('blocking');
+    const redis = await this.connect('blocking');
     await checkRedis(redis, this.env.REDIS_URL);
     return redis;
   }
 
   async queue(): Promise<IngestQueue> {
     const connection = await this.redis();
+    const { IngestQueue } = (await libraries()).queue;
     this.ingestQueue ??= new IngestQueue({ connection, prefix: this.env.QUEUE_PREFIX });
     return this.ingestQueue;
   }
@@ -75,7 +90,8 @@ export class CliContext {
     ]);
   }
 
-  private connect(mode: 'fail-fast' | 'blocking'): Redis {
+  private async connect(mode: 'fail-fast' | 'blocking'): Promise<Redis> {
+    const { createRedis } = (await libraries()).redis;
     const redis = createRedis(this.env.REDIS_URL, mode, {
       connectTimeout: DEPENDENCY_TIMEOUT_MS,
       // One connection attempt: an outage is reported, not waited out.

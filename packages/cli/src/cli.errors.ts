@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '@marquee/config';
+import { describeDatabaseError } from '@marquee/db';
 
 /** A mistake in what the user typed: printed as is, exit code 2. */
 export class UsageError extends Error {
@@ -26,18 +27,15 @@ export function exitCodeOf(error: unknown): number {
 }
 
 /**
- * What the user reads: one line, never a stack trace or an ORM's code frame. Prisma's messages
- * open with the call that failed and end with the cause; only the cause is kept.
+ * What the user reads: one line (a usage error's list of problems excepted), never a stack trace
+ * or an ORM's code frame (describeDatabaseError).
  */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const lines = error.message
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
-  if (error.name.startsWith('PrismaClient') || error.name === 'DriverAdapterError')
-    return `database error: ${lines.at(-1) ?? error.name}`;
+  const database = describeDatabaseError(error);
+  if (database !== undefined) return database;
   // A usage error is ours, written for the user: a list of problems (a providers file) stays whole.
   if (error instanceof UsageError) return error.message;
-  return lines[0] ?? error.name;
+  const first = error.message.trim().split('\n')[0]?.trim();
+  return first === undefined || first === '' ? error.name : first;
 }

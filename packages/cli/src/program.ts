@@ -11,7 +11,11 @@ import { registerWebhooksCommand } from './commands/webhooks.command.ts';
 
 export const VERSION = packageJson.version;
 
-/** The `marquee` command tree; each command lives in commands/<name>.command.ts. */
+/**
+ * The `marquee` command tree; each command lives in commands/<name>.command.ts and imports its
+ * libraries (Prisma, BullMQ, the provider kinds, got) inside its action, so `--help`, `--version`
+ * and usage errors load none of them.
+ */
 export function buildProgram(context: () => CliContext, io: CliIo): Command {
   const program = new Command('marquee')
     .description('Marquee: ingest event listings from providers into one catalog')

@@ -1,12 +1,15 @@
 // The `marquee` command as users run it: its bin and bundle, as a process. Exit codes and
 // output streams, fail-fast with PostgreSQL or Redis unreachable, and `sync --wait` against a
 // real worker and a feed that fails.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import {
   createTestDatabase,
   feverFixture,
   freePort,
+  REPO_ROOT,
   runMarquee,
   startFeedServer,
   startTs,
@@ -57,6 +60,32 @@ describe('usage, version and exit codes', () => {
     for (const command of ['migrate', 'providers', 'sync', 'keys', 'jobs'])
       expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     expect(help.stdout).toContain('Exit codes: 0 success, 1');
+  });
+
+  it('--help and --version load none of the client libraries: commands import them on use', async () => {
+    expect((await marquee(['--version'])).code).toBe(0);
+    // What Node evaluates before the first line of main.ts: the entry and its static imports,
+    // not the chunks reached by import() only.
+    const dist = join(REPO_ROOT, 'packages/cli/dist');
+    const loaded = new Map<string, string>();
+    const visit = (file: string) => {
+      if (loaded.has(file)) return;
+      const text = readFileSync(join(dist, file), 'utf8');
+      loaded.set(file, text);
+      for (const [, path] of text.matchAll(/(?:from|import)\s*"\.\/([^"]+)"/g))
+        visit(join(dirname(file), path ?? ''));
+    };
+    visit('marquee.js');
+    const startup = [...loaded.values()].join('\n');
+    expect(startup).toContain('Exit codes: 0 success, 1');
+    // Prisma's client, BullMQ, the provider kinds' XML parser and got.
+    for (const library of [
+      'getPrismaClient',
+      'QueueEvents=class',
+      'XMLParser=class',
+      'HTTPError=class',
+    ])
+      expect({ library, loaded: startup.includes(library) }).toEqual({ library, loaded: false });
   });
 
   it.each([

@@ -7,6 +7,7 @@ export {
   type MigrateResult,
 } from './migration.runner.ts';
 export { isDatabaseUnavailable } from './database-availability.ts';
+export { describeDatabaseError } from './database-error.message.ts';
 export { ApiKeyRepository, type ApiKeyInfo } from './api-key.repository.ts';
 export { type EventFilter } from './event-filter.sql.ts';
 export {

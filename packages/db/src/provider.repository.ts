@@ -65,6 +65,11 @@ export class ProviderRepository {
     return this.db.provider.findUnique({ where: { id } });
   }
 
+  /** Whether the provider is still there (a running sync asks between pages). */
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.provider.count({ where: { id } })) > 0;
+  }
+
   count(): Promise<number> {
     return this.db.provider.count();
   }

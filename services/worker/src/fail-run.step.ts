@@ -1,4 +1,5 @@
 import { DelayedError } from 'bullmq';
+import { describeDatabaseError } from '@marquee/db';
 import { BreakerOpenError, FetchError } from '@marquee/fetch';
 import { PayloadError, ProviderConfigError, UnknownProviderKindError } from '@marquee/providers';
 import type { SyncJob } from '@marquee/queue';
@@ -107,7 +108,10 @@ export async function failRun(
 ): Promise<Error> {
   const { job, token, provider, log } = sync;
   const failure = classifyFailure(error, job, token !== undefined, deps.delays);
-  const message = failure.message ?? (error instanceof Error ? error.message : String(error));
+  const message =
+    failure.message ??
+    describeDatabaseError(error) ??
+    (error instanceof Error ? error.message : String(error));
   if (failure.retryAfterMs !== undefined && token !== undefined) {
     const breakerOpen = failure.classification === 'breaker-open';
     const until = breakerOpen

@@ -11,6 +11,7 @@ import {
 } from '@marquee/providers';
 import { keepWalked, type KeepDeps } from './keep-walked.step.ts';
 import { PayloadRecorder } from './payload.recorder.ts';
+import { ProviderRemovedError } from './sync-failure.error.ts';
 import type { SyncContext, SyncDeps } from './sync.context.ts';
 import { mayTakeUnparsed, type PayloadFacts, type PayloadForm } from './sync.decision.ts';
 import { WalkProgress } from './walk.checkpoint.ts';
@@ -72,14 +73,22 @@ async function withinBudget(
   }
 }
 
-/** A sync's fetch: down the shared chain, recorded, counted as a page of progress. */
+/**
+ * A sync's fetch: down the shared chain, recorded, counted as a page of progress. Before every
+ * request but the first (beginRun has just read the provider), the provider must still be there:
+ * a removed provider's walk stops at its next page.
+ */
 function syncFetch(
-  chain: SyncDeps['fetch'],
+  deps: Pick<SyncDeps, 'fetch' | 'providers'>,
   sync: SyncContext,
   family: ContentFamily | undefined,
   recorder: PayloadRecorder,
 ): FetchPage {
+  const chain = deps.fetch;
+  let requests = 0;
   return async (url, options) => {
+    if (requests++ > 0 && !(await deps.providers.exists(sync.provider.id)))
+      throw new ProviderRemovedError(sync.provider.name);
     const headers = { ...recorder.headersFor(url), ...options?.headers };
     const reserve = (bytes: number) => sync.hold.tryReserve(bytes);
     const page = await withinBudget(sync, () =>
@@ -134,7 +143,7 @@ async function walkPayload(
  * a conditional GET when it may be taken for unchanged unparsed (see `mayTakeUnparsed`).
  */
 export async function fetchPayload(
-  deps: KeepDeps & Pick<SyncDeps, 'fetch' | 'parseLimits'>,
+  deps: KeepDeps & Pick<SyncDeps, 'fetch' | 'providers' | 'parseLimits'>,
   sync: SyncContext,
   source: PayloadSource,
 ): Promise<Payload> {
@@ -146,7 +155,7 @@ export async function fetchPayload(
     conditional,
     resumed?.contentHash,
   );
-  const fetch = syncFetch(deps.fetch, sync, source.family, recorder);
+  const fetch = syncFetch(deps, sync, source.family, recorder);
   const facts = (): FetchedFacts => ({
     form: source.form,
     resumed: resumed !== undefined,

@@ -18,6 +18,17 @@ export class PermanentSyncError extends UnrecoverableError {
   }
 }
 
+/**
+ * The provider was removed while its sync ran (`providers remove`): the walk stops before its
+ * next request and the job fails for good; the provider's runs and events went with it.
+ */
+export class ProviderRemovedError extends UnrecoverableError {
+  constructor(readonly provider: string) {
+    super(`provider ${provider} was removed; its sync stopped`);
+    this.name = 'ProviderRemovedError';
+  }
+}
+
 /** Retried by BullMQ with backoff; carries what its log line names. */
 export class TransientSyncError extends Error {
   readonly classification = 'transient';

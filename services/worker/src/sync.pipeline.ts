@@ -5,7 +5,7 @@ import { failRun } from './fail-run.step.ts';
 import { fetchPayload, sourceOf } from './fetch.step.ts';
 import { countParsed, finishRun, finishSkipped } from './finish-run.step.ts';
 import { streamOf } from './parse.step.ts';
-import { PermanentSyncError } from './sync-failure.error.ts';
+import { PermanentSyncError, ProviderRemovedError } from './sync-failure.error.ts';
 import { collectKeys, writeStream, type WriteTarget } from './streamed.writer.ts';
 import type { SyncContext, SyncDeps, SyncSummary } from './sync.context.ts';
 import { decide } from './sync.decision.ts';
@@ -51,6 +51,25 @@ async function runSync(deps: SyncDeps, sync: SyncContext): Promise<SyncSummary> 
 }
 
 /**
+ * A removed provider's sync ends as ProviderRemovedError, whatever failed first: its run is gone
+ * with it, so recording the failure fails too, and no ORM message may reach the job's reason.
+ */
+async function stopIfRemoved(
+  deps: SyncDeps,
+  sync: SyncContext,
+  fail: () => Promise<Error>,
+): Promise<Error> {
+  const removed = () => deps.providers.exists(sync.provider.id).then((exists) => !exists);
+  try {
+    if (await removed()) return new ProviderRemovedError(sync.provider.name);
+    return await fail();
+  } catch (error) {
+    if (await removed()) return new ProviderRemovedError(sync.provider.name);
+    throw error;
+  }
+}
+
+/**
  * One provider sync as a pipeline of steps, each in its own module: claim the provider → begin
  * run → guarded fetch → decide → parse/stream → write → finish the run, or fail it. Failures
  * are classified for BullMQ, never swallowed (fail-run.step.ts). The provider stays claimed
@@ -73,7 +92,7 @@ export function createSyncPipeline(deps: SyncDeps): ProcessSync {
       return summary;
     } catch (error) {
       await sync.progress.settle();
-      const failure = await failRun(deps, sync, error);
+      const failure = await stopIfRemoved(deps, sync, () => failRun(deps, sync, error));
       if (failure instanceof PermanentSyncError) await release();
       throw failure;
     } finally {

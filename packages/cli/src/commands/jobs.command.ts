@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { Job } from 'bullmq';
-import { ProviderRepository } from '@marquee/db';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
 import { json } from '../table.format.ts';
@@ -70,6 +69,7 @@ export function registerJobsCommand(program: Command, context: () => CliContext,
 
 /** Jobs named by their provider's current name (it may have been renamed since the job). */
 async function describe(ctx: CliContext, failed: Job[]): Promise<FailedJobView[]> {
+  const { ProviderRepository } = await import('@marquee/db');
   const providers = await new ProviderRepository(await ctx.db()).list();
   const names = new Map(providers.map((provider) => [provider.id, provider.name]));
   return failed.map((job) => {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ApiKeyRepository } from '@marquee/db';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
 import { json } from '../table.format.ts';
@@ -28,7 +27,7 @@ export function registerKeysCommand(program: Command, context: () => CliContext,
       if (name.trim() === '' || name.length > 200)
         throw new UsageError('name must be 1-200 characters');
       const quota = options.quota === undefined ? null : parseQuota(options.quota);
-      const repository = new ApiKeyRepository(await context().db());
+      const repository = await keyRepository(context);
       const { key, info } = await repository.create(name, quota);
       io.out(key);
       io.err(
@@ -42,7 +41,7 @@ export function registerKeysCommand(program: Command, context: () => CliContext,
     .description('list keys (never the keys themselves)')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const list = await new ApiKeyRepository(await context().db()).list();
+      const list = await (await keyRepository(context)).list();
       if (options.json) {
         io.out(json(list));
         return;
@@ -63,8 +62,13 @@ export function registerKeysCommand(program: Command, context: () => CliContext,
     .description('revoke a key (API replicas stop accepting it within 30 s)')
     .action(async (id: string) => {
       if (!UUID.test(id)) throw new UsageError('id must be a key id as `keys list` shows it');
-      const revoked = await new ApiKeyRepository(await context().db()).revoke(id.toLowerCase());
+      const revoked = await (await keyRepository(context)).revoke(id.toLowerCase());
       if (!revoked) throw new UsageError(`no active key ${id}`);
       io.out(`revoked ${id}`);
     });
+}
+
+async function keyRepository(context: () => CliContext) {
+  const { ApiKeyRepository } = await import('@marquee/db');
+  return new ApiKeyRepository(await context().db());
 }

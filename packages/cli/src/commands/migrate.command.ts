@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { migrate } from '@marquee/db';
 import type { CliContext, CliIo } from '../cli.context.ts';
 
 /** `marquee migrate`: applies pending migrations, creating the database when needed. */
@@ -11,6 +10,7 @@ export function registerMigrateCommand(program: Command, context: () => CliConte
       const ctx = context();
       // The server must answer; the database itself may not exist yet.
       await ctx.db({ allowMissingDatabase: true });
+      const { migrate } = await import('@marquee/db');
       const result = await migrate({ databaseUrl: ctx.env.DATABASE_URL, log: io.err });
       io.out(
         result.applied.length === 0

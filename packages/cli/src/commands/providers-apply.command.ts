@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import type { ApplyResult, Db } from '@marquee/db';
-import { ProviderRepository } from '@marquee/db';
 import type { CliContext, CliIo } from '../cli.context.ts';
-import { parseManifest, readManifestFile } from '../provider-manifest.parser.ts';
 
 export interface ApplyOptions {
   /** Remove the providers the document does not name. */
@@ -23,6 +21,8 @@ export async function applyProviders(
   document: unknown,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
+  const { parseManifest } = await import('../provider-manifest.parser.ts');
+  const { ProviderRepository } = await import('@marquee/db');
   const wanted = await parseManifest(document, {
     file: options.file ?? 'providers',
     allowPrivate: options.allowPrivate ?? false,
@@ -36,6 +36,7 @@ export async function applyProviderFile(
   file: string,
   options: Omit<ApplyOptions, 'file'> = {},
 ): Promise<ApplyResult> {
+  const { readManifestFile } = await import('../provider-manifest.parser.ts');
   return applyProviders(db, await readManifestFile(file), { ...options, file });
 }
 
@@ -56,6 +57,8 @@ export function registerProvidersApplyCommand(
     .option('--prune', 'also remove the providers the file does not name')
     .action(async (options: { file: string; prune?: boolean }) => {
       const ctx = context();
+      const { parseManifest, readManifestFile } = await import('../provider-manifest.parser.ts');
+      const { ProviderRepository } = await import('@marquee/db');
       // The file is read and checked before PostgreSQL is touched.
       const document = await readManifestFile(options.file);
       const wanted = await parseManifest(document, {

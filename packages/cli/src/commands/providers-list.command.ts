@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { formatDuration } from '@marquee/config';
-import { ProviderStatusRepository } from '@marquee/db';
 import {
   breakerReader,
   describeBreaker,
@@ -24,6 +23,7 @@ export function registerProvidersListCommand(
     .action(async (options: { json?: boolean }) => {
       const ctx = context();
       const [db, redis] = await Promise.all([ctx.db(), ctx.redis()]);
+      const { ProviderStatusRepository } = await import('@marquee/db');
       const { providers: views } = await new ProviderStatusReader({
         statuses: new ProviderStatusRepository(db),
         breakers: breakerReader(redis, ctx.env.QUEUE_PREFIX),

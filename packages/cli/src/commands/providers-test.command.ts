@@ -1,15 +1,6 @@
 import type { Command } from 'commander';
-import { fetchPayload } from '@marquee/fetch';
-import { getProviderKind } from '@marquee/providers';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { CommandFailed } from '../cli.errors.ts';
-import {
-  checkKind,
-  checkTimezone,
-  checkUrl,
-  parseKindConfig,
-  readConfig,
-} from '../provider.input.ts';
 import { json, table } from '../table.format.ts';
 
 const FETCH_FOR_TEST = {
@@ -41,6 +32,10 @@ export function registerProvidersTestCommand(
     .option('--config <file.json>', 'kind-specific configuration')
     .option('--json', 'print the events as a JSON array (rejects and warnings go to stderr)')
     .action(async (options: TestOptions) => {
+      const { fetchPayload } = await import('@marquee/fetch');
+      const { getProviderKind } = await import('@marquee/providers');
+      const input = await import('../provider.input.ts');
+      const { checkKind, checkTimezone, checkUrl, parseKindConfig, readConfig } = input;
       const kind = getProviderKind(checkKind(options.kind));
       const url = checkUrl(options.url);
       const timezone = checkTimezone(options.timezone);

@@ -1,18 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { formatDuration } from '@marquee/config';
-import { ProviderRepository, type Provider, type ProviderChanges } from '@marquee/db';
-import { getProviderKind } from '@marquee/providers';
+import type { Provider, ProviderChanges } from '@marquee/db';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
-import {
-  checkEvery,
-  checkTimezone,
-  checkUrl,
-  checkUrlAddress,
-  parseKindConfig,
-  readConfig,
-} from '../provider.input.ts';
 
 interface UpdateOptions {
   url?: string;
@@ -42,6 +33,7 @@ export function registerProvidersUpdateCommand(
       if (options.enable && options.disable)
         throw new UsageError('--enable and --disable cannot be given together');
       const ctx = context();
+      const { ProviderRepository } = await import('@marquee/db');
       const repository = new ProviderRepository(await ctx.db());
       const current = await repository.findByName(name);
       if (!current) throw new UsageError(`no provider named "${name}"`);
@@ -61,6 +53,9 @@ async function readChanges(
   options: UpdateOptions,
   allowPrivate: boolean,
 ): Promise<ProviderChanges> {
+  const { getProviderKind } = await import('@marquee/providers');
+  const { checkEvery, checkTimezone, checkUrl, checkUrlAddress, parseKindConfig, readConfig } =
+    await import('../provider.input.ts');
   const changes: ProviderChanges = {};
   if (options.url !== undefined)
     changes.url = await checkUrlAddress(checkUrl(options.url), allowPrivate);

@@ -1,19 +1,7 @@
 import type { Command } from 'commander';
 import { formatDuration } from '@marquee/config';
-import { ProviderExistsError, ProviderRepository } from '@marquee/db';
-import { getProviderKind } from '@marquee/providers';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
-import {
-  checkEvery,
-  checkKind,
-  checkName,
-  checkTimezone,
-  checkUrl,
-  checkUrlAddress,
-  parseKindConfig,
-  readConfig,
-} from '../provider.input.ts';
 import { registerProvidersApplyCommand } from './providers-apply.command.ts';
 import { registerProvidersListCommand } from './providers-list.command.ts';
 import { registerProvidersTestCommand } from './providers-test.command.ts';
@@ -43,6 +31,11 @@ export function registerProvidersCommand(program: Command, context: () => CliCon
     .option('--disabled', 'register without scheduling it')
     .action(async (name: string, options: AddOptions) => {
       const ctx = context();
+      const { ProviderExistsError, ProviderRepository } = await import('@marquee/db');
+      const { getProviderKind } = await import('@marquee/providers');
+      const check = await import('../provider.input.ts');
+      const { checkEvery, checkKind, checkName, checkTimezone, checkUrl, checkUrlAddress } = check;
+      const { parseKindConfig, readConfig } = check;
       const input = {
         name: checkName(name),
         kind: checkKind(options.kind),
@@ -71,7 +64,7 @@ export function registerProvidersCommand(program: Command, context: () => CliCon
     .command('remove <name>')
     .description('remove a provider, its schedule, its events and its sync history')
     .action(async (name: string) => {
-      const { removed, events } = await new ProviderRepository(await context().db()).remove(name);
+      const { removed, events } = await (await repository(context)).remove(name);
       if (!removed) throw new UsageError(`no provider named "${name}"`);
       io.out(`removed provider ${name} and its ${events} event(s)`);
     });
@@ -86,12 +79,16 @@ export function registerProvidersCommand(program: Command, context: () => CliCon
         enabled ? 'resume scheduled syncs' : 'stop scheduled syncs; events stay searchable',
       )
       .action(async (name: string) => {
-        const repository = new ProviderRepository(await context().db());
-        if (!(await repository.setEnabled(name, enabled)))
+        if (!(await (await repository(context)).setEnabled(name, enabled)))
           throw new UsageError(`no provider named "${name}"`);
         io.out(`${verb}d provider ${name}`);
       });
   }
 
   registerProvidersTestCommand(providers, context, io);
+}
+
+async function repository(context: () => CliContext) {
+  const { ProviderRepository } = await import('@marquee/db');
+  return new ProviderRepository(await context().db());
 }

@@ -1,14 +1,13 @@
 import { Option, type Command } from 'commander';
-import { Job, QueueEvents } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '@marquee/config';
-import { ProviderRepository, SyncRunRepository } from '@marquee/db';
 import { breakerReader } from '@marquee/provider-status';
-import { QUEUE_NAMES, type IngestQueue } from '@marquee/queue';
+import type { IngestQueue } from '@marquee/queue';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
 import { json } from '../table.format.ts';
-import { watchSync, type SyncOutcome } from './sync.watcher.ts';
+import type { SyncOutcome } from './sync.watcher.ts';
 
 interface SyncOptions {
   wait?: boolean;
@@ -28,6 +27,9 @@ export function registerSyncCommand(program: Command, context: () => CliContext,
       const timeoutMs = parseTimeout(options.timeout);
       const ctx = context();
       const [db, queue] = await Promise.all([ctx.db(), ctx.queue()]);
+      const { QueueEvents, watchSync } = await import('./sync.watcher.ts');
+      const { ProviderRepository, SyncRunRepository } = await import('@marquee/db');
+      const { QUEUE_NAMES } = await import('@marquee/queue');
       const provider = await new ProviderRepository(db).findByName(name);
       if (!provider) throw new UsageError(`no provider named "${name}"`);
       if (!provider.enabled) throw new UsageError(`provider ${name} is disabled; enable it first`);
@@ -82,8 +84,10 @@ async function startOrJoin(
   queue: IngestQueue,
   provider: { id: string; name: string },
 ): Promise<{ job: Job; joined: boolean }> {
+  const watcher = await import('./sync.watcher.ts');
   const pending = await queue.pendingSync(provider);
-  const existing = pending === undefined ? undefined : await Job.fromId(queue.queue, pending);
+  const existing =
+    pending === undefined ? undefined : await watcher.Job.fromId(queue.queue, pending);
   if (existing) return { job: existing, joined: true };
   return { job: await queue.enqueueManualSync(provider), joined: false };
 }

@@ -5,6 +5,10 @@ import { readProgress } from '@marquee/queue';
 import type { CliIo } from '../cli.context.ts';
 import { CommandFailed } from '../cli.errors.ts';
 
+// sync.command.ts loads this module, and BullMQ with it, only when a sync runs; BullMQ is bundled
+// as CommonJS, whose dynamic import would yield only a default export.
+export { Job, QueueEvents } from 'bullmq';
+
 /** What a finished sync returns (the worker's SyncSummary), as far as the CLI prints it. */
 export interface SyncOutcome {
   fetched?: number;

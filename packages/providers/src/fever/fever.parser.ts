@@ -8,11 +8,14 @@ import { formatCents, parsePriceCents } from '../price/price.util.ts';
 import { PayloadError, type ParseContext, type ParseResult } from '../kinds/provider-kind.ts';
 import { assertNoDoctypeDeclarations, XML_PARSER_LIMITS } from '../xml/xml.limits.ts';
 
+// Besides parseFeverXml, the exports are for the chunked reader (fever-chunked.parser.ts), which
+// applies exactly these rules to one slice at a time.
+
 /**
  * Element and attribute names of one form of the Fever feed. Both forms carry the same data:
  * `<eventList>` (base_event/event) and the newer `<planList>` (base_plan/plan).
  */
-interface FeedForm {
+export interface FeedForm {
   root: string;
   base: string;
   baseId: string;
@@ -22,7 +25,7 @@ interface FeedForm {
   end: string;
 }
 
-const FORMS: readonly FeedForm[] = [
+export const FORMS: readonly FeedForm[] = [
   {
     root: 'eventList',
     base: 'base_event',
@@ -74,21 +77,21 @@ const xmlParser = new XMLParser({
   ...XML_PARSER_LIMITS,
 });
 
-type XmlNode = Record<string, unknown>;
+export type XmlNode = Record<string, unknown>;
 
-function isNode(value: unknown): value is XmlNode {
+export function isNode(value: unknown): value is XmlNode {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Child elements by name; an element with neither attributes nor children parses as a string. */
-function children(node: XmlNode, name: string): XmlNode[] {
+export function children(node: XmlNode, name: string): XmlNode[] {
   const value = node[name];
   const list: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
   return list.map((child) => (isNode(child) ? child : {}));
 }
 
 /** A non-empty attribute value (already trimmed by the parser), or undefined. */
-function attribute(node: XmlNode, name: string): string | undefined {
+export function attribute(node: XmlNode, name: string): string | undefined {
   const value = node[`@_${name}`];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -98,7 +101,7 @@ function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
-function decodeBody(body: Buffer): string {
+export function decodeBody(body: Buffer): string {
   try {
     // Strips a leading BOM. Fever serves UTF-8; anything else fails here rather than mis-decoding.
     return new TextDecoder('utf-8', { fatal: true }).decode(body);
@@ -107,7 +110,7 @@ function decodeBody(body: Buffer): string {
   }
 }
 
-function parseDocument(text: string): XmlNode {
+export function parseDocument(text: string): XmlNode {
   assertNoDoctypeDeclarations(text);
   const validation = XMLValidator.validate(text);
   if (validation !== true) {
@@ -126,7 +129,7 @@ function parseDocument(text: string): XmlNode {
   }
 }
 
-function feedRoot(document: XmlNode): { form: FeedForm; root: XmlNode } {
+export function feedRoot(document: XmlNode): { form: FeedForm; root: XmlNode } {
   const roots = Object.keys(document);
   const expected = FORMS.map((form) => `<${form.root}>`).join(' or ');
   const name = roots[0];
@@ -160,7 +163,12 @@ function parseTime(value: string, attributeName: string, zone: string): number |
   return `invalid ${attributeName} ${quote(value)}: ${time.invalidExplanation ?? time.invalidReason ?? 'not an ISO date-time'}`;
 }
 
-function readItem(form: FeedForm, base: XmlNode, item: XmlNode, ctx: ParseContext): ItemOutcome {
+export function readItem(
+  form: FeedForm,
+  base: XmlNode,
+  item: XmlNode,
+  ctx: ParseContext,
+): ItemOutcome {
   const baseId = attribute(base, form.baseId);
   const itemId = attribute(item, form.itemId);
   const key = `${baseId ?? '?'}/${itemId ?? '?'}`;
@@ -237,17 +245,3 @@ export function parseFeverXml(body: Buffer, ctx: ParseContext): ParseResult {
   }
   return result.build();
 }
-
-// The chunked reader (fever-chunked.parser.ts) applies exactly these rules to one slice at a time.
-export {
-  attribute,
-  children,
-  decodeBody,
-  feedRoot,
-  FORMS,
-  isNode,
-  parseDocument,
-  readItem,
-  type FeedForm,
-  type XmlNode,
-};
