@@ -168,10 +168,20 @@ function buildFetchChain(
 /** The webhooks queue's worker: deliveries, each finished one enqueueing its endpoint's next. */
 function buildWebhookWorker(
   env: WorkerEnv,
-  db: Db,
-  redis: Redis,
-  registry: Registry,
-  logger: Logger,
+  {
+    db,
+    redis,
+    registry,
+    logger,
+    workers,
+  }: {
+    db: Db;
+    redis: Redis;
+    registry: Registry;
+    logger: Logger;
+    /** The runtime's workers, closed with it: the new one joins them. */
+    workers: Worker[];
+  },
 ): Worker {
   const webhooks = new WebhookRepository(db);
   const queue = new WebhookQueue(
@@ -192,6 +202,7 @@ function buildWebhookWorker(
     onError: (error) => logger.error('webhook worker error', { error: error.message }),
   });
   worker.on('closed', () => void queue.close());
+  workers.push(worker);
   return worker;
 }
 
@@ -269,11 +280,7 @@ export function createWorkerRuntime(
       workers.push(worker);
       return worker;
     },
-    createWebhookWorker() {
-      const worker = buildWebhookWorker(env, db, redis, registry, logger);
-      workers.push(worker);
-      return worker;
-    },
+    createWebhookWorker: () => buildWebhookWorker(env, { db, redis, registry, logger, workers }),
     async close() {
       await Promise.all(
         workers.map((worker) => closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger)),
