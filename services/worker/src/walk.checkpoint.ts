@@ -14,7 +14,7 @@ const checkpointSchema = z.object({
   /** The provider's kind, URL and config it was made for: another walk never resumes there. */
   fingerprint: z.string(),
   /** The first page not yet fetched. */
-  cursor: z.object({ url: z.string().min(1), index: count, seen: count }),
+  cursor: z.object({ url: z.string().min(1), index: count, seen: count, item: count.optional() }),
   /** The content hash chain (PayloadRecorder) over the bodies of the pages before it. */
   contentHash: z.string(),
   /** Totals of the pages before it, all attempts together. */

@@ -69,6 +69,19 @@ function nextPage(
   return { url: candidate, index: current.index + 1, seen: 0 };
 }
 
+/** One page of a site's walk, as the crawler hands it to the kind. */
+export interface CrawledPage {
+  $: CheerioAPI;
+  /** The page's URL (after redirects): relative links resolve against it. */
+  url: string;
+  /** The page's own cursor: where a walk resumes to read it again (`item`: from that item on). */
+  cursor: PageCursor;
+  /** The page after it; undefined after the last. */
+  next: PageCursor | undefined;
+  /** Fetches another page of the site (an event's own page) with the walk's pacing and limits. */
+  fetchHtml(url: string): Promise<CheerioAPI>;
+}
+
 /**
  * Fetches the first page (or `from`, where a walk resumes) and follows the next link until there
  * is none, it points to a page already read, or `maxPages` were read; `onPage` sees each page
@@ -77,20 +90,25 @@ function nextPage(
 export async function crawlHtmlPages(
   start: CrawlStart,
   from: PageCursor | undefined,
-  onPage: ($: CheerioAPI, pageUrl: string, next: PageCursor | undefined) => Promise<void>,
+  onPage: (page: CrawledPage) => Promise<void>,
 ): Promise<WalkEnd> {
   const pace = createPagePacer(start.minIntervalMs);
+  const fetchHtml = async (url: string): Promise<CheerioAPI> => {
+    await pace();
+    const page = await start.fetch(url);
+    return loadHtml(page.body, contentTypeOf(page.headers), start.limits);
+  };
   const visited = new Set<string>();
   let next: PageCursor | undefined = from ?? { url: start.url, index: 0, seen: 0 };
   while (next !== undefined && next.index < start.maxPages) {
-    const current: PageCursor = next;
-    visited.add(current.url);
+    const cursor: PageCursor = next;
+    visited.add(cursor.url);
     await pace();
-    const page = await start.fetch(current.url);
+    const page = await start.fetch(cursor.url);
     visited.add(page.url);
     const $ = loadHtml(page.body, contentTypeOf(page.headers), start.limits);
-    next = nextPage($, start, { ...current, url: page.url }, visited);
-    await onPage($, page.url, next);
+    next = nextPage($, start, { ...cursor, url: page.url }, visited);
+    await onPage({ $, url: page.url, cursor, next, fetchHtml });
   }
   return walkEnd(next);
 }

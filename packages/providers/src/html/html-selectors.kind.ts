@@ -1,15 +1,18 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
-import { normalizeEvent, type NormalizeOutcome } from '../mapping/event.normalizer.ts';
+import { normalizeEvent, type RawEvent } from '../mapping/event.normalizer.ts';
+import { detailShape, handOverListing, type ListedItem } from './detail-page.reader.ts';
 import {
   dateOptionsShape,
   fieldsSchema,
   identityOptionsShape,
   mapItem,
   priceOptionsShape,
+  readField,
   readingOptions,
 } from '../mapping/field-mapping.ts';
 import { crawlHtmlPages, paginationShape, pagingOf } from './html-pages.crawler.ts';
+import { selectorReader } from './selector.reader.ts';
 import {
   collectPages,
   itemsUnmatched,
@@ -34,43 +37,22 @@ const htmlSelectorsConfigSchema = z
     /** A selector, as a field: `.isrc`, `[data-isrc]@data-isrc`. */
     ...identityOptionsShape,
     ...paginationShape,
+    /** `link`: a selector in the item (default `a@href`, its first link). */
+    ...detailShape,
   })
   .strict();
 export type HtmlSelectorsConfig = z.output<typeof htmlSelectorsConfigSchema>;
 
-type Selection = ReturnType<CheerioAPI>;
-
-const PATH = /^(.*?)(?:@([\w:.-]+))?$/;
-
-function reader($: CheerioAPI) {
-  return (item: Selection, path: string): string[] => {
-    const [, selector = '', attribute] = PATH.exec(path.trim()) ?? [];
-    const target = selector === '' || selector === '.' ? item : item.find(selector);
-    return target
-      .toArray()
-      .map((element) => {
-        const node = $(element);
-        return attribute !== undefined ? (node.attr(attribute) ?? '') : node.text();
-      })
-      .map((text) => text.replace(/\s+/g, ' ').trim());
-  };
-}
-
-function parseHtmlSelectorsPage(
-  $: CheerioAPI,
-  config: HtmlSelectorsConfig,
-  ctx: { timezone: string; baseUrl: string },
-): NormalizeOutcome[] {
-  const read = reader($);
+/** The page's items: each one's fields, and the link to its own page when `detail` is set. */
+function listItems($: CheerioAPI, config: HtmlSelectorsConfig): ListedItem[] {
+  const read = selectorReader($);
+  const link = config.detail ? (config.detail.link ?? 'a@href') : undefined;
   return $(config.items)
     .toArray()
-    .map((element) =>
-      normalizeEvent(mapItem($(element), config.fields, read, config.dedupeKey), {
-        timezone: config.timezone ?? ctx.timezone,
-        baseUrl: ctx.baseUrl,
-        ...readingOptions(config),
-      }),
-    );
+    .map((element) => ({
+      raw: mapItem($(element), config.fields, read, config.dedupeKey),
+      link: link === undefined ? undefined : readField($(element), link, read),
+    }));
 }
 
 /** Walks the site's pages from `from` (the first page when undefined) up to `maxPages`. */
@@ -81,10 +63,16 @@ async function walkSelectorPages(
 ): Promise<WalkEnd> {
   const start = { url, fetch, limits, ...pagingOf(config) };
   let matched = false;
-  const end = await crawlHtmlPages(start, from, ($, pageUrl, next) => {
-    const outcomes = parseHtmlSelectorsPage($, config, { timezone, baseUrl: pageUrl });
-    matched ||= outcomes.length > 0;
-    return onPage({ outcomes, next });
+  const end = await crawlHtmlPages(start, from, (page) => {
+    const items = listItems(page.$, config);
+    matched ||= items.length > 0;
+    const normalize = (raw: RawEvent) =>
+      normalizeEvent(raw, {
+        timezone: config.timezone ?? timezone,
+        baseUrl: page.url,
+        ...readingOptions(config),
+      });
+    return handOverListing(page, items, config.detail, normalize, onPage);
   });
   return matched ? end : { ...end, unmatched: itemsUnmatched('selector', config.items) };
 }

@@ -1,6 +1,11 @@
 import type { CheerioAPI } from 'cheerio';
 import { z } from 'zod';
-import { normalizeEvent, type NormalizeOutcome } from '../mapping/event.normalizer.ts';
+import {
+  normalizeEvent,
+  type NormalizeOutcome,
+  type RawEvent,
+} from '../mapping/event.normalizer.ts';
+import { detailShape, handOverListing, type ListedItem } from './detail-page.reader.ts';
 import {
   describeDedupeKey,
   identityOptionsShape,
@@ -10,8 +15,7 @@ import {
 } from '../mapping/field-mapping.ts';
 import { readScalars } from '../mapping/object-path.reader.ts';
 import { crawlHtmlPages, paginationShape, pagingOf } from './html-pages.crawler.ts';
-import { parseLenientJson } from '../json/lenient-json.parser.ts';
-import { extractMicrodataEvents } from './microdata.extractor.ts';
+import { extractSchemaEvents } from './schema-events.extractor.ts';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import type { IngestContext, ParseResult } from '../kinds/provider-kind.ts';
 import {
@@ -21,7 +25,7 @@ import {
   type PageHandler,
   type WalkEnd,
 } from '../kinds/page-walk.ts';
-import { collectEventNodes, schemaEventToRaw, type SchemaNode } from './schema-event.mapper.ts';
+import { schemaEventToRaw, type SchemaNode } from './schema-event.mapper.ts';
 
 const jsonldHtmlConfigSchema = z
   .object({
@@ -31,23 +35,11 @@ const jsonldHtmlConfigSchema = z
     ...priceOptionsShape,
     /** A property path of the event node: `identifier`, `offers.sku`, `workPerformed.isrcCode`. */
     ...identityOptionsShape,
+    /** `link`: a property path of the event node (default `url`). */
+    ...detailShape,
   })
   .strict();
 export type JsonldHtmlConfig = z.output<typeof jsonldHtmlConfigSchema>;
-
-/** Every schema.org event node of a page: JSON-LD blocks first, then microdata. */
-function extractSchemaEvents($: CheerioAPI, microdata = true): SchemaNode[] {
-  const nodes: SchemaNode[] = [];
-  $('script[type]').each((_index, element) => {
-    const type = ($(element).attr('type') ?? '').toLowerCase().split(';')[0]?.trim();
-    if (type !== 'application/ld+json') return;
-    // A block nothing can be recovered from is skipped: the rest of the page still counts.
-    const value = parseLenientJson($(element).text());
-    if (value !== undefined) collectEventNodes(value, nodes);
-  });
-  if (microdata) nodes.push(...extractMicrodataEvents($));
-  return nodes;
-}
 
 /** What a page is read with: the provider's zone, the page's URL, and the kind's options. */
 interface SchemaPageContext {
@@ -58,37 +50,47 @@ interface SchemaPageContext {
   dedupeKey?: FieldSpec | undefined;
 }
 
+function normalizeSchemaEvent(raw: RawEvent, ctx: SchemaPageContext): NormalizeOutcome {
+  return normalizeEvent(raw, {
+    timezone: ctx.timezone,
+    baseUrl: ctx.baseUrl,
+    priceLocale: ctx.priceLocale,
+    dedupeKey: describeDedupeKey(ctx.dedupeKey),
+  });
+}
+
 /**
- * Adds the events of one page. A node repeated on the page or on an earlier page (the same event
- * in two blocks, a "featured" sidebar) is read once: same key, so it is not an item twice.
+ * The events of one page, with the link to each one's own page when `link` is given. A node
+ * repeated on the page or on an earlier page (the same event in two blocks, a "featured"
+ * sidebar) is read once: same key, so it is not an item twice.
  */
-function addSchemaEvents(
+function listSchemaItems(
   nodes: readonly SchemaNode[],
   ctx: SchemaPageContext,
-  result: { add(outcome: NormalizeOutcome): void },
   seenKeys: Set<string>,
-): void {
+  link?: string,
+): ListedItem[] {
+  const items: ListedItem[] = [];
   for (const node of nodes) {
     const raw = {
       ...schemaEventToRaw(node),
       dedupeKey: readField(node, ctx.dedupeKey, readScalars),
     };
-    const outcome = normalizeEvent(raw, {
-      timezone: ctx.timezone,
-      baseUrl: ctx.baseUrl,
-      priceLocale: ctx.priceLocale,
-      dedupeKey: describeDedupeKey(ctx.dedupeKey),
-    });
+    const outcome = normalizeSchemaEvent(raw, ctx);
     const key = 'event' in outcome ? outcome.event.externalKey : outcome.key;
     if (seenKeys.has(key)) continue;
     seenKeys.add(key);
-    result.add(outcome);
+    items.push({ raw, link: link === undefined ? undefined : readField(node, link, readScalars) });
   }
+  return items;
 }
 
 export function parseJsonldPage($: CheerioAPI, ctx: SchemaPageContext): ParseResult {
   const result = new ParseResultBuilder();
-  addSchemaEvents(extractSchemaEvents($, ctx.microdata ?? true), ctx, result, new Set());
+  const nodes = extractSchemaEvents($, ctx.microdata ?? true);
+  for (const item of listSchemaItems(nodes, ctx, new Set())) {
+    result.add(normalizeSchemaEvent(item.raw, ctx));
+  }
   return result.build();
 }
 
@@ -103,15 +105,22 @@ function walkSchemaPages(
   onPage: PageHandler,
 ): Promise<WalkEnd> {
   const seenKeys = new Set<string>();
-  return crawlHtmlPages({ url, fetch, limits, ...pagingOf(config) }, from, ($, pageUrl, next) => {
-    const outcomes: NormalizeOutcome[] = [];
-    addSchemaEvents(
-      extractSchemaEvents($, config.microdata),
-      { timezone, baseUrl: pageUrl, priceLocale: config.priceLocale, dedupeKey: config.dedupeKey },
-      { add: (outcome) => void outcomes.push(outcome) },
+  const link = config.detail ? (config.detail.link ?? 'url') : undefined;
+  return crawlHtmlPages({ url, fetch, limits, ...pagingOf(config) }, from, (page) => {
+    const ctx = {
+      timezone,
+      baseUrl: page.url,
+      priceLocale: config.priceLocale,
+      dedupeKey: config.dedupeKey,
+    };
+    const items = listSchemaItems(
+      extractSchemaEvents(page.$, config.microdata),
+      ctx,
       seenKeys,
+      link,
     );
-    return onPage({ outcomes, next });
+    const normalize = (raw: RawEvent) => normalizeSchemaEvent(raw, ctx);
+    return handOverListing(page, items, config.detail, normalize, onPage);
   });
 }
 

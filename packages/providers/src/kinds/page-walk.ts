@@ -13,6 +13,11 @@ export interface PageCursor {
   index: number;
   /** Items on the pages before it (offset paging and totals count from it). */
   seen: number;
+  /**
+   * Items of this page already handed over, when a walk that reads each item's own page stopped
+   * part-way through the page: it reads the page again and goes on from that item.
+   */
+  item?: number | undefined;
 }
 
 /** One page of a walk, parsed (and its detail pages read): its items and the page after it. */

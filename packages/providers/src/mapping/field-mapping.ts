@@ -42,21 +42,27 @@ const FIELD_NAMES = [
 ] as const;
 type FieldName = (typeof FIELD_NAMES)[number];
 
-export const fieldsSchema = z
+const fieldsObject = z
   .object(Object.fromEntries(FIELD_NAMES.map((name) => [name, fieldSpec.optional()])))
-  .strict()
-  .superRefine((fields, ctx) => {
-    if (fields.title === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['title'], message: 'required: where the title is' });
-    }
-    if (fields.start === undefined && fields.startDate === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['start'],
-        message: 'required: where the start is (or startDate [+ startTime])',
-      });
-    }
-  }) as unknown as z.ZodType<Partial<Record<FieldName, FieldSpec>>>;
+  .strict();
+
+/** Fields of which none is required (what a detail page adds to a listed item). */
+export const someFieldsSchema = fieldsObject as unknown as z.ZodType<
+  Partial<Record<FieldName, FieldSpec>>
+>;
+
+export const fieldsSchema = fieldsObject.superRefine((fields, ctx) => {
+  if (fields.title === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['title'], message: 'required: where the title is' });
+  }
+  if (fields.start === undefined && fields.startDate === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['start'],
+      message: 'required: where the start is (or startDate [+ startTime])',
+    });
+  }
+}) as unknown as z.ZodType<Partial<Record<FieldName, FieldSpec>>>;
 export type FieldMapping = Partial<Record<FieldName, FieldSpec>>;
 
 /** Reads every value at a path of one item (a kind's own path syntax); JSON numbers stay numbers. */
