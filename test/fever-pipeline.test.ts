@@ -1,83 +1,27 @@
 // Issue 2's acceptance case, through the real parts: a provider feed on a local HTTP server, the
 // BullMQ queue and worker on Redis, Postgres, and the API app answering searches.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QueueEvents, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createApp } from '@marquee/api';
-import { SearchCache } from '@marquee/cache';
-import {
-  createDb,
-  EventRepository,
-  ProviderRepository,
-  SyncRunRepository,
-  type Db,
-  type Provider,
-} from '@marquee/db';
-import { parseEnv } from '@marquee/config';
-import { createLogger } from '@marquee/logger';
-import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
-import {
-  createTestDatabase,
-  feverFixture,
-  startFeedServer,
-  uniquePrefix,
-  workerTestEnv,
-  type FeedServer,
-  type TestDatabase,
-} from '@marquee/testing';
-import {
-  createWorkerRuntime,
-  workerEnvSchema,
-  type SyncSummary,
-  type WorkerRuntime,
-} from '@marquee/worker';
+import type { SearchCache } from '@marquee/cache';
+import { SyncRunRepository, type Db, type Provider } from '@marquee/db';
+import { feverFixture, startFeedServer, type FeedServer } from '@marquee/testing';
+import type { SyncSummary } from '@marquee/worker';
+import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
 
-let database: TestDatabase;
+let stack: PipelineStack;
 let db: Db;
-let redis: Redis;
-let runtime: WorkerRuntime;
-let eventsRedis: Redis;
-let prefix: string;
-let queue: IngestQueue;
-let queueEvents: QueueEvents;
-let worker: Worker;
-let feed: FeedServer;
-let api: Server;
-let apiUrl: string;
 let cache: SearchCache;
+let apiUrl: string;
+let feed: FeedServer;
 let provider: Provider;
 let body: Buffer | 'garbage' | 500 = feverFixture('response_1.xml');
-const logger = createLogger({ service: 'pipeline-test', level: 'error' });
 
 beforeAll(async () => {
-  database = await createTestDatabase('pipeline');
-  db = createDb({ databaseUrl: database.url });
-  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  prefix = uniquePrefix('pipeline');
-  cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
-  queue = new IngestQueue({ connection: redis, prefix });
-  eventsRedis = redis.duplicate();
-  queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
-  await queueEvents.waitUntilReady();
-  const events = new EventRepository(db);
-  const providers = new ProviderRepository(db);
-  runtime = createWorkerRuntime(
-    parseEnv(
-      workerEnvSchema,
-      workerTestEnv(database.url, prefix, {
-        WORKER_CONCURRENCY: '2',
-        FETCH_TIMEOUT_MS: '5000',
-        FETCH_MAX_BYTES: '1000000',
-        FETCH_USER_AGENT: 'marquee-test',
-      }),
-    ),
-    { logger, db, redis },
-  );
-  worker = runtime.createWorker();
-  void worker.run();
+  stack = await startPipelineStack({
+    label: 'pipeline',
+    workerEnv: { WORKER_CONCURRENCY: '2', FETCH_MAX_BYTES: '1000000' },
+    api: true,
+  });
+  ({ db, cache, apiUrl } = stack);
   feed = await startFeedServer((_request, response) => {
     if (body === 500) response.writeHead(500).end('upstream broke');
     else if (body === 'garbage')
@@ -86,48 +30,21 @@ beforeAll(async () => {
         .end('<eventList><output><base_event');
     else response.writeHead(200, { 'content-type': 'application/xml' }).end(body);
   });
-  provider = await providers.create({
+  provider = await stack.providers.create({
     name: 'fever',
     kind: 'fever-xml',
     url: `${feed.url}/feed.xml`,
     everySeconds: 3600,
     timezone: 'UTC',
   });
-  const app = createApp({
-    events,
-    cache,
-    logger,
-    checks: {
-      database: async () => void (await db.$queryRaw`SELECT 1`),
-      redis: async () => void (await redis.ping()),
-    },
-  });
-  api = createServer(app).listen(0, '127.0.0.1');
-  await new Promise((resolve) => api.once('listening', resolve));
-  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
-  await worker.close();
-  await runtime.close();
-  await queueEvents.close();
-  await queue.queue.obliterate({ force: true });
-  await queue.close();
-  // Host leases, robots.txt and breaker reports the runtime kept under the prefix.
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await new Promise((resolve) => api.close(resolve));
+  await stack.close();
   await feed.close();
-  // BullMQ leaves connections it was given open.
-  await Promise.all([redis.quit(), eventsRedis.quit()]);
-  await db.$disconnect();
-  await database.drop();
 });
 
-async function sync(attempts = 1): Promise<SyncSummary> {
-  const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' }, { attempts });
-  return (await job.waitUntilFinished(queueEvents, 20_000)) as SyncSummary;
-}
+const sync = (attempts = 1): Promise<SyncSummary> => stack.sync(provider, { attempts });
 
 interface FeverEvent {
   id: string;

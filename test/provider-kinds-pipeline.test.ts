@@ -2,34 +2,12 @@
 // BullMQ on Redis, the worker runtime, Postgres, and the search API. The new event details land
 // in the events table, a re-sync writes nothing, and /search keeps its Fever contract.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QueueEvents, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createApp } from '@marquee/api';
-import { SearchCache } from '@marquee/cache';
-import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
-import { parseEnv } from '@marquee/config';
-import { createLogger } from '@marquee/logger';
-import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
-import {
-  createTestDatabase,
-  REPO_ROOT,
-  startFeedServer,
-  uniquePrefix,
-  workerTestEnv,
-  type FeedServer,
-  type TestDatabase,
-} from '@marquee/testing';
-import {
-  createWorkerRuntime,
-  workerEnvSchema,
-  type SyncSummary,
-  type WorkerRuntime,
-} from '@marquee/worker';
+import type { Db, Provider } from '@marquee/db';
+import { REPO_ROOT, startFeedServer, type FeedServer } from '@marquee/testing';
+import type { SyncSummary } from '@marquee/worker';
+import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
 
 const page = readFileSync(
   join(
@@ -38,51 +16,23 @@ const page = readFileSync(
   ),
 );
 
-let database: TestDatabase;
+let stack: PipelineStack;
 let db: Db;
-let redis: Redis;
-let runtime: WorkerRuntime;
-let eventsRedis: Redis;
-let queue: IngestQueue;
-let queueEvents: QueueEvents;
-let worker: Worker;
-let site: FeedServer;
-let api: Server;
 let apiUrl: string;
+let site: FeedServer;
 let provider: Provider;
-let prefix: string;
-const logger = createLogger({ service: 'kinds-pipeline-test', level: 'error' });
 
 beforeAll(async () => {
-  database = await createTestDatabase('kinds_pipeline');
-  db = createDb({ databaseUrl: database.url });
-  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  prefix = uniquePrefix('kinds-pipeline');
-  const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
-  queue = new IngestQueue({ connection: redis, prefix });
-  eventsRedis = redis.duplicate();
-  queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
-  await queueEvents.waitUntilReady();
-  const events = new EventRepository(db);
-  const providers = new ProviderRepository(db);
-  runtime = createWorkerRuntime(
-    parseEnv(
-      workerEnvSchema,
-      workerTestEnv(database.url, prefix, {
-        WORKER_CONCURRENCY: '1',
-        FETCH_TIMEOUT_MS: '5000',
-        FETCH_MAX_BYTES: '2000000',
-        FETCH_USER_AGENT: 'marquee-test',
-      }),
-    ),
-    { logger, db, redis },
-  );
-  worker = runtime.createWorker();
-  void worker.run();
+  stack = await startPipelineStack({
+    label: 'kinds-pipeline',
+    workerEnv: { WORKER_CONCURRENCY: '1', FETCH_MAX_BYTES: '2000000' },
+    api: true,
+  });
+  ({ db, apiUrl } = stack);
   site = await startFeedServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
   });
-  provider = await providers.create({
+  provider = await stack.providers.create({
     name: 'songkick-years',
     kind: 'jsonld-html',
     url: `${site.url}/artists/years-and-years`,
@@ -90,43 +40,14 @@ beforeAll(async () => {
     timezone: 'Europe/London',
     config: { maxPages: 1 },
   });
-  const app = createApp({
-    events,
-    cache,
-    logger,
-    checks: {
-      database: async () => void (await db.$queryRaw`SELECT 1`),
-      redis: async () => void (await redis.ping()),
-    },
-  });
-  api = createServer(app).listen(0, '127.0.0.1');
-  await new Promise((resolve) => api.once('listening', resolve));
-  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
-  await worker.close();
-  await runtime.close();
-  await queueEvents.close();
-  await queue.queue.obliterate({ force: true });
-  await queue.close();
-  // Host leases, robots.txt and breaker reports the runtime kept under the prefix.
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await new Promise((resolve) => api.close(resolve));
+  await stack.close();
   await site.close();
-  await Promise.all([redis.quit(), eventsRedis.quit()]);
-  await db.$disconnect();
-  await database.drop();
 });
 
-async function sync(): Promise<SyncSummary> {
-  const job = await queue.enqueueSync(
-    { providerId: provider.id, trigger: 'manual' },
-    { attempts: 1 },
-  );
-  return (await job.waitUntilFinished(queueEvents, 20_000)) as SyncSummary;
-}
+const sync = (): Promise<SyncSummary> => stack.sync(provider);
 
 interface StoredEvent {
   title: string;

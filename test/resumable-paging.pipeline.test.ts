@@ -3,74 +3,36 @@
 // page not yet fetched, never at page 1; the server answers each page once per sync, plus the one
 // failed page. A walk stopped at maxPages while the API has more is flagged `truncated`.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QueueEvents, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { parseEnv } from '@marquee/config';
-import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
-import { createLogger } from '@marquee/logger';
-import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
+import type { Db, Provider, ProviderRepository } from '@marquee/db';
 import {
   apiEvents,
-  createTestDatabase,
   startDiscogsLikeServer,
   startVivenuLikeServer,
-  uniquePrefix,
-  workerTestEnv,
   type PagedApiServer,
-  type TestDatabase,
 } from '@marquee/testing';
-import {
-  createWorkerRuntime,
-  workerEnvSchema,
-  type SyncSummary,
-  type WorkerRuntime,
-} from '@marquee/worker';
+import type { SyncSummary } from '@marquee/worker';
+import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
 
 const TOKEN_ENV = 'MARQUEE_TEST_PAGING_TOKEN';
 const TOKEN = 'vivenu-secret-7';
 const HOUR = 3_600_000;
 
-let database: TestDatabase;
+let stack: PipelineStack;
 let db: Db;
-let redis: Redis;
-let eventsRedis: Redis;
-let prefix: string;
-let queue: IngestQueue;
-let queueEvents: QueueEvents;
-let runtime: WorkerRuntime;
-let worker: Worker;
+let providers: ProviderRepository;
 let discogs: PagedApiServer;
 let vivenu: PagedApiServer;
-let providers: ProviderRepository;
 /** The syncs' clock: a test moves it past markSeen's granularity. */
 let clock = Date.now();
-const logger = createLogger({ service: 'paging-test', level: 'error' });
 
 beforeAll(async () => {
   process.env[TOKEN_ENV] = TOKEN;
-  database = await createTestDatabase('resumable_paging');
-  db = createDb({ databaseUrl: database.url });
-  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  prefix = uniquePrefix('paging');
-  queue = new IngestQueue({ connection: redis, prefix });
-  eventsRedis = redis.duplicate();
-  queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
-  await queueEvents.waitUntilReady();
-  providers = new ProviderRepository(db);
-  runtime = createWorkerRuntime(
-    parseEnv(
-      workerEnvSchema,
-      workerTestEnv(database.url, prefix, {
-        WORKER_CONCURRENCY: '1',
-        FETCH_TIMEOUT_MS: '5000',
-        FETCH_USER_AGENT: 'marquee-test',
-      }),
-    ),
-    { logger, db, redis, now: () => new Date(clock) },
-  );
-  worker = runtime.createWorker();
-  void worker.run();
+  stack = await startPipelineStack({
+    label: 'paging',
+    workerEnv: { WORKER_CONCURRENCY: '1' },
+    runtime: { now: () => new Date(clock) },
+  });
+  ({ db, providers } = stack);
   // 25 requests a minute, as Discogs allows without a token; here a window of 3 s and 10
   // requests, so the walk of 14 pages meets the limit at page 11 within a short test.
   discogs = await startDiscogsLikeServer({
@@ -83,26 +45,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   delete process.env[TOKEN_ENV];
-  await worker.close();
-  await runtime.close();
-  await queueEvents.close();
-  await queue.queue.obliterate({ force: true });
-  await queue.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await stack.close();
   await Promise.all([discogs.close(), vivenu.close()]);
-  await Promise.all([redis.quit(), eventsRedis.quit()]);
-  await db.$disconnect();
-  await database.drop();
 });
 
-async function sync(provider: Provider): Promise<SyncSummary> {
-  const job = await queue.enqueueSync(
-    { providerId: provider.id, trigger: 'manual' },
-    { attempts: 3, backoff: { type: 'fixed', delay: 100 } },
-  );
-  return (await job.waitUntilFinished(queueEvents, 30_000)) as SyncSummary;
-}
+const sync = (provider: Provider): Promise<SyncSummary> =>
+  stack.sync(provider, { attempts: 3, backoff: { type: 'fixed', delay: 100 } }, 30_000);
 
 /** The server's answers, as `page status` → count, sorted. */
 function answered(server: PagedApiServer): [string, number][] {

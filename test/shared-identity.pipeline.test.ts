@@ -4,33 +4,12 @@
 // JSON-LD. Their coded event is one canonical event in /search and /v1/events/search, with both
 // sources and the spanned prices in /v1/events/:id; an uncoded pair whose venue differs only by
 // its city suffix is merged too; "Sala Apolo 2" and "Sala Apolo" stay two venues.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QueueEvents, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createApp } from '@marquee/api';
-import { SearchCache } from '@marquee/cache';
-import { parseEnv } from '@marquee/config';
-import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import type { Db, Provider } from '@marquee/db';
 import { eventId } from '@marquee/event-model';
-import { createLogger } from '@marquee/logger';
-import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
-import {
-  createTestDatabase,
-  startFeedServer,
-  uniquePrefix,
-  workerTestEnv,
-  type FeedServer,
-  type TestDatabase,
-} from '@marquee/testing';
-import {
-  createWorkerRuntime,
-  workerEnvSchema,
-  type SyncSummary,
-  type WorkerRuntime,
-} from '@marquee/worker';
+import { startFeedServer, type FeedServer } from '@marquee/testing';
+import type { SyncSummary } from '@marquee/worker';
+import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
 
 const TOKEN_ENV = 'MARQUEE_TEST_IDENTITY_TOKEN';
 const TOKEN = 'tk-identity-51';
@@ -101,50 +80,22 @@ ${jsonLd({
 })}
 </head><body><h1>Agenda</h1></body></html>`;
 
-let database: TestDatabase;
+let stack: PipelineStack;
 let db: Db;
-let redis: Redis;
-let runtime: WorkerRuntime;
-let eventsRedis: Redis;
-let prefix: string;
-let queue: IngestQueue;
-let queueEvents: QueueEvents;
-let worker: Worker;
+let apiUrl: string;
 let tickets: FeedServer;
 let venueSite: FeedServer;
-let api: Server;
-let apiUrl: string;
 let ticketApi: Provider;
 let venuePage: Provider;
-const logger = createLogger({ service: 'identity-pipeline-test', level: 'error' });
 
 beforeAll(async () => {
   process.env[TOKEN_ENV] = TOKEN;
-  database = await createTestDatabase('identity_pipeline');
-  db = createDb({ databaseUrl: database.url });
-  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  prefix = uniquePrefix('identity-pipeline');
-  const cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
-  queue = new IngestQueue({ connection: redis, prefix });
-  eventsRedis = redis.duplicate();
-  queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
-  await queueEvents.waitUntilReady();
-  const events = new EventRepository(db);
-  const providers = new ProviderRepository(db);
-  runtime = createWorkerRuntime(
-    parseEnv(
-      workerEnvSchema,
-      workerTestEnv(database.url, prefix, {
-        WORKER_CONCURRENCY: '1',
-        FETCH_TIMEOUT_MS: '5000',
-        FETCH_MAX_BYTES: '2000000',
-        FETCH_USER_AGENT: 'marquee-test',
-      }),
-    ),
-    { logger, db, redis },
-  );
-  worker = runtime.createWorker();
-  void worker.run();
+  stack = await startPipelineStack({
+    label: 'identity-pipeline',
+    workerEnv: { WORKER_CONCURRENCY: '1', FETCH_MAX_BYTES: '2000000' },
+    api: true,
+  });
+  ({ db, apiUrl } = stack);
   tickets = await startFeedServer((request, response) => {
     if (request.headers.authorization !== `Bearer ${TOKEN}`) {
       response.writeHead(401).end();
@@ -160,7 +111,7 @@ beforeAll(async () => {
   venueSite = await startFeedServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(VENUE_PAGE);
   });
-  ticketApi = await providers.create({
+  ticketApi = await stack.providers.create({
     name: 'tickets-api',
     kind: 'json-api',
     url: `${tickets.url}/api/events`,
@@ -189,7 +140,7 @@ beforeAll(async () => {
       priceLocale: 'es',
     },
   });
-  venuePage = await providers.create({
+  venuePage = await stack.providers.create({
     name: 'palau-web',
     kind: 'jsonld-html',
     url: `${venueSite.url}/agenda`,
@@ -197,44 +148,15 @@ beforeAll(async () => {
     timezone: 'Europe/Madrid',
     config: { maxPages: 1, dedupeKey: 'identifier.value', priceLocale: 'es' },
   });
-  const app = createApp({
-    events,
-    cache,
-    logger,
-    checks: {
-      database: async () => void (await db.$queryRaw`SELECT 1`),
-      redis: async () => void (await redis.ping()),
-    },
-  });
-  api = createServer(app).listen(0, '127.0.0.1');
-  await new Promise((resolve) => api.once('listening', resolve));
-  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   delete process.env[TOKEN_ENV];
-  await worker.close();
-  await runtime.close();
-  await queueEvents.close();
-  await queue.queue.obliterate({ force: true });
-  await queue.close();
-  // Host leases, robots.txt and breaker reports the runtime kept under the prefix.
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await new Promise((resolve) => api.close(resolve));
+  await stack.close();
   await Promise.all([tickets.close(), venueSite.close()]);
-  await Promise.all([redis.quit(), eventsRedis.quit()]);
-  await db.$disconnect();
-  await database.drop();
 });
 
-async function sync(provider: Provider): Promise<SyncSummary> {
-  const job = await queue.enqueueSync(
-    { providerId: provider.id, trigger: 'manual' },
-    { attempts: 1 },
-  );
-  return (await job.waitUntilFinished(queueEvents, 20_000)) as SyncSummary;
-}
+const sync = (provider: Provider): Promise<SyncSummary> => stack.sync(provider);
 
 async function get<T>(path: string): Promise<T> {
   const response = await fetch(`${apiUrl}${path}`);
