@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '@marquee/config';
-import { describeDatabaseError } from '@marquee/db';
+// Not from '@marquee/db' itself: that loads Prisma's client, which --help must not wait for.
+import { describeDatabaseError } from '@marquee/db/database-error';
 
 /** A mistake in what the user typed: printed as is, exit code 2. */
 export class UsageError extends Error {
