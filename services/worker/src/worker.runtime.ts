@@ -206,6 +206,21 @@ function buildWebhookWorker(
   return worker;
 }
 
+/** What bounds a sync against hostile providers: its payload budget, parse limits and delays. */
+function hostileInputBounds(env: WorkerEnv): Pick<SyncDeps, 'budget' | 'parseLimits' | 'delays'> {
+  return {
+    budget: new PayloadBudget(Math.round(env.WORKER_MAX_INFLIGHT_MB * 1024 * 1024)),
+    parseLimits: {
+      htmlMaxBytes: Math.round(env.PARSE_MAX_HTML_MB * 1024 * 1024),
+      maxNodes: env.PARSE_MAX_NODES,
+    },
+    delays: {
+      retryAfterMaxMs: env.RETRY_AFTER_MAX_SECONDS * 1_000,
+      maxDelays: env.RATE_LIMIT_MAX_DELAYS,
+    },
+  };
+}
+
 /**
  * A job that fails for good leaves no sync run `running`: BullMQ fails a job that stalled too
  * often (its worker died mid-sync, again) without running it, so the run its last attempt opened
@@ -254,15 +269,7 @@ export function createWorkerRuntime(
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
     },
-    budget: new PayloadBudget(Math.round(env.WORKER_MAX_INFLIGHT_MB * 1024 * 1024)),
-    parseLimits: {
-      htmlMaxBytes: Math.round(env.PARSE_MAX_HTML_MB * 1024 * 1024),
-      maxNodes: env.PARSE_MAX_NODES,
-    },
-    delays: {
-      retryAfterMaxMs: env.RETRY_AFTER_MAX_SECONDS * 1_000,
-      maxDelays: env.RATE_LIMIT_MAX_DELAYS,
-    },
+    ...hostileInputBounds(env),
     logger,
     now: overrides.now ?? (() => new Date()),
   };
