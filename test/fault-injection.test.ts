@@ -797,10 +797,13 @@ describe('no sync run stays running after its job ended', () => {
         const taken = await dying.getNextJob(randomUUID());
         expect(taken?.id).toBe(jobId);
         await syncRuns.openRun(provider.id, 'manual', jobId);
+        // One stalled check per interval for the whole queue: a worker of an earlier test (30 s
+        // interval) may have claimed the next half minute.
+        await redis.del(queue.queue.toKey('stalled-check'));
         void checker.startStalledCheckTimer();
         await eventually(
           async () => ((await queue.queue.getJobState(jobId)) === 'waiting' ? true : undefined),
-          15_000,
+          30_000,
           'the stalled job back in the waiting list',
         );
       }
