@@ -7,6 +7,7 @@ import { registerKeysCommand } from './commands/keys.command.ts';
 import { registerMigrateCommand } from './commands/migrate.command.ts';
 import { registerProvidersCommand } from './commands/providers.command.ts';
 import { registerSyncCommand } from './commands/sync.command.ts';
+import { registerWebhooksCommand } from './commands/webhooks.command.ts';
 
 export const VERSION = packageJson.version;
 
@@ -34,6 +35,7 @@ export function buildProgram(context: () => CliContext, io: CliIo): Command {
   registerSyncCommand(program, context, io);
   registerKeysCommand(program, context, io);
   registerJobsCommand(program, context, io);
+  registerWebhooksCommand(program, context, io);
   return program;
 }
 

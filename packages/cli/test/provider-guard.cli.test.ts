@@ -7,7 +7,7 @@ import { writeBreakerStatus } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
 import { CliContext } from '../src/cli.context.ts';
-import { runCli } from '../src/program.ts';
+import { cliTestEnv, runCliInProcess } from './cli.harness.ts';
 
 let database: TestDatabase;
 let redis: Redis;
@@ -26,23 +26,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function marquee(args: string[], allowPrivate: boolean) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-  const context = new CliContext(io, {
-    DATABASE_URL: database.url,
-    REDIS_URL: 'redis://127.0.0.1:6379/0',
-    QUEUE_PREFIX: prefix,
-    ALLOW_PRIVATE_PROVIDERS: String(allowPrivate),
-  });
-  try {
-    const code = await runCli(args, () => context, io);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    await context.close();
-  }
-}
+const marquee = (args: string[], allowPrivate: boolean) =>
+  runCliInProcess(args, cliTestEnv(database.url, prefix, allowPrivate));
 
 describe('SSRF guard in the CLI', () => {
   it.each([

@@ -23,8 +23,7 @@ import { createWorkerRuntime, workerEnvSchema, type WorkerRuntime } from '@marqu
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliContext } from '../src/cli.context.ts';
-import { runCli } from '../src/program.ts';
+import { cliTestEnv, runCliInProcess } from './cli.harness.ts';
 
 const PAGES = 40;
 let database: TestDatabase;
@@ -77,23 +76,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function marquee(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-  const context = new CliContext(io, {
-    DATABASE_URL: database.url,
-    REDIS_URL: 'redis://127.0.0.1:6379/0',
-    QUEUE_PREFIX: prefix,
-    ALLOW_PRIVATE_PROVIDERS: 'true',
-  });
-  try {
-    const code = await runCli(args, () => context, io);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    await context.close();
-  }
-}
+const marquee = (...args: string[]) => runCliInProcess(args, cliTestEnv(database.url, prefix));
 
 it('stops the running sync at its next page, with a plain reason, leaving nothing behind', async () => {
   const config = join(dir, 'api.json');

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, ProviderRepository, type Db } from '@marquee/db';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
-import { CliContext } from '../src/cli.context.ts';
 import { applyProviders } from '../src/index.ts';
-import { runCli } from '../src/program.ts';
+import { cliTestEnv, runCliInProcess } from './cli.harness.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -28,23 +27,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function marquee(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-  const context = new CliContext(io, {
-    DATABASE_URL: database.url,
-    REDIS_URL: 'redis://127.0.0.1:6379/0',
-    QUEUE_PREFIX: prefix,
-    ALLOW_PRIVATE_PROVIDERS: 'true',
-  });
-  try {
-    const code = await runCli(args, () => context, io);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    await context.close();
-  }
-}
+const marquee = (...args: string[]) => runCliInProcess(args, cliTestEnv(database.url, prefix));
 
 function file(name: string, text: string): string {
   const path = join(dir, name);

@@ -13,8 +13,7 @@ import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { LeaderLease, listenForProviderChanges, ProviderScheduler } from '@marquee/scheduler';
 import { createTestDatabase, eventually, uniquePrefix, type TestDatabase } from '@marquee/testing';
-import { CliContext } from '../src/cli.context.ts';
-import { runCli } from '../src/program.ts';
+import { cliTestEnv, runCliInProcess } from './cli.harness.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -40,23 +39,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function marquee(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
-  const context = new CliContext(io, {
-    DATABASE_URL: database.url,
-    REDIS_URL: 'redis://127.0.0.1:6379/0',
-    QUEUE_PREFIX: prefix,
-    ALLOW_PRIVATE_PROVIDERS: 'true',
-  });
-  try {
-    const code = await runCli(args, () => context, io);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    await context.close();
-  }
-}
+const marquee = (...args: string[]) => runCliInProcess(args, cliTestEnv(database.url, prefix));
 
 const everyOf = async (name: string) =>
   (await queue.listSchedules()).find((schedule) => schedule.providerName === name)?.everyMs;

@@ -16,6 +16,14 @@ export const queueDueWindowSeconds = z.coerce.number().int().min(1).max(3600).de
 /** Days the change feed keeps a change (docs/changes.md); the api and the scheduler read it. */
 export const changesRetentionDays = z.coerce.number().int().min(1).max(3650).default(30);
 
+/** Webhook delivery retries (docs/webhooks.md); the worker and the scheduler enqueue with them. */
+export const webhookRetryEnv = {
+  /** Attempts of one message before it becomes a dead letter. */
+  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** First retry's delay; each next one doubles it (±20% jitter). */
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(10_000),
+};
+
 /** Variables every service and the CLI read. */
 export const baseEnvSchema = z.object({
   DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/marquee'),
@@ -27,6 +35,8 @@ export const baseEnvSchema = z.object({
     .default('marquee'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   ALLOW_PRIVATE_PROVIDERS: envBool.default(false),
+  // Webhook endpoints may be private addresses (the worker sends, the CLI checks and tests).
+  ALLOW_PRIVATE_WEBHOOKS: envBool.default(false),
 });
 
 export type BaseEnv = z.output<typeof baseEnvSchema>;

@@ -5,6 +5,7 @@ export {
   envBool,
   port,
   queueDueWindowSeconds,
+  webhookRetryEnv,
   type BaseEnv,
 } from './env.schema.ts';
 export { formatDuration, parseDuration } from './duration.parser.ts';

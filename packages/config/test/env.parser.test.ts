@@ -23,6 +23,7 @@ describe('parseEnv', () => {
       QUEUE_PREFIX: 'marquee',
       LOG_LEVEL: 'info',
       ALLOW_PRIVATE_PROVIDERS: true,
+      ALLOW_PRIVATE_WEBHOOKS: false,
     });
   });
 

@@ -94,6 +94,15 @@ export class ChangeRepository {
     return { changes, expired, horizon };
   }
 
+  /** The last readable change; FEED_START when there is none. */
+  async lastReadable(): Promise<ChangePosition> {
+    const rows = await this.db.$queryRaw<{ xid: string; position: bigint }[]>`
+      SELECT writer_xid::text AS xid, position FROM event_changes
+      WHERE writer_xid < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY writer_xid DESC, position DESC LIMIT 1`;
+    return rows[0] ?? FEED_START;
+  }
+
   /**
    * Seconds from the oldest change not yet readable (its writer still in progress, or a slower
    * one before it) to now; 0 when every change is readable.

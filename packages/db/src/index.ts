@@ -64,3 +64,13 @@ export {
   type ChangePage,
   type ChangePosition,
 } from './change.repository.ts';
+export {
+  WebhookRepository,
+  type FailedWebhookMessage,
+  type WebhookChange,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEndpointHealth,
+  type WebhookHead,
+} from './webhook.repository.ts';
+export { toEventDetail, toEventView } from './event.view.ts';

@@ -26,3 +26,4 @@ export {
   type BreakerState,
   type BreakerStatus,
 } from './breaker.registry.ts';
+export { postGuarded, type PostOptions, type PostResult } from './guarded-post.ts';

@@ -21,3 +21,4 @@ export {
   type SyncJob,
 } from './ingest.queue.ts';
 export { SyncLock } from './sync.lock.ts';
+export { WebhookQueue, type DeliveryJob, type DeliveryRetries } from './webhook.queue.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Every queue Marquee uses. Keys in Redis: "<QUEUE_PREFIX>:<queue>:…". */
-export const QUEUE_NAMES = { ingest: 'ingest' } as const;
+export const QUEUE_NAMES = { ingest: 'ingest', webhooks: 'webhooks' } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 /**
@@ -42,6 +42,15 @@ export const jobCatalog = {
       /** Rows inserted or changed so far. */
       written: z.number().int().min(0),
     }),
+  },
+  'webhook.deliver': {
+    queue: QUEUE_NAMES.webhooks,
+    payload: z.object({
+      /** The message (its `webhook-id`); its endpoint, body and state are in PostgreSQL. */
+      messageId: z.string().regex(/^msg_[\w-]{1,64}$/),
+    }),
+    /** A delivery is one HTTP request: it reports no progress. */
+    progress: z.object({}),
   },
 } as const;
 

@@ -1,7 +1,12 @@
 import { Router } from 'express';
-import { FEED_START, type ChangeRepository, type EventRepository } from '@marquee/db';
+import {
+  FEED_START,
+  toEventDetail,
+  type ChangeRepository,
+  type EventRepository,
+} from '@marquee/db';
 import { encodeChangeCursor } from './change-cursor.codec.ts';
-import { toEventDetail } from './events.router.ts';
+
 import { ApiError, parseQuery, sendJsonText } from './response.envelope.ts';
 import { changesQuerySchema } from './search-query.schema.ts';
 

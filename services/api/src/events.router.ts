@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { SearchCache } from '@marquee/cache';
-import type { EventPageQuery, EventRepository, EventRow, EventWithSources } from '@marquee/db';
+import { toEventDetail, toEventView, type EventPageQuery, type EventRepository } from '@marquee/db';
 import { encodeCursor } from './page-cursor.codec.ts';
 import {
   ApiError,
@@ -22,42 +22,6 @@ export interface EventsRouterOptions {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function toEvent(row: EventRow) {
-  return {
-    id: row.id,
-    provider: row.provider,
-    title: row.title,
-    start_date: row.start_date,
-    start_time: row.start_time,
-    end_date: row.end_date,
-    end_time: row.end_time,
-    starts_at: row.starts_at.toISOString(),
-    ends_at: row.ends_at?.toISOString() ?? null,
-    timezone: row.timezone,
-    min_price: row.min_price,
-    max_price: row.max_price,
-    currency: row.currency,
-    venue_name: row.venue_name,
-    city: row.city,
-    country: row.country,
-    status: row.status,
-    url: row.url,
-    performers: row.performers,
-  };
-}
-
-/** An event as `/v1/events/:id` answers it: with every source of the same real event. */
-export function toEventDetail(event: EventWithSources) {
-  return {
-    ...toEvent(event),
-    sources: event.sources.map((source) => ({
-      ...source,
-      first_seen_at: source.first_seen_at.toISOString(),
-      last_seen_at: source.last_seen_at.toISOString(),
-    })),
-  };
-}
 
 /** The page query in the code's spelling: the one place API names map to repository names. */
 function pageQueryOf(query: EventsSearchQuery): EventPageQuery {
@@ -106,7 +70,7 @@ async function loadPage(events: EventRepository, page: EventPageQuery): Promise<
       ? encodeCursor({ startsAt: last.starts_at, id: last.id })
       : null;
   return JSON.stringify({
-    data: { events: served.map(toEvent), next_cursor: nextCursor },
+    data: { events: served.map(toEventView), next_cursor: nextCursor },
     error: null,
   });
 }

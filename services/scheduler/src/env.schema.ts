@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { baseEnvSchema, changesRetentionDays, port, queueDueWindowSeconds } from '@marquee/config';
+import {
+  baseEnvSchema,
+  changesRetentionDays,
+  port,
+  queueDueWindowSeconds,
+  webhookRetryEnv,
+} from '@marquee/config';
 
 export const schedulerEnvSchema = baseEnvSchema.extend({
   /** Fallback pass; changes to providers are normally picked up at once through NOTIFY. */
@@ -11,6 +17,9 @@ export const schedulerEnvSchema = baseEnvSchema.extend({
   QUEUE_DUE_WINDOW_SECONDS: queueDueWindowSeconds,
   /** The change feed keeps changes this long; the scheduler's leader purges older ones hourly. */
   CHANGES_RETENTION_DAYS: changesRetentionDays,
+  ...webhookRetryEnv,
+  /** How often the leader turns new changes into webhook messages. */
+  WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
 });
 
 export type SchedulerEnv = z.output<typeof schedulerEnvSchema>;

@@ -3,8 +3,10 @@ import { parseEnv } from '@marquee/config';
 import {
   ChangeRepository,
   createDb,
+  EventRepository,
   ProviderRepository,
   ProviderStatusRepository,
+  WebhookRepository,
 } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger } from '@marquee/logger';
@@ -14,12 +16,13 @@ import {
   registerQueueDepthGauge,
   startOpsServerOrReport,
 } from '@marquee/metrics';
-import { IngestQueue } from '@marquee/queue';
+import { IngestQueue, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
+import { registerBacklogMetric, WebhookDispatcher } from '@marquee/webhooks';
 import { registerChangeFeedMetrics } from './change-feed.metrics.ts';
-import { startChangePurge } from './change.purger.ts';
 import { schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
+import { startLeaderLoop } from './leader.loop.ts';
 import { listenForProviderChanges } from './provider-change.listener.ts';
 import { registerProviderMetrics } from './provider.metrics.ts';
 import { ProviderScheduler } from './provider.scheduler.ts';
@@ -45,11 +48,33 @@ const listener = listenForProviderChanges(
 );
 
 const changes = new ChangeRepository(db);
-const purge = startChangePurge({
-  changes,
-  retentionDays: env.CHANGES_RETENTION_DAYS,
+const purge = startLeaderLoop({
+  name: 'change feed purge',
+  intervalMs: 3_600_000,
   isLeader: () => scheduler.isLeader,
   logger,
+  async pass() {
+    const deleted = await changes.purge(env.CHANGES_RETENTION_DAYS);
+    if (deleted > 0) logger.info('change feed purged', { deleted });
+  },
+});
+const webhooks = new WebhookRepository(db);
+const webhookQueue = new WebhookQueue(
+  { connection: redis, prefix: env.QUEUE_PREFIX },
+  { attempts: env.WEBHOOK_ATTEMPTS, backoffMs: env.WEBHOOK_BACKOFF_MS },
+);
+const dispatcher = new WebhookDispatcher({
+  changes,
+  events: new EventRepository(db),
+  webhooks,
+  queue: webhookQueue,
+});
+const dispatch = startLeaderLoop({
+  name: 'webhook dispatch',
+  intervalMs: env.WEBHOOK_DISPATCH_INTERVAL_MS,
+  isLeader: () => scheduler.isLeader,
+  logger,
+  pass: async () => void (await dispatcher.pass()),
 });
 
 const registry = createMetricsRegistry('scheduler');
@@ -60,6 +85,7 @@ registerQueueDepthGauge(registry, [queue.queue], {
 const providerStatus = new ProviderStatusRepository(db);
 registerProviderMetrics(registry, () => providerStatus.freshness());
 registerChangeFeedMetrics(registry, () => changes.lagSeconds());
+registerBacklogMetric(registry, () => webhooks.backlog());
 // A port clash must not stop scheduling.
 const ops = await startOpsServerOrReport(
   {
@@ -74,9 +100,10 @@ const ops = await startOpsServerOrReport(
 onShutdownSignal(logger, async () => {
   await listener.close();
   await purge.stop();
+  await dispatch.stop();
   await ops?.close();
   await scheduler.stop();
-  await Promise.allSettled([queue.close(), db.$disconnect()]);
+  await Promise.allSettled([queue.close(), webhookQueue.close(), db.$disconnect()]);
   await redis.quit().catch(() => undefined);
 });
 

@@ -1,8 +1,13 @@
 import { z } from 'zod';
-import { baseEnvSchema, port } from '@marquee/config';
+import { baseEnvSchema, port, webhookRetryEnv } from '@marquee/config';
 
 export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  ...webhookRetryEnv,
+  /** Webhook deliveries in flight at once, all endpoints together (one per endpoint at most). */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Whole-request budget of one webhook delivery. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /**
    * Payload bytes (MiB) the process holds at once across its concurrent syncs: a sync whose
    * payload does not fit waits for the others; one larger than this runs alone.

@@ -9,6 +9,8 @@ const env = parseEnv(workerEnvSchema);
 const logger = createLogger({ service: 'worker', level: env.LOG_LEVEL });
 const runtime = createWorkerRuntime(env, { logger });
 const worker = runtime.createWorker();
+// Deliveries run beside ingestion, on their own queue and slots (docs/webhooks.md).
+runtime.createWebhookWorker();
 
 // A port clash must not stop ingestion.
 const ops = await startOpsServerOrReport(

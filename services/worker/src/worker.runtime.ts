@@ -8,6 +8,7 @@ import {
   LAST_SEEN_GRANULARITY_MS,
   ProviderRepository,
   SyncRunRepository,
+  WebhookRepository,
   type Db,
 } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
@@ -20,8 +21,9 @@ import {
   RobotsGuard,
 } from '@marquee/fetch';
 import { writeBreakerStatus } from '@marquee/provider-status';
-import { IngestQueue } from '@marquee/queue';
+import { IngestQueue, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
+import { createWebhookWorker, registerDeliveryMetrics } from '@marquee/webhooks';
 import type { WorkerEnv } from './env.schema.ts';
 import {
   breakerLink,
@@ -69,6 +71,8 @@ export interface WorkerRuntime {
   checks: { database: () => Promise<unknown>; redis: () => Promise<unknown> };
   /** A BullMQ worker of the ingest queue running `processSync` (not started: call `run()`). */
   createWorker(): Worker;
+  /** A BullMQ worker of the webhooks queue (docs/webhooks.md), running. */
+  createWebhookWorker(): Worker;
   /** Stops the workers it created (handing jobs back past SHUTDOWN_TIMEOUT_MS), then its clients. */
   close(): Promise<void>;
 }
@@ -161,6 +165,47 @@ function buildFetchChain(
   );
 }
 
+/** The webhooks queue's worker: deliveries, each finished one enqueueing its endpoint's next. */
+function buildWebhookWorker(
+  env: WorkerEnv,
+  {
+    db,
+    redis,
+    registry,
+    logger,
+    workers,
+  }: {
+    db: Db;
+    redis: Redis;
+    registry: Registry;
+    logger: Logger;
+    /** The runtime's workers, closed with it: the new one joins them. */
+    workers: Worker[];
+  },
+): Worker {
+  const webhooks = new WebhookRepository(db);
+  const queue = new WebhookQueue(
+    { connection: redis, prefix: env.QUEUE_PREFIX },
+    { attempts: env.WEBHOOK_ATTEMPTS, backoffMs: env.WEBHOOK_BACKOFF_MS },
+  );
+  const worker = createWebhookWorker({
+    connection: redis,
+    prefix: env.QUEUE_PREFIX,
+    concurrency: env.WEBHOOK_CONCURRENCY,
+    webhooks,
+    enqueueNext: async (endpointId) => {
+      for (const head of await webhooks.heads(endpointId)) await queue.enqueueDelivery(head);
+    },
+    addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_WEBHOOKS },
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    observe: registerDeliveryMetrics(registry),
+    onError: (error) => logger.error('webhook worker error', { error: error.message }),
+  });
+  worker.on('closed', () => void queue.close());
+  workers.push(worker);
+  return worker;
+}
+
 /**
  * Every collaborator of a worker process, built from its parsed environment: main.ts, the tests
  * and the benchmarks all run the worker through this, so none of them wires it by hand.
@@ -235,6 +280,7 @@ export function createWorkerRuntime(
       workers.push(worker);
       return worker;
     },
+    createWebhookWorker: () => buildWebhookWorker(env, { db, redis, registry, logger, workers }),
     async close() {
       await Promise.all(
         workers.map((worker) => closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger)),
