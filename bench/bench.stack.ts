@@ -108,6 +108,13 @@ export class WorkerProcess {
     return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
   }
 
+  /** CPU time the process has used so far (user + system), in seconds. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
+    return (Number(fields?.[11] ?? 0) + Number(fields?.[12] ?? 0)) / 100;
+  }
+
   get pid(): number {
     return this.child.pid!;
   }
@@ -223,13 +230,21 @@ export class BenchStack {
     const profile = process.env.BENCH_CPU_PROF
       ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
       : [];
+    // BENCH_WORKER_NODE_FLAGS: more flags for every worker (e.g. --perf-basic-prof for `perf`).
+    const flags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     const worker = new WorkerProcess(this.workerEnv({ LOG_LEVEL: 'info', ...extra }), [
       ...profile,
+      ...flags,
       ...nodeOptions,
     ]);
     this.workers.push(worker);
     await worker.ready();
     return worker;
+  }
+
+  /** CPU seconds used so far by the workers running now. */
+  workersCpuSeconds(): number {
+    return this.workers.reduce((sum, worker) => sum + worker.cpuSeconds(), 0);
   }
 
   async stopWorkers(): Promise<void> {

@@ -26,6 +26,8 @@ const options = optionsFromEnv();
 const providerCount = Number(process.env.BENCH_PROVIDERS ?? 1_000);
 const providerEvents = Number(process.env.BENCH_PROVIDER_EVENTS ?? 100);
 const cycleConcurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '8';
+// Worker processes of each provider cycle, in order (BENCH_CYCLE_WORKERS=1,2).
+const cycleWorkers = (process.env.BENCH_CYCLE_WORKERS ?? '1,2').split(',').map(Number);
 // BENCH_INGEST_ONLY=feed|providers runs one part and prints it; RESULTS.md is left as it is.
 const only = process.env.BENCH_INGEST_ONLY;
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -241,6 +243,7 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
     });
   }
   await stack.queue.queue.obliterate({ force: true });
+  const cpuBefore = stack.workersCpuSeconds();
   const started = performance.now();
   // What one scheduling cycle enqueues: one sync job per provider.
   await stack.queue.queue.addBulk(
@@ -259,10 +262,17 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
     await sleep(50);
   }
   const drainMs = performance.now() - started;
+  const workerCpuMsPerJob = ((stack.workersCpuSeconds() - cpuBefore) * 1000) / providerCount;
   await stack.stopWorkers();
   const rows = await stack.db.$queryRaw<{ n: bigint }[]>`
     SELECT count(*) AS n FROM events e JOIN providers p ON p.id = e.provider_id WHERE p.name LIKE ${`cycle${round}-%`}`;
-  return { workers, drainMs, failed: counts.failed ?? 0, rows: Number(rows[0]?.n ?? 0) };
+  return {
+    workers,
+    drainMs,
+    workerCpuMsPerJob,
+    failed: counts.failed ?? 0,
+    rows: Number(rows[0]?.n ?? 0),
+  };
 }
 
 const load = () =>
@@ -281,7 +291,7 @@ try {
     big = await bigFeed(stack, feeds);
     console.log(JSON.stringify(big, null, 1));
   }
-  for (const [round, workers] of (only === 'feed' ? [] : [1, 2]).entries()) {
+  for (const [round, workers] of (only === 'feed' ? [] : cycleWorkers).entries()) {
     cycles.push(await providerCycle(stack, workers, round));
     console.log(JSON.stringify(cycles.at(-1)));
   }

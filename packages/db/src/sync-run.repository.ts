@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './prisma.client.ts';
-import type { Prisma, ProviderFetchState, SyncRun } from './generated/prisma/client.ts';
+import type { FetchStateUpdate } from './fetch-state.repository.ts';
+import type { Prisma, Provider, ProviderFetchState, SyncRun } from './generated/prisma/client.ts';
 
 export type { SyncRun };
 
@@ -31,6 +32,8 @@ export type SyncRunFlag = 'unchanged' | 'shrunk' | 'empty';
 
 /** What a sync starts from (`SyncRunRepository.openRun`). */
 export interface OpenedRun {
+  /** The provider, as read by the statement that opened its run. */
+  provider: Provider;
   /** The new run, `running`. */
   runId: string;
   /** Runs of the same job left `running` by a stopped or killed worker, now closed as failed. */
@@ -63,28 +66,43 @@ export class SyncRunRepository {
   /**
    * `flag`: see SyncRunFlag; absent for a run applied as usual. `truncated`: a walk of pages
    * stopped at its `maxPages` while the payload said there was more. `reason`: why a flagged
-   * run was not applied (kept in `error`, e.g. the items path that matched nothing).
+   * run was not applied (kept in `error`, e.g. the items path that matched nothing). With
+   * `applied`, the provider's fetch state becomes that payload in the same statement.
    */
-  succeed(
+  async succeed(
     id: string,
     counts: SyncCounts,
     rejects: readonly RejectSample[],
     flag?: SyncRunFlag,
     truncated = false,
     reason?: string,
-  ): Promise<SyncRun> {
-    return this.db.syncRun.update({
-      where: { id },
-      data: {
-        ...counts,
-        status: 'succeeded',
-        flag: flag ?? null,
-        truncated,
-        error: reason ?? null,
-        finishedAt: new Date(),
-        rejects: rejects.slice(0, REJECT_SAMPLE_SIZE).map((reject) => ({ ...reject })),
-      },
-    });
+    applied?: { providerId: string; state: FetchStateUpdate },
+  ): Promise<void> {
+    const at = new Date();
+    const sample = JSON.stringify(rejects.slice(0, REJECT_SAMPLE_SIZE));
+    const state = applied?.state;
+    const done = await this.db.$executeRaw`
+      WITH save AS (
+        INSERT INTO provider_fetch_states
+          (provider_id, etag, last_modified, content_hash, parsed_count, seen_marked_at, updated_at)
+        SELECT ${applied?.providerId ?? null}::uuid, ${state?.etag ?? null}::text,
+          ${state?.lastModified ?? null}::text, ${state?.contentHash ?? null}::text,
+          ${state?.parsedCount ?? 0}::int, ${state?.seenMarkedAt ?? null}::timestamptz,
+          ${at}::timestamptz
+        WHERE ${applied !== undefined}::boolean
+        ON CONFLICT (provider_id) DO UPDATE SET etag = EXCLUDED.etag,
+          last_modified = EXCLUDED.last_modified, content_hash = EXCLUDED.content_hash,
+          parsed_count = EXCLUDED.parsed_count, seen_marked_at = EXCLUDED.seen_marked_at,
+          updated_at = EXCLUDED.updated_at
+      )
+      UPDATE sync_runs SET status = 'succeeded', flag = ${flag ?? null}::text,
+        finished_at = ${at}::timestamptz,
+        fetched = ${counts.fetched}::int, parsed = ${counts.parsed}::int,
+        upserted = ${counts.upserted}::int, unchanged = ${counts.unchanged}::int,
+        rejected = ${counts.rejected}::int, rejects = ${sample}::jsonb,
+        truncated = ${truncated}::boolean, error = ${reason ?? null}::text
+      WHERE id = ${id}::uuid`;
+    if (done !== 1) throw new Error(`sync run ${id} not found`);
   }
 
   fail(id: string, error: string, counts: Partial<SyncCounts> = {}): Promise<SyncRun> {
@@ -111,51 +129,64 @@ export class SyncRunRepository {
   }
 
   /**
-   * A sync's first statement: closes runs of this job still marked running (delivery is at least
-   * once: their worker was stopped or died mid-sync and the job is being processed again), starts
-   * the new run and reads the provider's fetch state. One round trip: the CTEs share a snapshot,
-   * so the closing UPDATE cannot see the run the INSERT adds.
+   * A sync's first statement: reads the provider, closes runs of this job still marked running
+   * (delivery is at least once: their worker was stopped or died mid-sync and the job is being
+   * processed again), starts the new run and reads the provider's fetch state. One round trip:
+   * the CTEs share a snapshot, so the closing UPDATE cannot see the run the INSERT adds. Null
+   * when the provider no longer exists (then nothing is written).
    */
   async openRun(
     providerId: string,
     trigger: string,
     jobId: string | undefined,
-  ): Promise<OpenedRun> {
+  ): Promise<OpenedRun | null> {
     const at = new Date();
-    const rows = await this.db.$queryRaw<
-      ({ runId: string; interrupted: number; checkpoint: unknown } & Partial<ProviderFetchState>)[]
-    >`
-      WITH closed AS (
+    const rows = await this.db.$queryRaw<OpenedRow[]>`
+      WITH p AS (
+        SELECT * FROM providers WHERE id = ${providerId}::uuid
+      ), closed AS (
         UPDATE sync_runs SET status = 'failed', finished_at = ${at}, error = ${INTERRUPTED}
-        WHERE provider_id = ${providerId}::uuid AND job_id = ${jobId ?? null}::text
+        WHERE provider_id = (SELECT id FROM p) AND job_id = ${jobId ?? null}::text
           AND status = 'running'
         RETURNING 1
       ), run AS (
         INSERT INTO sync_runs (id, provider_id, job_id, trigger, status, started_at)
-        VALUES (${randomUUID()}::uuid, ${providerId}::uuid, ${jobId ?? null}::text, ${trigger},
-          'running', ${at})
+        SELECT ${randomUUID()}::uuid, p.id, ${jobId ?? null}::text, ${trigger}, 'running', ${at}
+        FROM p
         RETURNING id
       )
       SELECT run.id::text AS "runId", (SELECT count(*)::int FROM closed) AS interrupted,
+        p.id::text AS "id", p.name, p.kind, p.url, p.every_seconds AS "everySeconds",
+        p.timezone, p.config, p.enabled, p.created_at AS "createdAt", p.updated_at AS "updatedAt",
         (SELECT r.checkpoint FROM sync_runs r
-          WHERE r.provider_id = ${providerId}::uuid AND r.job_id = ${jobId ?? null}::text
+          WHERE r.provider_id = p.id AND r.job_id = ${jobId ?? null}::text
             AND r.checkpoint IS NOT NULL
           ORDER BY r.started_at DESC LIMIT 1) AS checkpoint,
-        s.provider_id::text AS "providerId", s.etag, s.last_modified AS "lastModified",
+        s.provider_id::text AS "stateOf", s.etag, s.last_modified AS "lastModified",
         s.content_hash AS "contentHash", s.parsed_count AS "parsedCount",
-        s.seen_marked_at AS "seenMarkedAt", s.updated_at AS "updatedAt"
-      FROM run LEFT JOIN provider_fetch_states s ON s.provider_id = ${providerId}::uuid`;
+        s.seen_marked_at AS "seenMarkedAt", s.updated_at AS "stateUpdatedAt"
+      FROM p JOIN run ON true LEFT JOIN provider_fetch_states s ON s.provider_id = p.id`;
     const row = rows[0];
-    if (!row) throw new Error('sync run insert returned no row');
-    const { runId, interrupted, checkpoint, providerId: stateOf, ...state } = row;
+    if (!row) return null;
+    const { runId, interrupted, checkpoint, stateOf, etag, lastModified, contentHash } = row;
+    const { parsedCount, seenMarkedAt, stateUpdatedAt } = row;
     return {
+      provider: providerOf(row),
       runId,
       interrupted,
       checkpoint,
       fetchState:
-        stateOf === undefined || stateOf === null
+        stateOf === null
           ? null
-          : ({ providerId: stateOf, ...state } as ProviderFetchState),
+          : {
+              providerId: stateOf,
+              etag,
+              lastModified,
+              contentHash,
+              parsedCount: parsedCount ?? 0,
+              seenMarkedAt,
+              updatedAt: stateUpdatedAt ?? at,
+            },
     };
   }
 
@@ -166,4 +197,25 @@ export class SyncRunRepository {
   findByJobId(jobId: string): Promise<SyncRun | null> {
     return this.db.syncRun.findFirst({ where: { jobId }, orderBy: { startedAt: 'desc' } });
   }
+}
+
+/** One row of `openRun`: the run, the provider's columns, its fetch state's (null without one). */
+// A column added to `providers` fails to typecheck in providerOf until it is selected above.
+type OpenedRow = Provider & {
+  runId: string;
+  interrupted: number;
+  checkpoint: unknown;
+  stateOf: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  contentHash: string | null;
+  parsedCount: number | null;
+  seenMarkedAt: Date | null;
+  stateUpdatedAt: Date | null;
+};
+
+function providerOf(row: OpenedRow): Provider {
+  const { id, name, kind, url, everySeconds, timezone, config, enabled, createdAt, updatedAt } =
+    row;
+  return { id, name, kind, url, everySeconds, timezone, config, enabled, createdAt, updatedAt };
 }

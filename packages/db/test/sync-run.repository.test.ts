@@ -21,22 +21,28 @@ afterAll(async () => {
   await database.drop();
 });
 
+function addProvider(name: string) {
+  return new ProviderRepository(db).create({
+    name,
+    kind: 'fever-xml',
+    url: `http://127.0.0.1/${name}`,
+    everySeconds: 60,
+    timezone: 'UTC',
+  });
+}
+
 describe('SyncRunRepository.openRun', () => {
   it('closes the same job’s runs left running, starts a run and reads the fetch state', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'begin',
-      kind: 'fever-xml',
-      url: 'http://127.0.0.1/begin',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
+    const provider = await addProvider('begin');
     const runs = new SyncRunRepository(db);
     const states = new FetchStateRepository(db);
     const killed = await runs.start(provider.id, 'schedule', 'job-1');
     const otherJob = await runs.start(provider.id, 'schedule', 'job-2');
 
-    const opened = await runs.openRun(provider.id, 'schedule', 'job-1');
+    const opened = (await runs.openRun(provider.id, 'schedule', 'job-1'))!;
     expect(opened).toMatchObject({ interrupted: 1, fetchState: null });
+    // The provider comes with the run, as the ORM reads it (a column left out fails here).
+    expect(opened.provider).toEqual(await new ProviderRepository(db).findById(provider.id));
     const run = await db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } });
     expect(run).toMatchObject({ jobId: 'job-1', trigger: 'schedule', status: 'running' });
     expect(await db.syncRun.findUniqueOrThrow({ where: { id: killed.id } })).toMatchObject({
@@ -55,7 +61,7 @@ describe('SyncRunRepository.openRun', () => {
       seenMarkedAt: new Date('2030-01-01T00:00:00Z'),
     });
     // Without a job id nothing is closed (the run opened above stays running).
-    const manual = await runs.openRun(provider.id, 'manual', undefined);
+    const manual = (await runs.openRun(provider.id, 'manual', undefined))!;
     expect(manual.interrupted).toBe(0);
     expect(manual.fetchState).toEqual(await states.find(provider.id));
     expect(manual.fetchState).toMatchObject({
@@ -70,17 +76,61 @@ describe('SyncRunRepository.openRun', () => {
   });
 });
 
+describe('SyncRunRepository.openRun of a provider that no longer exists', () => {
+  it('answers null and writes nothing', async () => {
+    const runs = new SyncRunRepository(db);
+    const missing = '00000000-0000-4000-8000-000000000000';
+    expect(await runs.openRun(missing, 'schedule', 'job-gone')).toBeNull();
+    expect(await db.syncRun.count({ where: { jobId: 'job-gone' } })).toBe(0);
+  });
+});
+
+describe('SyncRunRepository.succeed', () => {
+  it('ends the run with its counts, and with `applied` records the fetch state in the same statement', async () => {
+    const provider = await addProvider('succeed');
+    const runs = new SyncRunRepository(db);
+    const states = new FetchStateRepository(db);
+    const counts = { fetched: 3, parsed: 3, upserted: 2, unchanged: 1, rejected: 1 };
+    const rejects = [{ key: 'k"1', reason: 'no title' }];
+    const first = (await runs.openRun(provider.id, 'schedule', 'job-a'))!;
+    await runs.succeed(first.runId, counts, rejects, 'shrunk');
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: first.runId } })).toMatchObject({
+      ...counts,
+      status: 'succeeded',
+      flag: 'shrunk',
+      rejects,
+    });
+    expect(await states.find(provider.id)).toBeNull();
+
+    const state = {
+      etag: '"v2"',
+      lastModified: null,
+      contentHash: 'def',
+      parsedCount: 3,
+      seenMarkedAt: new Date('2030-01-01T00:00:00Z'),
+    };
+    for (const job of ['job-b', 'job-c']) {
+      const { runId } = (await runs.openRun(provider.id, 'schedule', job))!;
+      await runs.succeed(runId, counts, [], undefined, false, undefined, {
+        providerId: provider.id,
+        state,
+      });
+      expect(await db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
+        status: 'succeeded',
+        flag: null,
+        rejects: [],
+      });
+      expect(await states.find(provider.id)).toMatchObject(state);
+    }
+    await expect(runs.succeed(provider.id, counts, [])).rejects.toThrow('not found');
+  });
+});
+
 describe('SyncRunRepository.skip', () => {
   it('ends a run as skipped with its reason, leaving its counts alone', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'skip',
-      kind: 'fever-xml',
-      url: 'http://127.0.0.1/skip',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
+    const provider = await addProvider('skip');
     const runs = new SyncRunRepository(db);
-    const { runId } = await runs.openRun(provider.id, 'schedule', 'job-skip');
+    const { runId } = (await runs.openRun(provider.id, 'schedule', 'job-skip'))!;
     const reason = 'circuit breaker open (provider skip); next probe at 2030-01-01T00:01:00Z';
     await runs.skip(runId, reason);
     const run = await db.syncRun.findUniqueOrThrow({ where: { id: runId } });

@@ -1,7 +1,8 @@
 // html-selectors with `detail`, against a venue site on 127.0.0.1 that lists its events on one
 // page and gives price and performers on each event's own page (selectors there), with the
-// page's JSON-LD for what the selectors do not find; a missing page keeps the listed event with
-// a warning; a walk resumed part-way through a page starts at its next event.
+// page's JSON-LD for what the selectors do not find; a field nothing filled and a missing page
+// (which keeps the listed event) are warnings; a walk resumed part-way through a page starts at
+// its next event.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fetchPayload } from '@marquee/fetch';
 import { startFeedServer, type FeedServer } from '@marquee/testing';
@@ -39,7 +40,12 @@ const config = {
   dateFormats: ['dd/MM/yyyy HH:mm'],
   priceLocale: 'es',
   detail: {
-    fields: { minPrice: '.precio', maxPrice: '.precio', performers: '.artistas li' },
+    fields: {
+      minPrice: '.precio',
+      maxPrice: '.precio',
+      performers: '.artistas li',
+      venueName: '.sala',
+    },
   },
 };
 
@@ -95,7 +101,12 @@ describe('html-selectors with detail pages', () => {
     ]);
     // The key stays the listing's: the event is the same whether or not its page was read.
     expect(result.events[2]?.url).toBe(`${site.url}/agenda/perdido`);
+    // A field nothing filled (no `.sala` on the page, no JSON-LD there) is named per item.
     expect(result.warnings).toEqual([
+      {
+        key: `${site.url}/agenda/rumba`,
+        reason: `detail venueName: ".sala" matched nothing on ${site.url}/agenda/rumba`,
+      },
       {
         key: `${site.url}/agenda/perdido`,
         reason: expect.stringMatching(

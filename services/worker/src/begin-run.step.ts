@@ -7,13 +7,13 @@ import { readCheckpoint } from './walk.checkpoint.ts';
 export type RunStart = { sync: SyncContext } | { finished: SyncSummary };
 
 /**
- * The first step: validates the job, finds its provider and begins its sync run (which also
- * closes a run of this job left "running" by a stopped or killed worker, and reads the
- * provider's last applied payload, in one statement). A disabled provider's run ends here.
+ * The first step: validates the job, then in one statement reads its provider and begins its
+ * sync run (which also closes a run of this job left "running" by a stopped or killed worker,
+ * and reads the provider's last applied payload). A disabled provider's run ends here.
  * An invalid payload or a provider that no longer exists fails for good: there is no run.
  */
 export async function beginRun(
-  deps: Pick<SyncDeps, 'providers' | 'syncRuns' | 'logger' | 'now' | 'budget'>,
+  deps: Pick<SyncDeps, 'syncRuns' | 'logger' | 'now' | 'budget'>,
   job: SyncJob,
   token: string | undefined,
 ): Promise<RunStart> {
@@ -24,10 +24,10 @@ export async function beginRun(
     if (error instanceof InvalidJobError) throw new UnrecoverableError(error.message);
     throw error;
   }
-  const provider = await deps.providers.findById(payload.providerId);
-  if (!provider) throw new UnrecoverableError(`provider ${payload.providerId} no longer exists`);
+  const opened = await deps.syncRuns.openRun(payload.providerId, payload.trigger, job.id);
+  if (!opened) throw new UnrecoverableError(`provider ${payload.providerId} no longer exists`);
+  const { provider } = opened;
   const log = deps.logger.child({ provider: provider.name, jobId: job.id });
-  const opened = await deps.syncRuns.openRun(provider.id, payload.trigger, job.id);
   const counts = zeroCounts();
   if (!provider.enabled) {
     await deps.syncRuns.succeed(opened.runId, counts, []);

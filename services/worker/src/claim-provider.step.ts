@@ -13,7 +13,7 @@ const BUSY_RECHECK_MS = 2_000;
  * without spending an attempt. Returns undefined when the provider is this job's to sync.
  */
 export async function claimProvider(
-  deps: Pick<SyncDeps, 'syncLock' | 'providers' | 'syncRuns' | 'logger'>,
+  deps: Pick<SyncDeps, 'syncLock' | 'syncRuns' | 'logger'>,
   job: SyncJob,
   token: string | undefined,
 ): Promise<SyncSummary | undefined> {
@@ -26,9 +26,9 @@ export async function claimProvider(
     await job.moveToDelayed(Date.now() + BUSY_RECHECK_MS, token);
     throw new DelayedError();
   }
-  const provider = await deps.providers.findById(providerId);
-  if (!provider) return undefined;
-  const opened = await deps.syncRuns.openRun(provider.id, String(trigger), job.id);
+  const opened = await deps.syncRuns.openRun(providerId, String(trigger), job.id);
+  if (!opened) return undefined;
+  const { provider } = opened;
   await deps.syncRuns.skip(
     opened.runId,
     `a sync of ${provider.name} is already running (job ${owner})`,

@@ -6,7 +6,7 @@ import { summaryOf, type SyncContext, type SyncDeps, type SyncSummary } from './
 import { judgeShrink, type Decision } from './sync.decision.ts';
 import { mergeRejects } from './walk.checkpoint.ts';
 
-type FinishDeps = Pick<SyncDeps, 'events' | 'fetchStates' | 'syncRuns' | 'cache' | 'policy'>;
+type FinishDeps = Pick<SyncDeps, 'events' | 'syncRuns' | 'cache' | 'policy'>;
 
 /** The payload just read, as the provider's fetch state records it once it is applied. */
 function appliedState(sync: SyncContext, facts: FetchedFacts, parsedCount: number) {
@@ -58,13 +58,14 @@ async function finishMarkedSeen(
   counts.unchanged = result.parsed.parsed;
   const granularity = deps.policy.lastSeenGranularityMs;
   await deps.events.markSeen(provider.id, result.keys, seenAt, granularity);
-  await deps.fetchStates.save(provider.id, appliedState(sync, facts, result.parsed.parsed));
   await deps.syncRuns.succeed(
     sync.runId,
     counts,
     result.parsed.rejects,
     'unchanged',
     facts.truncated,
+    undefined,
+    { providerId: provider.id, state: appliedState(sync, facts, result.parsed.parsed) },
   );
   sync.log.info('payload unchanged (same content hash); nothing written', { ...counts });
   return { ...summaryOf(sync, false), ...(facts.truncated && { truncated: true }) };
@@ -98,7 +99,6 @@ async function finishWritten(
     if (written < keys.length) {
       await deps.events.markSeen(provider.id, keys, seenAt, deps.policy.lastSeenGranularityMs);
     }
-    await deps.fetchStates.save(provider.id, appliedState(sync, facts, counts.parsed));
   } else {
     log.warn('payload shrank suddenly; "last seen" not applied', {
       previous,
@@ -109,7 +109,20 @@ async function finishWritten(
   counts.unchanged = Math.max(0, counts.parsed - counts.upserted);
   if (counts.upserted > 0) await deps.cache.bumpVersion();
   const flag = verdict === 'shrunk' ? 'shrunk' : undefined;
-  await deps.syncRuns.succeed(sync.runId, counts, rejects, flag, facts.truncated);
+  // Applied: the payload becomes the fetch state in the statement that ends the run.
+  const applied =
+    verdict === 'applied'
+      ? { providerId: provider.id, state: appliedState(sync, facts, counts.parsed) }
+      : undefined;
+  await deps.syncRuns.succeed(
+    sync.runId,
+    counts,
+    rejects,
+    flag,
+    facts.truncated,
+    undefined,
+    applied,
+  );
   if (facts.truncated)
     log.warn('walk stopped at maxPages while the payload had more', { ...counts });
   log.info('sync succeeded', { ...counts, rejects: rejects.slice(0, 5) });

@@ -1,4 +1,3 @@
-import type { SearchCache } from '@marquee/cache';
 import type {
   EventRepository,
   FetchStateRepository,
@@ -32,7 +31,7 @@ export interface SyncDeps {
   syncRuns: SyncRunRepository;
   fetchStates: FetchStateRepository;
   /** Told when the catalog changed (the API's cache keys carry its version). */
-  cache: Pick<SearchCache, 'bumpVersion'>;
+  cache: { bumpVersion(): Promise<unknown> };
   /** The guarded fetch chain (fetch.chain.ts), shared by every sync of the process. */
   fetch: Fetcher;
   /** One sync at a time per provider (claim-provider.step.ts). */

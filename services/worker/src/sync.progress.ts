@@ -4,14 +4,16 @@ import type { SyncProgress, SyncStage } from '@marquee/queue';
 const PROGRESS_INTERVAL_MS = 250;
 
 /**
- * A sync's progress (`job.updateProgress`), throttled: the first change is sent at once, later
- * ones at most once per interval, the latest state last (a timer sends what a quiet interval
- * held back). Updates are sent one after the other, never awaited by the sync; `close` waits for
+ * A sync's progress (`job.updateProgress`), throttled: nothing is sent during the first interval
+ * (most syncs of a cycle end within it, and their result says more than any progress), then at
+ * most one update per interval, the latest state last (a timer sends what a quiet interval held
+ * back). Updates are sent one after the other, never awaited by the sync; `close` waits for
  * them and reports the first that failed, as an awaited update would have.
  */
 export class ProgressReporter {
   private readonly state: SyncProgress = { stage: 'fetching', pages: 0, fetched: 0, written: 0 };
-  private lastSentAt = -Infinity;
+  /** The reporter's creation counts as a send: the first update waits one interval. */
+  private lastSentAt = performance.now();
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
   private failure: Error | undefined;

@@ -39,6 +39,7 @@ import { closeWorker, createIngestWorker } from './ingest.worker.ts';
 import type { SyncDeps } from './sync.context.ts';
 import { registerSyncMetrics, type SyncMetrics } from './sync.metrics.ts';
 import { createSyncPipeline, type ProcessSync } from './sync.pipeline.ts';
+import { coalesceBumps } from './version-bump.coalescer.ts';
 
 /** What a caller may supply instead of what the environment describes. */
 export interface WorkerRuntimeOverrides {
@@ -165,6 +166,12 @@ function buildFetchChain(
   );
 }
 
+/** The catalog version the syncs of this process bump, one bump for concurrent ones. */
+function catalogVersion(redis: Redis, prefix: string): SyncDeps['cache'] {
+  const cache = new SearchCache({ redis, prefix, ttlSeconds: 0 });
+  return { bumpVersion: coalesceBumps(() => cache.bumpVersion()) };
+}
+
 /** The webhooks queue's worker: deliveries, each finished one enqueueing its endpoint's next. */
 function buildWebhookWorker(
   env: WorkerEnv,
@@ -230,7 +237,7 @@ export function createWorkerRuntime(
     events: new EventRepository(db),
     syncRuns: new SyncRunRepository(db),
     fetchStates: new FetchStateRepository(db),
-    cache: new SearchCache({ redis: clients.cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
+    cache: catalogVersion(clients.cacheRedis, env.QUEUE_PREFIX),
     fetch,
     syncLock: ownQueue.syncLock,
     policy: {

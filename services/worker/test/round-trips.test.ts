@@ -1,6 +1,7 @@
 // What one sync costs in round trips, counted at the drivers (every pg query, every Redis
-// command) while the pipeline runs: the unchanged provider is the common case of a cycle, so its
-// count is pinned. A step that adds a statement or a command to it fails here.
+// command) while the pipeline runs: the unchanged provider is the common case of a cycle, the
+// first ingest and 100 new events the others, so their counts are pinned. A step that adds a
+// statement or a command to one of them fails here.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -11,9 +12,10 @@ import { startStepHarness, type StepHarness } from './step.harness.ts';
 let harness: StepHarness;
 let site: FeedServer;
 let etags = true;
-const FEED = feverFeed(100);
+let feed = feverFeed(100);
 
-const counted = { postgres: [] as string[], redis: [] as string[], on: false };
+/** Progress updates are timer-driven (a sync slower than the interval sends them): counted apart. */
+const counted = { postgres: [] as string[], redis: [] as string[], progress: 0, on: false };
 // Patched for this file and put back in afterAll; called with `apply`, on their own `this`.
 // eslint-disable-next-line @typescript-eslint/unbound-method
 const query = pg.Client.prototype.query;
@@ -28,14 +30,17 @@ beforeAll(async () => {
     }
     response
       .writeHead(200, { 'content-type': 'application/xml', ...(etags && { etag: '"v1"' }) })
-      .end(FEED);
+      .end(feed);
   });
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     if (counted.on) counted.postgres.push(String((args[0] as { text?: string }).text ?? args[0]));
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof query;
   Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
-    if (counted.on) counted.redis.push(args[0].name);
+    const command = args[0];
+    if (counted.on && command.args.some((arg) => String(arg).includes('"stage"'))) {
+      counted.progress += 1;
+    } else if (counted.on) counted.redis.push(command.name);
     return sendCommand.apply(this, args);
   };
 });
@@ -51,6 +56,7 @@ async function sync(provider: Provider) {
   const { job, token } = await harness.takeJob(provider);
   counted.postgres = [];
   counted.redis = [];
+  counted.progress = 0;
   counted.on = true;
   try {
     return await harness.runtime.processSync(job, token);
@@ -60,19 +66,41 @@ async function sync(provider: Provider) {
 }
 
 describe('round trips of one sync', () => {
-  it('an unchanged provider: 3 PostgreSQL statements and 5 Redis commands, by 304 or by content hash', async () => {
+  it('an unchanged provider: 2 PostgreSQL statements and 4 Redis commands, by 304 or by content hash', async () => {
     const provider = await harness.addProvider({ url: `${site.url}/feed.xml` });
+    // First ingest of 100 events: the provider with its run opened (and the fetch state read);
+    // the write transaction begun, the COPY, its commit; the run ended with the fetch state
+    // saved. The provider's sync claimed, the host lease taken and released, the catalog version
+    // bumped and announced, the claim released.
     expect(await sync(provider)).toMatchObject({ upserted: 100 });
+    expect(counted.postgres).toHaveLength(5);
+    expect(counted.redis).toHaveLength(6);
 
+    // Unchanged: the provider with its run opened, the run ended; the claim and the host lease.
     expect(await sync(provider)).toMatchObject({ upserted: 0, unchanged: 100 });
-    // The provider, the run opened (with the fetch state), the run closed; the provider's sync
-    // claimed, the progress announcement, the host lease taken and released, the claim released.
-    expect(counted.postgres).toHaveLength(3);
-    expect(counted.redis).toHaveLength(5);
+    expect(counted.postgres).toHaveLength(2);
+    expect(counted.redis).toHaveLength(4);
+    expect(counted.progress).toBe(0);
 
     etags = false;
     expect(await sync(provider)).toMatchObject({ upserted: 0, unchanged: 100 });
-    expect(counted.postgres).toHaveLength(3);
-    expect(counted.redis).toHaveLength(5);
+    expect(counted.postgres).toHaveLength(2);
+    expect(counted.redis).toHaveLength(4);
+    etags = true;
+  });
+
+  it('100 new events for a provider that has 100: 8 PostgreSQL statements and 6 Redis commands', async () => {
+    // Without validators: the server's one ETag would answer 304 to the new feed.
+    etags = false;
+    feed = feverFeed(100);
+    const provider = await harness.addProvider({ url: `${site.url}/feed.xml` });
+    expect(await sync(provider)).toMatchObject({ upserted: 100 });
+    feed = feverFeed(200);
+    expect(await sync(provider)).toMatchObject({ upserted: 100, unchanged: 100 });
+    // The run opened; the applied payload forgotten before the first write; the transaction
+    // begun, the COPY into the stage, the merge, the commit; the 100 unchanged keys marked seen;
+    // the run ended with the fetch state.
+    expect(counted.postgres).toHaveLength(8);
+    expect(counted.redis).toHaveLength(6);
   });
 });

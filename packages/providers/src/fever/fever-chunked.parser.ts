@@ -1,6 +1,6 @@
+import { isValidZone } from '../time/iana-zone.guard.ts';
 import { isUtf8 } from 'node:buffer';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Info } from 'luxon';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import {
   attribute,
@@ -141,7 +141,7 @@ function layout(body: Buffer): Layout | null {
 }
 
 function checkTimezone(ctx: ParseContext): void {
-  if (!Info.isValidIANAZone(ctx.timezone)) {
+  if (!isValidZone(ctx.timezone)) {
     throw new RangeError(`invalid IANA timezone ${JSON.stringify(ctx.timezone)}`);
   }
 }

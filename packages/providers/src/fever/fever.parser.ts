@@ -1,7 +1,8 @@
+import { isValidZone } from '../time/iana-zone.guard.ts';
 import { decodeXmlEntities } from '../xml/xml-entity.decoder.ts';
 import type { EventRecord } from '@marquee/event-model';
 import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
-import { DateTime, Info } from 'luxon';
+import { DateTime } from 'luxon';
 import { ParseResultBuilder } from '../kinds/parse-result.builder.ts';
 import { zonedLocalMillis } from '../time/zoned-time.parser.ts';
 import { formatCents, parsePriceCents } from '../price/price.util.ts';
@@ -231,7 +232,7 @@ export function readItem(
 }
 
 export function parseFeverXml(body: Buffer, ctx: ParseContext): ParseResult {
-  if (!Info.isValidIANAZone(ctx.timezone)) {
+  if (!isValidZone(ctx.timezone)) {
     throw new RangeError(`invalid IANA timezone ${quote(ctx.timezone)}`);
   }
   const { form, root } = feedRoot(parseDocument(decodeBody(body)));

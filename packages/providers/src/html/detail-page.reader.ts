@@ -68,6 +68,19 @@ function readDetail($: CheerioAPI, fields: DetailConfig['fields']): RawEvent {
   return overlay(fromSchema, mapItem($.root(), fields, selectorReader($)));
 }
 
+/** Where a field's value lands in a RawEvent (prices are lists of every value read). */
+const RAW_NAME: Record<string, keyof RawEvent> = { minPrice: 'minPrices', maxPrice: 'maxPrices' };
+
+/**
+ * A warning per detail field that neither its selector, the page's JSON-LD nor the listing
+ * filled: a selector that matches nothing is named, item by item (`providers test` lists them).
+ */
+function unmatchedFields(raw: RawEvent, fields: DetailConfig['fields'], url: string): string[] {
+  return Object.entries(fields)
+    .filter(([name]) => !present(raw[RAW_NAME[name] ?? (name as keyof RawEvent)]))
+    .map(([name, spec]) => `detail ${name}: ${JSON.stringify(spec)} matched nothing on ${url}`);
+}
+
 /**
  * Reads one item's page. A page that cannot be had for good (404, disallowed by robots.txt, not
  * HTML, over the parse limits) keeps the listed event, with a warning; a transient failure (a
@@ -84,7 +97,8 @@ async function complete(
   const url = new URL(item.link.trim(), page.url).toString();
   try {
     const $ = await page.fetchHtml(url);
-    return { raw: overlay(item.raw, readDetail($, detail.fields)), warnings: [] };
+    const raw = overlay(item.raw, readDetail($, detail.fields));
+    return { raw, warnings: unmatchedFields(raw, detail.fields, url) };
   } catch (error) {
     const permanent =
       (error instanceof FetchError && error.classification === 'permanent') ||

@@ -1,3 +1,4 @@
+import { isValidZone } from '../time/iana-zone.guard.ts';
 import { createHash } from 'node:crypto';
 import {
   normalizeDedupeKey,
@@ -5,7 +6,6 @@ import {
   type EventStatus,
   type EventVenue,
 } from '@marquee/event-model';
-import { Info } from 'luxon';
 import { parseEventTime, type EventTime } from '../time/event-time.parser.ts';
 import { readEventPrices, type PriceValue } from '../price/event-price.reader.ts';
 
@@ -138,7 +138,7 @@ export function normalizeEvent(raw: RawEvent, options: NormalizeOptions): Normal
   if (title === undefined) return { key, reason: 'missing title' };
 
   const ownZone = clean(raw.timezone);
-  const zone = ownZone !== undefined && Info.isValidIANAZone(ownZone) ? ownZone : options.timezone;
+  const zone = ownZone !== undefined && isValidZone(ownZone) ? ownZone : options.timezone;
   const start = readTime(raw.start, raw.startDate, raw.startTime, zone, options);
   if (start === undefined) return { key, reason: 'missing start' };
   if ('error' in start) return { key, reason: `start: ${start.error}` };

@@ -1,4 +1,4 @@
-import { Info } from 'luxon';
+import { isValidZone } from '../time/iana-zone.guard.ts';
 import { z } from 'zod';
 import type { RawEvent } from './event.normalizer.ts';
 import type { Scalar } from './object-path.reader.ts';
@@ -158,7 +158,7 @@ export const dateOptionsShape = {
   /** Zone of times without an offset; default: the provider's --timezone. */
   timezone: z
     .string()
-    .refine((zone) => Info.isValidIANAZone(zone), 'must be an IANA zone, e.g. Europe/Madrid')
+    .refine((zone) => isValidZone(zone), 'must be an IANA zone, e.g. Europe/Madrid')
     .optional(),
 };
 

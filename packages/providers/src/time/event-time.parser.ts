@@ -1,4 +1,5 @@
-import { DateTime, Info } from 'luxon';
+import { isValidZone } from './iana-zone.guard.ts';
+import { DateTime } from 'luxon';
 
 /** A parsed start or end: an instant, or a date without a time of day (at local midnight). */
 export interface EventTime {
@@ -40,8 +41,7 @@ function fromIso(text: string, zone: string): DateTime {
  */
 export function parseEventTime(value: string, options: TimeOptions): EventTime | { error: string } {
   const text = value.trim();
-  if (!Info.isValidIANAZone(options.zone))
-    return { error: `invalid timezone ${quote(options.zone)}` };
+  if (!isValidZone(options.zone)) return { error: `invalid timezone ${quote(options.zone)}` };
   const locale = options.locale ?? 'en';
   let time = fromIso(text, options.zone);
   if (!time.isValid) time = DateTime.fromRFC2822(text, { zone: options.zone });

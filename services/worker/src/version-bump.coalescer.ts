@@ -1,0 +1,30 @@
+/**
+ * Concurrent syncs that changed the catalog share one cache version bump: a call while a bump is
+ * in flight waits for the next bump, which starts once that one settles and serves every call
+ * that arrived meanwhile. Each caller's promise settles with a bump that began after its call,
+ * so the API still learns of every write after it committed; a failed bump fails every caller
+ * that shared it (their jobs are retried, as before).
+ */
+export function coalesceBumps(bump: () => Promise<unknown>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    const current = bump().then(() => undefined);
+    running = current;
+    const clear = () => {
+      if (running === current) running = undefined;
+    };
+    current.then(clear, clear);
+    return current;
+  };
+  return () => {
+    if (!running) return start();
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return start();
+      });
+    return queued;
+  };
+}
