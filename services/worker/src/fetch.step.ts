@@ -133,7 +133,8 @@ async function walkPayload(
       ...(end.unmatched !== undefined && { unmatched: end.unmatched }),
     };
   } catch (error) {
-    await keepWalked(deps, sync, walk);
+    // A removed provider's pages have nowhere to go (and no run to resume).
+    if (!(error instanceof ProviderRemovedError)) await keepWalked(deps, sync, walk);
     throw error;
   }
 }
