@@ -35,9 +35,9 @@ async function checkedUrl(text: string, allowPrivate: boolean): Promise<string> 
   }
   const { assertUrlAllowed } = await import('@marquee/fetch');
   try {
-    await assertUrlAllowed(url.toString(), { allowPrivate });
+    await assertUrlAllowed(url.toString(), { allowPrivate, target: 'webhooks' });
   } catch (error) {
-    throw new UsageError(`url: ${(error as Error).message.replace('PROVIDERS', 'WEBHOOKS')}`);
+    throw new UsageError(`url: ${(error as Error).message}`);
   }
   return url.toString();
 }
@@ -181,7 +181,7 @@ async function sendTestMessage(context: () => CliContext, io: CliIo, id: string)
   const answer = await postGuarded(endpoint.url, body, {
     headers: signedHeaders(endpoint.secret, messageId, body),
     timeoutMs: TEST_TIMEOUT_MS,
-    addressPolicy: { allowPrivate: context().env.ALLOW_PRIVATE_WEBHOOKS },
+    addressPolicy: { allowPrivate: context().env.ALLOW_PRIVATE_WEBHOOKS, target: 'webhooks' },
   });
   io.out(`${endpoint.url} answered ${answer.status}`);
   if (answer.status < 200 || answer.status >= 300) {
