@@ -203,7 +203,7 @@ function buildWebhookWorker(
     enqueueNext: async (endpointId) => {
       for (const head of await webhooks.heads(endpointId)) await queue.enqueueDelivery(head);
     },
-    addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_WEBHOOKS },
+    addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_WEBHOOKS, target: 'webhooks' },
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
     observe: registerDeliveryMetrics(registry),
     onError: (error) => logger.error('webhook worker error', { error: error.message }),
