@@ -17,6 +17,7 @@ import {
   startFeedServer,
   startTs,
   uniquePrefix,
+  workerProcessEnv,
   type FeedServer,
   type LongRunning,
   type TestDatabase,
@@ -198,17 +199,14 @@ describe('the cache byte budget on one noeviction Redis shared with the queues',
       everySeconds: 3600,
       timezone: 'UTC',
     });
-    worker = startTs('services/worker/src/main.ts', {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      ALLOW_PRIVATE_PROVIDERS: 'true',
-      METRICS_PORT: '0',
-      WORKER_CONCURRENCY: '1',
-    });
+    worker = startTs(
+      'services/worker/src/main.ts',
+      workerProcessEnv(database.url, prefix, {
+        REDIS_URL: redisUrl,
+        LOG_LEVEL: 'warn',
+        WORKER_CONCURRENCY: '1',
+      }),
+    );
     expect(await syncAndWait(provider.id)).toMatchObject({ upserted: 5 });
   });
 });

@@ -16,6 +16,7 @@ import {
   startFeedServer,
   startTs,
   uniquePrefix,
+  workerProcessEnv,
   type FeedServer,
   type LongRunning,
 } from '@marquee/testing';
@@ -90,19 +91,13 @@ beforeAll(async () => {
   );
   const apiPort = await freePort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: databaseUrl,
+  const env = workerProcessEnv(databaseUrl, prefix, {
     REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    LOG_LEVEL: 'error',
-    ALLOW_PRIVATE_PROVIDERS: 'true',
-    METRICS_PORT: '0',
     WORKER_CONCURRENCY: '1',
     API_PORT: String(apiPort),
     API_HOST: '127.0.0.1',
-  };
+  });
+
   api = startTs('services/api/src/main.ts', env);
   worker = startTs('services/worker/src/main.ts', env);
   await eventually(async () => ((await readyStatus()) === 200 ? true : undefined), 30_000, 'api');

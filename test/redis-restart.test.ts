@@ -18,6 +18,7 @@ import {
   startFeedServer,
   startTs,
   uniquePrefix,
+  workerProcessEnv,
   type FeedServer,
   type LongRunning,
   type TestDatabase,
@@ -129,17 +130,14 @@ describe('Redis restart', () => {
       everySeconds: 3600,
       timezone: 'UTC',
     });
-    worker = startTs('services/worker/src/main.ts', {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      ALLOW_PRIVATE_PROVIDERS: 'true',
-      METRICS_PORT: '0',
-      WORKER_CONCURRENCY: '1',
-    });
+    worker = startTs(
+      'services/worker/src/main.ts',
+      workerProcessEnv(database.url, prefix, {
+        REDIS_URL: redisUrl,
+        LOG_LEVEL: 'warn',
+        WORKER_CONCURRENCY: '1',
+      }),
+    );
     expect(await syncAndWait(first.id)).toMatchObject({ provider: 'first', upserted: 5 });
 
     await stopRedis();

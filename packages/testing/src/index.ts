@@ -75,6 +75,7 @@ export {
 export {
   JobRunner,
   TEST_REDIS_URL,
+  workerProcessEnv,
   workerTestEnv,
   type JobOutcome,
   type JobProcessor,

@@ -99,10 +99,11 @@ export const limitParam = single
     example: '100',
   });
 
-export const cursorParam = single
-  .transform((text, context) => {
-    const cursor = decodeCursor(text);
-    if (cursor && cursor.startsAt >= EARLIEST_INSTANT) return cursor;
+/** A cursor this API returned, decoded; any other text is an `invalid_cursor` issue. */
+function returnedCursor<T extends object>(decode: (text: string) => T | null) {
+  return single.transform((text, context) => {
+    const cursor = decode(text);
+    if (cursor) return cursor;
     context.issues.push({
       code: 'custom',
       message: 'is not a cursor this API returned',
@@ -110,8 +111,13 @@ export const cursorParam = single
       params: { code: 'invalid_cursor' },
     });
     return z.NEVER;
-  })
-  .meta({ description: 'The `next_cursor` of the previous page, as returned.' });
+  });
+}
+
+export const cursorParam = returnedCursor((text) => {
+  const cursor = decodeCursor(text);
+  return cursor && cursor.startsAt >= EARLIEST_INSTANT ? cursor : null;
+}).meta({ description: 'The `next_cursor` of the previous page, as returned.' });
 
 const PRICE = 'must be a non-negative decimal number (15, 15.5)';
 
@@ -183,22 +189,9 @@ export type EventsSearchQuery = z.output<typeof eventsSearchQuerySchema>;
 
 /** `GET /v1/changes`: strict, as every `/v1` query. */
 export const changesQuerySchema = z.strictObject({
-  after: single
-    .transform((text, context) => {
-      const position = decodeChangeCursor(text);
-      if (position) return position;
-      context.issues.push({
-        code: 'custom',
-        message: 'is not a cursor this API returned',
-        input: text,
-        params: { code: 'invalid_cursor' },
-      });
-      return z.NEVER;
-    })
-    .optional()
-    .meta({
-      description:
-        'The `next_cursor` of the previous page; without it the feed starts at its oldest kept change.',
-    }),
+  after: returnedCursor(decodeChangeCursor).optional().meta({
+    description:
+      'The `next_cursor` of the previous page; without it the feed starts at its oldest kept change.',
+  }),
   limit: limitParam,
 });
