@@ -1,4 +1,10 @@
-import { Counter, Histogram, METRIC_PREFIX, registerScrapedGauge, type Registry } from '@marquee/metrics';
+import {
+  Counter,
+  Histogram,
+  METRIC_PREFIX,
+  registerScrapedGauge,
+  type Registry,
+} from '@marquee/metrics';
 import type { DeliveryOutcome } from './webhook.deliverer.ts';
 
 /**
