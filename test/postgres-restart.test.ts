@@ -19,6 +19,7 @@ import {
   workerProcessEnv,
   type FeedServer,
   type LongRunning,
+  feverProvider,
 } from '@marquee/testing';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -132,20 +133,8 @@ async function waitForJob(id: string): Promise<unknown> {
 describe('Postgres restart', () => {
   it('the api serves cached searches and reports 503 while it is down; nothing is lost', async () => {
     const providers = new ProviderRepository(db);
-    const first = await providers.create({
-      name: 'first',
-      kind: 'fever-xml',
-      url: `${feed.url}/first.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
-    const second = await providers.create({
-      name: 'second',
-      kind: 'fever-xml',
-      url: `${feed.url}/second.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
+    const first = await providers.create(feverProvider('first', `${feed.url}/first.xml`));
+    const second = await providers.create(feverProvider('second', `${feed.url}/second.xml`));
     const firstJob = await queue.enqueueSync({ providerId: first.id, trigger: 'manual' });
     expect(await waitForJob(firstJob.id ?? '')).toMatchObject({ upserted: 5 });
     const cachedQuery = '?starts_at=2030-01-01T00:00:00Z&ends_at=2030-12-31T00:00:00Z';

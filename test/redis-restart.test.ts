@@ -22,6 +22,7 @@ import {
   type FeedServer,
   type LongRunning,
   type TestDatabase,
+  feverProvider,
 } from '@marquee/testing';
 
 let database: TestDatabase;
@@ -123,13 +124,7 @@ afterAll(async () => {
 describe('Redis restart', () => {
   it('a running worker reconnects by itself and processes jobs enqueued after the restart', async () => {
     const providers = new ProviderRepository(db);
-    const first = await providers.create({
-      name: 'first',
-      kind: 'fever-xml',
-      url: `${feed.url}/first.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
+    const first = await providers.create(feverProvider('first', `${feed.url}/first.xml`));
     worker = startTs(
       'services/worker/src/main.ts',
       workerProcessEnv(database.url, prefix, {
@@ -151,13 +146,7 @@ describe('Redis restart', () => {
     expect(worker.child.exitCode).toBeNull();
     await startRedis();
 
-    const second = await providers.create({
-      name: 'second',
-      kind: 'fever-xml',
-      url: `${feed.url}/second.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
+    const second = await providers.create(feverProvider('second', `${feed.url}/second.xml`));
     expect(await syncAndWait(second.id)).toMatchObject({ provider: 'second', upserted: 6 });
     expect(await db.event.count()).toBe(11);
     expect(worker.child.exitCode).toBeNull();

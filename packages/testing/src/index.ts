@@ -81,3 +81,5 @@ export {
   type JobProcessor,
 } from './worker.harness.ts';
 export { feverFixture, type FeverFixture } from './fever.fixtures.ts';
+export { feverProvider } from './provider.inputs.ts';
+export { eventRecord } from './event.records.ts';
