@@ -33,23 +33,24 @@ function toInstant(text: string, edge: 'start' | 'end'): Date {
 const EARLIEST_INSTANT = new Date('0001-01-01T00:00:00Z');
 const supportedInstant = z.date().min(EARLIEST_INSTANT, 'must not be before 0001-01-01T00:00:00Z');
 
-export const startsAtParam = instantText
-  .transform((text) => toInstant(text, 'start'))
-  .pipe(supportedInstant)
-  .meta({
-    description:
-      'Only events that start at or after this instant. A plain date means 00:00:00 UTC that day.',
-    example: '2021-02-01T00:00:00Z',
-  });
+/** One bound of a search window: an instant, or a plain date read as that day's start or end. */
+const windowBound = (bound: 'start' | 'end', meta: { description: string; example: string }) =>
+  instantText
+    .transform((text) => toInstant(text, bound))
+    .pipe(supportedInstant)
+    .meta(meta);
 
-export const endsAtParam = instantText
-  .transform((text) => toInstant(text, 'end'))
-  .pipe(supportedInstant)
-  .meta({
-    description:
-      'Only events that end at or before this instant. A plain date means the end of that day, UTC.',
-    example: '2021-02-28T23:59:59Z',
-  });
+export const startsAtParam = windowBound('start', {
+  description:
+    'Only events that start at or after this instant. A plain date means 00:00:00 UTC that day.',
+  example: '2021-02-01T00:00:00Z',
+});
+
+export const endsAtParam = windowBound('end', {
+  description:
+    'Only events that end at or before this instant. A plain date means the end of that day, UTC.',
+  example: '2021-02-28T23:59:59Z',
+});
 
 const window = {
   starts_at: startsAtParam.optional(),
