@@ -4,7 +4,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
@@ -24,6 +24,8 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 class FeedHost {
   readonly documents = new Map<string, Buffer>();
   etags = true;
+  /** Each answer waits this long first, as a remote provider's latency would. */
+  latencyMs = 0;
   private readonly tags = new WeakMap<Buffer, string>();
   private server: Server | undefined;
   url = '';
@@ -39,24 +41,29 @@ class FeedHost {
 
   async start(): Promise<void> {
     this.server = createServer((request, response) => {
-      const body = this.documents.get(new URL(request.url ?? '/', 'http://feed').pathname);
-      if (!body) {
-        response.writeHead(404).end();
-        return;
-      }
-      const headers: Record<string, string> = { 'content-type': 'application/xml' };
-      if (this.etags) {
-        headers.etag = this.etag(body);
-        if (request.headers['if-none-match'] === headers.etag) {
-          response.writeHead(304, headers).end();
-          return;
-        }
-      }
-      // With its length, as a static file server sends it (the fetcher reads it into one buffer).
-      response.writeHead(200, { ...headers, 'content-length': String(body.length) }).end(body);
+      if (this.latencyMs > 0) setTimeout(() => this.answer(request, response), this.latencyMs);
+      else this.answer(request, response);
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private answer(request: IncomingMessage, response: ServerResponse): void {
+    const body = this.documents.get(new URL(request.url ?? '/', 'http://feed').pathname);
+    if (!body) {
+      response.writeHead(404).end();
+      return;
+    }
+    const headers: Record<string, string> = { 'content-type': 'application/xml' };
+    if (this.etags) {
+      headers.etag = this.etag(body);
+      if (request.headers['if-none-match'] === headers.etag) {
+        response.writeHead(304, headers).end();
+        return;
+      }
+    }
+    // With its length, as a static file server sends it (the fetcher reads it into one buffer).
+    response.writeHead(200, { ...headers, 'content-length': String(body.length) }).end(body);
   }
 
   close(): Promise<void> {

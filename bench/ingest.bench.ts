@@ -28,6 +28,8 @@ const providerEvents = Number(process.env.BENCH_PROVIDER_EVENTS ?? 100);
 const cycleConcurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '8';
 // Worker processes of each provider cycle, in order (BENCH_CYCLE_WORKERS=1,2).
 const cycleWorkers = (process.env.BENCH_CYCLE_WORKERS ?? '1,2').split(',').map(Number);
+// BENCH_PROVIDER_LATENCY_MS: every provider answers after this long (latency-bound cycles).
+const providerLatencyMs = Number(process.env.BENCH_PROVIDER_LATENCY_MS ?? 0);
 // BENCH_INGEST_ONLY=feed|providers runs one part and prints it; RESULTS.md is left as it is.
 const only = process.env.BENCH_INGEST_ONLY;
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -243,6 +245,7 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
     });
   }
   await stack.queue.queue.obliterate({ force: true });
+  stack.feeds.latencyMs = providerLatencyMs;
   const cpuBefore = stack.workersCpuSeconds();
   const started = performance.now();
   // What one scheduling cycle enqueues: one sync job per provider.
@@ -262,12 +265,14 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
     await sleep(50);
   }
   const drainMs = performance.now() - started;
+  stack.feeds.latencyMs = 0;
   const workerCpuMsPerJob = ((stack.workersCpuSeconds() - cpuBefore) * 1000) / providerCount;
   await stack.stopWorkers();
   const rows = await stack.db.$queryRaw<{ n: bigint }[]>`
     SELECT count(*) AS n FROM events e JOIN providers p ON p.id = e.provider_id WHERE p.name LIKE ${`cycle${round}-%`}`;
   return {
     workers,
+    latencyMs: providerLatencyMs,
     drainMs,
     workerCpuMsPerJob,
     failed: counts.failed ?? 0,

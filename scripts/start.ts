@@ -22,8 +22,9 @@ const env = parseEnv(
     API_PORT: port.default(3000),
     // 0: any free port (shown in the banner).
     DASHBOARD_PORT: port.default(3001),
-    // The local stack fetches its sample feed from loopback.
+    // The local stack fetches its sample feed from loopback, and webhooks are tried on receivers there.
     ALLOW_PRIVATE_PROVIDERS: envBool.default(true),
+    ALLOW_PRIVATE_WEBHOOKS: envBool.default(true),
   }),
 );
 
@@ -86,6 +87,7 @@ function run(service: (typeof SERVICES)[number]): void {
       env: {
         ...process.env,
         ALLOW_PRIVATE_PROVIDERS: String(env.ALLOW_PRIVATE_PROVIDERS),
+        ALLOW_PRIVATE_WEBHOOKS: String(env.ALLOW_PRIVATE_WEBHOOKS),
         ...serviceEnv[service],
       },
       stdio: ['ignore', 'pipe', 'pipe'],

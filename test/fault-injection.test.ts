@@ -3,6 +3,7 @@
 // on, no stored event changed, and the reason kept on the sync run.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
@@ -16,7 +17,7 @@ import {
 import { createLogger } from '@marquee/logger';
 import { fetchPayload, FetchError } from '@marquee/fetch';
 import { readBreakerStatuses } from '@marquee/provider-status';
-import { IngestQueue } from '@marquee/queue';
+import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import {
   createTestDatabase,
@@ -764,6 +765,75 @@ describe('payload budget (WORKER_MAX_INFLIGHT_MB)', () => {
       clearInterval(sampler);
       await worker.close();
       await feed.close();
+    }
+  });
+});
+
+describe('no sync run stays running after its job ended', () => {
+  it('a job its workers died in twice is failed by BullMQ without running; its last run is closed', async () => {
+    const provider = await addProvider('stalls-twice', chaos.urlOf('ok-no-validators'));
+    const fast = { lockDuration: 1_000, stalledInterval: 1_000 };
+    const pullerRedis = redis.duplicate();
+    // A worker that takes jobs and never renews their locks: a worker killed mid-sync.
+    const dying = new Worker(QUEUE_NAMES.ingest, null, {
+      connection: pullerRedis,
+      prefix,
+      ...fast,
+    });
+    const checkerRedis = redis.duplicate();
+    const checker = new Worker(QUEUE_NAMES.ingest, null, {
+      connection: checkerRedis,
+      prefix,
+      ...fast,
+    });
+    const runtime = runtimeWith({
+      WORKER_LOCK_DURATION_MS: '1000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+    });
+    try {
+      const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
+      const jobId = job.id ?? '';
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const taken = await dying.getNextJob(randomUUID());
+        expect(taken?.id).toBe(jobId);
+        await syncRuns.openRun(provider.id, 'manual', jobId);
+        // One stalled check per interval for the whole queue: a worker of an earlier test (30 s
+        // interval) may have claimed the next half minute.
+        await redis.del(queue.queue.toKey('stalled-check'));
+        void checker.startStalledCheckTimer();
+        await eventually(
+          async () => ((await queue.queue.getJobState(jobId)) === 'waiting' ? true : undefined),
+          30_000,
+          'the stalled job back in the waiting list',
+        );
+      }
+      await checker.close();
+      const worker = runtime.createWorker();
+      void worker.run();
+      await eventually(
+        async () => ((await queue.queue.getJobState(jobId)) === 'failed' ? true : undefined),
+        15_000,
+        'BullMQ to fail the job that stalled twice',
+      );
+      const runs = await eventually(
+        async () => {
+          const all = await db.syncRun.findMany({
+            where: { jobId },
+            orderBy: { startedAt: 'asc' },
+          });
+          return all.every((run) => run.status !== 'running') ? all : undefined;
+        },
+        10_000,
+        'every run of the job closed',
+      );
+      expect(runs.map((run) => run.status)).toEqual(['failed', 'failed']);
+      expect(runs[1]?.error).toBe('interrupted: job stalled more than allowable limit');
+      await worker.close();
+    } finally {
+      await checker.close();
+      await dying.close();
+      await pullerRedis.quit();
+      await checkerRedis.quit();
     }
   });
 });

@@ -120,6 +120,19 @@ export class SyncRunRepository {
     await this.db.syncRun.update({ where: { id }, data: { checkpoint } });
   }
 
+  /**
+   * Closes the runs of a job that failed for good while still marked running: its worker died
+   * mid-sync and BullMQ failed the job without running it again (stalled too often), so no later
+   * attempt's `openRun` closes them. Returns how many were closed.
+   */
+  async closeRunning(jobId: string, reason: string): Promise<number> {
+    const { count } = await this.db.syncRun.updateMany({
+      where: { jobId, status: 'running' },
+      data: { status: 'failed', finishedAt: new Date(), error: `interrupted: ${reason}` },
+    });
+    return count;
+  }
+
   /** The run did not happen (an open circuit breaker); `reason` is a sentence for operators. */
   skip(id: string, reason: string): Promise<SyncRun> {
     return this.db.syncRun.update({

@@ -10,7 +10,17 @@ export interface AddressPolicy {
    * no feed lives there, and a redirect to one is the classic SSRF credential theft.
    */
   allowPrivate: boolean;
+  /** Whose addresses these are, so a refusal names the variable that allows them (providers). */
+  target?: AddressTarget;
 }
+
+/** What a guarded URL belongs to; each has its own ALLOW_PRIVATE_* variable. */
+export type AddressTarget = 'providers' | 'webhooks';
+
+const ALLOW_HINTS: Record<AddressTarget, string> = {
+  providers: 'set ALLOW_PRIVATE_PROVIDERS=true to allow private providers',
+  webhooks: 'set ALLOW_PRIVATE_WEBHOOKS=true to allow private webhook endpoints',
+};
 
 /**
  * Always refused, whatever the policy: the instance metadata and credential endpoints of the
@@ -55,12 +65,10 @@ export class AddressRefusedError extends Error {
     readonly host: string,
     readonly address: string,
     readonly range: string,
+    addressTarget: AddressTarget = 'providers',
   ) {
     const target = host === address ? address : `${host}: it resolves to ${address}`;
-    const hint =
-      range === METADATA_RANGE
-        ? 'never allowed'
-        : 'set ALLOW_PRIVATE_PROVIDERS=true to allow private providers';
+    const hint = range === METADATA_RANGE ? 'never allowed' : ALLOW_HINTS[addressTarget];
     super(`refused to connect to ${target} (${range} address); ${hint}`);
   }
 }
@@ -144,7 +152,7 @@ function isMetadataHost(hostname: string): boolean {
 /** Throws AddressRefusedError when `address` (an IP literal) is refused for `host`. */
 function assertAddressAllowed(host: string, address: string, policy: AddressPolicy): void {
   const reason = refusalReason(address, policy);
-  if (reason !== undefined) throw new AddressRefusedError(host, address, reason);
+  if (reason !== undefined) throw new AddressRefusedError(host, address, reason, policy.target);
 }
 
 /** The hostname of a URL as a bare IP literal ("[::1]" → "::1"), or undefined for a name. */
@@ -198,7 +206,7 @@ export function guardedLookup(policy: AddressPolicy) {
       for (const { address } of addresses) {
         const reason = refusalReason(address, policy);
         if (reason !== undefined) {
-          callback(new AddressRefusedError(hostname, address, reason), []);
+          callback(new AddressRefusedError(hostname, address, reason, policy.target), []);
           return;
         }
       }

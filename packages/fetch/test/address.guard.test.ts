@@ -8,6 +8,7 @@ import {
   fetchPayload,
   FetchError,
   guardedLookup,
+  postGuarded,
   refusalReason,
   type FetchOptions,
 } from '../src/index.ts';
@@ -241,5 +242,25 @@ describe('assertUrlAllowed (providers add)', () => {
     await expect(
       assertUrlAllowed('http://feeds.invalid/x', { allowPrivate: false }),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe('refusals name the variable that allows them', () => {
+  const webhooks = { allowPrivate: false, target: 'webhooks' } as const;
+  const post = (url: string) =>
+    postGuarded(url, '{}', { headers: {}, timeoutMs: 2_000, addressPolicy: webhooks });
+
+  it('a webhook endpoint names ALLOW_PRIVATE_WEBHOOKS, for literals and resolved names', async () => {
+    await expect(assertUrlAllowed('http://127.0.0.1:9/hooks', webhooks)).rejects.toThrow(
+      /loopback address\); set ALLOW_PRIVATE_WEBHOOKS=true to allow private webhook endpoints$/,
+    );
+    await expect(post('http://127.0.0.1:9/hooks')).rejects.toThrow(/ALLOW_PRIVATE_WEBHOOKS=true/);
+    await expect(post('http://localhost:9/hooks')).rejects.toThrow(/ALLOW_PRIVATE_WEBHOOKS=true/);
+  });
+
+  it('a provider URL names ALLOW_PRIVATE_PROVIDERS', async () => {
+    await expect(assertUrlAllowed('http://127.0.0.1:9/', { allowPrivate: false })).rejects.toThrow(
+      /set ALLOW_PRIVATE_PROVIDERS=true to allow private providers$/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
 import {
@@ -203,7 +203,7 @@ function buildWebhookWorker(
     enqueueNext: async (endpointId) => {
       for (const head of await webhooks.heads(endpointId)) await queue.enqueueDelivery(head);
     },
-    addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_WEBHOOKS },
+    addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_WEBHOOKS, target: 'webhooks' },
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
     observe: registerDeliveryMetrics(registry),
     onError: (error) => logger.error('webhook worker error', { error: error.message }),
@@ -211,6 +211,38 @@ function buildWebhookWorker(
   worker.on('closed', () => void queue.close());
   workers.push(worker);
   return worker;
+}
+
+/** What bounds a sync against hostile providers: its payload budget, parse limits and delays. */
+function hostileInputBounds(env: WorkerEnv): Pick<SyncDeps, 'budget' | 'parseLimits' | 'delays'> {
+  return {
+    budget: new PayloadBudget(Math.round(env.WORKER_MAX_INFLIGHT_MB * 1024 * 1024)),
+    parseLimits: {
+      htmlMaxBytes: Math.round(env.PARSE_MAX_HTML_MB * 1024 * 1024),
+      maxNodes: env.PARSE_MAX_NODES,
+    },
+    delays: {
+      retryAfterMaxMs: env.RETRY_AFTER_MAX_SECONDS * 1_000,
+      maxDelays: env.RATE_LIMIT_MAX_DELAYS,
+    },
+  };
+}
+
+/**
+ * A job that fails for good leaves no sync run `running`: BullMQ fails a job that stalled too
+ * often (its worker died mid-sync, again) without running it, so the run its last attempt opened
+ * is closed here, with BullMQ's reason. Other failures closed their run already (no row changes).
+ */
+function closeRunsOfFailedJobs(worker: Worker, syncRuns: SyncRunRepository, logger: Logger): void {
+  worker.on('failed', (job: Job | undefined, error: Error) => {
+    if (job?.id === undefined || job.finishedOn === undefined) return;
+    syncRuns.closeRunning(job.id, error.message).catch((cause: unknown) =>
+      logger.warn('could not close the sync runs of a failed job', {
+        jobId: job.id,
+        error: cause instanceof Error ? cause.message : String(cause),
+      }),
+    );
+  });
 }
 
 /**
@@ -244,15 +276,7 @@ export function createWorkerRuntime(
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
     },
-    budget: new PayloadBudget(Math.round(env.WORKER_MAX_INFLIGHT_MB * 1024 * 1024)),
-    parseLimits: {
-      htmlMaxBytes: Math.round(env.PARSE_MAX_HTML_MB * 1024 * 1024),
-      maxNodes: env.PARSE_MAX_NODES,
-    },
-    delays: {
-      retryAfterMaxMs: env.RETRY_AFTER_MAX_SECONDS * 1_000,
-      maxDelays: env.RATE_LIMIT_MAX_DELAYS,
-    },
+    ...hostileInputBounds(env),
     logger,
     now: overrides.now ?? (() => new Date()),
   };
@@ -284,6 +308,7 @@ export function createWorkerRuntime(
         logger,
       });
       syncMetrics.countDeadLetters(worker);
+      closeRunsOfFailedJobs(worker, deps.syncRuns, logger);
       workers.push(worker);
       return worker;
     },

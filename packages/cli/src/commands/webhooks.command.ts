@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { ProviderRepository, WebhookRepository, type ChangeKind } from '@marquee/db';
-import { assertUrlAllowed, postGuarded } from '@marquee/fetch';
-import { newWebhookSecret, signedHeaders } from '@marquee/webhooks';
+import type { ChangeKind, WebhookRepository } from '@marquee/db';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
-import { json } from '../table.format.ts';
+import { json, printList } from '../table.format.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KINDS: readonly ChangeKind[] = ['created', 'updated', 'cancelled', 'merged', 'deleted'];
@@ -35,10 +33,11 @@ async function checkedUrl(text: string, allowPrivate: boolean): Promise<string> 
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UsageError('url must be an absolute http:// or https:// URL');
   }
+  const { assertUrlAllowed } = await import('@marquee/fetch');
   try {
-    await assertUrlAllowed(url.toString(), { allowPrivate });
+    await assertUrlAllowed(url.toString(), { allowPrivate, target: 'webhooks' });
   } catch (error) {
-    throw new UsageError(`url: ${(error as Error).message.replace('PROVIDERS', 'WEBHOOKS')}`);
+    throw new UsageError(`url: ${(error as Error).message}`);
   }
   return url.toString();
 }
@@ -52,7 +51,11 @@ export function registerWebhooksCommand(
   const webhooks = program
     .command('webhooks')
     .description('signed notifications of catalog changes');
-  const repository = async () => new WebhookRepository(await context().db());
+  // Libraries are imported on use: `--help` loads none of them.
+  const repository = async () => {
+    const { WebhookRepository } = await import('@marquee/db');
+    return new WebhookRepository(await context().db());
+  };
 
   webhooks
     .command('add <url>')
@@ -63,6 +66,8 @@ export function registerWebhooksCommand(
       const kinds = parseKinds(options.events);
       const url = await checkedUrl(text, context().env.ALLOW_PRIVATE_WEBHOOKS);
       const db = await context().db();
+      const { ProviderRepository, WebhookRepository } = await import('@marquee/db');
+      const { newWebhookSecret } = await import('@marquee/webhooks');
       if (options.provider !== undefined) {
         if (!(await new ProviderRepository(db).findByName(options.provider))) {
           throw new UsageError(`--provider: no provider named "${options.provider}"`);
@@ -88,16 +93,16 @@ export function registerWebhooksCommand(
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const list = await (await repository()).list();
-      if (options.json) return io.out(json(list));
-      if (list.length === 0) return io.out('no endpoints');
-      for (const e of list) {
-        const last = e.lastDeliveredAt ? e.lastDeliveredAt.toISOString() : 'never';
-        io.out(
+      printList(io.out, list, {
+        json: options.json,
+        empty: 'no endpoints',
+        line: (e) =>
           `${e.id}  ${e.url}  ${e.kinds.join(',')}${e.provider ? `  provider ${e.provider}` : ''}  ` +
-            `pending ${e.pending}  delivered ${e.delivered}  failed ${e.failed}  last delivery ${last}` +
-            (e.lastError ? `  last error: ${e.lastError}` : ''),
-        );
-      }
+          `pending ${e.pending}  delivered ${e.delivered}  failed ${e.failed}  last delivery ${
+            e.lastDeliveredAt ? e.lastDeliveredAt.toISOString() : 'never'
+          }` +
+          (e.lastError ? `  last error: ${e.lastError}` : ''),
+      });
     });
 
   webhooks
@@ -161,6 +166,9 @@ function registerDeadLetterCommands(
 
 /** `webhooks test <id>`: a signed `webhook.test` message, sent now, outside the queue. */
 async function sendTestMessage(context: () => CliContext, io: CliIo, id: string): Promise<void> {
+  const { WebhookRepository } = await import('@marquee/db');
+  const { postGuarded } = await import('@marquee/fetch');
+  const { signedHeaders } = await import('@marquee/webhooks');
   const repository = new WebhookRepository(await context().db());
   const endpoint = await repository.find(endpointId(id));
   if (!endpoint) throw new UsageError(`no endpoint ${id}`);
@@ -173,7 +181,7 @@ async function sendTestMessage(context: () => CliContext, io: CliIo, id: string)
   const answer = await postGuarded(endpoint.url, body, {
     headers: signedHeaders(endpoint.secret, messageId, body),
     timeoutMs: TEST_TIMEOUT_MS,
-    addressPolicy: { allowPrivate: context().env.ALLOW_PRIVATE_WEBHOOKS },
+    addressPolicy: { allowPrivate: context().env.ALLOW_PRIVATE_WEBHOOKS, target: 'webhooks' },
   });
   io.out(`${endpoint.url} answered ${answer.status}`);
   if (answer.status < 200 || answer.status >= 300) {
