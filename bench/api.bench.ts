@@ -255,20 +255,19 @@ try {
   writeFileSync(bodiesFile, JSON.stringify(bodies));
   const listening = async (url: string) =>
     (await fetch(`${url}${WINDOWS.narrow.path}`)).status === 200;
-  const bare = await startProcess(
-    'bench/api-reference.server.ts',
-    ['node', '{port}', bodiesFile],
-    process.env,
-    listening,
-  );
-  services.push(bare);
-  const minimal = await startProcess(
-    'bench/api-reference.server.ts',
-    ['express', '{port}', bodiesFile],
-    process.env,
-    listening,
-  );
-  services.push(minimal);
+  const startReference = async (server: 'node' | 'express') => {
+    const args = [server, '{port}', bodiesFile];
+    const service = await startProcess(
+      'bench/api-reference.server.ts',
+      args,
+      process.env,
+      listening,
+    );
+    services.push(service);
+    return service;
+  };
+  const bare = await startReference('node');
+  const minimal = await startReference('express');
 
   const base = { connections: CONNECTIONS, duration: DURATION_S };
   for (const name of wants('cached') ? (Object.keys(WINDOWS) as WindowName[]) : []) {

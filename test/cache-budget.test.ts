@@ -17,9 +17,11 @@ import {
   startFeedServer,
   startTs,
   uniquePrefix,
+  workerProcessEnv,
   type FeedServer,
   type LongRunning,
   type TestDatabase,
+  feverProvider,
 } from '@marquee/testing';
 
 const MIB = 1024 * 1024;
@@ -84,13 +86,9 @@ async function syncAndWait(providerId: string): Promise<unknown> {
 
 /** 10,000 events an hour apart; a window from the first one holds about 500. */
 async function seedCatalog(): Promise<void> {
-  const provider = await new ProviderRepository(db).create({
-    name: 'catalog',
-    kind: 'fever-xml',
-    url: 'http://127.0.0.1/catalog.xml',
-    everySeconds: 3600,
-    timezone: 'UTC',
-  });
+  const provider = await new ProviderRepository(db).create(
+    feverProvider('catalog', 'http://127.0.0.1/catalog.xml'),
+  );
   const records = Array.from({ length: CATALOG }, (_, index) => ({
     externalKey: `e${index}`,
     title: `Concert number ${index} in the budget test`,
@@ -191,24 +189,17 @@ describe('the cache byte budget on one noeviction Redis shared with the queues',
       BUDGET_MB * MIB,
     );
 
-    const provider = await new ProviderRepository(db).create({
-      name: 'after-the-storm',
-      kind: 'fever-xml',
-      url: `${feed.url}/feed.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
-    worker = startTs('services/worker/src/main.ts', {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      ALLOW_PRIVATE_PROVIDERS: 'true',
-      METRICS_PORT: '0',
-      WORKER_CONCURRENCY: '1',
-    });
+    const provider = await new ProviderRepository(db).create(
+      feverProvider('after-the-storm', `${feed.url}/feed.xml`),
+    );
+    worker = startTs(
+      'services/worker/src/main.ts',
+      workerProcessEnv(database.url, prefix, {
+        REDIS_URL: redisUrl,
+        LOG_LEVEL: 'warn',
+        WORKER_CONCURRENCY: '1',
+      }),
+    );
     expect(await syncAndWait(provider.id)).toMatchObject({ upserted: 5 });
   });
 });

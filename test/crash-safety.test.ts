@@ -14,7 +14,7 @@ import {
   startFeedServer,
   startTs,
   uniquePrefix,
-  workerTestEnv,
+  workerProcessEnv,
   type FeedServer,
   type LongRunning,
   type TestDatabase,
@@ -87,18 +87,14 @@ beforeAll(async () => {
     if (holding) held.push(response);
     else response.writeHead(200).end(FEED);
   });
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    ...workerTestEnv(database.url, prefix, {
-      LOG_LEVEL: 'warn',
-      WORKER_CONCURRENCY: '1',
-      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-      WORKER_LOCK_DURATION_MS: '2000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-      FETCH_TIMEOUT_MS: '20000',
-    }),
-  };
+  env = workerProcessEnv(database.url, prefix, {
+    LOG_LEVEL: 'warn',
+    WORKER_CONCURRENCY: '1',
+    SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+    WORKER_LOCK_DURATION_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    FETCH_TIMEOUT_MS: '20000',
+  });
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SearchCache } from '@marquee/cache';
 import { SyncRunRepository, type Db, type Provider } from '@marquee/db';
-import { feverFixture, startFeedServer, type FeedServer } from '@marquee/testing';
+import { feverFixture, feverProvider, startFeedServer, type FeedServer } from '@marquee/testing';
 import type { SyncSummary } from '@marquee/worker';
 import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
 
@@ -30,13 +30,7 @@ beforeAll(async () => {
         .end('<eventList><output><base_event');
     else response.writeHead(200, { 'content-type': 'application/xml' }).end(body);
   });
-  provider = await stack.providers.create({
-    name: 'fever',
-    kind: 'fever-xml',
-    url: `${feed.url}/feed.xml`,
-    everySeconds: 3600,
-    timezone: 'UTC',
-  });
+  provider = await stack.providers.create(feverProvider('fever', `${feed.url}/feed.xml`));
 });
 
 afterAll(async () => {

@@ -16,8 +16,10 @@ import {
   startFeedServer,
   startTs,
   uniquePrefix,
+  workerProcessEnv,
   type FeedServer,
   type LongRunning,
+  feverProvider,
 } from '@marquee/testing';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -90,19 +92,13 @@ beforeAll(async () => {
   );
   const apiPort = await freePort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: databaseUrl,
+  const env = workerProcessEnv(databaseUrl, prefix, {
     REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    LOG_LEVEL: 'error',
-    ALLOW_PRIVATE_PROVIDERS: 'true',
-    METRICS_PORT: '0',
     WORKER_CONCURRENCY: '1',
     API_PORT: String(apiPort),
     API_HOST: '127.0.0.1',
-  };
+  });
+
   api = startTs('services/api/src/main.ts', env);
   worker = startTs('services/worker/src/main.ts', env);
   await eventually(async () => ((await readyStatus()) === 200 ? true : undefined), 30_000, 'api');
@@ -137,20 +133,8 @@ async function waitForJob(id: string): Promise<unknown> {
 describe('Postgres restart', () => {
   it('the api serves cached searches and reports 503 while it is down; nothing is lost', async () => {
     const providers = new ProviderRepository(db);
-    const first = await providers.create({
-      name: 'first',
-      kind: 'fever-xml',
-      url: `${feed.url}/first.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
-    const second = await providers.create({
-      name: 'second',
-      kind: 'fever-xml',
-      url: `${feed.url}/second.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
+    const first = await providers.create(feverProvider('first', `${feed.url}/first.xml`));
+    const second = await providers.create(feverProvider('second', `${feed.url}/second.xml`));
     const firstJob = await queue.enqueueSync({ providerId: first.id, trigger: 'manual' });
     expect(await waitForJob(firstJob.id ?? '')).toMatchObject({ upserted: 5 });
     const cachedQuery = '?starts_at=2030-01-01T00:00:00Z&ends_at=2030-12-31T00:00:00Z';

@@ -18,9 +18,11 @@ import {
   startFeedServer,
   startTs,
   uniquePrefix,
+  workerProcessEnv,
   type FeedServer,
   type LongRunning,
   type TestDatabase,
+  feverProvider,
 } from '@marquee/testing';
 
 let database: TestDatabase;
@@ -122,24 +124,15 @@ afterAll(async () => {
 describe('Redis restart', () => {
   it('a running worker reconnects by itself and processes jobs enqueued after the restart', async () => {
     const providers = new ProviderRepository(db);
-    const first = await providers.create({
-      name: 'first',
-      kind: 'fever-xml',
-      url: `${feed.url}/first.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
-    worker = startTs('services/worker/src/main.ts', {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      ALLOW_PRIVATE_PROVIDERS: 'true',
-      METRICS_PORT: '0',
-      WORKER_CONCURRENCY: '1',
-    });
+    const first = await providers.create(feverProvider('first', `${feed.url}/first.xml`));
+    worker = startTs(
+      'services/worker/src/main.ts',
+      workerProcessEnv(database.url, prefix, {
+        REDIS_URL: redisUrl,
+        LOG_LEVEL: 'warn',
+        WORKER_CONCURRENCY: '1',
+      }),
+    );
     expect(await syncAndWait(first.id)).toMatchObject({ provider: 'first', upserted: 5 });
 
     await stopRedis();
@@ -153,13 +146,7 @@ describe('Redis restart', () => {
     expect(worker.child.exitCode).toBeNull();
     await startRedis();
 
-    const second = await providers.create({
-      name: 'second',
-      kind: 'fever-xml',
-      url: `${feed.url}/second.xml`,
-      everySeconds: 3600,
-      timezone: 'UTC',
-    });
+    const second = await providers.create(feverProvider('second', `${feed.url}/second.xml`));
     expect(await syncAndWait(second.id)).toMatchObject({ provider: 'second', upserted: 6 });
     expect(await db.event.count()).toBe(11);
     expect(worker.child.exitCode).toBeNull();

@@ -23,6 +23,7 @@ import {
   uniquePrefix,
   workerTestEnv,
   type TestDatabase,
+  feverProvider,
 } from '@marquee/testing';
 import { newWebhookSecret, WebhookDispatcher } from '@marquee/webhooks';
 import { createWorkerRuntime, workerEnvSchema, type WorkerRuntime } from '@marquee/worker';
@@ -142,13 +143,9 @@ beforeAll(async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
-  provider = await new ProviderRepository(runtime.db).create({
-    name: 'hooked',
-    kind: 'fever-xml',
-    url: 'http://127.0.0.1/feed.xml',
-    everySeconds: 3600,
-    timezone: 'UTC',
-  });
+  provider = await new ProviderRepository(runtime.db).create(
+    feverProvider('hooked', 'http://127.0.0.1/feed.xml'),
+  );
 }, 30_000);
 
 afterAll(async () => {

@@ -15,3 +15,14 @@ export function table(header: string[], rows: string[][]): string {
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
+
+/** A `list` command's output: the items as JSON with `--json`, else one line each or `empty`. */
+export function printList<T>(
+  out: (line: string) => void,
+  items: readonly T[],
+  format: { json: boolean | undefined; empty: string; line: (item: T) => string },
+): void {
+  if (format.json) out(json(items));
+  else if (items.length === 0) out(format.empty);
+  else for (const item of items) out(format.line(item));
+}

@@ -4,7 +4,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { eventKeys } from './canonical-event.sql.ts';
-import { contentHash, details, eventId, type EventRecord } from '@marquee/event-model';
+import { contentHash, coreFields, details, eventId, type EventRecord } from '@marquee/event-model';
 import { copyField, pgArray, type PgScalar } from './pg-text.encoder.ts';
 
 /** The provider whose events a write carries. */
@@ -133,14 +133,7 @@ function copyLine(
     eventId(provider.name, event.externalKey),
     fixed.provider,
     event.externalKey,
-    event.title,
-    event.startsAt.toISOString(),
-    event.endsAt?.toISOString() ?? null,
-    event.timezone,
-    event.minPrice,
-    event.maxPrice,
-    event.currency,
-    event.online,
+    ...coreFields(event),
     event.online,
     contentHash(event),
     fixed.seen,

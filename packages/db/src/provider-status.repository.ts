@@ -25,6 +25,7 @@ export interface ProviderStatus {
     rejected: number;
     error: string | null;
     flag: string | null;
+    /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
     truncated: boolean;
   } | null;
 }

@@ -11,7 +11,7 @@ import {
   type Provider,
 } from '@marquee/db';
 import type { EventRecord } from '@marquee/event-model';
-import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+import { createTestDatabase, eventRecord, type TestDatabase } from '@marquee/testing';
 
 let database: TestDatabase;
 // One connection: every transaction reuses the same session, hence the same stage table.
@@ -37,18 +37,14 @@ afterAll(async () => {
   await database.drop();
 });
 
-const record = (key: string, over: Partial<EventRecord> = {}): EventRecord => ({
-  externalKey: key,
-  title: `Show ${key}`,
-  startsAt: new Date('2026-06-30T21:00:00Z'),
-  endsAt: null,
-  timezone: 'UTC',
-  minPrice: '15.00',
-  maxPrice: null,
-  currency: 'EUR',
-  online: true,
-  ...over,
-});
+const record = (key: string, over: Partial<EventRecord> = {}): EventRecord =>
+  eventRecord({
+    externalKey: key,
+    title: `Show ${key}`,
+    minPrice: '15.00',
+    currency: 'EUR',
+    ...over,
+  });
 
 const range = (from: number, to: number, over: Partial<EventRecord> = {}) =>
   Array.from({ length: to - from }, (_, index) => record(`k${from + index}`, over));

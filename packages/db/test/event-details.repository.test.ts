@@ -4,7 +4,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
 import { contentHash, eventId, type EventRecord } from '@marquee/event-model';
-import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+import { createTestDatabase, eventRecord, type TestDatabase } from '@marquee/testing';
 
 let database: TestDatabase;
 let db: Db;
@@ -19,17 +19,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-const plain: EventRecord = {
-  externalKey: 'k1',
-  title: 'A show',
-  startsAt: new Date('2026-06-30T00:00:00Z'),
-  endsAt: null,
-  timezone: 'UTC',
-  minPrice: null,
-  maxPrice: null,
-  currency: null,
-  online: true,
-};
+const plain = eventRecord({ startsAt: new Date('2026-06-30T00:00:00Z') });
 
 const detailed: EventRecord = {
   ...plain,

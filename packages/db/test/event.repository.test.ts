@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
 import type { EventRecord } from '@marquee/event-model';
-import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+import { createTestDatabase, eventRecord, type TestDatabase } from '@marquee/testing';
 
 let database: TestDatabase;
 let db: Db;
@@ -16,18 +16,15 @@ afterAll(async () => {
   await database.drop();
 });
 
-const record = (over: Partial<EventRecord> = {}): EventRecord => ({
-  externalKey: '1/1',
-  title: 'A show',
-  startsAt: new Date('2021-06-30T21:00:00Z'),
-  endsAt: new Date('2021-06-30T22:00:00Z'),
-  timezone: 'UTC',
-  minPrice: '15.00',
-  maxPrice: '30.00',
-  currency: null,
-  online: true,
-  ...over,
-});
+const record = (over: Partial<EventRecord> = {}): EventRecord =>
+  eventRecord({
+    externalKey: '1/1',
+    startsAt: new Date('2021-06-30T21:00:00Z'),
+    endsAt: new Date('2021-06-30T22:00:00Z'),
+    minPrice: '15.00',
+    maxPrice: '30.00',
+    ...over,
+  });
 
 describe('EventRepository.upsertMany', () => {
   it('inserts, skips unchanged rows, rewrites changed ones and never un-sets ever_online', async () => {

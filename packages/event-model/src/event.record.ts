@@ -86,19 +86,29 @@ export function eventId(providerName: string, externalKey: string): string {
   return `${digest.slice(0, 8)}-${digest.slice(8, 12)}-5${digest.slice(13, 16)}-${variant}${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
 }
 
+/**
+ * The stored scalar columns every event has, in column order (title … online): what the COPY
+ * line writes and what the content hash covers first.
+ */
+export function coreFields(event: EventRecord) {
+  return [
+    event.title,
+    event.startsAt.toISOString(),
+    event.endsAt?.toISOString() ?? null,
+    event.timezone,
+    event.minPrice,
+    event.maxPrice,
+    event.currency,
+    event.online,
+  ] as const;
+}
+
 export function contentHash(event: EventRecord): string {
   // One-shot hash: no Hash object per event (the same digest as createHash's).
   return hash(
     'sha256',
     JSON.stringify([
-      event.title,
-      event.startsAt.toISOString(),
-      event.endsAt?.toISOString() ?? null,
-      event.timezone,
-      event.minPrice,
-      event.maxPrice,
-      event.currency,
-      event.online,
+      ...coreFields(event),
       // Only events with details hash them, so hashes of detail-less (Fever) events written
       // before the details existed stay equal and their re-ingest writes nothing.
       ...(hasDetails(event) ? [details(event)] : []),

@@ -1,5 +1,6 @@
 export {
   contentHash,
+  coreFields,
   details,
   eventId,
   type EventRecord,

@@ -19,6 +19,7 @@ export {
   registerBuildInfo,
   type BuildInfo,
 } from './build-info.gauge.ts';
+export { registerScrapedGauge } from './scraped.gauge.ts';
 export { clusterMetricsText, serveClusterMetrics } from './cluster.metrics.ts';
 export { probe, readiness, type CheckState, type DependencyCheck } from './readiness.check.ts';
 export { Counter, Gauge, Histogram, type Registry } from 'prom-client';

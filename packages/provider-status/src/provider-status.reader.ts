@@ -17,22 +17,15 @@ export interface BreakerView {
   updatedAt: string | null;
 }
 
-export interface LastSyncView {
-  status: string;
-  trigger: string;
-  jobId: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-  fetched: number;
-  parsed: number;
-  upserted: number;
-  unchanged: number;
-  rejected: number;
-  error: string | null;
-  flag: string | null;
-  /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
-  truncated: boolean;
-}
+/** A `snake_case` name in `camelCase`, as the views spell the rows' columns. */
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+type LastSyncRow = NonNullable<ProviderStatus['last_sync']>;
+
+/** The last sync run of a provider: the row's fields, spelled as views spell them. */
+export type LastSyncView = { [K in keyof LastSyncRow as CamelCase<K & string>]: LastSyncRow[K] };
 
 export interface ProviderStatusView {
   id: string;

@@ -75,8 +75,11 @@ export {
 export {
   JobRunner,
   TEST_REDIS_URL,
+  workerProcessEnv,
   workerTestEnv,
   type JobOutcome,
   type JobProcessor,
 } from './worker.harness.ts';
 export { feverFixture, type FeverFixture } from './fever.fixtures.ts';
+export { feverProvider } from './provider.inputs.ts';
+export { eventRecord } from './event.records.ts';

@@ -1,4 +1,10 @@
-import { Counter, Gauge, Histogram, METRIC_PREFIX, type Registry } from '@marquee/metrics';
+import {
+  Counter,
+  Histogram,
+  METRIC_PREFIX,
+  registerScrapedGauge,
+  type Registry,
+} from '@marquee/metrics';
 import type { DeliveryOutcome } from './webhook.deliverer.ts';
 
 /**
@@ -30,12 +36,12 @@ export function registerDeliveryMetrics(
 
 /** `marquee_webhook_backlog`: pending messages of all endpoints, read on each scrape. */
 export function registerBacklogMetric(registry: Registry, backlog: () => Promise<number>): void {
-  new Gauge({
-    name: `${METRIC_PREFIX}webhook_backlog`,
-    help: 'Webhook messages not yet delivered nor dead-lettered, all endpoints together',
-    registers: [registry],
-    async collect() {
-      this.set(await backlog());
+  registerScrapedGauge(
+    registry,
+    {
+      name: `${METRIC_PREFIX}webhook_backlog`,
+      help: 'Webhook messages not yet delivered nor dead-lettered, all endpoints together',
     },
-  });
+    backlog,
+  );
 }

@@ -149,38 +149,33 @@ export class AccessControl {
 
   /** 429 when `subject` has no request left in this window (Redis down: no check). */
   private async refuseIfSpent(subject: string, limit: number, res: ServerResponse): Promise<void> {
-    let decision: RateDecision;
-    try {
-      decision = await this.options.limiter.peek(subject, limit);
-    } catch (error) {
-      this.warn(error);
-      return;
-    }
-    if (decision.allowed) return;
+    const decision = await this.ask(() => this.options.limiter.peek(subject, limit));
+    if (!decision || decision.allowed) return;
     setQuotaHeaders(res, decision);
     throw rateLimited(res, decision);
   }
 
   /** Counts one request of `subject`, with no quota to enforce. */
   private async count(subject: string): Promise<void> {
-    try {
-      await this.options.limiter.hit(subject, Number.MAX_SAFE_INTEGER);
-    } catch (error) {
-      this.warn(error);
-    }
+    await this.ask(() => this.options.limiter.hit(subject, Number.MAX_SAFE_INTEGER));
   }
 
   /** Counts one request against `subject`'s quota; throws the 429 when it is over. */
   private async charge(subject: string, limit: number, res: ServerResponse): Promise<void> {
-    let decision: RateDecision;
-    try {
-      decision = await this.options.limiter.hit(subject, limit);
-    } catch (error) {
-      this.warn(error);
-      return;
-    }
+    const decision = await this.ask(() => this.options.limiter.hit(subject, limit));
+    if (!decision) return;
     setQuotaHeaders(res, decision);
     if (!decision.allowed) throw rateLimited(res, decision);
+  }
+
+  /** The limiter's decision; undefined when Redis could not answer (warned: requests go on). */
+  private async ask(decide: () => Promise<RateDecision>): Promise<RateDecision | undefined> {
+    try {
+      return await decide();
+    } catch (error) {
+      this.warn(error);
+      return undefined;
+    }
   }
 }
 

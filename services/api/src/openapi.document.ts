@@ -129,6 +129,13 @@ const notModified = { description: 'Unchanged since the ETag sent in If-None-Mat
 /** Public endpoints: anonymous (per-IP quota) or with a key (the key's quota). */
 const PUBLIC = [{}, { apiKey: [] }];
 
+/** Operator endpoints: a key is required; what they may answer beyond the catalog's errors. */
+const KEY_REQUIRED = [{ apiKey: [] }];
+const keyRequiredErrors = {
+  ...catalogErrors,
+  '401': errorResponse('Missing (api_key_required), unknown or revoked (invalid_api_key) key.'),
+};
+
 function searchOperation(): JsonSchema {
   return {
     operationId: 'searchEvents',
@@ -184,11 +191,10 @@ function providersOperation(): JsonSchema {
     operationId: 'listProviders',
     tags: ['providers'],
     summary: 'Every provider with its last sync run',
-    security: [{ apiKey: [] }],
+    security: KEY_REQUIRED,
     responses: {
-      ...catalogErrors,
+      ...keyRequiredErrors,
       '200': json(REF('Providers'), 'The providers, by name.'),
-      '401': errorResponse('Missing (api_key_required), unknown or revoked (invalid_api_key) key.'),
     },
   };
 }
@@ -198,13 +204,12 @@ function changesOperation(): JsonSchema {
     operationId: 'listChanges',
     tags: ['changes'],
     summary: 'Every change of the catalog, in order, resumable exactly (docs/changes.md)',
-    security: [{ apiKey: [] }],
+    security: KEY_REQUIRED,
     parameters: queryParameters(changesQuerySchema.shape),
     responses: {
-      ...catalogErrors,
+      ...keyRequiredErrors,
       '200': json(REF('ChangesPage'), 'The next changes after `after`, oldest first.'),
       '400': errorResponse('Bad or unknown parameter (invalid_parameter, invalid_cursor).'),
-      '401': errorResponse('Missing (api_key_required), unknown or revoked (invalid_api_key) key.'),
       '410': errorResponse(
         'The cursor is older than the retention (cursor_expired): copy the catalog again.',
       ),

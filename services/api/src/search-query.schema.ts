@@ -33,23 +33,24 @@ function toInstant(text: string, edge: 'start' | 'end'): Date {
 const EARLIEST_INSTANT = new Date('0001-01-01T00:00:00Z');
 const supportedInstant = z.date().min(EARLIEST_INSTANT, 'must not be before 0001-01-01T00:00:00Z');
 
-export const startsAtParam = instantText
-  .transform((text) => toInstant(text, 'start'))
-  .pipe(supportedInstant)
-  .meta({
-    description:
-      'Only events that start at or after this instant. A plain date means 00:00:00 UTC that day.',
-    example: '2021-02-01T00:00:00Z',
-  });
+/** One bound of a search window: an instant, or a plain date read as that day's start or end. */
+const windowBound = (bound: 'start' | 'end', meta: { description: string; example: string }) =>
+  instantText
+    .transform((text) => toInstant(text, bound))
+    .pipe(supportedInstant)
+    .meta(meta);
 
-export const endsAtParam = instantText
-  .transform((text) => toInstant(text, 'end'))
-  .pipe(supportedInstant)
-  .meta({
-    description:
-      'Only events that end at or before this instant. A plain date means the end of that day, UTC.',
-    example: '2021-02-28T23:59:59Z',
-  });
+export const startsAtParam = windowBound('start', {
+  description:
+    'Only events that start at or after this instant. A plain date means 00:00:00 UTC that day.',
+  example: '2021-02-01T00:00:00Z',
+});
+
+export const endsAtParam = windowBound('end', {
+  description:
+    'Only events that end at or before this instant. A plain date means the end of that day, UTC.',
+  example: '2021-02-28T23:59:59Z',
+});
 
 const window = {
   starts_at: startsAtParam.optional(),
@@ -99,10 +100,11 @@ export const limitParam = single
     example: '100',
   });
 
-export const cursorParam = single
-  .transform((text, context) => {
-    const cursor = decodeCursor(text);
-    if (cursor && cursor.startsAt >= EARLIEST_INSTANT) return cursor;
+/** A cursor this API returned, decoded; any other text is an `invalid_cursor` issue. */
+function returnedCursor<T extends object>(decode: (text: string) => T | null) {
+  return single.transform((text, context) => {
+    const cursor = decode(text);
+    if (cursor) return cursor;
     context.issues.push({
       code: 'custom',
       message: 'is not a cursor this API returned',
@@ -110,8 +112,13 @@ export const cursorParam = single
       params: { code: 'invalid_cursor' },
     });
     return z.NEVER;
-  })
-  .meta({ description: 'The `next_cursor` of the previous page, as returned.' });
+  });
+}
+
+export const cursorParam = returnedCursor((text) => {
+  const cursor = decodeCursor(text);
+  return cursor && cursor.startsAt >= EARLIEST_INSTANT ? cursor : null;
+}).meta({ description: 'The `next_cursor` of the previous page, as returned.' });
 
 const PRICE = 'must be a non-negative decimal number (15, 15.5)';
 
@@ -183,22 +190,9 @@ export type EventsSearchQuery = z.output<typeof eventsSearchQuerySchema>;
 
 /** `GET /v1/changes`: strict, as every `/v1` query. */
 export const changesQuerySchema = z.strictObject({
-  after: single
-    .transform((text, context) => {
-      const position = decodeChangeCursor(text);
-      if (position) return position;
-      context.issues.push({
-        code: 'custom',
-        message: 'is not a cursor this API returned',
-        input: text,
-        params: { code: 'invalid_cursor' },
-      });
-      return z.NEVER;
-    })
-    .optional()
-    .meta({
-      description:
-        'The `next_cursor` of the previous page; without it the feed starts at its oldest kept change.',
-    }),
+  after: returnedCursor(decodeChangeCursor).optional().meta({
+    description:
+      'The `next_cursor` of the previous page; without it the feed starts at its oldest kept change.',
+  }),
   limit: limitParam,
 });

@@ -1,4 +1,4 @@
-import { Gauge, METRIC_PREFIX, type Registry } from '@marquee/metrics';
+import { METRIC_PREFIX, registerScrapedGauge, type Registry } from '@marquee/metrics';
 
 /**
  * `marquee_changes_lag_seconds`, read from PostgreSQL on each scrape: how long the oldest change
@@ -6,12 +6,12 @@ import { Gauge, METRIC_PREFIX, type Registry } from '@marquee/metrics';
  * it stays open anywhere on the PostgreSQL server.
  */
 export function registerChangeFeedMetrics(registry: Registry, lagSeconds: () => Promise<number>) {
-  new Gauge({
-    name: `${METRIC_PREFIX}changes_lag_seconds`,
-    help: 'Age of the oldest change of the change feed not yet readable (seconds; 0: none waits)',
-    registers: [registry],
-    async collect() {
-      this.set(await lagSeconds());
+  registerScrapedGauge(
+    registry,
+    {
+      name: `${METRIC_PREFIX}changes_lag_seconds`,
+      help: 'Age of the oldest change of the change feed not yet readable (seconds; 0: none waits)',
     },
-  });
+    lagSeconds,
+  );
 }

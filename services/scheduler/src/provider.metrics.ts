@@ -19,28 +19,33 @@ export function registerProviderMetrics(
 ): void {
   let inFlight: Promise<ProviderFreshness[]> | undefined;
   const rows = () => (inFlight ??= freshness().finally(() => (inFlight = undefined)));
-  new Gauge({
-    name: PROVIDER_METRICS.lastSuccess,
-    help: 'When the last successful sync of each enabled provider finished (seconds since the epoch)',
-    labelNames: ['provider'] as const,
-    registers: [registry],
-    async collect() {
-      const current = await rows();
-      this.reset();
-      for (const row of current) {
-        if (row.last_success !== null) this.set({ provider: row.name }, row.last_success);
-      }
-    },
-  });
-  new Gauge({
-    name: PROVIDER_METRICS.interval,
-    help: 'Sync interval of each enabled provider (seconds)',
-    labelNames: ['provider'] as const,
-    registers: [registry],
-    async collect() {
-      const current = await rows();
-      this.reset();
-      for (const row of current) this.set({ provider: row.name }, row.every_seconds);
-    },
-  });
+  const perProvider = (
+    name: string,
+    help: string,
+    value: (row: ProviderFreshness) => number | null,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['provider'] as const,
+      registers: [registry],
+      async collect() {
+        const current = await rows();
+        this.reset();
+        for (const row of current) {
+          const sample = value(row);
+          if (sample !== null) this.set({ provider: row.name }, sample);
+        }
+      },
+    });
+  perProvider(
+    PROVIDER_METRICS.lastSuccess,
+    'When the last successful sync of each enabled provider finished (seconds since the epoch)',
+    (row) => row.last_success,
+  );
+  perProvider(
+    PROVIDER_METRICS.interval,
+    'Sync interval of each enabled provider (seconds)',
+    (row) => row.every_seconds,
+  );
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Job } from 'bullmq';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
-import { json } from '../table.format.ts';
+import { printList } from '../table.format.ts';
 
 interface FailedJobView {
   id: string;
@@ -31,19 +31,12 @@ export function registerJobsCommand(program: Command, context: () => CliContext,
       const ctx = context();
       const failed = await (await ctx.queue()).queue.getFailed(0, limit - 1);
       const views = await describe(ctx, failed);
-      if (options.json) {
-        io.out(json(views));
-        return;
-      }
-      if (views.length === 0) {
-        io.out('no failed syncs');
-        return;
-      }
-      for (const view of views) {
-        io.out(
+      printList(io.out, views, {
+        json: options.json,
+        empty: 'no failed syncs',
+        line: (view) =>
           `${view.id}  ${view.provider}  ${view.failedAt ?? ''}  attempts ${view.attemptsMade}  ${view.failedReason}`,
-        );
-      }
+      });
     });
 
   jobs

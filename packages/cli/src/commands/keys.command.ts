@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
-import { json } from '../table.format.ts';
+import { printList } from '../table.format.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -42,19 +42,15 @@ export function registerKeysCommand(program: Command, context: () => CliContext,
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const list = await (await keyRepository(context)).list();
-      if (options.json) {
-        io.out(json(list));
-        return;
-      }
-      if (list.length === 0) {
-        io.out('no keys');
-        return;
-      }
-      for (const key of list) {
-        const quota = key.quotaPerMinute === null ? 'default' : `${key.quotaPerMinute}/min`;
-        const state = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active';
-        io.out(`${key.id}  mk_${key.prefix}_…  ${key.name}  quota ${quota}  ${state}`);
-      }
+      printList(io.out, list, {
+        json: options.json,
+        empty: 'no keys',
+        line: (key) => {
+          const quota = key.quotaPerMinute === null ? 'default' : `${key.quotaPerMinute}/min`;
+          const state = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active';
+          return `${key.id}  mk_${key.prefix}_…  ${key.name}  quota ${quota}  ${state}`;
+        },
+      });
     });
 
   keys

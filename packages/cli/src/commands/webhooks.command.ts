@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ChangeKind, WebhookRepository } from '@marquee/db';
 import type { CliContext, CliIo } from '../cli.context.ts';
 import { UsageError } from '../cli.errors.ts';
-import { json } from '../table.format.ts';
+import { json, printList } from '../table.format.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KINDS: readonly ChangeKind[] = ['created', 'updated', 'cancelled', 'merged', 'deleted'];
@@ -93,16 +93,16 @@ export function registerWebhooksCommand(
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const list = await (await repository()).list();
-      if (options.json) return io.out(json(list));
-      if (list.length === 0) return io.out('no endpoints');
-      for (const e of list) {
-        const last = e.lastDeliveredAt ? e.lastDeliveredAt.toISOString() : 'never';
-        io.out(
+      printList(io.out, list, {
+        json: options.json,
+        empty: 'no endpoints',
+        line: (e) =>
           `${e.id}  ${e.url}  ${e.kinds.join(',')}${e.provider ? `  provider ${e.provider}` : ''}  ` +
-            `pending ${e.pending}  delivered ${e.delivered}  failed ${e.failed}  last delivery ${last}` +
-            (e.lastError ? `  last error: ${e.lastError}` : ''),
-        );
-      }
+          `pending ${e.pending}  delivered ${e.delivered}  failed ${e.failed}  last delivery ${
+            e.lastDeliveredAt ? e.lastDeliveredAt.toISOString() : 'never'
+          }` +
+          (e.lastError ? `  last error: ${e.lastError}` : ''),
+      });
     });
 
   webhooks
