@@ -458,8 +458,9 @@ describe('the service bundles, run as docker-compose.yml runs them', () => {
     expect(asset.type).toMatch(/javascript|css/);
     expect(asset.body.length).toBeGreaterThan(1_000);
 
-    // Its API reads the queue from Redis: the scheduler's Job Scheduler and the worker's
-    // completed sync. The status page reads the providers from Postgres.
+    // Its API reads the queues from Redis: the scheduler's Job Schedulers and the worker's
+    // completed syncs; the webhook deliveries' queue, idle without endpoints. The status page
+    // reads the providers from Postgres.
     const queues = await get(`${board}/api/queues`, { authorization: basicAuth });
     expect(queues.status).toBe(200);
     const { queues: list } = JSON.parse(queues.body) as {
@@ -471,7 +472,10 @@ describe('the service bundles, run as docker-compose.yml runs them', () => {
         completed: counts.completed,
         jobSchedulerCount,
       })),
-    ).toEqual([{ name: 'ingest', completed: 2, jobSchedulerCount: 2 }]);
+    ).toEqual([
+      { name: 'ingest', completed: 2, jobSchedulerCount: 2 },
+      { name: 'webhooks', completed: 0, jobSchedulerCount: 0 },
+    ]);
     const status = await get(`${urls.get('dashboard')}/`, { authorization: basicAuth });
     expect(status.status).toBe(200);
     expect(status.body).toContain('fever-bundle');

@@ -1,17 +1,24 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-export const MIGRATIONS_DIR = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'prisma',
-  'migrations',
-);
+/**
+ * The repository's prisma/migrations, found from this module's own place: it runs from
+ * packages/db/src (tsx), a service's dist/ or the CLI's dist/ and dist/chunks/ (bundles), so
+ * the depth differs and the nearest ancestor holding prisma/migrations is the one.
+ */
+function findMigrationsDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'prisma', 'migrations');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return join(from, 'prisma', 'migrations');
+  }
+}
+
+export const MIGRATIONS_DIR = findMigrationsDir(dirname(fileURLToPath(import.meta.url)));
 
 export interface MigrateOptions {
   databaseUrl: string;

@@ -63,20 +63,14 @@ const answered = new WeakSet<Duplex>();
 const DRAIN_MS = 5_000;
 
 /**
- * Answers a request Node's parser refused (over-long request line or headers, unknown method,
- * malformed syntax) with the error envelope instead of Node's bare status line, then keeps
- * reading what the client still sends until it closes: closing a socket with unread bytes resets
- * the connection, and the client would lose the answer. Node raises the event again for the
- * bytes that follow; the socket is answered once.
+ * Writes `answer` as the error envelope straight on the socket, once, then keeps reading what the
+ * client still sends until it closes: closing a socket with unread bytes resets the connection,
+ * and the client would lose the answer.
  */
-function answerClientError(error: ParseError, socket: Duplex): void {
+function answerOnSocket(socket: Duplex, answer: ClientErrorAnswer): void {
   if (answered.has(socket)) return;
   answered.add(socket);
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const { status, code, message, headers = {} } = clientErrorAnswer(error);
+  const { status, code, message, headers = {} } = answer;
   const body = errorBody(code, message);
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
@@ -93,9 +87,35 @@ function answerClientError(error: ParseError, socket: Duplex): void {
   setTimeout(() => socket.destroy(), DRAIN_MS).unref();
 }
 
+/**
+ * Answers a request Node's parser refused (over-long request line or headers, unknown method,
+ * malformed syntax) with the error envelope instead of Node's bare status line. Node raises the
+ * event again for the bytes that follow; the socket is answered once.
+ */
+function answerClientError(error: ParseError, socket: Duplex): void {
+  if (answered.has(socket)) return;
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    answered.add(socket);
+    socket.destroy();
+    return;
+  }
+  answerOnSocket(socket, clientErrorAnswer(error));
+}
+
+/** CONNECT never reaches the request listener: Node would drop the socket without an answer. */
+function answerConnect(_request: unknown, socket: Duplex): void {
+  answerOnSocket(socket, {
+    status: 405,
+    code: 'method_not_allowed',
+    message: `CONNECT is not allowed; use ${ALLOWED_METHODS}`,
+    headers: { Allow: ALLOWED_METHODS },
+  });
+}
+
 /** The API's HTTP server: `listener` for requests, the envelope for requests Node cannot parse. */
 export function createApiServer(listener: RequestListener): Server {
   const server = createServer(listener);
   server.on('clientError', answerClientError);
+  server.on('connect', answerConnect);
   return server;
 }

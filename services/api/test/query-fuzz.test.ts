@@ -227,10 +227,12 @@ describe('hostile inputs that once answered 500 or a bare status', () => {
   });
 
   it('answers every method but GET and HEAD with the 405 envelope and Allow', async () => {
-    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND', 'FOO', 'BREW']) {
+    const methods = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND', 'FOO', 'BREW'];
+    for (const method of [...methods, 'CONNECT']) {
+      const target = method === 'CONNECT' ? '127.0.0.1:5432' : '/v1/events/search';
       const raw = await sendRaw(
         api.url,
-        `${method} /v1/events/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
       );
       expect({ method, status: raw.status }).toEqual({ method, status: 405 });
       expect(raw.headers.allow).toBe('GET, HEAD');
