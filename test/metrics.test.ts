@@ -415,6 +415,10 @@ describe('the Grafana dashboard', () => {
       'marquee_provider_last_success_timestamp_seconds',
       'marquee_provider_interval_seconds',
       'marquee_build_info',
+      'marquee_webhook_deliveries_total',
+      'marquee_webhook_delivery_latency_seconds',
+      'marquee_webhook_backlog',
+      'marquee_changes_lag_seconds',
     ];
     for (const name of ours) expect(exported).toContain(name);
     const queried = expressions.map(({ expr }) => expr).join('\n');

@@ -443,6 +443,7 @@ async function serveLike(service: ProbedService): Promise<{ url: string; close()
       readOnly: true,
       credentials: { token: 'manifests-test-token' },
       providerStatus: new ProviderStatusReader({ statuses: { list: () => Promise.resolve([]) } }),
+      webhooks: { list: () => Promise.resolve([]) },
       registry: createMetricsRegistry('dashboard'),
       checks,
       logger,

@@ -9,6 +9,7 @@ export interface ProviderStatus {
   timezone: string;
   enabled: boolean;
   every_seconds: number;
+  /** Events stored for this provider. */
   events: number;
   /** When the latest succeeded run finished (ISO), null when none has. */
   last_success_at: string | null;

@@ -22,27 +22,18 @@ type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`
   : S;
 
-type LastSyncRow = NonNullable<ProviderStatus['last_sync']>;
+/** A row's fields, spelled as views spell them. */
+type Camelized<Row> = { [K in keyof Row as CamelCase<K & string>]: Row[K] };
 
-/** The last sync run of a provider: the row's fields, spelled as views spell them. */
-export type LastSyncView = { [K in keyof LastSyncRow as CamelCase<K & string>]: LastSyncRow[K] };
+/** The last sync run of a provider. */
+export type LastSyncView = Camelized<NonNullable<ProviderStatus['last_sync']>>;
 
-export interface ProviderStatusView {
-  id: string;
-  name: string;
-  kind: string;
-  url: string;
-  timezone: string;
-  enabled: boolean;
-  everySeconds: number;
-  /** Events stored for this provider. */
-  events: number;
-  /** When the latest succeeded sync finished (ISO); null when none has. */
-  lastSuccessAt: string | null;
+/** A provider's row (events stored, last success, last sync) with its circuit breaker. */
+export type ProviderStatusView = Camelized<Omit<ProviderStatus, 'last_sync'>> & {
   lastSync: LastSyncView | null;
   /** null: unknown, the breaker reports could not be read (Redis down or slow). */
   breaker: BreakerView | null;
-}
+};
 
 export interface ProviderStatusReport {
   providers: ProviderStatusView[];

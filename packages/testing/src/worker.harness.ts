@@ -29,17 +29,11 @@ export function workerTestEnv(
 }
 
 /** workerTestEnv for a spawned worker process (or any service beside it): with PATH and HOME. */
-export function workerProcessEnv(
-  databaseUrl: string,
-  prefix: string,
-  extra: NodeJS.ProcessEnv = {},
-): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    ...workerTestEnv(databaseUrl, prefix, extra),
-  };
-}
+export const workerProcessEnv: typeof workerTestEnv = (...args) => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  ...workerTestEnv(...args),
+});
 
 /** What BullMQ does with a job after the processor returned or threw. */
 export type JobOutcome<T> =

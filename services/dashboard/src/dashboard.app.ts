@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import express from 'express';
+import type { WebhookRepository } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
 import { httpMetrics, opsHandler, type DependencyCheck, type Registry } from '@marquee/metrics';
 import type { ProviderStatusReader } from '@marquee/provider-status';
@@ -25,6 +26,8 @@ export interface DashboardAppOptions {
   /** Express's `trust proxy` (proxies in front), so the throttle sees client addresses. */
   trustProxy?: number;
   providerStatus: ProviderStatusReader;
+  /** Webhook endpoints' health for the status page. */
+  webhooks: Pick<WebhookRepository, 'list'>;
   registry: Registry;
   checks: Record<string, DependencyCheck>;
   logger: Logger;
@@ -85,8 +88,9 @@ export function createDashboardApp(options: DashboardAppOptions): express.Expres
 
 /** The page from PostgreSQL (required) and Redis (queue depth and schedules: shown as unknown). */
 async function statusPage(options: DashboardAppOptions): Promise<string> {
-  const [report, depth, schedules] = await Promise.all([
+  const [report, webhooks, depth, schedules] = await Promise.all([
     options.providerStatus.read(),
+    options.webhooks.list(),
     options.ingest.depth().catch(() => null),
     options.ingest.listSchedules().catch((): ScheduleInfo[] => []),
   ]);
@@ -94,6 +98,7 @@ async function statusPage(options: DashboardAppOptions): Promise<string> {
     report,
     depth,
     schedules: new Map(schedules.map((schedule) => [schedule.providerId, schedule])),
+    webhooks,
     queuesPath: QUEUES_PATH,
     queueName: options.ingest.queue.name,
     readOnly: options.readOnly,

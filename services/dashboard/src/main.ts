@@ -1,5 +1,5 @@
 import { parseEnv } from '@marquee/config';
-import { createDb, ProviderStatusRepository } from '@marquee/db';
+import { createDb, ProviderStatusRepository, WebhookRepository } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
 import { createLogger } from '@marquee/logger';
 import {
@@ -51,6 +51,7 @@ const app = createDashboardApp({
     statuses: new ProviderStatusRepository(db),
     breakers: breakerReader(redis, env.QUEUE_PREFIX),
   }),
+  webhooks: new WebhookRepository(db),
   registry,
   checks: {
     database: () => db.$queryRaw`SELECT 1`,

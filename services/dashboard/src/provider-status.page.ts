@@ -1,4 +1,5 @@
 import { formatDuration } from '@marquee/config';
+import type { WebhookEndpointHealth } from '@marquee/db';
 import {
   describeBreaker,
   type ProviderStatusReport,
@@ -13,6 +14,8 @@ export interface StatusPageOptions {
   depth: QueueDepth | null;
   /** Each provider's Job Scheduler by provider id (for the link to its next run). */
   schedules: ReadonlyMap<string, ScheduleInfo>;
+  /** Every webhook endpoint with its delivery health; never its secret. */
+  webhooks: readonly WebhookEndpointHealth[];
   /** Where Bull Board is mounted, and the queue the providers' jobs run on. */
   queuesPath: string;
   queueName: string;
@@ -114,6 +117,36 @@ ${jobLinks(view, options.schedules.get(view.id), links)}</td>
 <td class="num">${view.events}</td><td>${success}</td>${syncCells(view, now)}<td>${breakerCell(view)}</td></tr>`;
 }
 
+/** A count, flagged when not zero. */
+function countCell(count: number, flag: 'warn' | 'bad'): string {
+  return `<td class="num${count > 0 ? ` ${flag}` : ''}">${count}</td>`;
+}
+
+function webhookRowHtml(endpoint: WebhookEndpointHealth, now: Date): string {
+  const provider = endpoint.provider
+    ? `<br><span class="muted">provider ${escapeHtml(endpoint.provider)}</span>`
+    : '';
+  const last = endpoint.lastDeliveredAt
+    ? time(endpoint.lastDeliveredAt.toISOString(), now)
+    : '<span class="muted">never</span>';
+  return `<tr id="webhook-${escapeHtml(endpoint.id)}"><td class="error">${escapeHtml(endpoint.url)}</td><td>${escapeHtml(endpoint.kinds.join(', '))}${provider}</td>
+<td>${last}</td><td class="num">${endpoint.delivered}</td>${countCell(endpoint.pending, 'warn')}
+${countCell(endpoint.failed, 'bad')}<td class="error">${endpoint.lastError ? `<span class="bad">${escapeHtml(endpoint.lastError)}</span>` : ''}</td></tr>`;
+}
+
+/** Webhook endpoints and their delivery health; dead letters are listed by `marquee webhooks failed`. */
+function webhooksHtml(webhooks: readonly WebhookEndpointHealth[], now: Date): string {
+  const body =
+    webhooks.length === 0
+      ? '<tr><td colspan="7" class="muted">No webhook endpoints. Add one with <code>marquee webhooks add</code>.</td></tr>'
+      : webhooks.map((endpoint) => webhookRowHtml(endpoint, now)).join('\n');
+  return `<h2>Webhook endpoints</h2>
+<table aria-label="webhook endpoints"><thead><tr><th>url</th><th>events</th><th>last delivered</th><th>delivered</th><th>backlog</th><th>failed (dead letters)</th><th>last error</th></tr></thead>
+<tbody>
+${body}
+</tbody></table>`;
+}
+
 /** The provider status page: server-rendered, every value escaped, no scripts. */
 export function renderStatusPage(options: StatusPageOptions): string {
   const now = options.now ?? new Date();
@@ -133,6 +166,7 @@ ${depthHtml(options.depth, links)}
 <table><thead><tr><th>provider</th><th>schedule</th><th>events</th><th>last success</th><th>last sync</th><th>fetched</th><th>upserted</th><th>unchanged</th><th>rejected</th><th>last error</th><th>breaker</th></tr></thead>
 <tbody>
 ${body}
-</tbody></table></body></html>
+</tbody></table>
+${webhooksHtml(options.webhooks, now)}</body></html>
 `;
 }

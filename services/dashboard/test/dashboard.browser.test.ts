@@ -10,6 +10,7 @@ import {
   ProviderRepository,
   ProviderStatusRepository,
   SyncRunRepository,
+  WebhookRepository,
   type Db,
 } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
@@ -105,6 +106,7 @@ beforeAll(async () => {
       statuses: new ProviderStatusRepository(db),
       breakers: breakerReader(redis, prefix),
     }),
+    webhooks: new WebhookRepository(db),
     registry: createMetricsRegistry('dashboard'),
     checks: {},
     logger: createLogger({ service: 'dashboard-browser-test', level: 'error' }),

@@ -10,6 +10,7 @@ import {
   ProviderRepository,
   ProviderStatusRepository,
   SyncRunRepository,
+  WebhookRepository,
   type Db,
 } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
@@ -59,6 +60,7 @@ async function serve(
       statuses: new ProviderStatusRepository(db),
       breakers: breakerReader(redis, prefix),
     }),
+    webhooks: new WebhookRepository(db),
     registry,
     checks: { database: () => db.$queryRaw`SELECT 1`, redis: () => redis.ping() },
     logger: createLogger({ service: 'dashboard-test', level: 'error' }),
@@ -134,9 +136,50 @@ beforeAll(async () => {
   await ingest.enqueueSync({ providerId: steady.id, provider: 'steady', trigger: 'manual' });
   await ingest.enqueueSync({ providerId: steady.id, trigger: 'manual' }, { delay: 1 });
   await ingest.enqueueSync({ providerId: steady.id, trigger: 'manual' }, { delay: 3_600_000 });
+  await seedWebhooks();
   writable = await serve(false);
   readOnly = await serve(true);
 });
+
+const WEBHOOK_SECRET = 'whsec_c2VjcmV0LW5ldmVyLW9uLXRoZS1wYWdl';
+
+/** One endpoint with a delivered message, a dead letter and one pending; another never sent to. */
+async function seedWebhooks(): Promise<void> {
+  const webhooks = new WebhookRepository(db);
+  const failing = await webhooks.add({
+    url: 'https://hooks.example.com/in?a=<b>&c=1',
+    secret: WEBHOOK_SECRET,
+    kinds: ['created', 'cancelled'],
+    provider: 'steady',
+  });
+  await webhooks.add({
+    url: 'https://quiet.example.com/hook',
+    secret: WEBHOOK_SECRET,
+    kinds: ['updated'],
+    provider: null,
+  });
+  const message = (id: string, status: string, extra: object = {}) =>
+    db.webhookMessage.create({
+      data: {
+        id,
+        endpointId: failing.id,
+        payload: '{}',
+        status,
+        changedAt: new Date(),
+        ...extra,
+      },
+    });
+  await message('msg_delivered', 'delivered', {
+    attempts: 1,
+    finishedAt: new Date('2026-12-07T01:02:03.000Z'),
+  });
+  await message('msg_dead', 'failed', {
+    attempts: 8,
+    lastError: 'HTTP 500 from <receiver>',
+    finishedAt: new Date(),
+  });
+  await message('msg_pending', 'pending');
+}
 
 afterAll(async () => {
   for (const server of servers) {
@@ -295,6 +338,33 @@ describe('provider status page', () => {
     );
     expect(rowOf(html, 'acme<script>alert(1)</script>')).toContain(
       `<a href="${QUEUES_PATH}/queue/ingest/job-1">last job</a>`,
+    );
+  });
+});
+
+describe('webhook endpoints on the status page', () => {
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  it('shows each endpoint: url, filter, last delivery, backlog, dead letters, escaped, no secret', async () => {
+    const html = await (await fetch(`${writable}/`, { headers: auth })).text();
+    const table = /<table aria-label="webhook endpoints">[^]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(html).not.toContain(WEBHOOK_SECRET);
+    expect(html).not.toContain('c2VjcmV0LW5ldmVyLW9uLXRoZS1wYWdl');
+    const rows = table.match(/<tr id="webhook-[^]*?<\/tr>/g) ?? [];
+    expect(rows).toHaveLength(2);
+    const failing = rows[0] ?? '';
+    expect(failing).toContain('https://hooks.example.com/in?a=&lt;b&gt;&amp;c=1');
+    expect(failing).toContain('created, cancelled<br><span class="muted">provider steady</span>');
+    expect(failing).toContain('<time datetime="2026-12-07T01:02:03.000Z">');
+    expect(failing).toMatch(
+      /<td class="num">1<\/td><td class="num warn">1<\/td>\s*<td class="num bad">1<\/td>/,
+    );
+    expect(failing).toContain('HTTP 500 from &lt;receiver&gt;');
+    const quiet = rows[1] ?? '';
+    expect(quiet).toContain('https://quiet.example.com/hook');
+    expect(quiet).toContain('<span class="muted">never</span>');
+    expect(quiet).toMatch(
+      /<td class="num">0<\/td><td class="num">0<\/td>\s*<td class="num">0<\/td>/,
     );
   });
 });
