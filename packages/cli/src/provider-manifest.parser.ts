@@ -74,7 +74,8 @@ export async function parseManifest(
       'the file must hold a list of providers or an object with a "providers" list',
     ]);
   }
-  const problems: string[] = [];
+  // Per entry: the checks finish in any order (address lookups); the report is in file order.
+  const entryProblems: string[][] = entries.map(() => []);
   const addressChecks = new AddressChecks(options.allowPrivate);
   const parsed = await Promise.all(
     entries.map(async (entry, index) => {
@@ -83,12 +84,13 @@ export async function parseManifest(
         return await parseEntry(entry, addressChecks);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
-        problems.push(`${label}: ${error.message}`);
+        entryProblems[index]?.push(`${label}: ${error.message}`);
         return undefined;
       }
     }),
   );
-  problems.push(...duplicateNames(entries));
+  for (const [index, problem] of duplicateNames(entries)) entryProblems[index]?.push(problem);
+  const problems = entryProblems.flat();
   if (problems.length > 0) throw new ManifestError(options.file, problems);
   return parsed.filter((entry) => entry !== undefined);
 }
@@ -147,15 +149,16 @@ function text(fields: Record<string, unknown>, key: string, fallback?: string): 
   return value;
 }
 
-function duplicateNames(entries: unknown[]): string[] {
+function duplicateNames(entries: unknown[]): [index: number, problem: string][] {
   const seen = new Map<string, number>();
-  const problems: string[] = [];
+  const problems: [number, string][] = [];
   entries.forEach((entry, index) => {
     const name = (entry as { name?: unknown } | null)?.name;
     if (typeof name !== 'string') return;
     const first = seen.get(name);
     if (first === undefined) seen.set(name, index);
-    else problems.push(`entry ${index + 1} (${name}): name: the same as entry ${first + 1}`);
+    else
+      problems.push([index, `entry ${index + 1} (${name}): name: the same as entry ${first + 1}`]);
   });
   return problems;
 }

@@ -138,6 +138,9 @@ describe('providers apply', () => {
     expect(result.err).toMatch(/entry 4 \(cfg\): config: invalid json-api config: items/);
     expect(result.err).toMatch(/entry 5 \(sala-apolo\): name: the same as entry 1/);
     expect(result.err).toMatch(/entry 6 \(tz\): timezone "Mars\/Base" is not an IANA time zone/);
+    // In file order, whichever check finished first.
+    const order = [...result.err.matchAll(/entry (\d+) \(/g)].map((match) => Number(match[1]));
+    expect(order).toEqual([2, 3, 4, 5, 6]);
     expect(await snapshot()).toEqual(before);
   });
 

@@ -65,10 +65,13 @@ const DEFAULT_CACHE_POLICY: CachePolicy = { maxAgeSeconds: 5, staleIfErrorSecond
  * helmet's defaults but `upgrade-insecure-requests`: served over plain HTTP under any host name
  * but localhost, it makes browsers fetch /docs' scripts over https, where nothing answers, and
  * the page stays blank. TLS, where deployed, ends in front of the api (HSTS still tells browsers
- * to keep to it). Nothing depends on the request: computed once, replayed per request.
+ * to keep to it). No `Cross-Origin-Opener-Policy` either: browsers ignore it on such an origin
+ * and say so as a console error on /docs, and no page here opens or is opened by another window.
+ * Nothing depends on the request: computed once, replayed per request.
  */
 const HELMET_OPTIONS = {
   contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  crossOriginOpenerPolicy: false,
 } as const;
 
 /**

@@ -16,6 +16,7 @@ const DOCS_HTML = `<!doctype html>
 <meta charset="utf-8">
 <title>Marquee API</title>
 <link rel="stylesheet" href="/docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
 </head>
 <body>
 <div id="swagger-ui"></div>

@@ -76,6 +76,11 @@ describe('/docs in a browser, over plain HTTP under a host name that is not loca
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    // The console shows what a person opening the developer tools sees (a missing icon included).
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
     const foreign = recordForeignRequests(page, [origin]);
     await openDocs(page);
     await screenshot(page, 'api-docs');
@@ -111,6 +116,7 @@ describe('/docs in a browser, over plain HTTP under a host name that is not loca
       expect({ field, shown: text.includes(field) }).toEqual({ field, shown: true });
     }
     expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
     expect(foreign).toEqual([]);
   });
 });
