@@ -104,7 +104,10 @@ export function camelCase(name: string): string {
 }
 
 function camelized<Row extends object>(row: Row): Camelized<Row> {
-  const fields = Object.entries(row).map(([name, value]) => [camelCase(name), value]);
+  const fields = Object.entries(row as Record<string, unknown>).map(([name, value]) => [
+    camelCase(name),
+    value,
+  ]);
   return Object.fromEntries(fields) as Camelized<Row>;
 }
 

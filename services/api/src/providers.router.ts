@@ -31,11 +31,12 @@ export function providersRouter({ providers, breakers }: ProvidersRouterOptions)
  * answers exactly what its document describes, in the same order.
  */
 function fromView(schema: z.ZodObject, view: object): Record<string, unknown> {
-  const fields = Object.entries(schema.shape).map(([name, field]) => {
+  const answer: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries<z.ZodType>(schema.shape)) {
     const value: unknown = (view as Record<string, unknown>)[camelCase(name)];
-    const inner = field instanceof z.ZodNullable ? field.unwrap() : field;
+    const inner = field instanceof z.ZodNullable ? (field.unwrap() as z.ZodType) : field;
     const nested = inner instanceof z.ZodObject && typeof value === 'object' && value !== null;
-    return [name, nested ? fromView(inner, value) : value];
-  });
-  return Object.fromEntries(fields);
+    answer[name] = nested ? fromView(inner, value) : value;
+  }
+  return answer;
 }
