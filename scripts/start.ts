@@ -1,6 +1,9 @@
 // `pnpm start`: the whole stack on one machine. Applies migrations, registers the bundled sample
 // provider when the catalog has no providers (unless SAMPLE_PROVIDERS=false), serves its feed
 // locally, then runs scheduler, worker, api and dashboard as child processes until SIGINT/SIGTERM.
+// package.json runs it with `exec`: without it pnpm's script shell sits between pnpm and this
+// process, dies of Ctrl-C or pnpm's SIGTERM, and pnpm reports a failure (or leaves the stack
+// running) although the stack stops cleanly with exit 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';

@@ -60,14 +60,19 @@ function classificationOf(error: Error): FailureClassification {
  */
 export function logFailedJob(logger: Logger, job: Job | undefined, error: Error): void {
   const classification = classificationOf(error);
+  const data = job?.data as { providerId?: unknown; provider?: unknown } | undefined;
+  // People read the provider's name; the id, when the job has one, finds it again after a rename.
   const provider =
-    error instanceof PermanentSyncError || error instanceof TransientSyncError
+    error instanceof PermanentSyncError ||
+    error instanceof TransientSyncError ||
+    error instanceof ProviderRemovedError
       ? error.provider
-      : (job?.data as { providerId?: unknown } | undefined)?.providerId;
+      : (data?.provider ?? data?.providerId);
   // BullMQ sets finishedOn when the job failed for good, and `delay` to the retry's backoff.
   const retrying = job !== undefined && job.finishedOn === undefined;
   const fields = {
     provider,
+    ...(typeof data?.providerId === 'string' && { providerId: data.providerId }),
     jobId: job?.id,
     attempt: job?.attemptsMade,
     classification,
