@@ -1,55 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  createDb,
-  FetchStateRepository,
-  ProviderRepository,
-  SyncRunRepository,
-  type Db,
-} from '@marquee/db';
-import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+import { FetchStateRepository, SyncRunRepository } from '@marquee/db';
+import { databaseStackFor, feverProvider } from '@marquee/testing';
 
-let database: TestDatabase;
-let db: Db;
+const stack = databaseStackFor('sync-run-repo', { beforeAll, afterAll });
 
-beforeAll(async () => {
-  database = await createTestDatabase('sync-run-repo');
-  db = createDb({ databaseUrl: database.url });
-});
-
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
-});
-
-function addProvider(name: string) {
-  return new ProviderRepository(db).create({
-    name,
-    kind: 'fever-xml',
-    url: `http://127.0.0.1/${name}`,
-    everySeconds: 60,
-    timezone: 'UTC',
-  });
-}
+const addProvider = (name: string) =>
+  stack.providers.create(feverProvider(name, `http://127.0.0.1/${name}`, { everySeconds: 60 }));
 
 describe('SyncRunRepository.openRun', () => {
   it('closes the same job’s runs left running, starts a run and reads the fetch state', async () => {
     const provider = await addProvider('begin');
-    const runs = new SyncRunRepository(db);
-    const states = new FetchStateRepository(db);
+    const runs = new SyncRunRepository(stack.db);
+    const states = new FetchStateRepository(stack.db);
     const killed = await runs.start(provider.id, 'schedule', 'job-1');
     const otherJob = await runs.start(provider.id, 'schedule', 'job-2');
 
     const opened = (await runs.openRun(provider.id, 'schedule', 'job-1'))!;
     expect(opened).toMatchObject({ interrupted: 1, fetchState: null });
     // The provider comes with the run, as the ORM reads it (a column left out fails here).
-    expect(opened.provider).toEqual(await new ProviderRepository(db).findById(provider.id));
-    const run = await db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } });
+    expect(opened.provider).toEqual(await stack.providers.findById(provider.id));
+    const run = await stack.db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } });
     expect(run).toMatchObject({ jobId: 'job-1', trigger: 'schedule', status: 'running' });
-    expect(await db.syncRun.findUniqueOrThrow({ where: { id: killed.id } })).toMatchObject({
+    expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: killed.id } })).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/^interrupted/) as unknown as string,
     });
-    expect(await db.syncRun.findUniqueOrThrow({ where: { id: otherJob.id } })).toMatchObject({
+    expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: otherJob.id } })).toMatchObject({
       status: 'running',
     });
 
@@ -70,31 +46,33 @@ describe('SyncRunRepository.openRun', () => {
       parsedCount: 7,
       seenMarkedAt: new Date('2030-01-01T00:00:00Z'),
     });
-    expect(await db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } })).toMatchObject({
-      status: 'running',
-    });
+    expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } })).toMatchObject(
+      {
+        status: 'running',
+      },
+    );
   });
 });
 
 describe('SyncRunRepository.openRun of a provider that no longer exists', () => {
   it('answers null and writes nothing', async () => {
-    const runs = new SyncRunRepository(db);
+    const runs = new SyncRunRepository(stack.db);
     const missing = '00000000-0000-4000-8000-000000000000';
     expect(await runs.openRun(missing, 'schedule', 'job-gone')).toBeNull();
-    expect(await db.syncRun.count({ where: { jobId: 'job-gone' } })).toBe(0);
+    expect(await stack.db.syncRun.count({ where: { jobId: 'job-gone' } })).toBe(0);
   });
 });
 
 describe('SyncRunRepository.succeed', () => {
   it('ends the run with its counts, and with `applied` records the fetch state in the same statement', async () => {
     const provider = await addProvider('succeed');
-    const runs = new SyncRunRepository(db);
-    const states = new FetchStateRepository(db);
+    const runs = new SyncRunRepository(stack.db);
+    const states = new FetchStateRepository(stack.db);
     const counts = { fetched: 3, parsed: 3, upserted: 2, unchanged: 1, rejected: 1 };
     const rejects = [{ key: 'k"1', reason: 'no title' }];
     const first = (await runs.openRun(provider.id, 'schedule', 'job-a'))!;
     await runs.succeed(first.runId, counts, rejects, 'shrunk');
-    expect(await db.syncRun.findUniqueOrThrow({ where: { id: first.runId } })).toMatchObject({
+    expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: first.runId } })).toMatchObject({
       ...counts,
       status: 'succeeded',
       flag: 'shrunk',
@@ -115,7 +93,7 @@ describe('SyncRunRepository.succeed', () => {
         providerId: provider.id,
         state,
       });
-      expect(await db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
+      expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
         status: 'succeeded',
         flag: null,
         rejects: [],
@@ -129,11 +107,11 @@ describe('SyncRunRepository.succeed', () => {
 describe('SyncRunRepository.skip', () => {
   it('ends a run as skipped with its reason, leaving its counts alone', async () => {
     const provider = await addProvider('skip');
-    const runs = new SyncRunRepository(db);
+    const runs = new SyncRunRepository(stack.db);
     const { runId } = (await runs.openRun(provider.id, 'schedule', 'job-skip'))!;
     const reason = 'circuit breaker open (provider skip); next probe at 2030-01-01T00:01:00Z';
     await runs.skip(runId, reason);
-    const run = await db.syncRun.findUniqueOrThrow({ where: { id: runId } });
+    const run = await stack.db.syncRun.findUniqueOrThrow({ where: { id: runId } });
     expect(run).toMatchObject({ status: 'skipped', error: reason, fetched: 0, flag: null });
     expect(run.finishedAt).toBeInstanceOf(Date);
   });

@@ -90,3 +90,4 @@ export {
 } from './queue.stack.ts';
 export { feverProvider } from './provider.inputs.ts';
 export { eventRecord } from './event.records.ts';
+export { databaseStackFor, startDatabaseStack, type DatabaseStack } from './database.stack.ts';
