@@ -35,15 +35,16 @@ export async function startDatabaseStack(
   };
 }
 
-type Hook = (fn: () => Promise<unknown>) => void;
+/** A jest hook (beforeAll, afterEach, …), passed in: this package does not depend on jest. */
+export type TestHook = (fn: () => Promise<unknown>) => void;
 
 /**
- * The stack of a whole test file: started by its `beforeAll`, closed by its `afterAll` (jest's,
- * passed in, as this package does not depend on jest). Its fields are set once the tests run.
+ * The stack of a whole test file: started by its `beforeAll`, closed by its `afterAll`. Its fields
+ * are set once the tests run.
  */
 export function databaseStackFor(
   label: string,
-  hooks: { beforeAll: Hook; afterAll: Hook },
+  hooks: { beforeAll: TestHook; afterAll: TestHook },
   dbOptions: Omit<DbOptions, 'databaseUrl'> = {},
 ): DatabaseStack {
   const stack = {} as DatabaseStack;

@@ -91,3 +91,5 @@ export {
 export { feverProvider } from './provider.inputs.ts';
 export { eventRecord } from './event.records.ts';
 export { databaseStackFor, startDatabaseStack, type DatabaseStack } from './database.stack.ts';
+export { feedServersPerTest } from './feed-server.pool.ts';
+export { thrownBy } from './thrown.error.ts';
