@@ -27,6 +27,8 @@ export interface PagedApiServer extends FeedServer {
   events: ApiEvent[];
   /** Pages (`page=3`, `skip=40`) answered with a failure the next time they are asked for. */
   failNext: Set<string>;
+  /** How long it takes to answer each request (0: at once); a test may change it. */
+  delayMs: number;
 }
 
 type PageAnswer = { status: number; headers?: Record<string, string>; body?: unknown };
@@ -44,10 +46,16 @@ async function startPagedServer(
     const { status, headers = {}, body } = answer(request, query, page);
     const key = `${page} ${status}`;
     answers.set(key, (answers.get(key) ?? 0) + 1);
-    response.writeHead(status, { 'content-type': 'application/json', ...headers });
-    response.end(body === undefined ? '' : JSON.stringify(body));
+    const send = () => {
+      response.writeHead(status, { 'content-type': 'application/json', ...headers });
+      response.end(body === undefined ? '' : JSON.stringify(body));
+    };
+    // Read per request: a test may change it between requests.
+    if (paged.delayMs > 0) setTimeout(send, paged.delayMs);
+    else send();
   });
-  return Object.assign(server, { answers, failNext, events });
+  const paged: PagedApiServer = Object.assign(server, { answers, failNext, events, delayMs: 0 });
+  return paged;
 }
 
 /**
@@ -61,6 +69,8 @@ export async function startDiscogsLikeServer(options: {
   events: ApiEvent[];
   limit: number;
   windowMs: number;
+  /** Events a page when a request names no `per_page` (Discogs: 50). */
+  perPage?: number;
 }): Promise<PagedApiServer> {
   let windowStart = -Infinity;
   let used = 0;
@@ -87,7 +97,7 @@ export async function startDiscogsLikeServer(options: {
       }
       used += 1;
       const number = Number(query.get('page') ?? 1);
-      const perPage = Number(query.get('per_page') ?? 50);
+      const perPage = Number(query.get('per_page') ?? options.perPage ?? 50);
       const all = server.events;
       const pages = Math.max(1, Math.ceil(all.length / perPage));
       const next = number < pages ? `/events?page=${number + 1}&per_page=${perPage}` : undefined;
