@@ -8,30 +8,26 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from '@jest/globals';
-import type { Redis } from 'ioredis';
 import { parseEnv } from '@marquee/config';
-import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
+import { EventRepository } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
-import { IngestQueue } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
 import { LeaderLease, listenForProviderChanges, ProviderScheduler } from '@marquee/scheduler';
 import {
   apiEvents,
-  createTestDatabase,
   eventRecord,
   runMarquee,
   startDiscogsLikeServer,
   startFeedServer,
+  startQueueStack,
   startTs,
   TEST_REDIS_URL,
-  uniquePrefix,
   workerProcessEnv,
   workerTestEnv,
   type CommandResult,
   type FeedHandler,
   type FeedServer,
   type PagedApiServer,
-  type TestDatabase,
+  type QueueStack,
 } from '@marquee/testing';
 import { createWorkerRuntime, workerEnvSchema } from '@marquee/worker';
 import { CliContext } from '../src/cli.context.ts';
@@ -71,212 +67,162 @@ export interface CliRunner {
   bin(...args: string[]): Promise<CommandResult>;
 }
 
-interface Parts {
+/**
+ * The stack's parts, as its options ask (a part not asked for is undefined), and `marquee` run
+ * with its environment. With a database (the default) it is a QueueStack as well.
+ */
+export interface CliStack extends QueueStack, CliRunner {
+  feed: FeedServer;
+  api: PagedApiServer;
+  /** A folder of its own, removed with the stack. */
   dir: string;
-  prefix: string;
-  env: NodeJS.ProcessEnv;
-  database?: TestDatabase;
-  db?: Db;
-  redis?: Redis;
-  queue?: IngestQueue;
-  feed?: FeedServer;
-  api?: PagedApiServer;
+  /** `marquee` with these variables on top of the stack's. */
+  with(extra: NodeJS.ProcessEnv): CliRunner;
+  /** Writes `text` to a file of the stack's folder; returns its path. */
+  file(name: string, text: string): string;
+  /** Writes `value` as JSON to a file of the stack's folder (a `--config`); returns its path. */
+  jsonFile(name: string, value: unknown): string;
+  /** Stores one event of the provider, through the repository ingestion writes with. */
+  storeEvent(provider: { id: string; name: string }): Promise<void>;
 }
 
-export class CliStack implements CliRunner {
-  private parts: Parts | undefined;
-  /** What close() undoes, in the order started; it runs them last first. */
-  private readonly closers: (() => Promise<unknown>)[] = [];
+/** What closes the stack: each part's close, in the order started; they run last first. */
+type Closers = (() => Promise<unknown>)[];
 
-  constructor(private readonly options: CliStackOptions) {}
-
-  async start(): Promise<void> {
-    const { label } = this.options;
-    const dir = mkdtempSync(join(tmpdir(), `marquee-${label}-`));
-    this.closers.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
-    const prefix = uniquePrefix(label);
-    const parts: Parts = { dir, prefix, env: { ALLOW_PRIVATE_PROVIDERS: 'true' } };
-    if (this.options.database !== false) Object.assign(parts, await this.startStore(prefix));
-    parts.env = { ...parts.env, ...this.options.env };
-    this.parts = parts;
-    if (this.options.feed) parts.feed = await this.opened(startFeedServer(this.options.feed));
-    if (this.options.api) parts.api = await this.opened(this.options.api());
-    const logger = createLogger({ service: `${label}-test`, level: 'error' });
-    if (this.options.worker === 'runtime') this.startWorkerRuntime(logger);
-    if (this.options.worker === 'process') this.startWorkerProcess();
-    if (this.options.scheduler) await this.startScheduler(logger);
-  }
-
-  /** Closes all it opened, removes its Redis keys, its database and its folder. */
-  async close(): Promise<void> {
-    for (const close of this.closers.splice(0).reverse()) await close();
-  }
-
-  get dir(): string {
-    return this.need('dir');
-  }
-  get prefix(): string {
-    return this.need('prefix');
-  }
-  get database(): TestDatabase {
-    return this.need('database');
-  }
-  get db(): Db {
-    return this.need('db');
-  }
-  get redis(): Redis {
-    return this.need('redis');
-  }
-  get queue(): IngestQueue {
-    return this.need('queue');
-  }
-  get feed(): FeedServer {
-    return this.need('feed');
-  }
-  get api(): PagedApiServer {
-    return this.need('api');
-  }
-  get providers(): ProviderRepository {
-    return new ProviderRepository(this.db);
-  }
-
-  marquee(...args: string[]): Promise<CliResult> {
-    return this.with({}).marquee(...args);
-  }
-
-  bin(...args: string[]): Promise<CommandResult> {
-    return this.with({}).bin(...args);
-  }
-
-  /** `marquee` with these variables on top of the stack's. */
-  with(extra: NodeJS.ProcessEnv): CliRunner {
-    const env = () => ({ ...this.need('env'), ...extra });
-    return {
-      marquee: (...args) => runCliInProcess(args, env()),
-      bin: (...args) =>
-        runMarquee(args, { PATH: process.env.PATH, HOME: process.env.HOME, ...env() }),
-    };
-  }
-
-  /** Writes `text` to a file of the stack's folder; returns its path. */
-  file(name: string, text: string): string {
-    const path = join(this.dir, name);
+async function startCliStack(options: CliStackOptions, closers: Closers): Promise<CliStack> {
+  const dir = mkdtempSync(join(tmpdir(), `marquee-${options.label}-`));
+  closers.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+  const store = options.database === false ? undefined : await startQueueStack(options.label);
+  if (store) closers.push(() => store.close());
+  const env = {
+    ...(store && { DATABASE_URL: store.database.url, QUEUE_PREFIX: store.prefix }),
+    REDIS_URL: TEST_REDIS_URL,
+    ALLOW_PRIVATE_PROVIDERS: 'true',
+    ...options.env,
+  };
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
     writeFileSync(path, text);
     return path;
-  }
+  };
+  const stack = {
+    ...(store as QueueStack),
+    ...runner(env),
+    dir,
+    with: (extra: NodeJS.ProcessEnv) => runner({ ...env, ...extra }),
+    file,
+    jsonFile: (name: string, value: unknown) => file(name, JSON.stringify(value)),
+    storeEvent: async (provider: { id: string; name: string }) =>
+      void (await new EventRepository(store!.db).upsertMany(provider, [eventRecord()], new Date())),
+    feed: options.feed && (await opened(closers, startFeedServer(options.feed))),
+    api: options.api && (await opened(closers, options.api())),
+    close: () => closeAll(closers),
+  } as CliStack;
+  await startServices(stack, options, closers);
+  return stack;
+}
 
-  /** Writes `value` as JSON to a file of the stack's folder (a `--config`); returns its path. */
-  jsonFile(name: string, value: unknown): string {
-    return this.file(name, JSON.stringify(value));
-  }
-
-  /** Stores one event of the provider, through the repository ingestion writes with. */
-  async storeEvent(provider: { id: string; name: string }): Promise<void> {
-    await new EventRepository(this.db).upsertMany(provider, [eventRecord()], new Date());
-  }
-
-  private need<K extends keyof Parts>(key: K): NonNullable<Parts[K]> {
-    const part = this.parts?.[key];
-    if (part === undefined)
-      throw new Error(`the CLI stack has no ${key} (not started or not asked for)`);
-    return part;
-  }
-
-  private async opened<T extends { close(): Promise<unknown> }>(starting: Promise<T>): Promise<T> {
-    const part = await starting;
-    this.closers.push(() => part.close());
-    return part;
-  }
-
-  private async startStore(prefix: string): Promise<Partial<Parts>> {
-    const database = await createTestDatabase(this.options.label);
-    this.closers.push(() => database.drop());
-    const db = createDb({ databaseUrl: database.url, maxConnections: 4 });
-    this.closers.push(() => db.$disconnect());
-    const redis = createRedis(TEST_REDIS_URL, 'blocking');
-    this.closers.push(async () => {
-      // The queue, leases, breaker reports and robots.txt copies, all under the prefix.
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
-    });
-    const queue = await this.opened(
-      Promise.resolve(new IngestQueue({ connection: redis, prefix })),
-    );
-    const env = {
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      ALLOW_PRIVATE_PROVIDERS: 'true',
-    };
-    return { database, db, redis, queue, env };
-  }
-
-  private startWorkerRuntime(logger: Logger): void {
-    const env = workerTestEnv(this.database.url, this.prefix, this.options.workerEnv);
-    const runtime = createWorkerRuntime(parseEnv(workerEnvSchema, env), {
-      logger,
-      db: this.db,
-      redis: this.redis,
-    });
-    const worker = runtime.createWorker();
-    void worker.run();
-    this.closers.push(async () => {
-      await worker.close();
-      await runtime.close();
-    });
-  }
-
-  private startWorkerProcess(): void {
-    const env = { ...this.options.env, ...this.options.workerEnv };
+/** The worker and the scheduler the options ask for, on the stack's database and queue. */
+async function startServices(stack: CliStack, options: CliStackOptions, closers: Closers) {
+  const logger = createLogger({ service: `${options.label}-test`, level: 'error' });
+  if (options.worker === 'runtime') closers.push(startWorkerRuntime(stack, options, logger));
+  if (options.worker === 'process') {
+    const env = { ...options.env, ...options.workerEnv };
     const worker = startTs(
       'services/worker/src/main.ts',
-      workerProcessEnv(this.database.url, this.prefix, env),
+      workerProcessEnv(stack.database.url, stack.prefix, env),
     );
-    this.closers.push(() => worker.stop());
+    closers.push(() => worker.stop());
   }
+  if (options.scheduler) await startScheduler(stack, logger, closers);
+}
 
-  private async startScheduler(logger: Logger): Promise<void> {
-    const scheduler = new ProviderScheduler({
-      providers: this.providers,
-      queue: this.queue,
-      lease: new LeaderLease(this.redis, `${this.prefix}:leader`, randomUUID(), 5_000),
-      logger,
-      tickMs: 60_000,
-      reconcileIntervalMs: 3_600_000,
-    });
-    this.closers.push(() => scheduler.stop());
-    const listener = listenForProviderChanges(
-      this.database.url,
-      () => scheduler.providersChanged(),
-      logger,
-    );
-    this.closers.push(() => listener.close());
-    await scheduler.start();
-  }
+function startWorkerRuntime(stack: CliStack, options: CliStackOptions, logger: Logger) {
+  const env = workerTestEnv(stack.database.url, stack.prefix, options.workerEnv);
+  const runtime = createWorkerRuntime(parseEnv(workerEnvSchema, env), {
+    logger,
+    db: stack.db,
+    redis: stack.redis,
+  });
+  const worker = runtime.createWorker();
+  void worker.run();
+  return async () => {
+    await worker.close();
+    await runtime.close();
+  };
+}
+
+async function startScheduler(stack: CliStack, logger: Logger, closers: Closers) {
+  const scheduler = new ProviderScheduler({
+    providers: stack.providers,
+    queue: stack.queue,
+    lease: new LeaderLease(stack.redis, `${stack.prefix}:leader`, randomUUID(), 5_000),
+    logger,
+    tickMs: 60_000,
+    reconcileIntervalMs: 3_600_000,
+  });
+  closers.push(() => scheduler.stop());
+  const listener = listenForProviderChanges(
+    stack.database.url,
+    () => scheduler.providersChanged(),
+    logger,
+  );
+  closers.push(() => listener.close());
+  await scheduler.start();
+}
+
+async function opened<T extends { close(): Promise<unknown> }>(
+  closers: Closers,
+  starting: Promise<T>,
+): Promise<T> {
+  const part = await starting;
+  closers.push(() => part.close());
+  return part;
+}
+
+async function closeAll(closers: Closers): Promise<void> {
+  for (const close of closers.splice(0).reverse()) await close();
+}
+
+function runner(env: NodeJS.ProcessEnv): CliRunner {
+  return {
+    marquee: (...args) => runCliInProcess(args, env),
+    bin: (...args) => runMarquee(args, { PATH: process.env.PATH, HOME: process.env.HOME, ...env }),
+  };
 }
 
 /** A CLI stack started before the file's (or the describe block's) tests, closed after them. */
 export function useCliStack(options: CliStackOptions): CliStack {
-  const stack = new CliStack(options);
-  beforeAll(() => stack.start());
-  afterAll(() => stack.close());
+  // Filled in before the tests run: a test reads it in its hooks and tests only.
+  const stack = {} as CliStack;
+  const closers: Closers = [];
+  beforeAll(async () => void Object.assign(stack, await startCliStack(options, closers)));
+  afterAll(() => closeAll(closers));
   return stack;
 }
 
 /**
- * A Discogs-like paged API (discogsLikeConfig reads it) of `pages` pages of five events, each
+ * A Discogs-like paged API (slowPagedApiConfig reads it) of `pages` pages of five events, each
  * answered after `delayMs`, with no request budget to meet.
  */
 export async function startSlowPagedApi(pages: number, delayMs: number): Promise<PagedApiServer> {
   const api = await startDiscogsLikeServer({
     events: apiEvents(pages * 5, 'paged'),
+    perPage: 5,
     limit: 1_000,
     windowMs: 60_000,
   });
   api.delayMs = delayMs;
   return api;
 }
+
+/** A json-api provider config walking startSlowPagedApi's pages; `extra` sets any other field. */
+export const slowPagedApiConfig = (extra: Record<string, unknown> = {}) => ({
+  items: 'results',
+  fields: { id: 'id', title: 'title', start: 'date' },
+  pagination: { type: 'page', pageParam: 'page', totalPagesPath: 'pagination.pages' },
+  ...extra,
+});
 
 /** `providers add NAME --kind KIND --url URL` and any further options. */
 export const providersAdd = (name: string, kind: string, url: string, ...options: string[]) => [

@@ -4,8 +4,8 @@
 // one); now the paged stand-in is asked for each page once. A second `sync` joins the running
 // one, and a scheduled run during it is skipped, naming the running job.
 import { describe, expect, it } from '@jest/globals';
-import { discogsLikeConfig, eventually } from '@marquee/testing';
-import { providersAdd, startSlowPagedApi, useCliStack } from './cli.harness.ts';
+import { eventually } from '@marquee/testing';
+import { providersAdd, slowPagedApiConfig, startSlowPagedApi, useCliStack } from './cli.harness.ts';
 
 const PAGES = 6;
 const stack = useCliStack({
@@ -17,7 +17,7 @@ const stack = useCliStack({
 });
 
 async function addProvider(name: string) {
-  const config = stack.jsonFile(`${name}.json`, discogsLikeConfig(5));
+  const config = stack.jsonFile(`${name}.json`, slowPagedApiConfig());
   const url = `${stack.api.url}/${name}`;
   const added = await stack.marquee(
     ...providersAdd(name, 'json-api', url, '--every', '1h', '--config', config),

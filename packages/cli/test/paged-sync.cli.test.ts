@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { apiEvents, REPO_ROOT, startVivenuLikeServer, vivenuLikeConfig } from '@marquee/testing';
+import { apiEvents, REPO_ROOT, startVivenuLikeServer } from '@marquee/testing';
 import { providersAdd, providersTest, useCliStack } from './cli.harness.ts';
 
 const TOKEN_ENV = 'MARQUEE_TEST_CLI_PAGING_TOKEN';

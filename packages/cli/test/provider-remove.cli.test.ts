@@ -3,8 +3,8 @@
 // that), the job fails for good with a plain reason, never ORM text, and nothing of the provider
 // is left half-written: its events, runs and fetch state are gone with it.
 import { expect, it } from '@jest/globals';
-import { discogsLikeConfig, eventually } from '@marquee/testing';
-import { providersAdd, startSlowPagedApi, useCliStack } from './cli.harness.ts';
+import { eventually } from '@marquee/testing';
+import { providersAdd, slowPagedApiConfig, startSlowPagedApi, useCliStack } from './cli.harness.ts';
 
 const PAGES = 40;
 const PAGE_DELAY_MS = 300;
@@ -16,7 +16,7 @@ const stack = useCliStack({
 const requests = () => stack.api.hits.get('/events') ?? 0;
 
 it('stops the running sync at its next page, with a plain reason, leaving nothing behind', async () => {
-  const config = stack.jsonFile('api.json', discogsLikeConfig(5, { maxPages: PAGES }));
+  const config = stack.jsonFile('api.json', slowPagedApiConfig({ maxPages: PAGES }));
   const add = providersAdd('slow', 'json-api', `${stack.api.url}/events`, '--every', '1h');
   expect((await stack.marquee(...add, '--config', config)).code).toBe(0);
   const queued = await stack.marquee('sync', 'slow', '--json');
