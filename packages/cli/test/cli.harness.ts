@@ -53,14 +53,14 @@ export interface CliStackOptions {
 }
 
 /** What `marquee` printed on each stream (lines joined by `\n`) and its exit code. */
-export interface CliResult {
+interface CliResult {
   code: number;
   out: string;
   err: string;
 }
 
 /** `marquee`, in this process or as a process, with the stack's environment. */
-export interface CliRunner {
+interface CliRunner {
   /** In this process, as main.ts runs it. */
   marquee(...args: string[]): Promise<CliResult>;
   /** As users run it: its bin, which runs the CLI bundle (rebuilt first when a source is newer). */
