@@ -42,7 +42,7 @@ export interface CliStackOptions {
   env?: NodeJS.ProcessEnv;
   /** A stand-in provider answering with this handler: `stack.feed`. */
   feed?: FeedHandler;
-  /** A paged stand-in API (`startDiscogsLikeServer`, `startVivenuLikeServer`): `stack.api`. */
+  /** A paged stand-in API (startPagedApi, `startVivenuLikeServer`): `stack.api`. */
   api?: () => Promise<PagedApiServer>;
   /** A worker: `runtime` in this process (createWorkerRuntime), `process` the worker service. */
   worker?: 'runtime' | 'process';
@@ -202,24 +202,30 @@ export function useCliStack(options: CliStackOptions): CliStack {
 }
 
 /**
- * A Discogs-like paged API (slowPagedApiConfig reads it) of `pages` pages of five events, each
- * answered after `delayMs`, with no request budget to meet.
+ * A Discogs-like paged API (pagedApiConfig reads it): `pages` pages of `perPage` events (5 unless
+ * said), each answered after `delayMs` (0 unless said), and no request budget to meet unless
+ * `limit` requests per `windowMs`.
  */
-export async function startSlowPagedApi(pages: number, delayMs: number): Promise<PagedApiServer> {
-  const api = await startDiscogsLikeServer({
-    events: apiEvents(pages * 5, 'paged'),
-    perPage: 5,
-    limit: 1_000,
-    windowMs: 60_000,
-  });
-  api.delayMs = delayMs;
-  return api;
+export function startPagedApi(options: {
+  pages: number;
+  perPage?: number;
+  delayMs?: number;
+  limit?: number;
+  windowMs?: number;
+}): () => Promise<PagedApiServer> {
+  const { pages, perPage = 5, limit = 1_000, windowMs = 60_000 } = options;
+  return async () => {
+    const events = apiEvents(pages * perPage, 'paged');
+    const api = await startDiscogsLikeServer({ events, perPage, limit, windowMs });
+    api.delayMs = options.delayMs ?? 0;
+    return api;
+  };
 }
 
-/** A json-api provider config walking startSlowPagedApi's pages; `extra` sets any other field. */
-export const slowPagedApiConfig = (extra: Record<string, unknown> = {}) => ({
+/** A json-api provider config walking startPagedApi's pages; `extra` sets any other field. */
+export const pagedApiConfig = (extra: Record<string, unknown> = {}) => ({
   items: 'results',
-  fields: { id: 'id', title: 'title', start: 'date' },
+  fields: { id: 'id', title: 'title', start: 'date', venueName: 'venue.name' },
   pagination: { type: 'page', pageParam: 'page', totalPagesPath: 'pagination.pages' },
   ...extra,
 });

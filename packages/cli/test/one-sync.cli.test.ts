@@ -5,19 +5,19 @@
 // one, and a scheduled run during it is skipped, naming the running job.
 import { describe, expect, it } from '@jest/globals';
 import { eventually } from '@marquee/testing';
-import { providersAdd, slowPagedApiConfig, startSlowPagedApi, useCliStack } from './cli.harness.ts';
+import { pagedApiConfig, providersAdd, startPagedApi, useCliStack } from './cli.harness.ts';
 
 const PAGES = 6;
 const stack = useCliStack({
   label: 'cli-one-sync',
-  api: () => startSlowPagedApi(PAGES, 150),
+  api: startPagedApi({ pages: PAGES, delayMs: 150 }),
   worker: 'runtime',
   workerEnv: { WORKER_CONCURRENCY: '2' },
   scheduler: true,
 });
 
 async function addProvider(name: string) {
-  const config = stack.jsonFile(`${name}.json`, slowPagedApiConfig());
+  const config = stack.jsonFile(`${name}.json`, pagedApiConfig());
   const url = `${stack.api.url}/${name}`;
   const added = await stack.marquee(
     ...providersAdd(name, 'json-api', url, '--every', '1h', '--config', config),
@@ -60,7 +60,7 @@ describe('one sync at a time per provider', () => {
 
   it('a second sync joins the running one; a scheduled run meanwhile is skipped', async () => {
     const provider = await stack.providers.findByName('venue');
-    stack.api.delayMs = 400;
+    stack.api.hold();
     const first = await stack.marquee('sync', 'venue');
     const jobId = /\(job (\S+)\)/.exec(first.out)?.[1];
     expect(jobId).toBeDefined();
@@ -76,10 +76,19 @@ describe('one sync at a time per provider', () => {
       providerId: provider?.id ?? '',
       trigger: 'schedule',
     });
+    // The walk waits on its first page until the scheduled run has ended (the run is opened,
+    // then closed as skipped).
+    const skipped = await eventually(
+      async () => {
+        const run = await stack.db.syncRun.findFirst({ where: { jobId: scheduled.id ?? '' } });
+        return run && run.status !== 'running' ? run : undefined;
+      },
+      20_000,
+      'the scheduled run to end',
+    );
+    stack.api.release();
     await settled();
-    stack.api.delayMs = 150;
     expect(asked()).toEqual(eachPageOnce());
-    const skipped = await stack.db.syncRun.findFirst({ where: { jobId: scheduled.id ?? '' } });
     expect(skipped).toMatchObject({
       status: 'skipped',
       error: `a sync of venue is already running (job ${jobId})`,

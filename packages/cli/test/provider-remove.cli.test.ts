@@ -4,19 +4,19 @@
 // is left half-written: its events, runs and fetch state are gone with it.
 import { expect, it } from '@jest/globals';
 import { eventually } from '@marquee/testing';
-import { providersAdd, slowPagedApiConfig, startSlowPagedApi, useCliStack } from './cli.harness.ts';
+import { pagedApiConfig, providersAdd, startPagedApi, useCliStack } from './cli.harness.ts';
 
 const PAGES = 40;
 const PAGE_DELAY_MS = 300;
 const stack = useCliStack({
   label: 'cli-remove',
-  api: () => startSlowPagedApi(PAGES, PAGE_DELAY_MS),
+  api: startPagedApi({ pages: PAGES, delayMs: PAGE_DELAY_MS }),
   worker: 'runtime',
 });
 const requests = () => stack.api.hits.get('/events') ?? 0;
 
 it('stops the running sync at its next page, with a plain reason, leaving nothing behind', async () => {
-  const config = stack.jsonFile('api.json', slowPagedApiConfig({ maxPages: PAGES }));
+  const config = stack.jsonFile('api.json', pagedApiConfig({ maxPages: PAGES }));
   const add = providersAdd('slow', 'json-api', `${stack.api.url}/events`, '--every', '1h');
   expect((await stack.marquee(...add, '--config', config)).code).toBe(0);
   const queued = await stack.marquee('sync', 'slow', '--json');

@@ -29,6 +29,10 @@ export interface PagedApiServer extends FeedServer {
   failNext: Set<string>;
   /** How long it takes to answer each request (0: at once); a test may change it. */
   delayMs: number;
+  /** Holds every answer back until release(): a walk stays running meanwhile. */
+  hold(): void;
+  /** Sends the answers held back, and answers as before from then on (close() does too). */
+  release(): void;
 }
 
 type PageAnswer = { status: number; headers?: Record<string, string>; body?: unknown };
@@ -40,6 +44,11 @@ async function startPagedServer(
 ): Promise<PagedApiServer> {
   const answers = new Map<string, number>();
   const failNext = new Set<string>();
+  let held: (() => void)[] | undefined;
+  const release = () => {
+    for (const send of held?.splice(0) ?? []) send();
+    held = undefined;
+  };
   const server = await startFeedServer((request, response: ServerResponse) => {
     const query = new URL(request.url ?? '/', 'http://api').searchParams;
     const page = pageOf(query);
@@ -50,11 +59,24 @@ async function startPagedServer(
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(body === undefined ? '' : JSON.stringify(body));
     };
+    if (held) held.push(send);
     // Read per request: a test may change it between requests.
-    if (paged.delayMs > 0) setTimeout(send, paged.delayMs);
+    else if (paged.delayMs > 0) setTimeout(send, paged.delayMs);
     else send();
   });
-  const paged: PagedApiServer = Object.assign(server, { answers, failNext, events, delayMs: 0 });
+  const close = server.close.bind(server);
+  const paged: PagedApiServer = Object.assign(server, {
+    answers,
+    failNext,
+    events,
+    delayMs: 0,
+    hold: () => void (held ??= []),
+    release,
+    close: () => {
+      release();
+      return close();
+    },
+  });
   return paged;
 }
 
