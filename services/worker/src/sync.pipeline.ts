@@ -24,6 +24,17 @@ function writeTarget(deps: SyncDeps, sync: SyncContext): WriteTarget {
       if (sync.applied?.contentHash) await deps.fetchStates.forgetPayload(sync.provider.id);
     },
     onBatch: (events, written) => sync.progress.batch(events, written),
+    // A small payload shares a transaction with other syncs' (group commit); the applied
+    // payload is forgotten in that same transaction.
+    writeWhole: (events) => {
+      sync.progress.stage('writing');
+      return deps.events.writeGrouped({
+        provider: sync.provider,
+        events,
+        seenAt: sync.seenAt,
+        forgetPayload: Boolean(sync.applied?.contentHash),
+      });
+    },
   };
 }
 
