@@ -130,7 +130,7 @@ describe('SyncRunRepository.succeed', () => {
     const opened = [];
     for (const name of ['together-1', 'together-2', 'together-3']) {
       const provider = await addProvider(name);
-      opened.push({ provider, ...(await runs.openRun(provider.id, 'schedule', name))! });
+      opened.push((await runs.openRun(provider.id, 'schedule', name))!);
     }
     const counts = (upserted: number) => ({
       fetched: 1,
