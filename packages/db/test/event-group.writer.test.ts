@@ -9,11 +9,10 @@ import {
   type Db,
   type Provider,
 } from '@marquee/db';
-import type { EventRecord } from '@marquee/event-model';
 import { createTestDatabase, eventRecord, type TestDatabase } from '@marquee/testing';
 
-let database: TestDatabase;
 let db: Db;
+let database: TestDatabase;
 let writer: EventGroupWriter;
 let providers: Provider[];
 const statements: string[] = [];
@@ -55,7 +54,7 @@ beforeEach(async () => {
   statements.length = 0;
 });
 
-const records = (prefix: string, count: number, over: Partial<EventRecord> = {}) =>
+const records = (prefix: string, count: number, over: Parameters<typeof eventRecord>[0] = {}) =>
   Array.from({ length: count }, (_, index) =>
     eventRecord({ externalKey: `${prefix}${index}`, title: `Show ${prefix}${index}`, ...over }),
   );
