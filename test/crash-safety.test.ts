@@ -3,29 +3,26 @@
 // the catalog must end as a clean run leaves it.
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Redis } from 'ioredis';
-import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
-import { IngestQueue } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
+import type { Db, Provider } from '@marquee/db';
+import type { IngestQueue } from '@marquee/queue';
 import {
-  createTestDatabase,
   eventually,
   feverFeed,
+  feverProvider,
   startFeedServer,
+  startQueueStack,
   startTs,
-  uniquePrefix,
   workerProcessEnv,
   type FeedServer,
   type LongRunning,
-  type TestDatabase,
+  type QueueStack,
 } from '@marquee/testing';
 
 const FEED = feverFeed(25);
 const SHUTDOWN_TIMEOUT_MS = 1_500;
 
-let database: TestDatabase;
+let stack: QueueStack;
 let db: Db;
-let redis: Redis;
 let queue: IngestQueue;
 let env: NodeJS.ProcessEnv;
 let feed: FeedServer;
@@ -57,18 +54,6 @@ async function waitForHeldRequest(): Promise<void> {
   );
 }
 
-async function waitForCompletion(jobId: string): Promise<unknown> {
-  return eventually(
-    async () => {
-      if ((await queue.queue.getJobState(jobId)) !== 'completed') return undefined;
-      // Read the job only once it is complete: a copy read earlier has no return value yet.
-      return (await queue.queue.getJob(jobId))?.returnvalue as unknown;
-    },
-    30_000,
-    `job ${jobId} to complete`,
-  );
-}
-
 async function catalog(provider: Provider) {
   // What a clean run determines; ids differ by provider name, timestamps by when it ran.
   return db.$queryRaw<Record<string, unknown>[]>`
@@ -78,16 +63,14 @@ async function catalog(provider: Provider) {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase('crash');
-  db = createDb({ databaseUrl: database.url });
-  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  const prefix = uniquePrefix('crash');
-  queue = new IngestQueue({ connection: redis, prefix });
+  stack = await startQueueStack('crash');
+  const { prefix } = stack;
+  ({ db, queue } = stack);
   feed = await startFeedServer((_request, response) => {
     if (holding) held.push(response);
     else response.writeHead(200).end(FEED);
   });
-  env = workerProcessEnv(database.url, prefix, {
+  env = workerProcessEnv(stack.database.url, prefix, {
     LOG_LEVEL: 'warn',
     WORKER_CONCURRENCY: '1',
     SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
@@ -101,30 +84,30 @@ afterAll(async () => {
   await stopWorkers();
   release();
   await feed.close();
-  await queue.queue.obliterate({ force: true });
-  await queue.close();
-  await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await stack.close();
 });
 
 async function addProvider(name: string): Promise<Provider> {
-  return new ProviderRepository(db).create({
-    name,
-    kind: 'fever-xml',
-    url: `${feed.url}/${name}.xml`,
-    everySeconds: 3600,
-    timezone: 'Europe/Madrid',
-  });
+  return stack.providers.create(
+    feverProvider(name, `${feed.url}/${name}.xml`, { timezone: 'Europe/Madrid' }),
+  );
+}
+
+/** Starts a worker process and a sync of a new provider `name`, and waits for its request. */
+async function syncHeldBy(
+  name: string,
+): Promise<{ provider: Provider; worker: LongRunning; jobId: string }> {
+  holding = true;
+  const provider = await addProvider(name);
+  const worker = startWorker();
+  const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
+  await waitForHeldRequest();
+  return { provider, worker, jobId: job.id ?? '' };
 }
 
 describe('crash safety', () => {
   it('SIGTERM: a worker stuck in a slow sync exits within SHUTDOWN_TIMEOUT_MS and another worker completes the job', async () => {
-    holding = true;
-    const provider = await addProvider('slow');
-    const first = startWorker();
-    const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
-    await waitForHeldRequest();
+    const { provider, worker: first, jobId } = await syncHeldBy('slow');
 
     const signalled = Date.now();
     const code = await first.stop(20_000);
@@ -137,24 +120,20 @@ describe('crash safety', () => {
 
     release();
     startWorker();
-    const summary = await waitForCompletion(job.id ?? '');
+    const summary = await stack.completed(jobId);
     expect(summary).toMatchObject({ provider: 'slow', parsed: 25, upserted: 25 });
     expect(await db.event.count({ where: { providerId: provider.id } })).toBe(25);
-    expect(
-      (await db.syncRun.findMany({ where: { jobId: job.id ?? '' } })).map((run) => run.status),
-    ).toEqual(expect.arrayContaining(['failed', 'succeeded']));
+    expect((await db.syncRun.findMany({ where: { jobId } })).map((run) => run.status)).toEqual(
+      expect.arrayContaining(['failed', 'succeeded']),
+    );
     // Handed back, not failed: the second run was not a retry.
-    expect((await queue.queue.getJob(job.id ?? ''))?.attemptsMade).toBe(1);
+    expect((await queue.queue.getJob(jobId))?.attemptsMade).toBe(1);
     await stopWorkers();
   });
 
   it('SIGKILL mid-sync: the stalled job is picked up by another worker and the catalog equals a clean run', async () => {
-    holding = true;
-    const provider = await addProvider('killed');
-    const victim = startWorker();
-    const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
-    await waitForHeldRequest();
-    const taken = await queue.queue.getJob(job.id ?? '');
+    const { provider, worker: victim, jobId } = await syncHeldBy('killed');
+    const taken = await queue.queue.getJob(jobId);
     expect(await taken?.getState()).toBe('active');
     expect(taken?.attemptsStarted).toBe(1);
     victim.child.kill('SIGKILL');
@@ -166,9 +145,9 @@ describe('crash safety', () => {
     release();
 
     startWorker();
-    const summary = await waitForCompletion(job.id ?? '');
+    const summary = await stack.completed(jobId);
     expect(summary).toMatchObject({ provider: 'killed', parsed: 25 });
-    const reprocessed = await queue.queue.getJob(job.id ?? '');
+    const reprocessed = await queue.queue.getJob(jobId);
     // Handed out again after the stalled-job check found the killed worker's lock expired.
     // (A later start may also be a politeness or breaker delay, which spends no attempt.)
     expect(reprocessed?.stalledCounter).toBe(1);
@@ -176,13 +155,13 @@ describe('crash safety', () => {
 
     const clean = await addProvider('clean');
     const cleanJob = await queue.enqueueSync({ providerId: clean.id, trigger: 'manual' });
-    await waitForCompletion(cleanJob.id ?? '');
+    await stack.completed(cleanJob.id ?? '');
     const killedCatalog = await catalog(provider);
     expect(killedCatalog).toHaveLength(25);
     expect(killedCatalog).toEqual(await catalog(clean));
     // The killed attempt's run is closed as interrupted, not left "running" forever.
     const runs = await db.syncRun.findMany({
-      where: { jobId: job.id ?? '' },
+      where: { jobId },
       orderBy: { startedAt: 'asc' },
     });
     // The killed attempt's run, possibly a politeness delay (the dead worker's host lease lives

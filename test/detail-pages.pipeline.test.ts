@@ -7,50 +7,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { QueueEvents, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { parseEnv } from '@marquee/config';
-import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
-import { createLogger } from '@marquee/logger';
-import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
-import {
-  createTestDatabase,
-  REPO_ROOT,
-  startFeedServer,
-  uniquePrefix,
-  workerTestEnv,
-  type FeedServer,
-  type TestDatabase,
-} from '@marquee/testing';
-import {
-  createWorkerRuntime,
-  workerEnvSchema,
-  type SyncSummary,
-  type WorkerRuntime,
-} from '@marquee/worker';
+import type { Db, Provider } from '@marquee/db';
+import { REPO_ROOT, startFeedServer, type FeedServer } from '@marquee/testing';
+import type { SyncSummary } from '@marquee/worker';
+import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
 
 const FIXTURES = join(REPO_ROOT, 'packages/providers/test/fixtures/real/html');
 const LISTING = readFileSync(join(FIXTURES, 'meetup_python-spokane_group_2024.html'), 'utf8');
 const EVENT_PAGE = readFileSync(join(FIXTURES, 'meetup_python-spokane_event_2024.html'), 'utf8');
 const EVENTS = '/python-spokane/events/';
 
-let database: TestDatabase;
+let stack: PipelineStack;
 let db: Db;
-let redis: Redis;
-let eventsRedis: Redis;
-let prefix: string;
-let queue: IngestQueue;
-let queueEvents: QueueEvents;
-let runtime: WorkerRuntime;
-let worker: Worker;
 let site: FeedServer;
 let provider: Provider;
 /** Event pages answered 502 the next time they are asked for. */
 const failNext = new Set<string>();
 /** Answers per path and status: `/python-spokane/ 200` → 1. */
 const answers = new Map<string, number>();
-const logger = createLogger({ service: 'detail-pages-test', level: 'error' });
 
 /** The stand-in of www.meetup.com: the real pages, their absolute links pointing to it. */
 function serve(path: string): { status: number; body?: string } {
@@ -62,27 +36,11 @@ function serve(path: string): { status: number; body?: string } {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase('detail_pages');
-  db = createDb({ databaseUrl: database.url });
-  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  prefix = uniquePrefix('detail-pages');
-  queue = new IngestQueue({ connection: redis, prefix });
-  eventsRedis = redis.duplicate();
-  queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
-  await queueEvents.waitUntilReady();
-  runtime = createWorkerRuntime(
-    parseEnv(
-      workerEnvSchema,
-      workerTestEnv(database.url, prefix, {
-        WORKER_CONCURRENCY: '1',
-        FETCH_TIMEOUT_MS: '5000',
-        FETCH_USER_AGENT: 'marquee-test',
-      }),
-    ),
-    { logger, db, redis },
-  );
-  worker = runtime.createWorker();
-  void worker.run();
+  stack = await startPipelineStack({
+    label: 'detail-pages',
+    workerEnv: { WORKER_CONCURRENCY: '1' },
+  });
+  ({ db } = stack);
   site = await startFeedServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://site').pathname;
     const { status, body } = serve(path);
@@ -90,7 +48,7 @@ beforeAll(async () => {
     answers.set(key, (answers.get(key) ?? 0) + 1);
     response.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(body ?? '');
   });
-  provider = await new ProviderRepository(db).create({
+  provider = await stack.providers.create({
     name: 'spokane-python',
     kind: 'jsonld-html',
     url: `${site.url}/python-spokane/`,
@@ -104,26 +62,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker.close();
-  await runtime.close();
-  await queueEvents.close();
-  await queue.queue.obliterate({ force: true });
-  await queue.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await stack.close();
   await site.close();
-  await Promise.all([redis.quit(), eventsRedis.quit()]);
-  await db.$disconnect();
-  await database.drop();
 });
 
-async function sync(): Promise<SyncSummary> {
-  const job = await queue.enqueueSync(
-    { providerId: provider.id, trigger: 'manual' },
-    { attempts: 3, backoff: { type: 'fixed', delay: 100 } },
-  );
-  return (await job.waitUntilFinished(queueEvents, 30_000)) as SyncSummary;
-}
+const sync = (): Promise<SyncSummary> =>
+  stack.sync(provider, { attempts: 3, backoff: { type: 'fixed', delay: 100 } }, 30_000);
 
 describe('a listing whose events have their own pages', () => {
   it('reads each event page; a gone page keeps the listed event; a 502 resumes at its event', async () => {

@@ -6,28 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
-import { parseEnv } from '@marquee/config';
-import {
-  createDb,
-  ProviderRepository,
-  SyncRunRepository,
-  type Db,
-  type Provider,
-} from '@marquee/db';
-import { createLogger } from '@marquee/logger';
+import { ProviderRepository, SyncRunRepository, type Db, type Provider } from '@marquee/db';
 import { fetchPayload, FetchError } from '@marquee/fetch';
 import { readBreakerStatuses } from '@marquee/provider-status';
-import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
+import { QUEUE_NAMES, type IngestQueue } from '@marquee/queue';
 import {
-  createTestDatabase,
   eventually,
   feverFeed,
   startNode,
-  JobRunner,
   startChaosServer,
   startFeedServer,
-  uniquePrefix,
   workerTestEnv,
   type ChaosFault,
   type ChaosServer,
@@ -36,37 +24,28 @@ import {
   type TestDatabase,
 } from '@marquee/testing';
 import {
-  createWorkerRuntime,
   passThrough,
-  workerEnvSchema,
   type SyncSummary,
   type WorkerRuntime,
   type WorkerRuntimeOverrides,
 } from '@marquee/worker';
+import { startJobRunnerStack, type JobRunnerStack } from './job-runner.stack.ts';
 
-const logger = createLogger({ service: 'fault-test', level: 'error' });
 const FEED = feverFeed(10);
 
+let stack: JobRunnerStack;
 let database: TestDatabase;
 let db: Db;
 let redis: Redis;
 let prefix: string;
 let queue: IngestQueue;
-let runner: JobRunner;
 let chaos: ChaosServer;
 let syncRuns: SyncRunRepository;
 let cache: SearchCache;
-const runtimes: WorkerRuntime[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase('faults');
-  db = createDb({ databaseUrl: database.url });
-  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  prefix = uniquePrefix('faults');
-  queue = new IngestQueue({ connection: redis, prefix });
-  // No BullMQ worker: the test takes each job and runs the sync pipeline on it, so it sees
-  // exactly what the pipeline throws (what BullMQ acts on).
-  runner = new JobRunner(queue, redis, prefix);
+  stack = await startJobRunnerStack('faults');
+  ({ database, db, redis, prefix, queue } = stack);
   syncRuns = new SyncRunRepository(db);
   cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
   chaos = await startChaosServer({
@@ -77,16 +56,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(runtimes.map((runtime) => runtime.close()));
   await chaos.close();
-  await runner.close();
-  await queue.queue.obliterate({ force: true });
-  await queue.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await stack.close();
 });
 
 /**
@@ -98,22 +69,17 @@ function runtimeWith(
   overrides: WorkerRuntimeOverrides & { breaker?: boolean } = {},
 ): WorkerRuntime {
   const { breaker, ...rest } = overrides;
-  const runtime = createWorkerRuntime(
-    parseEnv(
-      workerEnvSchema,
-      workerTestEnv(database.url, prefix, {
-        FETCH_TIMEOUT_MS: '1500',
-        FETCH_CONNECT_TIMEOUT_MS: '1000',
-        FETCH_MAX_BYTES: String(1024 * 1024),
-        FETCH_USER_AGENT: 'marquee-fault-test',
-        SHRINK_GUARD_RATIO: '0.5',
-        ...env,
-      }),
-    ),
-    { logger, db, redis, ...(!breaker && { links: { breaker: passThrough } }), ...rest },
+  return stack.runtime(
+    {
+      FETCH_TIMEOUT_MS: '1500',
+      FETCH_CONNECT_TIMEOUT_MS: '1000',
+      FETCH_MAX_BYTES: String(1024 * 1024),
+      FETCH_USER_AGENT: 'marquee-fault-test',
+      SHRINK_GUARD_RATIO: '0.5',
+      ...env,
+    },
+    { ...(!breaker && { links: { breaker: passThrough } }), ...rest },
   );
-  runtimes.push(runtime);
-  return runtime;
 }
 
 let plain: WorkerRuntime | undefined;
@@ -125,7 +91,7 @@ async function sync(
   provider: Provider,
   runtime: WorkerRuntime = (plain ??= runtimeWith()),
 ): Promise<{ outcome: Outcome; jobId: string }> {
-  return runner.run(provider.id, runtime.processSync);
+  return stack.runner.run(provider.id, runtime.processSync);
 }
 
 async function eventSnapshot(providerId: string) {
@@ -559,7 +525,9 @@ describe('circuit breaker', () => {
     const { breakers } = runtime;
     const provider = await addProvider('probe', chaos.urlOf('http-500'));
     for (let i = 0; i < 2; i++) await sync(provider, runtime);
-    expect(breakers.state(provider.id)).toBe('open');
+    // Opened: half-open only ever follows open, and a loaded machine may take the 300 ms reset
+    // timeout to finish the second sync's job.
+    expect(['open', 'halfOpen']).toContain(breakers.state(provider.id));
     await eventually(
       () => Promise.resolve(breakers.state(provider.id) === 'halfOpen' || undefined),
       5_000,
@@ -616,7 +584,15 @@ describe('provider-imposed delays', () => {
       const runs = await db.syncRun.findMany({ where: { providerId: provider.id } });
       expect(runs.map((run) => run.status)).toEqual(['failed', 'failed', 'failed']);
       expect(runs.find((run) => run.error?.includes('RATE_LIMIT_MAX_DELAYS'))).toBeDefined();
-      const metrics = await runtime.registry.getSingleMetricAsString('marquee_dead_letters_total');
+      // BullMQ marks the job failed before this process's worker hears of it and counts it.
+      const metrics = await eventually(
+        async () => {
+          const text = await runtime.registry.getSingleMetricAsString('marquee_dead_letters_total');
+          return /provider="always-429"/.test(text) ? text : undefined;
+        },
+        10_000,
+        'the dead letter counted',
+      );
       expect(metrics).toMatch(/provider="always-429"[^\n]* 1$/m);
     } finally {
       await worker.close();

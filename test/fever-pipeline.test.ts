@@ -2,7 +2,7 @@
 // BullMQ queue and worker on Redis, Postgres, and the API app answering searches.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SearchCache } from '@marquee/cache';
-import { SyncRunRepository, type Db, type Provider } from '@marquee/db';
+import { SyncRunRepository, type Db, type EventRow, type Provider } from '@marquee/db';
 import { feverFixture, feverProvider, startFeedServer, type FeedServer } from '@marquee/testing';
 import type { SyncSummary } from '@marquee/worker';
 import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
@@ -40,16 +40,11 @@ afterAll(async () => {
 
 const sync = (attempts = 1): Promise<SyncSummary> => stack.sync(provider, { attempts });
 
-interface FeverEvent {
-  id: string;
-  title: string;
-  start_date: string;
-  start_time: string;
-  end_date: string | null;
-  end_time: string | null;
-  min_price: number | null;
-  max_price: number | null;
-}
+/** An event of `/search`'s answer (the Fever contract): the columns of the catalog's row. */
+type FeverEvent = Pick<
+  EventRow,
+  'id' | 'title' | 'start_date' | 'start_time' | 'end_date' | 'end_time' | 'min_price' | 'max_price'
+>;
 
 async function search(
   query: string,

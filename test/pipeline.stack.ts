@@ -8,16 +8,10 @@ import type { Redis } from 'ioredis';
 import { createApp } from '@marquee/api';
 import { SearchCache } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
-import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
+import { EventRepository, type Db } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
-import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
-import {
-  createTestDatabase,
-  uniquePrefix,
-  workerTestEnv,
-  type TestDatabase,
-} from '@marquee/testing';
+import { QUEUE_NAMES } from '@marquee/queue';
+import { startQueueStack, workerTestEnv, type QueueStack } from '@marquee/testing';
 import {
   createWorkerRuntime,
   workerEnvSchema,
@@ -37,16 +31,10 @@ interface PipelineStackOptions {
   api?: boolean;
 }
 
-export interface PipelineStack {
-  database: TestDatabase;
-  db: Db;
-  redis: Redis;
-  prefix: string;
-  queue: IngestQueue;
+export interface PipelineStack extends QueueStack {
   /** The search cache the api answers through (its catalog version moves with ingests). */
   cache: SearchCache;
   runtime: WorkerRuntime;
-  providers: ProviderRepository;
   /** The api's base URL; empty without `api`. */
   apiUrl: string;
   /** Enqueues a manual sync (one attempt unless `options` say more) and waits for its summary. */
@@ -57,11 +45,8 @@ export interface PipelineStack {
 
 export async function startPipelineStack(options: PipelineStackOptions): Promise<PipelineStack> {
   const logger = createLogger({ service: `${options.label}-test`, level: 'error' });
-  const database = await createTestDatabase(options.label.replace(/-/g, '_'));
-  const db = createDb({ databaseUrl: database.url });
-  const redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  const prefix = uniquePrefix(options.label);
-  const queue = new IngestQueue({ connection: redis, prefix });
+  const base = await startQueueStack(options.label);
+  const { database, db, redis, prefix, queue } = base;
   const eventsRedis = redis.duplicate();
   const queueEvents = new QueueEvents(QUEUE_NAMES.ingest, { connection: eventsRedis, prefix });
   await queueEvents.waitUntilReady();
@@ -82,14 +67,9 @@ export async function startPipelineStack(options: PipelineStackOptions): Promise
   const api = options.api ? await serveApi(db, redis, cache, logger) : undefined;
 
   return {
-    database,
-    db,
-    redis,
-    prefix,
-    queue,
+    ...base,
     cache,
     runtime,
-    providers: new ProviderRepository(db),
     apiUrl: api?.url ?? '',
     async sync(provider, jobOptions = { attempts: 1 }, timeoutMs = 20_000) {
       const job = await queue.enqueueSync(
@@ -102,16 +82,10 @@ export async function startPipelineStack(options: PipelineStackOptions): Promise
       await worker.close();
       await runtime.close();
       await queueEvents.close();
-      await queue.queue.obliterate({ force: true });
-      await queue.close();
-      // Host leases, robots.txt and breaker reports the runtime kept under the prefix.
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
       await api?.close();
       // BullMQ leaves connections it was given open.
-      await Promise.all([redis.quit(), eventsRedis.quit()]);
-      await db.$disconnect();
-      await database.drop();
+      await eventsRedis.quit();
+      await base.close();
     },
   };
 }

@@ -3,9 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { parseEnv } from '@marquee/config';
-import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
-import { createLogger } from '@marquee/logger';
+import { type Db, type Provider } from '@marquee/db';
 import {
   fetchPayload,
   HostLeaseGate,
@@ -13,26 +11,10 @@ import {
   type FetchOptions,
   type HostLeaseOptions,
 } from '@marquee/fetch';
-import { IngestQueue } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
-import {
-  createTestDatabase,
-  JobRunner,
-  startFeedServer,
-  uniquePrefix,
-  workerTestEnv,
-  type FeedServer,
-  type TestDatabase,
-} from '@marquee/testing';
-import {
-  createWorkerRuntime,
-  hostLeaseLink,
-  robotsLink,
-  workerEnvSchema,
-  type WorkerRuntime,
-} from '@marquee/worker';
+import { startFeedServer, uniquePrefix, type FeedServer } from '@marquee/testing';
+import { hostLeaseLink, robotsLink, type WorkerRuntime } from '@marquee/worker';
+import { startJobRunnerStack, type JobRunnerStack } from './job-runner.stack.ts';
 
-const logger = createLogger({ service: 'politeness-test', level: 'error' });
 const USER_AGENT = 'Marquee/0.1 (+https://github.com/marquee-events/marquee)';
 const FETCH_OPTIONS: FetchOptions = {
   timeoutMs: 5_000,
@@ -45,35 +27,20 @@ const PAGE = `<!doctype html><html><head><script type="application/ld+json">
  "url":"https://example.com/e/1","location":{"@type":"Place","name":"Hall","address":"London"}}
 </script></head><body></body></html>`;
 
-let database: TestDatabase;
+let stack: JobRunnerStack;
 let db: Db;
 let redis: Redis;
 let prefix: string;
-let queue: IngestQueue;
-let runner: JobRunner;
 const extraRedis: Redis[] = [];
-const runtimes: WorkerRuntime[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase('polite');
-  db = createDb({ databaseUrl: database.url });
-  redis = createRedis('redis://127.0.0.1:6379/0', 'blocking');
-  prefix = uniquePrefix('polite');
-  queue = new IngestQueue({ connection: redis, prefix });
-  runner = new JobRunner(queue, redis, prefix);
+  stack = await startJobRunnerStack('polite');
+  ({ db, redis, prefix } = stack);
 });
 
 afterAll(async () => {
-  await Promise.all(runtimes.map((runtime) => runtime.close()));
-  await runner.close();
-  await queue.queue.obliterate({ force: true });
-  await queue.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
   await Promise.all(extraRedis.map((connection) => connection.quit()));
-  await redis.quit();
-  await db.$disconnect();
-  await database.drop();
+  await stack.close();
 });
 
 /** A gate on a Redis connection of its own: what one worker process has. */
@@ -91,21 +58,15 @@ function workerGate(options: Partial<HostLeaseOptions> = {}): HostLeaseGate {
 
 /** The worker runtime with this gate and robots.txt guard in its fetch chain. */
 function runtimeWith(gate?: HostLeaseGate, robots?: RobotsGuard): WorkerRuntime {
-  const env = workerTestEnv(database.url, prefix, {
-    FETCH_TIMEOUT_MS: '5000',
-    FETCH_USER_AGENT: USER_AGENT,
-  });
-  const runtime = createWorkerRuntime(parseEnv(workerEnvSchema, env), {
-    logger,
-    db,
-    redis,
-    links: {
-      ...(gate && { hostLease: hostLeaseLink(gate) }),
-      ...(robots && { robots: robotsLink(robots) }),
+  return stack.runtime(
+    { FETCH_TIMEOUT_MS: '5000', FETCH_USER_AGENT: USER_AGENT },
+    {
+      links: {
+        ...(gate && { hostLease: hostLeaseLink(gate) }),
+        ...(robots && { robots: robotsLink(robots) }),
+      },
     },
-  });
-  runtimes.push(runtime);
-  return runtime;
+  );
 }
 
 type Outcome = 'completed' | 'unrecoverable' | 'transient' | 'delayed';
@@ -115,7 +76,7 @@ async function sync(
   provider: Provider,
   runtime: WorkerRuntime,
 ): Promise<{ outcome: Outcome; error?: Error; attemptsMade?: number }> {
-  const { outcome } = await runner.run(provider.id, runtime.processSync);
+  const { outcome } = await stack.runner.run(provider.id, runtime.processSync);
   switch (outcome.kind) {
     case 'completed':
       return { outcome: 'completed' };
@@ -127,7 +88,7 @@ async function sync(
 }
 
 async function addHtmlProvider(name: string, url: string): Promise<Provider> {
-  return new ProviderRepository(db).create({
+  return stack.providers.create({
     name,
     kind: 'jsonld-html',
     url,
@@ -156,21 +117,28 @@ describe('per-host politeness shared through Redis', () => {
 
   it('two workers never exceed the concurrency and keep the min delay between starts', async () => {
     const workers = [workerGate(), workerGate()];
+    const key = workers[0]!.keyOf(new URL(server.url).host);
+    // Each lease as Redis granted it (field → expiry, Redis' clock): read while it is held.
+    const leases = new Map<string, number>();
     await Promise.all(
       workers.flatMap((gate) =>
         [1, 2, 3, 4].map((n) =>
-          gate.around(`${server.url}/page/${n}`, () =>
-            fetchPayload(`${server.url}/page/${n}`, FETCH_OPTIONS),
-          ),
+          gate.around(`${server.url}/page/${n}`, async () => {
+            for (const [field, expiry] of Object.entries(await redis.hgetall(key)))
+              if (field.startsWith('lease:')) leases.set(field, Number(expiry));
+            return fetchPayload(`${server.url}/page/${n}`, FETCH_OPTIONS);
+          }),
         ),
       ),
     );
     expect(spans).toHaveLength(8);
+    expect(leases.size).toBe(8);
+    // Grants by Redis' clock, the one the gate spaces them by: arrival at the server jitters
+    // on a loaded machine, these do not. Without the gate the gaps are ~0.
+    const grants = [...leases.values()].map((expiry) => expiry - 10_000).sort((a, b) => a - b);
+    const gaps = grants.slice(1).map((grant, index) => grant - (grants[index] ?? 0));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400);
     const starts = spans.map((span) => span.start).sort((a, b) => a - b);
-    const gaps = starts.slice(1).map((start, index) => start - (starts[index] ?? 0));
-    // The gate spaces lease grants 400 ms apart by Redis' clock; arrival at the server jitters
-    // (up to ~100 ms seen on a loaded 2-core machine). Without the gate the gaps are ~0.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(250);
     const inFlight = starts.map(
       (start) => spans.filter((span) => span.start <= start && span.end > start).length,
     );
@@ -293,7 +261,7 @@ describe('robots.txt for HTML kinds', () => {
 
   it('non-HTML kinds do not read robots.txt', async () => {
     robots = { status: 200, body: 'User-agent: *\nDisallow: /\n' };
-    const provider = await new ProviderRepository(db).create({
+    const provider = await stack.providers.create({
       name: 'robots-xml',
       kind: 'fever-xml',
       url: `${site.url}/feed.xml`,

@@ -81,5 +81,12 @@ export {
   type JobProcessor,
 } from './worker.harness.ts';
 export { feverFixture, type FeverFixture } from './fever.fixtures.ts';
+export {
+  completedJob,
+  removeQueue,
+  startQueueStack,
+  syncOnce,
+  type QueueStack,
+} from './queue.stack.ts';
 export { feverProvider } from './provider.inputs.ts';
 export { eventRecord } from './event.records.ts';

@@ -2,19 +2,11 @@
 // from them (its SyncDeps are the steps' collaborators), and real jobs to begin syncs with.
 import { PassThrough } from 'node:stream';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { parseEnv } from '@marquee/config';
-import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import type { Provider, ProviderRepository } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
-import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
-import { createRedis } from '@marquee/redis';
-import {
-  createTestDatabase,
-  TEST_REDIS_URL,
-  uniquePrefix,
-  workerTestEnv,
-  type TestDatabase,
-} from '@marquee/testing';
+import { QUEUE_NAMES, type SyncJob } from '@marquee/queue';
+import { startQueueStack, workerTestEnv, type QueueStack } from '@marquee/testing';
 import { beginRun } from '../src/begin-run.step.ts';
 import { workerEnvSchema } from '../src/env.schema.ts';
 import { passThrough } from '../src/fetch.chain.ts';
@@ -37,12 +29,7 @@ export function capturedLogger(): { logger: Logger; lines: () => Record<string, 
   };
 }
 
-export interface StepHarness {
-  database: TestDatabase;
-  db: Db;
-  redis: Redis;
-  prefix: string;
-  queue: IngestQueue;
+export interface StepHarness extends QueueStack {
   runtime: ReturnType<typeof createWorkerRuntime>;
   addProvider(fields: Partial<Parameters<ProviderRepository['create']>[0]>): Promise<Provider>;
   /** Enqueues a sync of `provider` and takes it with a lock token, as a worker would. */
@@ -58,11 +45,8 @@ export async function startStepHarness(
   env: NodeJS.ProcessEnv = {},
   overrides: WorkerRuntimeOverrides = {},
 ): Promise<StepHarness> {
-  const database = await createTestDatabase(label);
-  const db = createDb({ databaseUrl: database.url });
-  const redis = createRedis(TEST_REDIS_URL, 'blocking');
-  const prefix = uniquePrefix(label);
-  const queue = new IngestQueue({ connection: redis, prefix });
+  const base = await startQueueStack(label);
+  const { database, db, redis, prefix, queue } = base;
   const pullerRedis = redis.duplicate();
   const puller = new Worker(QUEUE_NAMES.ingest, null, { connection: pullerRedis, prefix });
   const runtime = createWorkerRuntime(
@@ -77,14 +61,10 @@ export async function startStepHarness(
   );
   let providers = 0;
   const harness: StepHarness = {
-    database,
-    db,
-    redis,
-    prefix,
-    queue,
+    ...base,
     runtime,
     addProvider: (fields) =>
-      new ProviderRepository(db).create({
+      base.providers.create({
         name: `provider-${(providers += 1)}`,
         kind: 'fever-xml',
         url: 'http://feed.invalid/feed.xml',
@@ -109,13 +89,7 @@ export async function startStepHarness(
       await runtime.close();
       await puller.close();
       await pullerRedis.quit();
-      await queue.queue.obliterate({ force: true });
-      await queue.close();
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
-      await db.$disconnect();
-      await database.drop();
+      await base.close();
     },
   };
   return harness;
