@@ -1,13 +1,12 @@
 // `pnpm start` as a new user runs it: an empty machine state (no database yet), local defaults,
 // the sample provider, and results at /search within a minute.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   createTestDatabase,
   eventually,
   freePort,
+  removeQueue,
   startTs,
   uniquePrefix,
   type TestDatabase,
@@ -36,11 +35,7 @@ async function stack(label: string, extra: NodeJS.ProcessEnv) {
   });
   cleanups.push(async () => {
     await started.stop();
-    const redis = new Redis('redis://127.0.0.1:6379/0');
-    const queue = new Queue('ingest', { connection: redis, prefix });
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await redis.quit();
+    await removeQueue(prefix);
     await database.drop();
   });
   return { started, database, api: `http://localhost:${port}` };
