@@ -1,18 +1,14 @@
 // The acceptance search over the Fever fixtures (response_1 → 2 → 3): what /search answers once
 // snapshot 3 is ingested, whether through the pipeline or the services as processes.
+import type { EventRow } from '@marquee/db';
 
 export const ACCEPTANCE_WINDOW = '?starts_at=2021-02-01T00:00:00Z&ends_at=2022-07-03T00:00:00Z';
 
 /** An event of the legacy /search answer, without its id. */
-export interface FeverAnswer {
-  title: string;
-  start_date: string;
-  start_time: string;
-  end_date: string | null;
-  end_time: string | null;
-  min_price: number | null;
-  max_price: number | null;
-}
+export type FeverAnswer = Pick<
+  EventRow,
+  'title' | 'start_date' | 'start_time' | 'end_date' | 'end_time' | 'min_price' | 'max_price'
+>;
 
 /** 291, 322 and 1591 at their latest values, in the answer's order. */
 export const ACCEPTANCE_EVENTS: readonly FeverAnswer[] = [
