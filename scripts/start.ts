@@ -1,15 +1,18 @@
 // `pnpm start`: the whole stack on one machine. Applies migrations, registers the bundled sample
 // provider when the catalog has no providers (unless SAMPLE_PROVIDERS=false), serves its feed
 // locally, then runs scheduler, worker, api and dashboard as child processes until SIGINT/SIGTERM.
+// package.json runs it with `exec`: without it pnpm's script shell sits between pnpm and this
+// process, dies of Ctrl-C or pnpm's SIGTERM, and pnpm reports a failure (or leaves the stack
+// running) although the stack stops cleanly with exit 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baseEnvSchema, envBool, parseEnv, port } from '@marquee/config';
 import { createDb, migrate, ProviderRepository } from '@marquee/db';
 import { sampleProviders, startSampleServer, type SampleServer } from '@marquee/samples';
+import { freePort } from '@marquee/testing';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVICES = ['scheduler', 'worker', 'api', 'dashboard'] as const;
@@ -46,15 +49,6 @@ if (env.SAMPLE_PROVIDERS) {
     }
   }
   await db.$disconnect();
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
 }
 
 // The dashboard never runs without credentials. Without configured ones this local stack makes a

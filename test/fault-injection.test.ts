@@ -525,7 +525,9 @@ describe('circuit breaker', () => {
     const { breakers } = runtime;
     const provider = await addProvider('probe', chaos.urlOf('http-500'));
     for (let i = 0; i < 2; i++) await sync(provider, runtime);
-    expect(breakers.state(provider.id)).toBe('open');
+    // Opened: half-open only ever follows open, and a loaded machine may take the 300 ms reset
+    // timeout to finish the second sync's job.
+    expect(['open', 'halfOpen']).toContain(breakers.state(provider.id));
     await eventually(
       () => Promise.resolve(breakers.state(provider.id) === 'halfOpen' || undefined),
       5_000,
@@ -582,7 +584,15 @@ describe('provider-imposed delays', () => {
       const runs = await db.syncRun.findMany({ where: { providerId: provider.id } });
       expect(runs.map((run) => run.status)).toEqual(['failed', 'failed', 'failed']);
       expect(runs.find((run) => run.error?.includes('RATE_LIMIT_MAX_DELAYS'))).toBeDefined();
-      const metrics = await runtime.registry.getSingleMetricAsString('marquee_dead_letters_total');
+      // BullMQ marks the job failed before this process's worker hears of it and counts it.
+      const metrics = await eventually(
+        async () => {
+          const text = await runtime.registry.getSingleMetricAsString('marquee_dead_letters_total');
+          return /provider="always-429"/.test(text) ? text : undefined;
+        },
+        10_000,
+        'the dead letter counted',
+      );
       expect(metrics).toMatch(/provider="always-429"[^\n]* 1$/m);
     } finally {
       await worker.close();

@@ -1,5 +1,7 @@
 // `pnpm start` as a new user runs it: an empty machine state (no database yet), local defaults,
-// the sample provider, and results at /search within a minute.
+// the sample provider, and results at /search within a minute; ended by Ctrl-C or SIGTERM with
+// a clean exit.
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import {
@@ -7,8 +9,10 @@ import {
   eventually,
   freePort,
   removeQueue,
+  REPO_ROOT,
   startTs,
   uniquePrefix,
+  type LongRunning,
   type TestDatabase,
 } from '@marquee/testing';
 
@@ -17,11 +21,47 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function stack(label: string, extra: NodeJS.ProcessEnv) {
+/**
+ * `pnpm start` itself, as a terminal runs it: in a process group of its own, which Ctrl-C
+ * signals whole (pnpm, its script shell, start.ts).
+ */
+function pnpmStart(env: NodeJS.ProcessEnv): LongRunning & { interrupt(): Promise<number | null> } {
+  const child = spawn('pnpm', ['start'], {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const signal = async (send: () => void) => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    send();
+    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 45_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  return {
+    child,
+    output: () => output,
+    // SIGTERM to pnpm alone, as `kill` or a process manager sends it.
+    stop: () => signal(() => child.kill('SIGTERM')),
+    interrupt: () => signal(() => process.kill(-child.pid!, 'SIGINT')),
+  };
+}
+
+async function stack(label: string, extra: NodeJS.ProcessEnv, via: 'node' | 'pnpm' = 'node') {
   const database: TestDatabase = await createTestDatabase(label, { migrate: false });
   const prefix = uniquePrefix(label);
   const port = await freePort();
-  const started = startTs('scripts/start.ts', {
+  const run =
+    via === 'pnpm' ? pnpmStart : (env: NodeJS.ProcessEnv) => startTs('scripts/start.ts', env);
+  const started = run({
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATABASE_URL: database.url,
@@ -93,8 +133,12 @@ describe('pnpm start', () => {
     expect(started.output()).toContain('[start] stopped');
   });
 
-  it('starts with no providers when SAMPLE_PROVIDERS=false', async () => {
-    const { started, database, api } = await stack('start-empty', { SAMPLE_PROVIDERS: 'false' });
+  it('starts with no providers when SAMPLE_PROVIDERS=false; SIGTERM to pnpm stops it all, exit 0', async () => {
+    const { started, database, api } = await stack(
+      'start-empty',
+      { SAMPLE_PROVIDERS: 'false' },
+      'pnpm',
+    );
     await eventually(
       async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined),
       30_000,
@@ -106,5 +150,22 @@ describe('pnpm start', () => {
     await client.end();
     expect(rows).toEqual([]);
     expect(await started.stop()).toBe(0);
+    // pnpm waited for the stack: nothing left serving, and no ELIFECYCLE complaint.
+    expect(started.output()).toContain('[start] stopped');
+    expect(started.output()).not.toContain('ELIFECYCLE');
+    await expect(fetch(`${api}/healthz`)).rejects.toThrow();
+  });
+
+  it('Ctrl-C (SIGINT to the whole process group) stops it with exit 0 and no ELIFECYCLE', async () => {
+    const { started, api } = await stack('start-ctrl-c', { SAMPLE_PROVIDERS: 'false' }, 'pnpm');
+    await eventually(
+      async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined),
+      30_000,
+      'the api',
+    );
+    const pnpm = started as ReturnType<typeof pnpmStart>;
+    expect(await pnpm.interrupt()).toBe(0);
+    expect(started.output()).toContain('[start] stopped');
+    expect(started.output()).not.toContain('ELIFECYCLE');
   });
 });

@@ -55,8 +55,8 @@ const body = (text: string) => () => Promise.resolve(text);
 describe('SearchCache with the version kept in process', () => {
   it('serves hits without reading the version, and sees another instance’s bumpVersion() at once', async () => {
     const prefix = uniquePrefix('catalog-version');
-    // A staleness bound far beyond the test: only the published message can explain a prompt miss.
-    const reader = await replica(prefix, 60_000);
+    // A staleness bound far beyond the test: only the published message can explain the miss.
+    const reader = await replica(prefix, 3_600_000);
     const ingester = new SearchCache({ redis: writer, prefix, ttlSeconds: 60 });
 
     expect((await reader.get('k', body('one'))).outcome).toBe('miss');
@@ -69,14 +69,12 @@ describe('SearchCache with the version kept in process', () => {
 
     const version = await ingester.bumpVersion();
     expect(version).toBe(2);
-    const started = Date.now();
     await eventually(
       async () =>
         (await reader.get('k', body('three'))).body.toString() === 'three' ? true : undefined,
-      5_000,
+      30_000,
       'the new version',
     );
-    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('reads the version again after the staleness bound when no message arrives', async () => {

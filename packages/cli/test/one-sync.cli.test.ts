@@ -43,7 +43,13 @@ let server: FeedServer;
 let dir: string;
 /** Requests per page (`page=3` → 2). */
 const asked = new Map<string, number>();
-let pageDelayMs = 150;
+/** Answers the server holds back until `release()`: a walk that stays running meanwhile. */
+let held: (() => void)[] | undefined;
+
+function release(): void {
+  for (const answer of held?.splice(0) ?? []) answer();
+  held = undefined;
+}
 const prefix = uniquePrefix('cli-one-sync');
 
 beforeAll(async () => {
@@ -60,10 +66,12 @@ beforeAll(async () => {
       title: `Night ${page}.${index}`,
       start: new Date(Date.UTC(2030, 0, page, 20, index)).toISOString(),
     }));
-    setTimeout(() => {
+    const answer = () => {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ data, pages: PAGES }));
-    }, pageDelayMs);
+    };
+    if (held) held.push(answer);
+    else setTimeout(answer, 150);
   });
   runtime = createWorkerRuntime(
     parseEnv(
@@ -87,6 +95,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  release();
   await listener.close();
   await scheduler.stop();
   await worker.close();
@@ -158,7 +167,7 @@ describe('one sync at a time per provider', () => {
   it('a second sync joins the running one; a scheduled run meanwhile is skipped', async () => {
     const provider = await new ProviderRepository(db).findByName('venue');
     asked.clear();
-    pageDelayMs = 400;
+    held = [];
     const first = await marquee('sync', 'venue');
     const jobId = /\(job (\S+)\)/.exec(first.out)?.[1];
     expect(jobId).toBeDefined();
@@ -173,10 +182,19 @@ describe('one sync at a time per provider', () => {
       providerId: provider?.id ?? '',
       trigger: 'schedule',
     });
+    // The walk waits on its first page until the scheduled run has ended (the run is opened,
+    // then closed as skipped).
+    const skipped = await eventually(
+      async () => {
+        const run = await db.syncRun.findFirst({ where: { jobId: scheduled.id ?? '' } });
+        return run && run.status !== 'running' ? run : undefined;
+      },
+      20_000,
+      'the scheduled run to end',
+    );
+    release();
     await settled();
-    pageDelayMs = 150;
     expect(Object.fromEntries(asked)).toEqual(eachPageOnce());
-    const skipped = await db.syncRun.findFirst({ where: { jobId: scheduled.id ?? '' } });
     expect(skipped).toMatchObject({
       status: 'skipped',
       error: `a sync of venue is already running (job ${jobId})`,

@@ -2,6 +2,7 @@ export { createDb, Db, type DbOptions } from './prisma.client.ts';
 export {
   migrate,
   MigrationError,
+  migrationNames,
   MIGRATIONS_DIR,
   type MigrateOptions,
   type MigrateResult,

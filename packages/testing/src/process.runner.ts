@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,13 +101,50 @@ export function startNode(args: readonly string[], env: NodeJS.ProcessEnv): Long
   };
 }
 
-export async function freePort(): Promise<number> {
+/**
+ * The kernel's ephemeral range (`ip_local_port_range`): listen(0) and outgoing connections of
+ * every process on the machine take their ports from it.
+ */
+function ephemeralPorts(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low !== undefined && high !== undefined && low > 1024) return { low, high };
+  } catch {
+    // Not Linux: the IANA dynamic range, which macOS and Windows use.
+  }
+  return { low: 49152, high: 65535 };
+}
+
+const PORT_FLOOR = 10_000;
+
+async function bindable(port: number): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
+  // No host: the wildcard address, which conflicts with a listener on any address.
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, () => resolve(true));
+  });
+  if (bound) await new Promise((resolve) => server.close(resolve));
+  return bound;
+}
+
+/**
+ * A port for a process the test starts later, which binds it itself. Picked below the ephemeral
+ * range: a port listen(0) handed out would be free again once closed, and any server or outgoing
+ * connection on the machine could take it before the process binds it; below the range only
+ * another fixed port can.
+ */
+export async function freePort(): Promise<number> {
+  const { low } = ephemeralPorts();
+  const high = Math.max(PORT_FLOOR + 1_000, low - 1);
+  for (let tries = 0; tries < 100; tries++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (high - PORT_FLOOR));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port between ${PORT_FLOOR} and ${high}`);
 }
 
 /** Polls `check` until it returns a value other than undefined. */

@@ -1,8 +1,10 @@
 // Each failure is logged exactly once, by the worker's `failed` event, with the provider, the
 // job, the attempt, the classification and when the retry comes: a real BullMQ worker from the
 // runtime, a failing provider on 127.0.0.1, real PostgreSQL and Redis.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Worker } from 'bullmq';
+import { ProviderRepository } from '@marquee/db';
 import { eventually, startFeedServer, type FeedServer } from '@marquee/testing';
 import { capturedLogger, startStepHarness, type StepHarness } from './step.harness.ts';
 
@@ -10,12 +12,18 @@ const captured = capturedLogger();
 let harness: StepHarness;
 let site: FeedServer;
 let worker: Worker;
+/** The held request's answer: `/held.xml` waits for the test to call it. */
+let releaseHeld: (() => void) | undefined;
+let heldArrived: (() => void) | undefined;
 
 beforeAll(async () => {
   harness = await startStepHarness('ingest_worker', {}, { logger: captured.logger });
   site = await startFeedServer((request, response) => {
     if (request.url === '/gone.xml') response.writeHead(404).end('no such feed');
-    else response.writeHead(500).end('upstream broke');
+    else if (request.url === '/held.xml') {
+      releaseHeld = () => response.writeHead(500).end('upstream broke');
+      heldArrived?.();
+    } else response.writeHead(500).end('upstream broke');
   });
   worker = harness.runtime.createWorker();
   void worker.run();
@@ -25,20 +33,30 @@ afterAll(async () => {
   await harness.close();
 });
 
+async function failedJob(id: string) {
+  await eventually(
+    async () => ((await harness.queue.queue.getJobState(id)) === 'failed' ? true : undefined),
+    15_000,
+    `job ${id} to fail`,
+  );
+  // Every line about this job, whoever wrote it; the worker's `failed` event, which logs the
+  // last one, may come a moment after the job's state changed in Redis.
+  const lines = () => captured.lines().filter((line) => line.jobId === id);
+  await eventually(
+    () => Promise.resolve(lines().some((line) => line.level === 'error') || undefined),
+    15_000,
+    `the failure of job ${id} logged`,
+  );
+  return lines();
+}
+
 async function failed(path: string, attempts: number) {
   const provider = await harness.addProvider({ name: path.slice(1), url: `${site.url}${path}` });
   const job = await harness.queue.enqueueSync(
     { providerId: provider.id, trigger: 'manual' },
     { attempts, backoff: { type: 'fixed', delay: 300 } },
   );
-  const id = job.id ?? '';
-  await eventually(
-    async () => ((await harness.queue.queue.getJobState(id)) === 'failed' ? true : undefined),
-    15_000,
-    `job ${id} to fail`,
-  );
-  // Every line about this job, whoever wrote it.
-  return captured.lines().filter((line) => line.jobId === id);
+  return failedJob(job.id ?? '');
 }
 
 describe('the worker logs each failure once', () => {
@@ -78,6 +96,36 @@ describe('the worker logs each failure once', () => {
         attempt: 1,
         classification: 'permanent',
         error: expect.stringMatching(/404/) as unknown as string,
+      }),
+    ]);
+  });
+
+  it('a provider removed while its sync ran: the line names it by name, its id beside', async () => {
+    const provider = await harness.addProvider({ name: 'held', url: `${site.url}/held.xml` });
+    const arrived = new Promise<void>((resolve) => (heldArrived = resolve));
+    const job = await harness.queue.enqueueManualSync(provider);
+    await arrived;
+    await new ProviderRepository(harness.db).remove(provider.name);
+    releaseHeld?.();
+    expect(await failedJob(job.id ?? '')).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        message: 'sync failed permanently',
+        provider: 'held',
+        providerId: provider.id,
+        error: 'provider held was removed; its sync stopped',
+      }),
+    ]);
+  });
+
+  it('a job whose provider is gone before it ran: the name the job was made with', async () => {
+    const ghost = { id: randomUUID(), name: 'ghost' };
+    const job = await harness.queue.enqueueManualSync(ghost);
+    expect(await failedJob(job.id ?? '')).toEqual([
+      expect.objectContaining({
+        message: 'sync failed permanently',
+        provider: 'ghost',
+        providerId: ghost.id,
       }),
     ]);
   });
