@@ -104,7 +104,7 @@ describe('SyncRunRepository.succeed', () => {
   });
 
   it('runs ending together share one statement; a run not found fails alone', async () => {
-    const runs = new SyncRunRepository(db);
+    const runs = new SyncRunRepository(stack.db);
     const opened = [];
     for (const name of ['together-1', 'together-2', 'together-3']) {
       const provider = await addProvider(name);
@@ -118,8 +118,8 @@ describe('SyncRunRepository.succeed', () => {
       rejected: 0,
     });
     const statements: string[] = [];
-    const query = db.pool.query.bind(db.pool);
-    db.pool.query = ((...args: Parameters<typeof query>) => {
+    const query = stack.db.pool.query.bind(stack.db.pool);
+    stack.db.pool.query = ((...args: Parameters<typeof query>) => {
       statements.push(String(args[0]));
       return query(...args);
     }) as typeof query;
@@ -141,7 +141,7 @@ describe('SyncRunRepository.succeed', () => {
         runs.succeed(opened[0]!.provider.id, counts(0), []),
       ]);
     } finally {
-      db.pool.query = query;
+      stack.db.pool.query = query;
     }
     expect(outcomes.map((outcome) => outcome.status)).toEqual([
       'fulfilled',
@@ -152,11 +152,11 @@ describe('SyncRunRepository.succeed', () => {
     // One statement for the four: the run it did not find fails its own caller only.
     expect(statements).toHaveLength(1);
     for (const [index, { runId, provider }] of opened.entries()) {
-      expect(await db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
+      expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
         status: 'succeeded',
         upserted: index,
       });
-      expect(await new FetchStateRepository(db).find(provider.id)).toMatchObject({
+      expect(await new FetchStateRepository(stack.db).find(provider.id)).toMatchObject({
         contentHash: `hash-${index}`,
         parsedCount: index,
       });
