@@ -6,13 +6,13 @@
 // running) although the stack stops cleanly with exit 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baseEnvSchema, envBool, parseEnv, port } from '@marquee/config';
 import { createDb, migrate, ProviderRepository } from '@marquee/db';
 import { sampleProviders, startSampleServer, type SampleServer } from '@marquee/samples';
+import { freePort } from '@marquee/testing';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVICES = ['scheduler', 'worker', 'api', 'dashboard'] as const;
@@ -49,15 +49,6 @@ if (env.SAMPLE_PROVIDERS) {
     }
   }
   await db.$disconnect();
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
 }
 
 // The dashboard never runs without credentials. Without configured ones this local stack makes a

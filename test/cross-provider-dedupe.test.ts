@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { eventId, type EventRecord } from '@marquee/event-model';
 import { loadHtml, parseJsonldPage } from '@marquee/providers';
-import { createTestDatabase, REPO_ROOT, type TestDatabase } from '@marquee/testing';
+import { createTestDatabase, eventRecord, REPO_ROOT, type TestDatabase } from '@marquee/testing';
 
 const fixture = (name: string) =>
   parseJsonldPage(
@@ -111,17 +111,11 @@ describe('cross-provider de-duplication', () => {
   });
 
   it('events without a venue are never merged, even with the same title and start', async () => {
-    const bare: EventRecord = {
+    const bare = eventRecord({
       externalKey: 'x',
       title: 'Same Title',
       startsAt: new Date('2024-04-01T18:00:00Z'),
-      endsAt: null,
-      timezone: 'UTC',
-      minPrice: null,
-      maxPrice: null,
-      currency: null,
-      online: true,
-    };
+    });
     await events.upsertMany(group, [bare], new Date());
     await events.upsertMany(page, [bare], new Date());
     const found = JSON.parse(await events.searchJson(window)) as { title: string }[];

@@ -2,6 +2,7 @@ export { createDb, Db, type DbOptions } from './prisma.client.ts';
 export {
   migrate,
   MigrationError,
+  migrationNames,
   MIGRATIONS_DIR,
   type MigrateOptions,
   type MigrateResult,
@@ -33,6 +34,7 @@ export {
   type ProviderRef,
   type UpsertResult,
 } from './event-batch.writer.ts';
+export { EventGroupWriter, type GroupedWrite } from './event-group.writer.ts';
 export {
   ProviderExistsError,
   ProviderRepository,

@@ -116,14 +116,18 @@ interface Migration {
   checksum: string;
 }
 
-async function readMigrations(dir: string): Promise<Migration[]> {
+/** The migrations of `dir`, by name: its folders, in the order their timestamps give. */
+export async function migrationNames(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries
+  return entries
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
     .sort();
+}
+
+async function readMigrations(dir: string): Promise<Migration[]> {
   return Promise.all(
-    names.map(async (name) => {
+    (await migrationNames(dir)).map(async (name) => {
       const bytes = await readFile(join(dir, name, 'migration.sql'));
       return {
         name,

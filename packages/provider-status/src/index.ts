@@ -7,6 +7,7 @@ export {
 } from './breaker-state.store.ts';
 export {
   breakerReader,
+  camelCase,
   describeBreaker,
   toBreakerView,
   ProviderStatusReader,

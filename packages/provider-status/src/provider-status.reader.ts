@@ -17,7 +17,7 @@ export interface BreakerView {
   updatedAt: string | null;
 }
 
-/** A `snake_case` name in `camelCase`, as the views spell the rows' columns. */
+/** The type of camelCase(S). */
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`
   : S;
@@ -98,33 +98,24 @@ export class ProviderStatusReader {
   }
 }
 
+/** A `snake_case` name in `camelCase`, as the views spell the rows' columns. */
+export function camelCase(name: string): string {
+  return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function camelized<Row extends object>(row: Row): Camelized<Row> {
+  const fields = Object.entries(row as Record<string, unknown>).map(([name, value]) => [
+    camelCase(name),
+    value,
+  ]);
+  return Object.fromEntries(fields) as Camelized<Row>;
+}
+
 function toView(row: ProviderStatus, reports: Map<string, BreakerStatus> | undefined) {
-  const sync = row.last_sync;
+  const { last_sync: sync, ...fields } = row;
   return {
-    id: row.id,
-    name: row.name,
-    kind: row.kind,
-    url: row.url,
-    timezone: row.timezone,
-    enabled: row.enabled,
-    everySeconds: row.every_seconds,
-    events: row.events,
-    lastSuccessAt: row.last_success_at,
-    lastSync: sync && {
-      status: sync.status,
-      trigger: sync.trigger,
-      jobId: sync.job_id,
-      startedAt: sync.started_at,
-      finishedAt: sync.finished_at,
-      fetched: sync.fetched,
-      parsed: sync.parsed,
-      upserted: sync.upserted,
-      unchanged: sync.unchanged,
-      rejected: sync.rejected,
-      error: sync.error,
-      flag: sync.flag,
-      truncated: sync.truncated,
-    },
+    ...camelized(fields),
+    lastSync: sync && camelized(sync),
     breaker: reports ? toBreakerView(reports.get(row.id)) : null,
   } satisfies ProviderStatusView;
 }

@@ -33,14 +33,25 @@ export const jobCatalog = {
      * few times a second: each update is a Redis round trip.
      */
     progress: z.object({
-      /** `parsing` once a single document is fetched; a walk of pages parses while it fetches. */
-      stage: z.enum(['fetching', 'parsing', 'writing']),
-      /** Documents fetched so far. */
+      /**
+       * `parsing` once a single document is fetched; a walk of pages parses while it fetches.
+       * `waiting`: the job was put off (see `waiting`); a walk keeps the counts of its pages so
+       * far and resumes after them.
+       */
+      stage: z.enum(['fetching', 'parsing', 'writing', 'waiting']),
+      /** Documents fetched so far (a resumed walk counts its earlier attempts' pages). */
       pages: z.number().int().min(0),
       /** Valid events read from the payload so far. */
       fetched: z.number().int().min(0),
       /** Rows inserted or changed so far. */
       written: z.number().int().min(0),
+      /**
+       * With stage `waiting`: for whom (the provider's Retry-After on a 429/503, the worker's
+       * own politeness towards the host) and until when (ISO 8601).
+       */
+      waiting: z
+        .object({ for: z.enum(['retry-after', 'politeness']), until: z.iso.datetime() })
+        .optional(),
     }),
   },
   'webhook.deliver': {

@@ -10,7 +10,7 @@ import { access, AccessControl, type AccessOptions } from './access.middleware.t
 import { cacheMetrics } from './cache.metrics.ts';
 import { changesRouter } from './changes.router.ts';
 import { docsRouter } from './docs.router.ts';
-import { errorHandler, notFound } from './error.middleware.ts';
+import { errorHandler, notFound, withEnvelopeFinalHandler } from './error.middleware.ts';
 import { eventsRouter } from './events.router.ts';
 import { healthRouter, type ReadinessChecks } from './health.router.ts';
 import { metricsRouter } from './metrics.router.ts';
@@ -140,7 +140,8 @@ export function createApp({
   app.use(notFound);
   app.use(errorHandler(logger));
 
-  if (!fastPathEnabled) return app;
+  const handle = withEnvelopeFinalHandler(app);
+  if (!fastPathEnabled) return handle;
   // Express compiles `trust proxy` into this function; req.ip is proxyaddr(req, it).
   const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
   const fastPath = createSearchFastPath({
@@ -154,6 +155,6 @@ export function createApp({
     metrics,
   });
   return (req: IncomingMessage, res: ServerResponse) => {
-    if (!fastPath(req, res)) app(req, res);
+    if (!fastPath(req, res)) handle(req, res);
   };
 }

@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Express } from 'express';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isDatabaseUnavailable } from '@marquee/db';
 import type { Logger } from '@marquee/logger';
@@ -93,5 +94,29 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     sendError(res, answer);
+  };
+}
+
+/**
+ * The app as a listener whose final handler answers with the envelope. Express's router skips
+ * every middleware for a request target it cannot parse (an absolute-form target with a
+ * malformed host: `GET http://[::1/ HTTP/1.1`) and calls the final handler, whose default answers
+ * an HTML 404; this one answers the 400 envelope. Its only other caller is an error met once a
+ * response was under way: the connection is dropped, as Express's own would.
+ */
+export function withEnvelopeFinalHandler(app: Express): RequestListener {
+  const handle = app as unknown as (
+    req: IncomingMessage,
+    res: ServerResponse,
+    done: (error?: unknown) => void,
+  ) => void;
+  return (req, res) => {
+    handle(req, res, () => {
+      if (res.headersSent) {
+        req.socket.destroy();
+        return;
+      }
+      sendError(res, new ApiError(400, 'bad_request', 'malformed request target'));
+    });
   };
 }

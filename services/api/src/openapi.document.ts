@@ -136,44 +136,73 @@ const keyRequiredErrors = {
   '401': errorResponse('Missing (api_key_required), unknown or revoked (invalid_api_key) key.'),
 };
 
-function searchOperation(): JsonSchema {
+interface OperationSpec {
+  operationId: string;
+  tag: string;
+  summary: string;
+  /** Only where it differs from the document's (PUBLIC). */
+  security?: JsonSchema[];
+  parameters?: JsonSchema[];
+  responses: JsonSchema;
+}
+
+function operation({ operationId, tag, summary, security, parameters, responses }: OperationSpec) {
   return {
+    operationId,
+    tags: [tag],
+    summary,
+    ...(security && { security }),
+    ...(parameters && { parameters }),
+    responses,
+  };
+}
+
+/** A public, cached search: its query's parameters, a 200 with cache headers, a 304 and its 400. */
+function cachedSearch(
+  spec: Pick<OperationSpec, 'operationId' | 'tag' | 'summary'> & {
+    query: z.ZodObject;
+    ok: { schema: string; description: string };
+    badRequest: string;
+  },
+) {
+  const { query, ok, badRequest, ...named } = spec;
+  return operation({
+    ...named,
+    parameters: queryParameters(query.shape),
+    responses: {
+      ...catalogErrors,
+      '200': { ...json(REF(ok.schema), ok.description), headers: cachedHeaders },
+      '304': notModified,
+      '400': errorResponse(badRequest),
+    },
+  });
+}
+
+const searchOperation = () =>
+  cachedSearch({
     operationId: 'searchEvents',
-    tags: ['search'],
+    tag: 'search',
     summary: 'Events inside a time window (the Fever contract)',
-    parameters: queryParameters(searchQuerySchema.shape),
-    responses: {
-      ...catalogErrors,
-      '200': { ...json(REF('SearchResponse'), 'The events, by start.'), headers: cachedHeaders },
-      '304': notModified,
-      '400': errorResponse(
-        'Bad parameter (invalid_parameter, invalid_range, too_many_parameters).',
-      ),
-    },
-  };
-}
+    query: searchQuerySchema,
+    ok: { schema: 'SearchResponse', description: 'The events, by start.' },
+    badRequest: 'Bad parameter (invalid_parameter, invalid_range, too_many_parameters).',
+  });
 
-function eventsSearchOperation(): JsonSchema {
-  return {
+const eventsSearchOperation = () =>
+  cachedSearch({
     operationId: 'searchEventsPage',
-    tags: ['events'],
+    tag: 'events',
     summary: `Events with filters, ${MAX_PAGE_SIZE} at most per page, cursor paging`,
-    parameters: queryParameters(eventsSearchQuerySchema.shape),
-    responses: {
-      ...catalogErrors,
-      '200': { ...json(REF('EventsPage'), 'One page, by (start, id).'), headers: cachedHeaders },
-      '304': notModified,
-      '400': errorResponse(
-        'Bad or unknown parameter (invalid_parameter, invalid_range, invalid_cursor, too_many_parameters).',
-      ),
-    },
-  };
-}
+    query: eventsSearchQuerySchema,
+    ok: { schema: 'EventsPage', description: 'One page, by (start, id).' },
+    badRequest:
+      'Bad or unknown parameter (invalid_parameter, invalid_range, invalid_cursor, too_many_parameters).',
+  });
 
-function eventOperation(): JsonSchema {
-  return {
+const eventOperation = () =>
+  operation({
     operationId: 'getEvent',
-    tags: ['events'],
+    tag: 'events',
     summary: 'One event with its sources',
     parameters: [
       { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
@@ -183,26 +212,24 @@ function eventOperation(): JsonSchema {
       '200': json(REF('EventDetail'), 'The event.'),
       '404': errorResponse('No such event (not_found).'),
     },
-  };
-}
+  });
 
-function providersOperation(): JsonSchema {
-  return {
+const providersOperation = () =>
+  operation({
     operationId: 'listProviders',
-    tags: ['providers'],
+    tag: 'providers',
     summary: 'Every provider with its last sync run',
     security: KEY_REQUIRED,
     responses: {
       ...keyRequiredErrors,
       '200': json(REF('Providers'), 'The providers, by name.'),
     },
-  };
-}
+  });
 
-function changesOperation(): JsonSchema {
-  return {
+const changesOperation = () =>
+  operation({
     operationId: 'listChanges',
-    tags: ['changes'],
+    tag: 'changes',
     summary: 'Every change of the catalog, in order, resumable exactly (docs/changes.md)',
     security: KEY_REQUIRED,
     parameters: queryParameters(changesQuerySchema.shape),
@@ -214,8 +241,7 @@ function changesOperation(): JsonSchema {
         'The cursor is older than the retention (cursor_expired): copy the catalog again.',
       ),
     },
-  };
-}
+  });
 
 const probeStatus = {
   type: 'object',
@@ -231,32 +257,31 @@ const probeStatus = {
   },
 };
 
-function healthOperation(): JsonSchema {
-  return {
-    operationId: 'health',
-    tags: ['health'],
-    summary: 'Liveness',
+/** A probe: no key, and only what any request may be refused with besides its own answers. */
+const probe = (spec: Pick<OperationSpec, 'operationId' | 'summary'>, responses: JsonSchema) =>
+  operation({
+    ...spec,
+    tag: 'health',
     security: [],
-    responses: {
-      ...requestErrors,
+    responses: { ...requestErrors, ...responses },
+  });
+
+const healthOperation = () =>
+  probe(
+    { operationId: 'health', summary: 'Liveness' },
+    {
       '200': json({ type: 'object', properties: { status: { const: 'ok' } } }, 'The process runs.'),
     },
-  };
-}
+  );
 
-function readyOperation(): JsonSchema {
-  return {
-    operationId: 'ready',
-    tags: ['health'],
-    summary: 'Readiness: PostgreSQL needed, Redis optional',
-    security: [],
-    responses: {
-      ...requestErrors,
+const readyOperation = () =>
+  probe(
+    { operationId: 'ready', summary: 'Readiness: PostgreSQL needed, Redis optional' },
+    {
       '200': json(probeStatus, 'Ready, or degraded (Redis down: answers come from PostgreSQL).'),
       '503': json(probeStatus, 'PostgreSQL unreachable.'),
     },
-  };
-}
+  );
 
 const INFO = {
   title: 'Marquee API',

@@ -1,11 +1,9 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import type { ProviderStatusRepository } from '@marquee/db';
-import {
-  ProviderStatusReader,
-  type BreakerReader,
-  type ProviderStatusView,
-} from '@marquee/provider-status';
+import { camelCase, ProviderStatusReader, type BreakerReader } from '@marquee/provider-status';
 import { sendJsonText } from './response.envelope.ts';
+import { providerStatusSchema } from './response.schema.ts';
 
 export type { BreakerReader };
 
@@ -21,36 +19,24 @@ export function providersRouter({ providers, breakers }: ProvidersRouterOptions)
   const reader = new ProviderStatusReader({ statuses: providers, breakers });
   router.get('/v1/providers', async (_req, res) => {
     const report = await reader.read();
-    const list = report.providers.map(toApi);
+    const list = report.providers.map((view) => fromView(providerStatusSchema, view));
     res.set('Cache-Control', 'private, no-cache');
     sendJsonText(res, 200, JSON.stringify({ data: { providers: list }, error: null }));
   });
   return router;
 }
 
-function toApi(view: ProviderStatusView) {
-  const sync = view.lastSync;
-  return {
-    id: view.id,
-    name: view.name,
-    kind: view.kind,
-    enabled: view.enabled,
-    every_seconds: view.everySeconds,
-    events: view.events,
-    last_sync: sync && {
-      status: sync.status,
-      trigger: sync.trigger,
-      started_at: sync.startedAt,
-      finished_at: sync.finishedAt,
-      upserted: sync.upserted,
-      unchanged: sync.unchanged,
-      rejected: sync.rejected,
-      error: sync.error,
-    },
-    breaker: view.breaker && {
-      state: view.breaker.state,
-      last_error: view.breaker.lastError,
-      probe_at: view.breaker.probeAt,
-    },
-  };
+/**
+ * The fields the response schema names, each read from the view by its camelCase name: the API
+ * answers exactly what its document describes, in the same order.
+ */
+function fromView(schema: z.ZodObject, view: object): Record<string, unknown> {
+  const answer: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries<z.ZodType>(schema.shape)) {
+    const value: unknown = (view as Record<string, unknown>)[camelCase(name)];
+    const inner = field instanceof z.ZodNullable ? (field.unwrap() as z.ZodType) : field;
+    const nested = inner instanceof z.ZodObject && typeof value === 'object' && value !== null;
+    answer[name] = nested ? fromView(inner, value) : value;
+  }
+  return answer;
 }

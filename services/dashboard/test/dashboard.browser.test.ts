@@ -91,6 +91,32 @@ async function seed(): Promise<void> {
     enabled: false,
   });
   for (const provider of [failing, steady]) await ingest.upsertSchedule(provider);
+  await seedWebhooks();
+}
+
+/** A healthy endpoint, and one with a dead letter and a backlog, as an operator meets them. */
+async function seedWebhooks(): Promise<void> {
+  const webhooks = new WebhookRepository(db);
+  const add = (url: string, provider: string | null) =>
+    webhooks.add({ url, secret: `whsec_${url.length}`, kinds: ['created', 'updated'], provider });
+  const mirror = await add('https://hooks.mirror.example/marquee', null);
+  const crm = await add('https://crm.example/webhooks/events', 'sala-sol');
+  const changes = ['1', '2', '3'].map((key, index) => ({
+    xid: '1000',
+    position: BigInt(index + 1),
+    kind: 'created' as const,
+    provider: 'sala-sol',
+    changedAt: new Date(),
+    payload: JSON.stringify({ type: 'event.created', data: { id: key } }),
+  }));
+  await webhooks.fanOut(changes, { xid: '1000', position: 3n });
+  // The mirror took all three; the CRM's first message is a dead letter, two wait behind it.
+  const messages = await db.webhookMessage.findMany({ orderBy: { seq: 'asc' } });
+  for (const message of messages.filter((m) => m.endpointId === mirror.id)) {
+    await webhooks.recordAttempt(message.id, 'delivered');
+  }
+  const deadLetter = messages.find((m) => m.endpointId === crm.id);
+  await webhooks.recordAttempt(deadLetter?.id ?? '', 'failed', 'HTTP 500 Internal Server Error');
 }
 
 beforeAll(async () => {
@@ -149,6 +175,15 @@ test('the status page shows each provider, the queue depth and refreshes itself'
   );
   await expect(row('sala-sol').innerText()).resolves.toMatch(/\bclosed\b/);
   await expect(page.locator('ul.depth').innerText()).resolves.toMatch(/waiting\s*2/);
+  // Below the providers, each webhook endpoint's health (docs/dashboard-status.png shows it).
+  const webhooks = page.getByRole('table', { name: 'webhook endpoints' });
+  const endpoint = (url: string) => webhooks.locator('tr', { hasText: url });
+  await expect(endpoint('https://hooks.mirror.example/marquee').innerText()).resolves.toMatch(
+    /created, updated\s+.*ago\s+3\s+0\s+0/s,
+  );
+  await expect(endpoint('https://crm.example/webhooks/events').innerText()).resolves.toMatch(
+    /provider sala-sol\s+never\s+0\s+2\s+1\s+HTTP 500 Internal Server Error/s,
+  );
   await screenshot(page, 'dashboard-status');
   expect(foreign).toEqual([]);
   await page.close();

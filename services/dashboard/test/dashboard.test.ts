@@ -23,7 +23,13 @@ import {
 } from '@marquee/provider-status';
 import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
-import { createTestDatabase, runTs, uniquePrefix, type TestDatabase } from '@marquee/testing';
+import {
+  createTestDatabase,
+  eventRecord,
+  runTs,
+  uniquePrefix,
+  type TestDatabase,
+} from '@marquee/testing';
 import { createDashboardApp, QUEUES_PATH } from '../src/dashboard.app.ts';
 import { redisLoginThrottle } from '../src/login.throttle.ts';
 
@@ -112,17 +118,13 @@ beforeAll(async () => {
   });
   await new EventRepository(db).upsertMany(
     steady,
-    ['a', 'b', 'c'].map((key) => ({
-      externalKey: key,
-      title: `Show ${key}`,
-      startsAt: new Date('2030-01-01T20:00:00Z'),
-      endsAt: null,
-      timezone: 'UTC',
-      minPrice: null,
-      maxPrice: null,
-      currency: null,
-      online: true,
-    })),
+    ['a', 'b', 'c'].map((key) =>
+      eventRecord({
+        externalKey: key,
+        title: `Show ${key}`,
+        startsAt: new Date('2030-01-01T20:00:00Z'),
+      }),
+    ),
     new Date(),
   );
   const good = await runs.start(steady.id, 'manual', 'job-2');

@@ -41,7 +41,17 @@ export async function beginRun(
     };
     return { finished };
   }
-  const progress = new ProgressReporter((data) => job.updateProgress(data));
+  const resumed = readCheckpoint(opened.checkpoint, provider);
+  // A resumed walk's progress goes on from its earlier attempts' pages, not from 0.
+  const progress = new ProgressReporter(
+    (data) => job.updateProgress(data),
+    undefined,
+    resumed && {
+      pages: resumed.cursor.index,
+      fetched: resumed.counts.parsed,
+      written: resumed.counts.upserted,
+    },
+  );
   return {
     sync: {
       job,
@@ -49,7 +59,7 @@ export async function beginRun(
       provider,
       runId: opened.runId,
       applied: opened.fetchState,
-      resumed: readCheckpoint(opened.checkpoint, provider),
+      resumed,
       seenAt: deps.now(),
       log,
       counts,

@@ -134,6 +134,16 @@ export async function failRun(
       if (failure.rateLimitDelays !== undefined) {
         await job.updateData({ ...job.data, rateLimitDelays: failure.rateLimitDelays });
       }
+      // What `sync --wait` and Bull Board show until the job runs again: the counts kept so
+      // far, and whose wait it is (a provider-imposed one is counted in rateLimitDelays).
+      await job.updateProgress({
+        ...sync.progress.snapshot(),
+        stage: 'waiting',
+        waiting: {
+          for: failure.rateLimitDelays === undefined ? 'politeness' : 'retry-after',
+          until: until.toISOString(),
+        },
+      });
       log.warn('sync delayed', {
         ...fields,
         nextRetryAt: until.toISOString(),

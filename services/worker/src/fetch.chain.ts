@@ -47,6 +47,27 @@ export function composeFetchChain(links: FetchLinks, fetch: Fetcher): Fetcher {
   );
 }
 
+/** The chain guarded by its collaborators; a link given in `links` replaces the one built here. */
+export function guardedFetchChain(
+  guards: {
+    robots: Parameters<typeof robotsLink>[0];
+    hostGate: Parameters<typeof hostLeaseLink>[0];
+    breakers: Parameters<typeof breakerLink>[0];
+  },
+  fetch: Fetcher,
+  links: Partial<FetchLinks> = {},
+): Fetcher {
+  return composeFetchChain(
+    {
+      robots: links.robots ?? robotsLink(guards.robots),
+      hostLease: links.hostLease ?? hostLeaseLink(guards.hostGate),
+      breaker: links.breaker ?? breakerLink(guards.breakers),
+      contentType: links.contentType ?? contentTypeLink,
+    },
+    fetch,
+  );
+}
+
 /** robots.txt (RobotsGuard) for HTML kinds: a disallowed page is never requested. */
 export function robotsLink(robots: { assertAllowed(url: string): Promise<void> }): FetchLink {
   return async (request, next) => {

@@ -125,6 +125,7 @@ async function walkPayload(
   try {
     const end = await kind.walkPages(ctx, sync.resumed?.cursor, (page) => {
       walk.add(page, recorder.contentHash());
+      sync.progress.eventsRead(page.outcomes.filter((outcome) => 'event' in outcome).length);
       return Promise.resolve();
     });
     return {

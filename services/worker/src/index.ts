@@ -7,6 +7,8 @@ export {
 export type { ProcessSync } from './sync.pipeline.ts';
 export type { SyncSummary } from './sync.context.ts';
 export {
+  composeFetchChain,
+  contentTypeLink,
   hostLeaseLink,
   passThrough,
   robotsLink,

@@ -33,6 +33,7 @@ export async function keepWalked(
   const { written } = await deps.events.upsertMany(provider, parsed.events, seenAt);
   await deps.events.markSeen(provider.id, keys, seenAt, deps.policy.lastSeenGranularityMs);
   if (written > 0) await deps.cache.bumpVersion();
+  sync.progress.rowsWritten(written);
   const prior = sync.resumed?.counts;
   const checkpoint: WalkCheckpoint = {
     fingerprint: fingerprintOf(provider),

@@ -4,19 +4,28 @@ import type { Logger } from '@marquee/logger';
 /** How a failed sync is handled: see classifyFailure (fail-run.step.ts). */
 export type FailureClassification = 'permanent' | 'transient' | 'rate-limited' | 'breaker-open';
 
-/** Fails the job for good (an UnrecoverableError for BullMQ); carries what its log line names. */
-export class PermanentSyncError extends UnrecoverableError {
-  readonly classification = 'permanent';
+/** An error class with what a failed sync's log line names: its classification and provider. */
+function classifiedSyncError<C extends 'permanent' | 'transient'>(
+  Base: new (message: string, options?: { cause?: unknown }) => Error,
+  classification: C,
+) {
+  return class extends Base {
+    readonly classification: C = classification;
 
-  constructor(
-    message: string,
-    readonly provider: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message);
-    if (options?.cause !== undefined) this.cause = options.cause;
-  }
+    constructor(
+      message: string,
+      readonly provider: string,
+      options?: { cause?: unknown },
+    ) {
+      super(message, options);
+      // UnrecoverableError takes no options: the cause is set as Error would have set it.
+      if (options?.cause !== undefined && !Object.hasOwn(this, 'cause')) this.cause = options.cause;
+    }
+  };
 }
+
+/** Fails the job for good (an UnrecoverableError for BullMQ). */
+export class PermanentSyncError extends classifiedSyncError(UnrecoverableError, 'permanent') {}
 
 /**
  * The provider was removed while its sync ran (`providers remove`): the walk stops before its
@@ -29,18 +38,9 @@ export class ProviderRemovedError extends UnrecoverableError {
   }
 }
 
-/** Retried by BullMQ with backoff; carries what its log line names. */
-export class TransientSyncError extends Error {
-  readonly classification = 'transient';
-
-  constructor(
-    message: string,
-    readonly provider: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'TransientSyncError';
-  }
+/** Retried by BullMQ with backoff. */
+export class TransientSyncError extends classifiedSyncError(Error, 'transient') {
+  override name = 'TransientSyncError';
 }
 
 /** The job was moved to delayed because the provider's circuit breaker is open (no attempt spent). */

@@ -12,7 +12,8 @@ import { decide } from './sync.decision.ts';
 
 export type ProcessSync = (job: SyncJob, token?: string) => Promise<SyncSummary>;
 
-function writeTarget(deps: SyncDeps, sync: SyncContext): WriteTarget {
+/** `walked`: the events were counted page by page as the walk read them; only rows are left. */
+function writeTarget(deps: SyncDeps, sync: SyncContext, walked: boolean): WriteTarget {
   return {
     events: deps.events,
     provider: sync.provider,
@@ -23,7 +24,19 @@ function writeTarget(deps: SyncDeps, sync: SyncContext): WriteTarget {
       // flagged write leaves rows that match neither the old payload nor the new one.
       if (sync.applied?.contentHash) await deps.fetchStates.forgetPayload(sync.provider.id);
     },
-    onBatch: (events, written) => sync.progress.batch(events, written),
+    onBatch: (events, written) =>
+      walked ? sync.progress.rowsWritten(written) : sync.progress.batch(events, written),
+    // A small payload shares a transaction with other syncs' (group commit); the applied
+    // payload is forgotten in that same transaction.
+    writeWhole: (events) => {
+      sync.progress.stage('writing');
+      return deps.events.writeGrouped({
+        provider: sync.provider,
+        events,
+        seenAt: sync.seenAt,
+        forgetPayload: Boolean(sync.applied?.contentHash),
+      });
+    },
   };
 }
 
@@ -42,10 +55,13 @@ async function runSync(deps: SyncDeps, sync: SyncContext): Promise<SyncSummary> 
     countParsed(sync, { ...payload.parsed, parsed: payload.parsed.events.length });
   else sync.progress.stage('parsing');
   const stream = streamOf(source, payload, sync.provider.timezone, deps.parseLimits);
+  const walked = payload.form === 'pages';
   const result =
     decision.action === 'write'
-      ? await writeStream(stream, writeTarget(deps, sync))
-      : await collectKeys(stream, (events) => sync.progress.batch(events, 0));
+      ? await writeStream(stream, writeTarget(deps, sync, walked))
+      : await collectKeys(stream, (events) => {
+          if (!walked) sync.progress.batch(events, 0);
+        });
   await sync.progress.close();
   return finishRun(deps, sync, decision, payload.facts, result);
 }

@@ -11,7 +11,7 @@ const PROGRESS_INTERVAL_MS = 250;
  * them and reports the first that failed, as an awaited update would have.
  */
 export class ProgressReporter {
-  private readonly state: SyncProgress = { stage: 'fetching', pages: 0, fetched: 0, written: 0 };
+  private readonly state: SyncProgress;
   /** The reporter's creation counts as a send: the first update waits one interval. */
   private lastSentAt = performance.now();
   private timer: NodeJS.Timeout | undefined;
@@ -19,10 +19,18 @@ export class ProgressReporter {
   private failure: Error | undefined;
   private closed = false;
 
+  /** `from`: what earlier attempts of a resumed walk counted (its checkpoint). */
   constructor(
     private readonly send: (progress: SyncProgress) => Promise<void>,
     private readonly intervalMs = PROGRESS_INTERVAL_MS,
-  ) {}
+    from: Pick<SyncProgress, 'pages' | 'fetched' | 'written'> = {
+      pages: 0,
+      fetched: 0,
+      written: 0,
+    },
+  ) {
+    this.state = { stage: 'fetching', ...from };
+  }
 
   /** Announces the sync (stage `fetching`). */
   start(): void {
@@ -45,6 +53,23 @@ export class ProgressReporter {
     this.state.fetched += fetched;
     this.state.written += written;
     this.changed();
+  }
+
+  /** Valid events read from a page of a walk, as it is walked (its rows come later). */
+  eventsRead(events: number): void {
+    this.state.fetched += events;
+    this.changed();
+  }
+
+  /** Rows written, their events counted by `eventsRead`. */
+  rowsWritten(written: number): void {
+    this.state.written += written;
+    this.changed();
+  }
+
+  /** The counts so far (a sync put off reports them with its wait). */
+  snapshot(): SyncProgress {
+    return { ...this.state };
   }
 
   /** Stops sending and waits for updates in flight; throws the first that failed. */

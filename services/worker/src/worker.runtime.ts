@@ -25,16 +25,7 @@ import { IngestQueue, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createWebhookWorker, registerDeliveryMetrics } from '@marquee/webhooks';
 import type { WorkerEnv } from './env.schema.ts';
-import {
-  breakerLink,
-  composeFetchChain,
-  contentTypeLink,
-  hostLeaseLink,
-  httpFetch,
-  robotsLink,
-  type Fetcher,
-  type FetchLinks,
-} from './fetch.chain.ts';
+import { guardedFetchChain, httpFetch, type Fetcher, type FetchLinks } from './fetch.chain.ts';
 import { closeWorker, createIngestWorker } from './ingest.worker.ts';
 import type { SyncDeps } from './sync.context.ts';
 import { registerSyncMetrics, type SyncMetrics } from './sync.metrics.ts';
@@ -155,15 +146,7 @@ function buildFetchChain(
     (url, limit) => hostGate.around(url, () => fetchPayload(url, { ...options, ...limit })),
     { userAgent: env.FETCH_USER_AGENT, ttlSeconds: env.ROBOTS_TTL_SECONDS },
   );
-  return composeFetchChain(
-    {
-      robots: links.robots ?? robotsLink(robots),
-      hostLease: links.hostLease ?? hostLeaseLink(hostGate),
-      breaker: links.breaker ?? breakerLink(breakers),
-      contentType: links.contentType ?? contentTypeLink,
-    },
-    httpFetch(fetchPayload, options),
-  );
+  return guardedFetchChain({ robots, hostGate, breakers }, httpFetch(fetchPayload, options), links);
 }
 
 /** The catalog version the syncs of this process bump, one bump for concurrent ones. */

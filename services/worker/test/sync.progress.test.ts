@@ -52,4 +52,23 @@ describe('ProgressReporter', () => {
     await reporter.settle();
     expect(sent).toHaveLength(2);
   });
+
+  it("a resumed walk goes on from its earlier attempts' counts; a walk's events count once", async () => {
+    const sent: SyncProgress[] = [];
+    const reporter = new ProgressReporter(
+      (progress) => {
+        sent.push(progress);
+        return Promise.resolve();
+      },
+      0,
+      { pages: 3, fetched: 12, written: 12 },
+    );
+    reporter.start();
+    reporter.pageFetched();
+    reporter.eventsRead(4);
+    reporter.rowsWritten(4);
+    await reporter.close();
+    expect(sent.at(-1)).toEqual({ stage: 'fetching', pages: 4, fetched: 16, written: 16 });
+    expect(reporter.snapshot()).toEqual(sent.at(-1));
+  });
 });

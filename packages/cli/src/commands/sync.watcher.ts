@@ -1,7 +1,7 @@
 import { Job, type Queue, type QueueEvents } from 'bullmq';
 import type { SyncRunRepository } from '@marquee/db';
 import { describeBreaker, toBreakerView, type BreakerReader } from '@marquee/provider-status';
-import { readProgress } from '@marquee/queue';
+import { readProgress, type SyncProgress } from '@marquee/queue';
 import type { CliIo } from '../cli.context.ts';
 import { CommandFailed } from '../cli.errors.ts';
 
@@ -123,10 +123,16 @@ class SyncWatcher {
     const { job, error, breaker, status } = await this.explain();
     const made = job?.attemptsMade ?? this.attemptsSeen;
     const when = Number.isFinite(at) ? nextTry(at) : 'soon';
+    const waiting = this.progress.takeWaiting();
     if (status === 'skipped') this.options.io.err(`skipped: ${error}; next try ${when}`);
     else if (made > this.attemptsSeen)
       this.options.io.err(
         `attempt ${made}/${this.maxAttempts} failed: ${error}; breaker ${breaker}; next retry ${when}`,
+      );
+    else if (waiting)
+      this.options.io.err(
+        `${this.attemptLabel()}: ${describeWait(waiting)} (${error}); ` +
+          `${countsOf(waiting)} so far, resumes ${when}; breaker ${breaker}`,
       );
     else this.options.io.err(`put off: ${error}; breaker ${breaker}; next try ${when}`);
     this.attemptsSeen = made;
@@ -160,6 +166,16 @@ class SyncWatcher {
   }
 }
 
+function describeWait(progress: SyncProgress): string {
+  return progress.waiting?.for === 'retry-after'
+    ? "waiting for the provider's Retry-After"
+    : 'waiting for its turn at the host';
+}
+
+function countsOf({ pages, fetched, written }: SyncProgress): string {
+  return `${pages} page(s), ${fetched} fetched, ${written} written`;
+}
+
 function nextTry(at: number): string {
   const seconds = Math.max(0, Math.round((at - Date.now()) / 1000));
   return `at ${new Date(at).toISOString().replace(/\.\d+Z$/, 'Z')} (in ${seconds} s)`;
@@ -184,6 +200,8 @@ function parseOutcome(value: unknown): SyncOutcome {
 class ProgressPrinter {
   private lastStage = '';
   private lastAt = 0;
+  /** The job's last progress said it waits (the worker sends it before the job is put off). */
+  private waiting: SyncProgress | undefined;
 
   constructor(
     private readonly io: CliIo,
@@ -200,11 +218,19 @@ class ProgressPrinter {
       this.print('unknown', `${label}: progress ${JSON.stringify(data)}`);
       return;
     }
-    const { stage, pages, fetched, written } = progress;
-    this.print(
-      stage,
-      `${label}: ${stage}… ${pages} page(s), ${fetched} fetched, ${written} written`,
-    );
+    if (progress.stage === 'waiting') {
+      // Told once, with the job's move to delayed (SyncWatcher.putOff), which names the reason.
+      this.waiting = progress;
+      return;
+    }
+    this.print(progress.stage, `${label}: ${progress.stage}… ${countsOf(progress)}`);
+  }
+
+  /** The wait the last progress announced, once. */
+  takeWaiting(): SyncProgress | undefined {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    return waiting;
   }
 
   private print(stage: string, line: string): void {

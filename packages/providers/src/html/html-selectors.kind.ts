@@ -3,13 +3,11 @@ import { z } from 'zod';
 import { normalizeEvent, type RawEvent } from '../mapping/event.normalizer.ts';
 import { detailShape, handOverListing, type ListedItem } from './detail-page.reader.ts';
 import {
-  dateOptionsShape,
   fieldsSchema,
-  identityOptionsShape,
   mapItem,
-  priceOptionsShape,
   readField,
   readingOptions,
+  readingOptionsShape,
 } from '../mapping/field-mapping.ts';
 import { crawlHtmlPages, paginationShape, pagingOf } from './html-pages.crawler.ts';
 import { selectorReader } from './selector.reader.ts';
@@ -32,10 +30,8 @@ const htmlSelectorsConfigSchema = z
      * `@attr` (the item's own attribute) or `.` (the item's text).
      */
     fields: fieldsSchema,
-    ...dateOptionsShape,
-    ...priceOptionsShape,
-    /** A selector, as a field: `.isrc`, `[data-isrc]@data-isrc`. */
-    ...identityOptionsShape,
+    /** dedupeKey: a selector, as a field: `.isrc`, `[data-isrc]@data-isrc`. */
+    ...readingOptionsShape,
     ...paginationShape,
     /** `link`: a selector in the item (default `a@href`, its first link). */
     ...detailShape,

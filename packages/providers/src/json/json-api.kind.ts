@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { normalizeEvent, type NormalizeOutcome } from '../mapping/event.normalizer.ts';
 import {
-  dateOptionsShape,
   fieldsSchema,
-  identityOptionsShape,
   mapItem,
-  priceOptionsShape,
   readingOptions,
+  readingOptionsShape,
 } from '../mapping/field-mapping.ts';
 import {
   pathExists,
@@ -99,9 +97,7 @@ const jsonApiConfigSchema = withPresets(
       maxPages: z.number().int().min(1).max(1000).default(20),
       /** Least time between two requests of one sync: the provider's rate limit. */
       minIntervalMs: z.number().int().min(0).max(600_000).default(0),
-      ...dateOptionsShape,
-      ...priceOptionsShape,
-      ...identityOptionsShape,
+      ...readingOptionsShape,
     })
     .strict(),
 );

@@ -150,7 +150,7 @@ export function mapItem<Item>(
 }
 
 /** Options shared by the declarative kinds for reading dates. */
-export const dateOptionsShape = {
+const dateOptionsShape = {
   /** luxon formats tried after ISO 8601 / RFC 2822, e.g. "EEE, dd MMM yyyy HH:mm:ss". */
   dateFormats: z.array(z.string().min(1)).optional(),
   /** Locale of month/day names in dateFormats, e.g. "da". */
@@ -188,6 +188,13 @@ export const priceOptionsShape = {
  */
 export const identityOptionsShape = {
   dedupeKey: fieldSpec.optional(),
+};
+
+/** The options of a declarative kind that reads items through fields: dates, prices, identity. */
+export const readingOptionsShape = {
+  ...dateOptionsShape,
+  ...priceOptionsShape,
+  ...identityOptionsShape,
 };
 
 /** How a configured dedupeKey is named in messages: `dedupeKey path "isrc"`. */

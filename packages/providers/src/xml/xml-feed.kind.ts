@@ -4,12 +4,10 @@ import { z } from 'zod';
 import { contentTypeOf, decodeDocument } from '../kinds/document.decoder.ts';
 import { normalizeEvent } from '../mapping/event.normalizer.ts';
 import {
-  dateOptionsShape,
   fieldsSchema,
-  identityOptionsShape,
   mapItem,
-  priceOptionsShape,
   readingOptions,
+  readingOptionsShape,
   type FieldMapping,
 } from '../mapping/field-mapping.ts';
 import { pathExists, readPath, readTexts } from '../mapping/object-path.reader.ts';
@@ -39,9 +37,7 @@ const xmlFeedConfigSchema = withPresets(
       /** Paths inside an item: `venue.name`, attributes as `@id`. Default for RSS/Atom. */
       fields: fieldsSchema.optional(),
       auth: authSchema.optional(),
-      ...dateOptionsShape,
-      ...priceOptionsShape,
-      ...identityOptionsShape,
+      ...readingOptionsShape,
     })
     .strict(),
 );
