@@ -1,31 +1,55 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FetchStateRepository, SyncRunRepository } from '@marquee/db';
-import { databaseStackFor, feverProvider } from '@marquee/testing';
+import {
+  createDb,
+  FetchStateRepository,
+  ProviderRepository,
+  SyncRunRepository,
+  type Db,
+} from '@marquee/db';
+import { createTestDatabase, type TestDatabase } from '@marquee/testing';
 
-const stack = databaseStackFor('sync-run-repo', { beforeAll, afterAll });
+let database: TestDatabase;
+let db: Db;
 
-const addProvider = (name: string) =>
-  stack.providers.create(feverProvider(name, `http://127.0.0.1/${name}`, { everySeconds: 60 }));
+beforeAll(async () => {
+  database = await createTestDatabase('sync-run-repo');
+  db = createDb({ databaseUrl: database.url });
+});
+
+afterAll(async () => {
+  await db.$disconnect();
+  await database.drop();
+});
+
+function addProvider(name: string) {
+  return new ProviderRepository(db).create({
+    name,
+    kind: 'fever-xml',
+    url: `http://127.0.0.1/${name}`,
+    everySeconds: 60,
+    timezone: 'UTC',
+  });
+}
 
 describe('SyncRunRepository.openRun', () => {
   it('closes the same job’s runs left running, starts a run and reads the fetch state', async () => {
     const provider = await addProvider('begin');
-    const runs = new SyncRunRepository(stack.db);
-    const states = new FetchStateRepository(stack.db);
+    const runs = new SyncRunRepository(db);
+    const states = new FetchStateRepository(db);
     const killed = await runs.start(provider.id, 'schedule', 'job-1');
     const otherJob = await runs.start(provider.id, 'schedule', 'job-2');
 
     const opened = (await runs.openRun(provider.id, 'schedule', 'job-1'))!;
     expect(opened).toMatchObject({ interrupted: 1, fetchState: null });
     // The provider comes with the run, as the ORM reads it (a column left out fails here).
-    expect(opened.provider).toEqual(await stack.providers.findById(provider.id));
-    const run = await stack.db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } });
+    expect(opened.provider).toEqual(await new ProviderRepository(db).findById(provider.id));
+    const run = await db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } });
     expect(run).toMatchObject({ jobId: 'job-1', trigger: 'schedule', status: 'running' });
-    expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: killed.id } })).toMatchObject({
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: killed.id } })).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/^interrupted/) as unknown as string,
     });
-    expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: otherJob.id } })).toMatchObject({
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: otherJob.id } })).toMatchObject({
       status: 'running',
     });
 
@@ -46,33 +70,76 @@ describe('SyncRunRepository.openRun', () => {
       parsedCount: 7,
       seenMarkedAt: new Date('2030-01-01T00:00:00Z'),
     });
-    expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } })).toMatchObject(
-      {
-        status: 'running',
-      },
-    );
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: opened.runId } })).toMatchObject({
+      status: 'running',
+    });
   });
 });
 
 describe('SyncRunRepository.openRun of a provider that no longer exists', () => {
   it('answers null and writes nothing', async () => {
-    const runs = new SyncRunRepository(stack.db);
+    const runs = new SyncRunRepository(db);
     const missing = '00000000-0000-4000-8000-000000000000';
     expect(await runs.openRun(missing, 'schedule', 'job-gone')).toBeNull();
-    expect(await stack.db.syncRun.count({ where: { jobId: 'job-gone' } })).toBe(0);
+    expect(await db.syncRun.count({ where: { jobId: 'job-gone' } })).toBe(0);
+  });
+});
+
+/** Runs `use` counting the statements sent through the pool (the repository's batched ones). */
+async function countingPoolQueries<T>(use: () => Promise<T>): Promise<{ result: T; sent: number }> {
+  const query = db.pool.query.bind(db.pool);
+  let sent = 0;
+  db.pool.query = ((...args: Parameters<typeof query>) => {
+    sent += 1;
+    return query(...args);
+  }) as typeof query;
+  try {
+    return { result: await use(), sent };
+  } finally {
+    db.pool.query = query;
+  }
+}
+
+describe('SyncRunRepository.openRun of syncs beginning together', () => {
+  it('opens their runs in one statement, each with its own provider; a missing one answers null', async () => {
+    const runs = new SyncRunRepository(db);
+    const providers = [await addProvider('begin-1'), await addProvider('begin-2')];
+    const left = await runs.start(providers[1]!.id, 'schedule', 'job-b2');
+    const { result, sent } = await countingPoolQueries(() =>
+      Promise.all([
+        runs.openRun(providers[0]!.id, 'schedule', 'job-b1'),
+        runs.openRun(providers[1]!.id, 'manual', 'job-b2'),
+        runs.openRun('00000000-0000-4000-8000-000000000001', 'schedule', 'job-b3'),
+      ]),
+    );
+    expect(sent).toBe(1);
+    expect(result.map((opened) => opened && [opened.provider.name, opened.interrupted])).toEqual([
+      ['begin-1', 0],
+      ['begin-2', 1],
+      null,
+    ]);
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: left.id } })).toMatchObject({
+      status: 'failed',
+    });
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: result[1]!.runId } })).toMatchObject({
+      status: 'running',
+      trigger: 'manual',
+      jobId: 'job-b2',
+      providerId: providers[1]!.id,
+    });
   });
 });
 
 describe('SyncRunRepository.succeed', () => {
   it('ends the run with its counts, and with `applied` records the fetch state in the same statement', async () => {
     const provider = await addProvider('succeed');
-    const runs = new SyncRunRepository(stack.db);
-    const states = new FetchStateRepository(stack.db);
+    const runs = new SyncRunRepository(db);
+    const states = new FetchStateRepository(db);
     const counts = { fetched: 3, parsed: 3, upserted: 2, unchanged: 1, rejected: 1 };
     const rejects = [{ key: 'k"1', reason: 'no title' }];
     const first = (await runs.openRun(provider.id, 'schedule', 'job-a'))!;
     await runs.succeed(first.runId, counts, rejects, 'shrunk');
-    expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: first.runId } })).toMatchObject({
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: first.runId } })).toMatchObject({
       ...counts,
       status: 'succeeded',
       flag: 'shrunk',
@@ -93,7 +160,7 @@ describe('SyncRunRepository.succeed', () => {
         providerId: provider.id,
         state,
       });
-      expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
+      expect(await db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
         status: 'succeeded',
         flag: null,
         rejects: [],
@@ -104,8 +171,8 @@ describe('SyncRunRepository.succeed', () => {
   });
 
   it('runs ending together share one statement; a run not found fails alone', async () => {
-    const runs = new SyncRunRepository(stack.db);
-    const opened = [];
+    const runs = new SyncRunRepository(db);
+    const opened: NonNullable<Awaited<ReturnType<SyncRunRepository['openRun']>>>[] = [];
     for (const name of ['together-1', 'together-2', 'together-3']) {
       const provider = await addProvider(name);
       opened.push((await runs.openRun(provider.id, 'schedule', name))!);
@@ -117,15 +184,8 @@ describe('SyncRunRepository.succeed', () => {
       unchanged: 0,
       rejected: 0,
     });
-    const statements: string[] = [];
-    const query = stack.db.pool.query.bind(stack.db.pool);
-    stack.db.pool.query = ((...args: Parameters<typeof query>) => {
-      statements.push(String(args[0]));
-      return query(...args);
-    }) as typeof query;
-    let outcomes;
-    try {
-      outcomes = await Promise.allSettled([
+    const { result: outcomes, sent } = await countingPoolQueries(() =>
+      Promise.allSettled([
         ...opened.map(({ runId, provider }, index) =>
           runs.succeed(runId, counts(index), [], undefined, false, undefined, {
             providerId: provider.id,
@@ -139,10 +199,8 @@ describe('SyncRunRepository.succeed', () => {
           }),
         ),
         runs.succeed(opened[0]!.provider.id, counts(0), []),
-      ]);
-    } finally {
-      stack.db.pool.query = query;
-    }
+      ]),
+    );
     expect(outcomes.map((outcome) => outcome.status)).toEqual([
       'fulfilled',
       'fulfilled',
@@ -150,13 +208,13 @@ describe('SyncRunRepository.succeed', () => {
       'rejected',
     ]);
     // One statement for the four: the run it did not find fails its own caller only.
-    expect(statements).toHaveLength(1);
+    expect(sent).toBe(1);
     for (const [index, { runId, provider }] of opened.entries()) {
-      expect(await stack.db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
+      expect(await db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
         status: 'succeeded',
         upserted: index,
       });
-      expect(await new FetchStateRepository(stack.db).find(provider.id)).toMatchObject({
+      expect(await new FetchStateRepository(db).find(provider.id)).toMatchObject({
         contentHash: `hash-${index}`,
         parsedCount: index,
       });
@@ -167,11 +225,11 @@ describe('SyncRunRepository.succeed', () => {
 describe('SyncRunRepository.skip', () => {
   it('ends a run as skipped with its reason, leaving its counts alone', async () => {
     const provider = await addProvider('skip');
-    const runs = new SyncRunRepository(stack.db);
+    const runs = new SyncRunRepository(db);
     const { runId } = (await runs.openRun(provider.id, 'schedule', 'job-skip'))!;
     const reason = 'circuit breaker open (provider skip); next probe at 2030-01-01T00:01:00Z';
     await runs.skip(runId, reason);
-    const run = await stack.db.syncRun.findUniqueOrThrow({ where: { id: runId } });
+    const run = await db.syncRun.findUniqueOrThrow({ where: { id: runId } });
     expect(run).toMatchObject({ status: 'skipped', error: reason, fetched: 0, flag: null });
     expect(run.finishedAt).toBeInstanceOf(Date);
   });
