@@ -659,7 +659,7 @@ describe('bounded parsing', () => {
             ? true
             : undefined,
         90_000,
-        `the page's sync to fail and the healthy one to complete\n${worker.output()}`,
+        () => `the page's sync to fail and the healthy one to complete\n${worker.output()}`,
       );
       const failed = await queue.queue.getJob(bombJob.id ?? '');
       expect(failed?.failedReason).toMatch(/PARSE_MAX_NODES/);
@@ -669,7 +669,7 @@ describe('bounded parsing', () => {
       await eventually(
         async () => ((await stateOf(again.id)) === 'completed' ? true : undefined),
         60_000,
-        `the second healthy sync\n${worker.output()}`,
+        () => `the second healthy sync\n${worker.output()}`,
       );
       const runs = await db.syncRun.findMany({
         where: { providerId: { in: [bomb.id, healthy.id] } },
