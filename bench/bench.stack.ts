@@ -254,6 +254,26 @@ export class BenchStack {
     return this.workers.reduce((sum, worker) => sum + worker.cpuSeconds(), 0);
   }
 
+  /**
+   * CPU seconds used so far by the PostgreSQL backends serving the bench's database (every
+   * connection of its workers; this process's own stay idle while a cycle drains), by pid, from
+   * /proc: PostgreSQL runs on this machine.
+   */
+  async postgresCpuSeconds(): Promise<Map<number, number>> {
+    const rows = await this.db.$queryRaw<{ pid: number }[]>`
+      SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+    const seconds = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+        seconds.set(pid, (Number(fields?.[11] ?? 0) + Number(fields?.[12] ?? 0)) / 100);
+      } catch {
+        // The backend ended meanwhile.
+      }
+    }
+    return seconds;
+  }
+
   async stopWorkers(): Promise<void> {
     await Promise.all(this.workers.splice(0).map((worker) => worker.stop()));
   }

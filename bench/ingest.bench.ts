@@ -247,6 +247,7 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
   await stack.queue.queue.obliterate({ force: true });
   stack.feeds.latencyMs = providerLatencyMs;
   const cpuBefore = stack.workersCpuSeconds();
+  const postgresBefore = await stack.postgresCpuSeconds();
   const started = performance.now();
   // What one scheduling cycle enqueues: one sync job per provider.
   await stack.queue.queue.addBulk(
@@ -267,6 +268,11 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
   const drainMs = performance.now() - started;
   stack.feeds.latencyMs = 0;
   const workerCpuMsPerJob = ((stack.workersCpuSeconds() - cpuBefore) * 1000) / providerCount;
+  // Backends that ended during the cycle are missed (a pool keeps its connections while busy).
+  let postgresCpu = 0;
+  for (const [pid, seconds] of await stack.postgresCpuSeconds())
+    postgresCpu += seconds - (postgresBefore.get(pid) ?? 0);
+  const postgresCpuMsPerJob = (postgresCpu * 1000) / providerCount;
   await stack.stopWorkers();
   const rows = await stack.db.$queryRaw<{ n: bigint }[]>`
     SELECT count(*) AS n FROM events e JOIN providers p ON p.id = e.provider_id WHERE p.name LIKE ${`cycle${round}-%`}`;
@@ -275,6 +281,7 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
     latencyMs: providerLatencyMs,
     drainMs,
     workerCpuMsPerJob,
+    postgresCpuMsPerJob,
     failed: counts.failed ?? 0,
     rows: Number(rows[0]?.n ?? 0),
   };

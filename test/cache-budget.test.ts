@@ -3,25 +3,26 @@
 // its own started like the compose one (one Redis for queues and cache, maxmemory, noeviction):
 // the shared Redis on 6379 is never touched. 300 distinct windows, each a cache miss, grow Redis's
 // used_memory by less than the budget, and a sync still succeeds afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
-import { IngestQueue } from '@marquee/queue';
 import {
   createTestDatabase,
   eventually,
   feverFeed,
+  feverProvider,
   freePort,
   startFeedServer,
-  startTs,
+  startRedisServer,
+  startService,
+  syncOnce,
   uniquePrefix,
+  untilReadyz,
   workerProcessEnv,
   type FeedServer,
   type LongRunning,
+  type RedisServer,
   type TestDatabase,
-  feverProvider,
 } from '@marquee/testing';
 
 const MIB = 1024 * 1024;
@@ -37,8 +38,7 @@ const prefix = uniquePrefix('cache-budget');
 let database: TestDatabase;
 let db: Db;
 let feed: FeedServer;
-let redisServer: ChildProcess;
-let redisUrl: string;
+let redis: RedisServer;
 let admin: Redis;
 let api: LongRunning | undefined;
 let worker: LongRunning | undefined;
@@ -49,39 +49,13 @@ async function usedMemory(): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1]);
 }
 
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
+/** MULTI/EXEC transactions Redis ran or refused: each cache write is one, the api's only one. */
+async function transactions(): Promise<number> {
+  const stats = /cmdstat_exec:(.*)/.exec(await admin.info('commandstats'))?.[1] ?? '';
+  return [...stats.matchAll(/(?:^|,)(?:calls|rejected_calls|failed_calls)=(\d+)/g)].reduce(
+    (sum, [, count]) => sum + Number(count),
+    0,
   );
-  admin = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  await eventually(
-    async () => ((await admin.ping()) === 'PONG' ? true : undefined),
-    10_000,
-    'redis',
-  );
-  return child;
-}
-
-/** Enqueues a sync and waits for its completion. */
-async function syncAndWait(providerId: string): Promise<unknown> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new IngestQueue({ connection, prefix });
-  try {
-    const job = await queue.enqueueSync({ providerId, trigger: 'manual' });
-    return await eventually(
-      async () => {
-        if ((await queue.queue.getJobState(job.id ?? '')) !== 'completed') return undefined;
-        return (await queue.queue.getJob(job.id ?? ''))?.returnvalue as unknown;
-      },
-      30_000,
-      `job ${job.id} to complete`,
-    );
-  } finally {
-    await queue.close();
-    await connection.quit();
-  }
 }
 
 /** 10,000 events an hour apart; a window from the first one holds about 500. */
@@ -108,40 +82,32 @@ beforeAll(async () => {
   db = createDb({ databaseUrl: database.url });
   await seedCatalog();
   feed = await startFeedServer((_request, response) => response.writeHead(200).end(feverFeed(5)));
-  const redisPort = await freePort();
-  redisUrl = `redis://127.0.0.1:${redisPort}/0`;
-  redisServer = await startRedis(redisPort);
+  redis = await startRedisServer(['--appendonly', 'no']);
+  admin = new Redis(redis.url, { maxRetriesPerRequest: null });
   // As deployed next to the queues: a memory ceiling and no eviction.
   await admin.config('SET', 'maxmemory', String((await usedMemory()) + HEADROOM));
   await admin.config('SET', 'maxmemory-policy', 'noeviction');
   const apiPort = await freePort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
-  api = startTs('services/api/src/main.ts', {
+  api = startService('api', {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATABASE_URL: database.url,
-    REDIS_URL: redisUrl,
+    REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'error',
     API_HOST: '127.0.0.1',
     API_PORT: String(apiPort),
     CACHE_MAX_MB: String(BUDGET_MB),
   });
-  await eventually(
-    async () => ((await fetch(`${apiUrl}/readyz`)).status === 200 ? true : undefined),
-    30_000,
-    'the api to be ready',
-  );
+  await untilReadyz(apiUrl);
 });
 
 afterAll(async () => {
   await api?.stop(5_000);
   await worker?.stop(5_000);
   admin?.disconnect();
-  if (redisServer && redisServer.exitCode === null) {
-    redisServer.kill('SIGTERM');
-    await once(redisServer, 'exit');
-  }
+  await redis?.stop();
   await feed?.close();
   await db?.$disconnect();
   await database?.drop();
@@ -157,6 +123,7 @@ function window(index: number): string {
 describe('the cache byte budget on one noeviction Redis shared with the queues', () => {
   it('300 cache-missing windows grow used_memory by less than CACHE_MAX_MB, and a sync still succeeds', async () => {
     const before = await usedMemory();
+    const transactionsBefore = await transactions();
     let bodyBytes = 0;
     for (let start = 0; start < WINDOWS; start += 4) {
       const answers = await Promise.all(
@@ -173,13 +140,9 @@ describe('the cache byte budget on one noeviction Redis shared with the queues',
     // The writes are not awaited by the answers: wait until they have all landed.
     const entries = `${prefix}:cache:entries`;
     await eventually(
-      async () => {
-        const first = await admin.hget(`${prefix}:cache:bytes`, 'total');
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        return first === (await admin.hget(`${prefix}:cache:bytes`, 'total')) ? true : undefined;
-      },
+      async () => ((await transactions()) - transactionsBefore >= WINDOWS ? true : undefined),
       10_000,
-      'cache writes to settle',
+      `the ${WINDOWS} cache writes to land`,
     );
     const grown = (await usedMemory()) - before;
     expect(grown).toBeLessThan(BUDGET_MB * MIB);
@@ -192,14 +155,14 @@ describe('the cache byte budget on one noeviction Redis shared with the queues',
     const provider = await new ProviderRepository(db).create(
       feverProvider('after-the-storm', `${feed.url}/feed.xml`),
     );
-    worker = startTs(
-      'services/worker/src/main.ts',
+    worker = startService(
+      'worker',
       workerProcessEnv(database.url, prefix, {
-        REDIS_URL: redisUrl,
+        REDIS_URL: redis.url,
         LOG_LEVEL: 'warn',
         WORKER_CONCURRENCY: '1',
       }),
     );
-    expect(await syncAndWait(provider.id)).toMatchObject({ upserted: 5 });
+    expect(await syncOnce(redis.url, prefix, provider.id)).toMatchObject({ upserted: 5 });
   });
 });

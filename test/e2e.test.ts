@@ -9,14 +9,17 @@ import {
   eventually,
   feverFixture,
   freePort,
+  removeQueue,
   runMarquee,
   startFeedServer,
-  startTs,
+  startService,
   uniquePrefix,
+  untilReadyz,
   type FeedServer,
   type LongRunning,
   type TestDatabase,
 } from '@marquee/testing';
+import { ACCEPTANCE_EVENTS, ACCEPTANCE_WINDOW } from './fever.answers.ts';
 
 const snapshot = (n: 1 | 2 | 3) => feverFixture(`response_${n}.xml`);
 
@@ -29,6 +32,8 @@ const services = new Map<string, LongRunning>();
 
 // The CLI as users run it: its bin and bundle.
 const marquee = (...args: string[]) => runMarquee(args, env);
+const addFever = (url: string, ...flags: string[]) =>
+  marquee('providers', 'add', 'fever', '--kind', 'fever-xml', '--url', url, ...flags);
 
 beforeAll(async () => {
   database = await createTestDatabase('e2e', { migrate: false });
@@ -54,11 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...services.values()].map((service) => service.stop()));
-  const redis = new Redis(env.REDIS_URL!);
-  const queue = new Queue('ingest', { connection: redis, prefix: env.QUEUE_PREFIX });
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await redis.quit();
+  await removeQueue(env.QUEUE_PREFIX!);
   await feed.close();
   await database.drop();
 });
@@ -86,44 +87,20 @@ describe('a user with a fresh database', () => {
   });
 
   it('starts scheduler, worker and api as separate processes', async () => {
-    for (const service of ['scheduler', 'worker', 'api']) {
-      services.set(service, startTs(`services/${service}/src/main.ts`, env));
+    for (const service of ['scheduler', 'worker', 'api'] as const) {
+      services.set(service, startService(service, env));
     }
-    await eventually(
-      async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined),
-      30_000,
-      'the api',
-    );
+    await untilReadyz(api);
     expect(await search()).toEqual({ status: 200, body: { data: { events: [] }, error: null } });
   });
 
   it('rejects a bad provider with a clear message and exit code 2', async () => {
-    const result = await marquee(
-      'providers',
-      'add',
-      'fever',
-      '--kind',
-      'fever-xml',
-      '--url',
-      'ftp://x',
-      '--every',
-      '1h',
-    );
+    const result = await addFever('ftp://x', '--every', '1h');
     expect(result).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--url must be http or https'),
     });
-    const zone = await marquee(
-      'providers',
-      'add',
-      'fever',
-      '--kind',
-      'fever-xml',
-      '--url',
-      `${feed.url}/f.xml`,
-      '--timezone',
-      'Mars/Base',
-    );
+    const zone = await addFever(`${feed.url}/f.xml`, '--timezone', 'Mars/Base');
     expect(zone).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('not an IANA time zone'),
@@ -131,17 +108,7 @@ describe('a user with a fresh database', () => {
   });
 
   it('adds a provider; the scheduler syncs it at once and the api serves its events', async () => {
-    const added = await marquee(
-      'providers',
-      'add',
-      'fever',
-      '--kind',
-      'fever-xml',
-      '--url',
-      `${feed.url}/feed.xml`,
-      '--every',
-      '1h',
-    );
+    const added = await addFever(`${feed.url}/feed.xml`, '--every', '1h');
     expect(added).toMatchObject({
       code: 0,
       stdout: 'added provider fever (fever-xml, every 1h)\n',
@@ -177,9 +144,7 @@ describe('a user with a fresh database', () => {
   });
 
   it('answers the acceptance search with 291, 322 and 1591 at their latest values', async () => {
-    const response = await fetch(
-      `${api}/search?starts_at=2021-02-01T00:00:00Z&ends_at=2022-07-03T00:00:00Z`,
-    );
+    const response = await fetch(`${api}/search${ACCEPTANCE_WINDOW}`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await response.json()) as {
@@ -187,35 +152,7 @@ describe('a user with a fresh database', () => {
       error: null;
     };
     expect(body.error).toBeNull();
-    expect(body.data.events.map(({ id: _id, ...rest }) => rest)).toEqual([
-      {
-        title: 'Pantomima Full',
-        start_date: '2021-02-10',
-        start_time: '20:00:00',
-        end_date: '2021-02-10',
-        end_time: '21:30:00',
-        min_price: 55,
-        max_price: 55,
-      },
-      {
-        title: 'Camela en concierto',
-        start_date: '2021-06-30',
-        start_time: '21:00:00',
-        end_date: '2021-06-30',
-        end_time: '21:30:00',
-        min_price: 15,
-        max_price: 30,
-      },
-      {
-        title: 'Los Morancos',
-        start_date: '2021-07-31',
-        start_time: '20:00:00',
-        end_date: '2021-07-31',
-        end_time: '21:00:00',
-        min_price: 65,
-        max_price: 75,
-      },
-    ]);
+    expect(body.data.events.map(({ id: _id, ...rest }) => rest)).toEqual(ACCEPTANCE_EVENTS);
   });
 
   it('answers a bad query with 400 and the error envelope', async () => {

@@ -2,9 +2,10 @@
 // BullMQ queue and worker on Redis, Postgres, and the API app answering searches.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SearchCache } from '@marquee/cache';
-import { SyncRunRepository, type Db, type EventRow, type Provider } from '@marquee/db';
+import { SyncRunRepository, type Db, type Provider } from '@marquee/db';
 import { feverFixture, feverProvider, startFeedServer, type FeedServer } from '@marquee/testing';
 import type { SyncSummary } from '@marquee/worker';
+import { ACCEPTANCE_EVENTS, ACCEPTANCE_WINDOW, type FeverAnswer } from './fever.answers.ts';
 import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
 
 let stack: PipelineStack;
@@ -40,11 +41,7 @@ afterAll(async () => {
 
 const sync = (attempts = 1): Promise<SyncSummary> => stack.sync(provider, { attempts });
 
-/** An event of `/search`'s answer (the Fever contract): the columns of the catalog's row. */
-type FeverEvent = Pick<
-  EventRow,
-  'id' | 'title' | 'start_date' | 'start_time' | 'end_date' | 'end_time' | 'min_price' | 'max_price'
->;
+type FeverEvent = FeverAnswer & { id: string };
 
 async function search(
   query: string,
@@ -57,8 +54,6 @@ async function search(
     events: json.data?.events ?? [],
   };
 }
-
-const ACCEPTANCE_WINDOW = '?starts_at=2021-02-01T00:00:00Z&ends_at=2022-07-03T00:00:00Z';
 
 describe('Fever feed, snapshots 1 → 2 → 3', () => {
   const ids = new Map<string, string>();
@@ -114,38 +109,9 @@ describe('Fever feed, snapshots 1 → 2 → 3', () => {
   it('returns 291, 322 and 1591 with their latest values and stable ids', async () => {
     const { status, events } = await search(ACCEPTANCE_WINDOW);
     expect(status).toBe(200);
-    expect(events).toEqual([
-      {
-        id: ids.get('Pantomima Full'),
-        title: 'Pantomima Full',
-        start_date: '2021-02-10',
-        start_time: '20:00:00',
-        end_date: '2021-02-10',
-        end_time: '21:30:00',
-        min_price: 55,
-        max_price: 55,
-      },
-      {
-        id: ids.get('Camela en concierto'),
-        title: 'Camela en concierto',
-        start_date: '2021-06-30',
-        start_time: '21:00:00',
-        end_date: '2021-06-30',
-        end_time: '21:30:00',
-        min_price: 15,
-        max_price: 30,
-      },
-      {
-        id: ids.get('Los Morancos'),
-        title: 'Los Morancos',
-        start_date: '2021-07-31',
-        start_time: '20:00:00',
-        end_date: '2021-07-31',
-        end_time: '21:00:00',
-        min_price: 65,
-        max_price: 75,
-      },
-    ]);
+    expect(events).toEqual(
+      ACCEPTANCE_EVENTS.map((event) => ({ id: ids.get(event.title), ...event })),
+    );
   });
 
   it('never shows the offline-only event 444, with or without bounds', async () => {

@@ -13,10 +13,12 @@ import {
   createTestDatabase,
   eventually,
   feverFixture,
+  feverProvider,
   freePort,
   REPO_ROOT,
+  removeQueue,
   startFeedServer,
-  startTs,
+  startService,
   uniquePrefix,
   type FeedServer,
   type LongRunning,
@@ -48,13 +50,9 @@ beforeAll(async () => {
     ['fever-metrics', 'feed.xml', 3600],
     ['fever-gone', 'gone.xml', 1800],
   ] as const) {
-    await providers.create({
-      name,
-      kind: 'fever-xml',
-      url: `${feed.url}/${path}`,
-      everySeconds,
-      timezone: 'Europe/Madrid',
-    });
+    await providers.create(
+      feverProvider(name, `${feed.url}/${path}`, { everySeconds, timezone: 'Europe/Madrid' }),
+    );
   }
   await db.$disconnect();
 
@@ -78,18 +76,14 @@ beforeAll(async () => {
     dashboard: { DASHBOARD_PORT: String(ports.dashboard), DASHBOARD_TOKEN: TOKEN },
   };
   for (const service of SERVICES) {
-    processes.set(service, startTs(`services/${service}/src/main.ts`, { ...env, ...own[service] }));
+    processes.set(service, startService(service, { ...env, ...own[service] }));
     urls[service] = `http://127.0.0.1:${ports[service]}`;
   }
 });
 
 afterAll(async () => {
   await Promise.all([...processes.values()].map((child) => child.stop()));
-  const redis = new Redis('redis://127.0.0.1:6379/0');
-  const queue = new Queue('ingest', { connection: redis, prefix });
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await redis.quit();
+  await removeQueue(prefix);
   await feed.close();
   await database.drop();
 });

@@ -10,16 +10,18 @@ import { Redis } from 'ioredis';
 import { createDb, migrate, ProviderRepository, type Db } from '@marquee/db';
 import { IngestQueue } from '@marquee/queue';
 import {
+  completedJob,
   eventually,
   feverFeed,
+  feverProvider,
   freePort,
   startFeedServer,
-  startTs,
+  startService,
   uniquePrefix,
+  untilReadyz,
   workerProcessEnv,
   type FeedServer,
   type LongRunning,
-  feverProvider,
 } from '@marquee/testing';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -70,8 +72,6 @@ async function search(query: string) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-const readyStatus = async () => (await fetch(`${apiUrl}/readyz`)).status;
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'marquee-pg-'));
   if (process.getuid?.() === 0) {
@@ -99,9 +99,9 @@ beforeAll(async () => {
     API_HOST: '127.0.0.1',
   });
 
-  api = startTs('services/api/src/main.ts', env);
-  worker = startTs('services/worker/src/main.ts', env);
-  await eventually(async () => ((await readyStatus()) === 200 ? true : undefined), 30_000, 'api');
+  api = startService('api', env);
+  worker = startService('worker', env);
+  await untilReadyz(apiUrl);
 });
 
 afterAll(async () => {
@@ -119,16 +119,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitForJob(id: string): Promise<unknown> {
-  return eventually(
-    async () => {
-      if ((await queue.queue.getJobState(id)) !== 'completed') return undefined;
-      return (await queue.queue.getJob(id))?.returnvalue as unknown;
-    },
-    60_000,
-    `job ${id} to complete`,
-  );
-}
+const waitForJob = (id: string) => completedJob(queue, id, 60_000);
 
 describe('Postgres restart', () => {
   it('the api serves cached searches and reports 503 while it is down; nothing is lost', async () => {
@@ -143,7 +134,7 @@ describe('Postgres restart', () => {
     expect(JSON.stringify(before.body)).toContain('2030-03');
 
     stopPostgres();
-    await eventually(async () => ((await readyStatus()) === 503 ? true : undefined), 15_000, '503');
+    await untilReadyz(apiUrl, 503, 15_000);
     // Served from the cache: the same answer as before the outage.
     expect(await search(cachedQuery)).toEqual(before);
     // Not cached: 503 with Retry-After and the envelope (an outage, not a bug), not a hang.
@@ -166,7 +157,7 @@ describe('Postgres restart', () => {
     );
 
     startPostgres();
-    await eventually(async () => ((await readyStatus()) === 200 ? true : undefined), 30_000, '200');
+    await untilReadyz(apiUrl);
     expect(await waitForJob(secondJob.id ?? '')).toMatchObject({ upserted: 6 });
     expect(await db.event.count()).toBe(11);
     expect(api?.child.exitCode).toBeNull();

@@ -3,13 +3,12 @@
 // a clean exit.
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   createTestDatabase,
   eventually,
   freePort,
+  removeQueue,
   REPO_ROOT,
   startTs,
   uniquePrefix,
@@ -76,11 +75,7 @@ async function stack(label: string, extra: NodeJS.ProcessEnv, via: 'node' | 'pnp
   });
   cleanups.push(async () => {
     await started.stop();
-    const redis = new Redis('redis://127.0.0.1:6379/0');
-    const queue = new Queue('ingest', { connection: redis, prefix });
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await redis.quit();
+    await removeQueue(prefix);
     await database.drop();
   });
   return { started, database, api: `http://localhost:${port}` };

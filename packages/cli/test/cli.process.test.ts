@@ -3,53 +3,35 @@
 // real worker and a feed that fails.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
-import {
-  createTestDatabase,
-  feverFixture,
-  freePort,
-  REPO_ROOT,
-  runMarquee,
-  startFeedServer,
-  startTs,
-  uniquePrefix,
-  type FeedServer,
-  type LongRunning,
-  type TestDatabase,
-} from '@marquee/testing';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { feverFixture, freePort, REPO_ROOT } from '@marquee/testing';
+import { providersAdd, useCliStack } from './cli.harness.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379/0';
 const FEED = feverFixture('response_1.xml');
+let failuresLeft = 1;
 
-let database: TestDatabase;
-let prefix: string;
-let env: NodeJS.ProcessEnv;
-const marquee = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-  runMarquee(args, { ...env, ...extra });
-
-beforeAll(async () => {
-  database = await createTestDatabase('cli_process');
-  prefix = uniquePrefix('cli-process');
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    ALLOW_PRIVATE_PROVIDERS: 'true',
-  };
-  // After an edit of the CLI's sources the first run rebuilds the bundle (and says so on stderr).
-  await marquee(['--version']);
+const stack = useCliStack({
+  label: 'cli-process',
+  // For `sync --wait`: a feed that fails once, and one that is gone.
+  feed: (request, response) => {
+    if (request.url === '/gone.xml') {
+      response.writeHead(404).end();
+      return;
+    }
+    if (failuresLeft > 0) {
+      failuresLeft -= 1;
+      response.writeHead(503).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/xml' }).end(FEED);
+  },
+  worker: 'process',
+  workerEnv: { WORKER_CONCURRENCY: '1' },
 });
+const marquee = (args: string[], extra: NodeJS.ProcessEnv = {}) => stack.with(extra).bin(...args);
 
-afterAll(async () => {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  await database.drop();
-});
+// After an edit of the CLI's sources the first run rebuilds the bundle (and says so on stderr).
+beforeAll(() => marquee(['--version']));
 
 describe('usage, version and exit codes', () => {
   it('--version prints the version alone; --help lists the commands; both exit 0', async () => {
@@ -102,16 +84,9 @@ describe('usage, version and exit codes', () => {
   });
 
   it('--json prints JSON and nothing else on stdout', async () => {
-    const added = await marquee([
-      'providers',
-      'add',
-      'json-one',
-      '--kind',
-      'fever-xml',
-      '--url',
-      'http://127.0.0.1:9/feed.xml',
-      '--disabled',
-    ]);
+    const added = await marquee(
+      providersAdd('json-one', 'fever-xml', 'http://127.0.0.1:9/feed.xml', '--disabled'),
+    );
     expect(added.code).toBe(0);
     for (const args of [
       ['providers', 'list', '--json'],
@@ -203,45 +178,14 @@ describe('with PostgreSQL or Redis unreachable', () => {
 });
 
 describe('sync --wait with a worker', () => {
-  let feed: FeedServer;
-  let worker: LongRunning;
-  let failuresLeft = 1;
-
   beforeAll(async () => {
-    feed = await startFeedServer((request, response) => {
-      if (request.url === '/gone.xml') {
-        response.writeHead(404).end();
-        return;
-      }
-      if (failuresLeft > 0) {
-        failuresLeft -= 1;
-        response.writeHead(503).end();
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'application/xml' }).end(FEED);
-    });
-    worker = startTs('services/worker/src/main.ts', {
-      ...env,
-      LOG_LEVEL: 'error',
-      METRICS_PORT: '0',
-      WORKER_CONCURRENCY: '1',
-      POLITE_MIN_DELAY_MS: '0',
-    });
     for (const [name, path] of [
       ['flaky', '/feed.xml'],
       ['gone', '/gone.xml'],
     ] as const) {
-      const added = await marquee(
-        ['providers', 'add', name, '--kind', 'fever-xml', '--url', `${feed.url}${path}`],
-        {},
-      );
+      const added = await marquee(providersAdd(name, 'fever-xml', `${stack.feed.url}${path}`));
       expect(added.code).toBe(0);
     }
-  });
-
-  afterAll(async () => {
-    await worker.stop();
-    await feed.close();
   });
 
   it('shows the failed attempt with its error, the breaker and the next retry, then succeeds', async () => {

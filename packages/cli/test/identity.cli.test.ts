@@ -1,16 +1,9 @@
-// `marquee providers test` with dedupeKey and priceLocale, as a separate process against a local
-// API: each item without a code (or with an unreadable price) is listed with its reason and kept;
-// a config naming a key the kind does not know is refused (exit 2), naming the key.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runTs, startFeedServer, type FeedServer } from '@marquee/testing';
-
-let server: FeedServer;
-let dir: string;
-const env = { ...process.env, ALLOW_PRIVATE_PROVIDERS: 'true', LOG_LEVEL: 'error' };
-const marquee = (...args: string[]) => runTs('packages/cli/src/main.ts', args, env);
+// `marquee providers test` with dedupeKey and priceLocale, as users run it (its bin and bundle,
+// a separate process) against a local API: each item without a code (or with an unreadable
+// price) is listed with its reason and kept; a config naming a key the kind does not know is
+// refused (exit 2), naming the key.
+import { describe, expect, it } from '@jest/globals';
+import { providersTest, useCliStack } from './cli.harness.ts';
 
 const RELEASES = {
   items: [
@@ -37,48 +30,31 @@ const RELEASES = {
   ],
 };
 
-function writeConfig(name: string, config: unknown): string {
-  const file = join(dir, name);
-  writeFileSync(file, JSON.stringify(config));
-  return file;
-}
-
-const test = (config: string, ...extra: string[]) =>
-  marquee(
-    'providers',
-    'test',
-    '--kind',
-    'json-api',
-    '--url',
-    `${server.url}/releases`,
-    '--config',
-    config,
-    ...extra,
-  );
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'marquee-cli-identity-'));
-  server = await startFeedServer((_request, response) => {
+const stack = useCliStack({
+  label: 'cli-identity',
+  database: false,
+  feed: (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(RELEASES));
-  });
+  },
 });
 
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+/** `providers test` of the stand-in's releases with the config in file `name`. */
+const test = (name: string, config: unknown, ...options: string[]) => {
+  const file = stack.jsonFile(name, config);
+  const url = `${stack.feed.url}/releases`;
+  return stack.bin(...providersTest('json-api', url, '--config', file, ...options));
+};
 
 describe('marquee providers test with dedupeKey', () => {
-  const config = () =>
-    writeConfig('releases.json', {
-      items: 'items',
-      fields: { id: 'id', title: 'name', start: 'date', minPrice: 'price' },
-      dedupeKey: 'isrc',
-      priceLocale: 'es',
-    });
+  const config = {
+    items: 'items',
+    fields: { id: 'id', title: 'name', start: 'date', minPrice: 'price' },
+    dedupeKey: 'isrc',
+    priceLocale: 'es',
+  };
 
   it('lists every item without a code or a price with its reason, and keeps it', async () => {
-    const result = await test(config());
+    const result = await test('releases.json', config);
     expect(result.code).toBe(0);
     expect(result.stderr.trim().split('\n')).toEqual([
       'warning r2: dedupeKey path "isrc" absent: matched by title, venue and start',
@@ -90,7 +66,7 @@ describe('marquee providers test with dedupeKey', () => {
   });
 
   it('--json carries the normalized code and the currency the price names', async () => {
-    const result = await test(config(), '--json');
+    const result = await test('releases.json', config, '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject([
       { externalKey: 'r1', dedupeKey: 'ESA012400001', minPrice: '1250.00', currency: 'EUR' },
@@ -100,15 +76,14 @@ describe('marquee providers test with dedupeKey', () => {
   });
 
   it('a config with an unknown key is refused with exit 2, naming the key', async () => {
-    const bad = writeConfig('typo.json', {
+    const hits = stack.feed.hits.get('/releases') ?? 0;
+    const result = await test('typo.json', {
       items: 'items',
       fields: { title: 'name', start: 'date' },
       dedupekey: 'isrc',
     });
-    const hits = server.hits.get('/releases') ?? 0;
-    const result = await test(bad);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Unrecognized key: "dedupekey"');
-    expect(server.hits.get('/releases') ?? 0).toBe(hits);
+    expect(stack.feed.hits.get('/releases') ?? 0).toBe(hits);
   });
 });

@@ -1,20 +1,7 @@
 // `marquee providers test` with the new kinds, run as users run it (the bin and its bundle)
 // against a local site and API.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runMarquee, startFeedServer, type FeedServer } from '@marquee/testing';
-
-let server: FeedServer;
-let dir: string;
-const env = {
-  ...process.env,
-  ALLOW_PRIVATE_PROVIDERS: 'true',
-  LOG_LEVEL: 'error',
-  MARQUEE_CLI_TEST_TOKEN: 'cli-secret-7',
-};
-const marquee = (...args: string[]) => runMarquee(args, env);
+import { describe, expect, it } from '@jest/globals';
+import { providersTest, useCliStack } from './cli.harness.ts';
 
 const page = `<html><head><script type="application/ld+json">[
   {"@type": "MusicEvent", "name": "Night &amp; Day", "url": "/e/1", "startDate": "2026-09-01T21:00:00+0200",
@@ -24,15 +11,11 @@ const page = `<html><head><script type="application/ld+json">[
   {"@type": "Event", "name": "Placeholder", "url": "/e/2", "startDate": "0001-01-01"}
 ]</script></head><body></body></html>`;
 
-function writeConfig(name: string, config: unknown): string {
-  const file = join(dir, name);
-  writeFileSync(file, JSON.stringify(config));
-  return file;
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'marquee-cli-kinds-'));
-  server = await startFeedServer((request, response) => {
+const stack = useCliStack({
+  label: 'cli-kinds',
+  database: false,
+  env: { MARQUEE_CLI_TEST_TOKEN: 'cli-secret-7' },
+  feed: (request, response) => {
     if (request.url === '/api/events') {
       if (request.headers.authorization !== 'Token cli-secret-7') {
         response.writeHead(401).end();
@@ -45,24 +28,20 @@ beforeAll(async () => {
       return;
     }
     response.writeHead(200, { 'content-type': 'text/html' }).end(page);
-  });
+  },
 });
 
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+/** `providers test` of the json-api kind on the stand-in's API with this config. */
+const testApi = (config: unknown, ...options: string[]) => {
+  const file = stack.jsonFile('api.json', config);
+  const url = `${stack.feed.url}/api/events`;
+  return stack.bin(...providersTest('json-api', url, '--config', file, ...options));
+};
 
 describe('marquee providers test with the new kinds', () => {
   it('jsonld-html --json prints normalized events with the new fields and the rejects', async () => {
-    const result = await marquee(
-      'providers',
-      'test',
-      '--kind',
-      'jsonld-html',
-      '--url',
-      `${server.url}/venue`,
-      '--json',
+    const result = await stack.bin(
+      ...providersTest('jsonld-html', `${stack.feed.url}/venue`, '--json'),
     );
     expect(result.code).toBe(0);
     const events = JSON.parse(result.stdout) as Record<string, unknown>[];
@@ -70,7 +49,7 @@ describe('marquee providers test with the new kinds', () => {
     expect(events[0]).toMatchObject({
       title: 'Night & Day',
       startsAt: '2026-09-01T19:00:00.000Z',
-      url: `${server.url}/e/1`,
+      url: `${stack.feed.url}/e/1`,
       minPrice: '12.00',
       maxPrice: '30.00',
       currency: 'EUR',
@@ -81,22 +60,12 @@ describe('marquee providers test with the new kinds', () => {
   });
 
   it('json-api with the secret from the env var named in --config', async () => {
-    const config = writeConfig('api.json', {
+    const config = {
       items: 'results',
       fields: { id: 'uid', title: 'label', start: 'at' },
       auth: { name: 'Authorization', prefix: 'Token ', env: 'MARQUEE_CLI_TEST_TOKEN' },
-    });
-    const result = await marquee(
-      'providers',
-      'test',
-      '--kind',
-      'json-api',
-      '--url',
-      `${server.url}/api/events`,
-      '--config',
-      config,
-      '--json',
-    );
+    };
+    const result = await testApi(config, '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject([
       { externalKey: 'x1', title: 'API Show', allDay: true },
@@ -104,25 +73,15 @@ describe('marquee providers test with the new kinds', () => {
   });
 
   it('a bad --config is refused with exit 2 and a message naming the field', async () => {
-    const config = writeConfig('bad.json', {
+    const result = await testApi({
       items: 'results',
       fields: { id: 'uid', start: 'at' },
       auth: { name: 'Authorization', env: 'cli-secret-7' },
     });
-    const result = await marquee(
-      'providers',
-      'test',
-      '--kind',
-      'json-api',
-      '--url',
-      `${server.url}/api/events`,
-      '--config',
-      config,
-    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('fields.title: required');
     expect(result.stderr).toContain('auth.env: must be the NAME of an environment variable');
     expect(result.stderr).not.toContain('cli-secret-7');
-    expect(server.hits.get('/api/events') ?? 0).toBe(1); // only the good run above fetched
+    expect(stack.feed.hits.get('/api/events') ?? 0).toBe(1); // only the good run above fetched
   });
 });

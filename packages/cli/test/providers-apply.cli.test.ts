@@ -1,42 +1,16 @@
 // Issue 12, item 2: providers as code. `marquee providers apply -f FILE [--prune]` through the
 // CLI's program on a test database: YAML and JSON, create/update/unchanged/removed by name, all or
 // nothing on a bad entry, ids and events kept by an update, and the in-process `applyProviders`.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, ProviderRepository, type Db } from '@marquee/db';
-import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
+import { describe, expect, it } from '@jest/globals';
 import { applyProviders } from '../src/index.ts';
-import { cliTestEnv, runCliInProcess } from './cli.harness.ts';
+import { useCliStack } from './cli.harness.ts';
 
-let database: TestDatabase;
-let db: Db;
-let dir: string;
-const prefix = uniquePrefix('cli-apply');
-
-beforeAll(async () => {
-  database = await createTestDatabase('cli_apply');
-  db = createDb({ databaseUrl: database.url, maxConnections: 2 });
-  dir = mkdtempSync(join(tmpdir(), 'marquee-apply-'));
-});
-
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const marquee = (...args: string[]) => runCliInProcess(args, cliTestEnv(database.url, prefix));
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const stack = useCliStack({ label: 'cli-apply' });
+const apply = (...args: string[]) => stack.marquee('providers', 'apply', ...args);
 
 const snapshot = async () =>
-  (await new ProviderRepository(db).list()).map(({ id, name, url, everySeconds, enabled }) => ({
+  (await stack.providers.list()).map(({ id, name, url, everySeconds, enabled }) => ({
     id,
     name,
     url,
@@ -66,46 +40,35 @@ providers:
 
 describe('providers apply', () => {
   it('creates from YAML, then reports an identical file as unchanged', async () => {
-    const created = await marquee('providers', 'apply', '-f', file('first.yaml', FIRST));
+    const created = await apply('-f', stack.file('first.yaml', FIRST));
     expect(created).toMatchObject({ code: 0, out: 'created 3, updated 0, unchanged 0, removed 0' });
     expect(await snapshot()).toEqual([
       expect.objectContaining({ name: 'discogs', everySeconds: 300, enabled: true }),
       expect.objectContaining({ name: 'paused', enabled: false }),
       expect.objectContaining({ name: 'sala-apolo', everySeconds: 900 }),
     ]);
-    const discogs = await new ProviderRepository(db).findByName('discogs');
+    const discogs = await stack.providers.findByName('discogs');
     expect(discogs?.config).toMatchObject({
       headers: { 'User-Agent': 'MarqueeBot/1.0 +https://example.org' },
     });
 
-    const again = await marquee('providers', 'apply', '-f', file('again.yaml', FIRST));
+    const again = await apply('-f', stack.file('again.yaml', FIRST));
     expect(again.out).toBe('created 0, updated 0, unchanged 3, removed 0');
   });
 
   it('updates in place by name (same id, events kept) and creates what is new, from JSON', async () => {
     const before = await snapshot();
     const apolo = before.find((row) => row.name === 'sala-apolo');
-    await db.event.create({
-      data: {
-        id: '00000000-0000-4000-8000-000000000001',
-        providerId: apolo?.id ?? '',
-        externalKey: 'e1',
-        title: 'Concierto',
-        startsAt: new Date('2030-01-01T20:00:00Z'),
-        timezone: 'Europe/Madrid',
-        contentHash: 'h',
-        online: false,
-        everOnline: false,
-      },
-    });
-    const json = file(
+    if (!apolo) throw new Error('sala-apolo was not created');
+    await stack.storeEvent(apolo);
+    const json = stack.file(
       'second.json',
       JSON.stringify([
         { name: 'sala-apolo', kind: 'jsonld-html', url: 'http://127.0.0.1:9/v2', every: '1h' },
         { name: 'new-one', kind: 'fever-xml', url: 'http://127.0.0.1:9/new.xml', every: 60 },
       ]),
     );
-    const result = await marquee('providers', 'apply', '-f', json);
+    const result = await apply('-f', json);
     expect(result.out).toBe('created 1, updated 1, unchanged 0, removed 0');
     const after = await snapshot();
     expect(after.find((row) => row.name === 'sala-apolo')).toEqual({
@@ -115,12 +78,12 @@ describe('providers apply', () => {
     });
     expect(after.find((row) => row.name === 'new-one')?.everySeconds).toBe(60);
     expect(after.map((row) => row.name)).toContain('discogs');
-    expect(await db.event.count({ where: { providerId: apolo?.id ?? '' } })).toBe(1);
+    expect(await stack.db.event.count({ where: { providerId: apolo.id } })).toBe(1);
   });
 
   it('refuses a file with a bad entry as a whole: exit 2, entry and field named, nothing changed', async () => {
     const before = await snapshot();
-    const bad = file(
+    const bad = stack.file(
       'bad.yaml',
       `- { name: sala-apolo, kind: jsonld-html, url: http://127.0.0.1:9/v3 }
 - { name: typo, kind: json-api, url: "not a url" }
@@ -130,7 +93,7 @@ describe('providers apply', () => {
 - { name: tz, kind: fever-xml, url: http://127.0.0.1:9/tz.xml, timezone: Mars/Base }
 `,
     );
-    const result = await marquee('providers', 'apply', '-f', bad, '--prune');
+    const result = await apply('-f', bad, '--prune');
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/nothing applied, 5 problem\(s\)/);
     expect(result.err).toMatch(/entry 2 \(typo\): url "not a url" is not a URL/);
@@ -145,30 +108,25 @@ describe('providers apply', () => {
   });
 
   it('names unreadable files and documents of the wrong shape (exit 2)', async () => {
-    const missing = await marquee('providers', 'apply', '-f', join(dir, 'nope.yaml'));
+    const missing = await apply('-f', join(stack.dir, 'nope.yaml'));
     expect(missing).toMatchObject({ code: 2 });
     expect(missing.err).toMatch(/cannot read .*nope\.yaml: ENOENT/);
-    const broken = await marquee('providers', 'apply', '-f', file('broken.json', '[{"name":'));
+    const broken = await apply('-f', stack.file('broken.json', '[{"name":'));
     expect(broken.err).toMatch(/broken\.json is not valid JSON/);
-    const shape = await marquee('providers', 'apply', '-f', file('shape.yaml', 'name: x\n'));
+    const shape = await apply('-f', stack.file('shape.yaml', 'name: x\n'));
     expect(shape.code).toBe(2);
     expect(shape.err).toMatch(/must hold a list of providers/);
   });
 
   it('--prune removes the providers the file does not name, with their events', async () => {
-    const result = await marquee(
-      'providers',
-      'apply',
-      '--prune',
-      '-f',
-      file(
-        'prune.yaml',
-        'providers:\n  - { name: new-one, kind: fever-xml, url: http://127.0.0.1:9/new.xml, every: 60 }\n',
-      ),
+    const prune = stack.file(
+      'prune.yaml',
+      'providers:\n  - { name: new-one, kind: fever-xml, url: http://127.0.0.1:9/new.xml, every: 60 }\n',
     );
+    const result = await apply('--prune', '-f', prune);
     expect(result.out).toBe('created 0, updated 0, unchanged 1, removed 3');
     expect((await snapshot()).map((row) => row.name)).toEqual(['new-one']);
-    expect(await db.event.count()).toBe(0);
+    expect(await stack.db.event.count()).toBe(0);
   });
 
   it('applies 1,000 entries in process, then updates and prunes them', async () => {
@@ -178,7 +136,7 @@ describe('providers apply', () => {
       url: `http://127.0.0.1:9/feed-${index}.xml`,
       every: '10m',
     }));
-    expect(await applyProviders(db, entries, { allowPrivate: true })).toEqual({
+    expect(await applyProviders(stack.db, entries, { allowPrivate: true })).toEqual({
       created: 1_000,
       updated: 0,
       unchanged: 0,
@@ -188,19 +146,19 @@ describe('providers apply', () => {
       index % 2 === 0 ? { ...entry, every: '20m' } : entry,
     );
     expect(
-      await applyProviders(db, { providers: changed }, { allowPrivate: true, prune: true }),
+      await applyProviders(stack.db, { providers: changed }, { allowPrivate: true, prune: true }),
     ).toEqual({
       created: 0,
       updated: 500,
       unchanged: 500,
       removed: 1,
     });
-    expect(await db.provider.count({ where: { everySeconds: 1200 } })).toBe(500);
+    expect(await stack.db.provider.count({ where: { everySeconds: 1200 } })).toBe(500);
   });
 
   it('refuses private addresses unless allowed, naming the entry', async () => {
     await expect(
-      applyProviders(db, [{ name: 'x', kind: 'fever-xml', url: 'http://10.1.2.3/f.xml' }]),
+      applyProviders(stack.db, [{ name: 'x', kind: 'fever-xml', url: 'http://10.1.2.3/f.xml' }]),
     ).rejects.toThrow(/entry 1 \(x\): url: refused to connect to 10\.1\.2\.3/);
   });
 });

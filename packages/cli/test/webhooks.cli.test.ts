@@ -1,32 +1,19 @@
 // `marquee webhooks add|list|remove|test` in process on a real PostgreSQL: the secret is printed
 // once (`whsec_`) and never listed, and `test` sends a message a local receiver verifies with the
 // `standardwebhooks` package, as a consumer would.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import {
-  createTestDatabase,
-  startFeedServer,
-  uniquePrefix,
-  type FeedServer,
-  type TestDatabase,
-} from '@marquee/testing';
-import { cliTestEnv, runCliInProcess } from './cli.harness.ts';
+import { useCliStack } from './cli.harness.ts';
 
-let database: TestDatabase;
-let receiver: FeedServer;
-let env: NodeJS.ProcessEnv;
 /** What the receiver got, and the status it answers with. */
 const received: { body: string; headers: IncomingHttpHeaders }[] = [];
 let answer = 204;
 
-beforeAll(async () => {
-  database = await createTestDatabase('cli-webhooks');
-  env = {
-    ...cliTestEnv(database.url, uniquePrefix('cli-webhooks')),
-    ALLOW_PRIVATE_WEBHOOKS: 'true',
-  };
-  receiver = await startFeedServer((request, response) => {
+const stack = useCliStack({
+  label: 'cli-webhooks',
+  env: { ALLOW_PRIVATE_WEBHOOKS: 'true' },
+  feed: (request, response) => {
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
@@ -34,19 +21,14 @@ beforeAll(async () => {
       received.push({ body, headers: request.headers });
       response.writeHead(answer).end();
     });
-  });
+  },
 });
 
-afterAll(async () => {
-  await receiver.close();
-  await database.drop();
-});
-
-const marquee = (...args: string[]) => runCliInProcess(['webhooks', ...args], env);
+const marquee = (...args: string[]) => stack.marquee('webhooks', ...args);
 
 describe('marquee webhooks', () => {
   it('adds an endpoint whose secret is shown once, lists it without it, tests it, removes it', async () => {
-    const added = await marquee('add', `${receiver.url}/hooks`, '--events', 'created,cancelled');
+    const added = await marquee('add', `${stack.feed.url}/hooks`, '--events', 'created,cancelled');
     expect(added.code).toBe(0);
     const secret = added.out;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
@@ -56,7 +38,7 @@ describe('marquee webhooks', () => {
 
     const listed = await marquee('list');
     expect(listed.code).toBe(0);
-    expect(listed.out).toContain(`${id}  ${receiver.url}/hooks  created,cancelled`);
+    expect(listed.out).toContain(`${id}  ${stack.feed.url}/hooks  created,cancelled`);
     expect(listed.out).toContain('pending 0  delivered 0  failed 0  last delivery never');
     const listedJson = await marquee('list', '--json');
     expect(listedJson.out).toContain(id);
@@ -64,7 +46,7 @@ describe('marquee webhooks', () => {
       expect(text).not.toContain(secret.slice('whsec_'.length));
 
     const tested = await marquee('test', id!);
-    expect(tested).toMatchObject({ code: 0, out: `${receiver.url}/hooks answered 204` });
+    expect(tested).toMatchObject({ code: 0, out: `${stack.feed.url}/hooks answered 204` });
     expect(received).toHaveLength(1);
     const { body, headers } = received[0]!;
     expect(headers['webhook-id']).toMatch(/^msg_/);
@@ -92,7 +74,7 @@ describe('marquee webhooks', () => {
   });
 
   it('refuses an unknown event kind, naming the option', async () => {
-    const bad = await marquee('add', `${receiver.url}/hooks`, '--events', 'created,exploded');
+    const bad = await marquee('add', `${stack.feed.url}/hooks`, '--events', 'created,exploded');
     expect(bad.code).not.toBe(0);
     expect(bad.err).toContain('--events must be a comma-separated list');
     expect((await marquee('list')).out).toBe('no endpoints');

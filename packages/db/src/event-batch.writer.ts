@@ -74,19 +74,21 @@ const columnList = COLUMNS.map(([name]) => name).join(', ');
 // connection, reused by the later ones (no catalog churn per sync). Every merge empties it in the
 // same transaction and a failed transaction rolls its rows back, so it is empty between uses.
 // The last statement answers whether the provider has no stored event yet.
+export const CREATE_STAGE_SQL = `CREATE TEMPORARY TABLE IF NOT EXISTS event_stage (${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
+
 const openSql = (idleMs: number, providerLiteral: string) => `BEGIN;
 SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.trunc(idleMs))};
-CREATE TEMPORARY TABLE IF NOT EXISTS event_stage (${COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')});
+${CREATE_STAGE_SQL};
 SELECT NOT EXISTS (SELECT 1 FROM events WHERE provider_id = ${providerLiteral}::uuid) AS fresh`;
 
-const COPY_STAGE_SQL = `COPY event_stage (${columnList}) FROM STDIN`;
+export const COPY_STAGE_SQL = `COPY event_stage (${columnList}) FROM STDIN`;
 const COPY_EVENTS_SQL = `COPY events (${columnList}) FROM STDIN`;
 
 /**
  * The merge of the staged chunk: inserts new keys, rewrites rows whose content changed, or whose
  * keys differ from the current rules' (a stored row gets them when its provider syncs next).
  */
-const MERGE_SQL = `INSERT INTO events AS e (${columnList})
+export const MERGE_STAGE_SQL = `INSERT INTO events AS e (${columnList})
   SELECT ${columnList} FROM event_stage
   ON CONFLICT (provider_id, external_key) DO UPDATE SET
     title = EXCLUDED.title,
@@ -115,14 +117,16 @@ const MERGE_SQL = `INSERT INTO events AS e (${columnList})
     updated_at = EXCLUDED.updated_at
   WHERE e.content_hash IS DISTINCT FROM EXCLUDED.content_hash
     OR e.canonical_key IS DISTINCT FROM EXCLUDED.canonical_key
-    OR e.match_key IS DISTINCT FROM EXCLUDED.match_key;
+    OR e.match_key IS DISTINCT FROM EXCLUDED.match_key`;
+
+const MERGE_SQL = `${MERGE_STAGE_SQL};
 TRUNCATE event_stage`;
 
 /**
  * One event as a line of COPY text (no newline), fields in COLUMNS order; `fixed` holds the
  * provider id and the seen-at fields, the same for every line of a write.
  */
-function copyLine(
+export function copyLine(
   provider: ProviderRef,
   fixed: { provider: string; seen: string },
   event: EventRecord,

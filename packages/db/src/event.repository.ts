@@ -2,6 +2,7 @@ import { Prisma } from './generated/prisma/client.ts';
 import { CANONICAL_ONLY } from './canonical-event.sql.ts';
 import type { EventRecord } from '@marquee/event-model';
 import { EventTransaction, type ProviderRef, type UpsertResult } from './event-batch.writer.ts';
+import { EventGroupWriter, type GroupedWrite } from './event-group.writer.ts';
 import { eventFilterConditions, overlapCondition, type EventFilter } from './event-filter.sql.ts';
 import { pgArray } from './pg-text.encoder.ts';
 import type { Db } from './prisma.client.ts';
@@ -61,6 +62,8 @@ export interface EventSource {
 }
 
 export class EventRepository {
+  private groups: EventGroupWriter | undefined;
+
   constructor(private readonly db: Db) {}
 
   /**
@@ -70,6 +73,15 @@ export class EventRepository {
    */
   openTransaction(provider: ProviderRef): Promise<EventTransaction> {
     return EventTransaction.open(this.db.pool, provider);
+  }
+
+  /**
+   * A provider's whole (small) payload, committed together with the writes of other syncs of
+   * this process that arrive meanwhile (EventGroupWriter); resolves once its rows are committed.
+   */
+  writeGrouped(write: GroupedWrite): Promise<UpsertResult> {
+    this.groups ??= new EventGroupWriter(this.db.pool);
+    return this.groups.write(write);
   }
 
   /**

@@ -34,6 +34,7 @@ export {
   type ProviderRef,
   type UpsertResult,
 } from './event-batch.writer.ts';
+export { EventGroupWriter, type GroupedWrite } from './event-group.writer.ts';
 export {
   ProviderExistsError,
   ProviderRepository,

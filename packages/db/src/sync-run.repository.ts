@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './prisma.client.ts';
+import { StatementBatcher } from './statement.batcher.ts';
 import type { FetchStateUpdate } from './fetch-state.repository.ts';
 import type { Prisma, Provider, ProviderFetchState, SyncRun } from './generated/prisma/client.ts';
 
@@ -48,6 +49,49 @@ export interface OpenedRun {
   checkpoint: unknown;
 }
 
+/** One run's end as `FINISH_SQL` reads it (one element of its JSON array). */
+interface RunFinish extends SyncCounts {
+  id: string;
+  at: Date;
+  flag: SyncRunFlag | null;
+  rejects: readonly RejectSample[];
+  truncated: boolean;
+  error: string | null;
+  /** With the provider: its fetch state becomes the payload below. */
+  provider_id: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  content_hash: string | null;
+  parsed_count: number;
+  seen_marked_at: Date | null;
+}
+
+/**
+ * Ends runs as succeeded, each with its counts, and saves the fetch state of those that applied a
+ * payload; answers the ids of the runs it found.
+ */
+const FINISH_SQL = `
+  WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, at timestamptz, flag text,
+      fetched int, parsed int, upserted int, unchanged int, rejected int, rejects jsonb,
+      truncated boolean, error text, provider_id uuid, etag text, last_modified text,
+      content_hash text, parsed_count int, seen_marked_at timestamptz)
+  ), save AS (
+    INSERT INTO provider_fetch_states
+      (provider_id, etag, last_modified, content_hash, parsed_count, seen_marked_at, updated_at)
+    SELECT provider_id, etag, last_modified, content_hash, parsed_count, seen_marked_at, at
+    FROM input WHERE provider_id IS NOT NULL
+    ON CONFLICT (provider_id) DO UPDATE SET etag = EXCLUDED.etag,
+      last_modified = EXCLUDED.last_modified, content_hash = EXCLUDED.content_hash,
+      parsed_count = EXCLUDED.parsed_count, seen_marked_at = EXCLUDED.seen_marked_at,
+      updated_at = EXCLUDED.updated_at
+  )
+  UPDATE sync_runs r SET status = 'succeeded', flag = i.flag, finished_at = i.at,
+    fetched = i.fetched, parsed = i.parsed, upserted = i.upserted, unchanged = i.unchanged,
+    rejected = i.rejected, rejects = i.rejects, truncated = i.truncated, error = i.error
+  FROM input i WHERE r.id = i.id
+  RETURNING r.id::text AS id`;
+
 const INTERRUPTED =
   'interrupted: the worker stopped or died during this sync; the job was run again';
 
@@ -55,6 +99,12 @@ const INTERRUPTED =
 export const REJECT_SAMPLE_SIZE = 50;
 
 export class SyncRunRepository {
+  /**
+   * Runs of this process's syncs that end together are ended by one statement (group commit):
+   * one commit instead of one per sync, each caller still answered once its run is stored.
+   */
+  private readonly finishes = new StatementBatcher((batch: RunFinish[]) => this.finishMany(batch));
+
   constructor(private readonly db: Db) {}
 
   start(providerId: string, trigger: string, jobId: string | undefined): Promise<SyncRun> {
@@ -78,31 +128,32 @@ export class SyncRunRepository {
     reason?: string,
     applied?: { providerId: string; state: FetchStateUpdate },
   ): Promise<void> {
-    const at = new Date();
-    const sample = JSON.stringify(rejects.slice(0, REJECT_SAMPLE_SIZE));
     const state = applied?.state;
-    const done = await this.db.$executeRaw`
-      WITH save AS (
-        INSERT INTO provider_fetch_states
-          (provider_id, etag, last_modified, content_hash, parsed_count, seen_marked_at, updated_at)
-        SELECT ${applied?.providerId ?? null}::uuid, ${state?.etag ?? null}::text,
-          ${state?.lastModified ?? null}::text, ${state?.contentHash ?? null}::text,
-          ${state?.parsedCount ?? 0}::int, ${state?.seenMarkedAt ?? null}::timestamptz,
-          ${at}::timestamptz
-        WHERE ${applied !== undefined}::boolean
-        ON CONFLICT (provider_id) DO UPDATE SET etag = EXCLUDED.etag,
-          last_modified = EXCLUDED.last_modified, content_hash = EXCLUDED.content_hash,
-          parsed_count = EXCLUDED.parsed_count, seen_marked_at = EXCLUDED.seen_marked_at,
-          updated_at = EXCLUDED.updated_at
-      )
-      UPDATE sync_runs SET status = 'succeeded', flag = ${flag ?? null}::text,
-        finished_at = ${at}::timestamptz,
-        fetched = ${counts.fetched}::int, parsed = ${counts.parsed}::int,
-        upserted = ${counts.upserted}::int, unchanged = ${counts.unchanged}::int,
-        rejected = ${counts.rejected}::int, rejects = ${sample}::jsonb,
-        truncated = ${truncated}::boolean, error = ${reason ?? null}::text
-      WHERE id = ${id}::uuid`;
-    if (done !== 1) throw new Error(`sync run ${id} not found`);
+    const found = await this.finishes.submit({
+      ...counts,
+      id,
+      at: new Date(),
+      flag: flag ?? null,
+      rejects: rejects.slice(0, REJECT_SAMPLE_SIZE),
+      truncated,
+      error: reason ?? null,
+      provider_id: applied?.providerId ?? null,
+      etag: state?.etag ?? null,
+      last_modified: state?.lastModified ?? null,
+      content_hash: state?.contentHash ?? null,
+      parsed_count: state?.parsedCount ?? 0,
+      seen_marked_at: state?.seenMarkedAt ?? null,
+    });
+    if (!found) throw new Error(`sync run ${id} not found`);
+  }
+
+  /** One statement ends every run in `finishes`: whether each was found. */
+  private async finishMany(finishes: RunFinish[]): Promise<boolean[]> {
+    const { rows } = await this.db.pool.query<{ id: string }>(FINISH_SQL, [
+      JSON.stringify(finishes),
+    ]);
+    const done = new Set(rows.map((row) => row.id));
+    return finishes.map((finish) => done.has(finish.id));
   }
 
   fail(id: string, error: string, counts: Partial<SyncCounts> = {}): Promise<SyncRun> {

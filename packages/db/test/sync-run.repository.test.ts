@@ -124,6 +124,66 @@ describe('SyncRunRepository.succeed', () => {
     }
     await expect(runs.succeed(provider.id, counts, [])).rejects.toThrow('not found');
   });
+
+  it('runs ending together share one statement; a run not found fails alone', async () => {
+    const runs = new SyncRunRepository(db);
+    const opened = [];
+    for (const name of ['together-1', 'together-2', 'together-3']) {
+      const provider = await addProvider(name);
+      opened.push((await runs.openRun(provider.id, 'schedule', name))!);
+    }
+    const counts = (upserted: number) => ({
+      fetched: 1,
+      parsed: upserted,
+      upserted,
+      unchanged: 0,
+      rejected: 0,
+    });
+    const statements: string[] = [];
+    const query = db.pool.query.bind(db.pool);
+    db.pool.query = ((...args: Parameters<typeof query>) => {
+      statements.push(String(args[0]));
+      return query(...args);
+    }) as typeof query;
+    let outcomes;
+    try {
+      outcomes = await Promise.allSettled([
+        ...opened.map(({ runId, provider }, index) =>
+          runs.succeed(runId, counts(index), [], undefined, false, undefined, {
+            providerId: provider.id,
+            state: {
+              etag: null,
+              lastModified: null,
+              contentHash: `hash-${index}`,
+              parsedCount: index,
+              seenMarkedAt: new Date(),
+            },
+          }),
+        ),
+        runs.succeed(opened[0]!.provider.id, counts(0), []),
+      ]);
+    } finally {
+      db.pool.query = query;
+    }
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+    ]);
+    // One statement for the four: the run it did not find fails its own caller only.
+    expect(statements).toHaveLength(1);
+    for (const [index, { runId, provider }] of opened.entries()) {
+      expect(await db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
+        status: 'succeeded',
+        upserted: index,
+      });
+      expect(await new FetchStateRepository(db).find(provider.id)).toMatchObject({
+        contentHash: `hash-${index}`,
+        parsedCount: index,
+      });
+    }
+  });
 });
 
 describe('SyncRunRepository.skip', () => {

@@ -88,5 +88,7 @@ export {
   syncOnce,
   type QueueStack,
 } from './queue.stack.ts';
+export { startRedisServer, type RedisServer } from './redis.server.ts';
+export { startService, untilReadyz, type ServiceName } from './service.runner.ts';
 export { feverProvider } from './provider.inputs.ts';
 export { eventRecord } from './event.records.ts';

@@ -27,6 +27,12 @@ export interface PagedApiServer extends FeedServer {
   events: ApiEvent[];
   /** Pages (`page=3`, `skip=40`) answered with a failure the next time they are asked for. */
   failNext: Set<string>;
+  /** How long it takes to answer each request (0: at once); a test may change it. */
+  delayMs: number;
+  /** Holds every answer back until release(): a walk stays running meanwhile. */
+  hold(): void;
+  /** Sends the answers held back, and answers as before from then on (close() does too). */
+  release(): void;
 }
 
 type PageAnswer = { status: number; headers?: Record<string, string>; body?: unknown };
@@ -38,16 +44,40 @@ async function startPagedServer(
 ): Promise<PagedApiServer> {
   const answers = new Map<string, number>();
   const failNext = new Set<string>();
+  let held: (() => void)[] | undefined;
+  const release = () => {
+    for (const send of held?.splice(0) ?? []) send();
+    held = undefined;
+  };
   const server = await startFeedServer((request, response: ServerResponse) => {
     const query = new URL(request.url ?? '/', 'http://api').searchParams;
     const page = pageOf(query);
     const { status, headers = {}, body } = answer(request, query, page);
     const key = `${page} ${status}`;
     answers.set(key, (answers.get(key) ?? 0) + 1);
-    response.writeHead(status, { 'content-type': 'application/json', ...headers });
-    response.end(body === undefined ? '' : JSON.stringify(body));
+    const send = () => {
+      response.writeHead(status, { 'content-type': 'application/json', ...headers });
+      response.end(body === undefined ? '' : JSON.stringify(body));
+    };
+    if (held) held.push(send);
+    // Read per request: a test may change it between requests.
+    else if (paged.delayMs > 0) setTimeout(send, paged.delayMs);
+    else send();
   });
-  return Object.assign(server, { answers, failNext, events });
+  const close = server.close.bind(server);
+  const paged: PagedApiServer = Object.assign(server, {
+    answers,
+    failNext,
+    events,
+    delayMs: 0,
+    hold: () => void (held ??= []),
+    release,
+    close: () => {
+      release();
+      return close();
+    },
+  });
+  return paged;
 }
 
 /**
@@ -61,6 +91,8 @@ export async function startDiscogsLikeServer(options: {
   events: ApiEvent[];
   limit: number;
   windowMs: number;
+  /** Events a page when a request names no `per_page` (Discogs: 50). */
+  perPage?: number;
 }): Promise<PagedApiServer> {
   let windowStart = -Infinity;
   let used = 0;
@@ -87,7 +119,7 @@ export async function startDiscogsLikeServer(options: {
       }
       used += 1;
       const number = Number(query.get('page') ?? 1);
-      const perPage = Number(query.get('per_page') ?? 50);
+      const perPage = Number(query.get('per_page') ?? options.perPage ?? 50);
       const all = server.events;
       const pages = Math.max(1, Math.ceil(all.length / perPage));
       const next = number < pages ? `/events?page=${number + 1}&per_page=${perPage}` : undefined;

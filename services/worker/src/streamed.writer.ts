@@ -1,5 +1,8 @@
-import type { EventRepository, EventTransaction, ProviderRef } from '@marquee/db';
+import type { EventRepository, EventTransaction, ProviderRef, UpsertResult } from '@marquee/db';
 import type { EventBatchSink, StreamedParse } from '@marquee/providers';
+
+/** One batch of parsed events, as the parse hands it over. */
+type EventBatch = Parameters<EventBatchSink>[0];
 
 /** A payload being parsed: hands its events to `sink` in batches, resolves with the counts. */
 export type PayloadStream = (sink: EventBatchSink) => Promise<StreamedParse>;
@@ -21,14 +24,29 @@ export interface WriteTarget {
   beforeFirstWrite(): Promise<void>;
   /** After each batch is written: its events and the rows it wrote. */
   onBatch(events: number, written: number): void;
+  /**
+   * Writes a payload that came as one small batch with unique keys, in place of the
+   * transaction (and of `beforeFirstWrite`): e.g. group-committed with other syncs' payloads.
+   */
+  writeWhole?(events: EventBatch): Promise<UpsertResult>;
 }
+
+/**
+ * The largest payload `writeWhole` takes: a streaming kind's batch (about 2,000 events), so a
+ * payload streamed in several batches never waits for its end to be written.
+ */
+const WHOLE_MAX_EVENTS = 2_000;
+
+const uniqueKeys = (events: EventBatch) =>
+  new Set(events.map((event) => event.externalKey)).size === events.length;
 
 /**
  * The one write path: each batch the parse hands over is upserted while the next one is parsed,
  * so a large payload never exists as one array of events and the write time hides behind the
- * parse. All writes share one transaction, opened at the first batch (not during the fetch) and
- * committed when the payload has been read to the end: a payload that turns out malformed
- * halfway writes nothing, as when it is parsed before writing.
+ * parse. All writes share one transaction, opened at the second batch (not during the fetch)
+ * and committed when the payload has been read to the end: a payload that turns out malformed
+ * halfway writes nothing, as when it is parsed before writing. The first batch is held until the
+ * second arrives or the parse ends: a payload of one small batch goes to `writeWhole` instead.
  */
 export async function writeStream(
   stream: PayloadStream,
@@ -36,21 +54,39 @@ export async function writeStream(
 ): Promise<StreamedWrite> {
   const keys: string[] = [];
   let written = 0;
-  // Opened once, by the first batch; a second batch may arrive while it is being opened.
+  // Opened once, by the first batch written; a second batch may arrive while it is being opened.
   let opening: Promise<EventTransaction> | undefined;
+  let held: EventBatch | undefined;
+  let batches = 0;
+  const write = async (batch: EventBatch) => {
+    opening ??= (async () => {
+      await target.beforeFirstWrite();
+      return target.events.openTransaction(target.provider);
+    })();
+    const open = await opening;
+    // Not `written += await …`: that reads `written` before the await, and calls overlap.
+    const result = await open.upsertMany(batch, target.seenAt);
+    written += result.written;
+    target.onBatch(batch.length, result.written);
+  };
   try {
     const parsed = await stream(async (batch) => {
       for (const event of batch) keys.push(event.externalKey);
-      opening ??= (async () => {
-        await target.beforeFirstWrite();
-        return target.events.openTransaction(target.provider);
-      })();
-      const open = await opening;
-      // Not `written += await …`: that reads `written` before the await, and calls overlap.
-      const result = await open.upsertMany(batch, target.seenAt);
-      written += result.written;
-      target.onBatch(batch.length, result.written);
+      batches += 1;
+      if (batches === 1 && target.writeWhole && batch.length <= WHOLE_MAX_EVENTS) {
+        held = batch;
+        return;
+      }
+      const first = held;
+      held = undefined;
+      // In order: the held batch's write is queued on the transaction before this one's.
+      await Promise.all([first && write(first), write(batch)]);
     });
+    if (held && target.writeWhole && uniqueKeys(held)) {
+      const result = await target.writeWhole(held);
+      written = result.written;
+      target.onBatch(held.length, result.written);
+    } else if (held) await write(held);
     await (await opening)?.commit();
     return { parsed, keys, written };
   } catch (error) {

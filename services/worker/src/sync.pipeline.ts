@@ -26,6 +26,17 @@ function writeTarget(deps: SyncDeps, sync: SyncContext, walked: boolean): WriteT
     },
     onBatch: (events, written) =>
       walked ? sync.progress.rowsWritten(written) : sync.progress.batch(events, written),
+    // A small payload shares a transaction with other syncs' (group commit); the applied
+    // payload is forgotten in that same transaction.
+    writeWhole: (events) => {
+      sync.progress.stage('writing');
+      return deps.events.writeGrouped({
+        provider: sync.provider,
+        events,
+        seenAt: sync.seenAt,
+        forgetPayload: Boolean(sync.applied?.contentHash),
+      });
+    },
   };
 }
 

@@ -1,0 +1,111 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { EventRecord } from '@marquee/event-model';
+import {
+  BULK_TIMEOUTS,
+  copyLine,
+  COPY_STAGE_SQL,
+  CREATE_STAGE_SQL,
+  MERGE_STAGE_SQL,
+  type ProviderRef,
+  type UpsertResult,
+} from './event-batch.writer.ts';
+import { StatementBatcher } from './statement.batcher.ts';
+
+/** One provider's whole payload, small enough to share a transaction with others. */
+export interface GroupedWrite {
+  provider: ProviderRef;
+  /** Keys unique within the write (a repeated key takes the EventTransaction way). */
+  events: readonly EventRecord[];
+  seenAt: Date;
+  /**
+   * Forget the provider's applied payload in the same transaction as its rows (see
+   * FetchStateRepository.forgetPayload): no payload is taken for unchanged until the run saves
+   * the new one.
+   */
+  forgetPayload: boolean;
+}
+
+/** Sessions known to hold the stage table (created on a connection's first group). */
+const staged = new WeakSet<pg.PoolClient>();
+
+/**
+ * Group commit for small writes (StatementBatcher): the whole payloads of concurrent syncs in one
+ * process (a cycle of many small providers) are written together, one COPY into the session's
+ * stage and one transaction that merges them, instead of three statements and a commit per
+ * provider. A write resolves only once its rows are committed, so a job still completes after
+ * its write; a group that fails is written again member by member. The merge inserts new keys
+ * and rewrites only changed rows, as EventTransaction's.
+ */
+export class EventGroupWriter {
+  private readonly batcher = new StatementBatcher((group: GroupedWrite[]) => this.commit(group));
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly statementTimeoutMs = BULK_TIMEOUTS.maxMs,
+  ) {}
+
+  write(write: GroupedWrite): Promise<UpsertResult> {
+    if (write.events.length === 0 && !write.forgetPayload) return Promise.resolve({ written: 0 });
+    return this.batcher.submit(write);
+  }
+
+  /** Writes the group in one transaction: rows written per member; throws when it rolled back. */
+  private async commit(group: GroupedWrite[]): Promise<UpsertResult[]> {
+    const client = await this.pool.connect();
+    let results: pg.QueryResult[];
+    try {
+      if (!staged.has(client)) {
+        await client.query(CREATE_STAGE_SQL);
+        staged.add(client);
+      }
+      // The stage is the session's own table: copied outside the transaction (nothing to log),
+      // emptied by the transaction below, or by the cleanup when it fails.
+      await pipeline(Readable.from(encode(group)), client.query(copyFrom(COPY_STAGE_SQL)));
+      // A multi-statement query answers with one result per statement.
+      results = (await client.query(
+        transactionSql(group, this.statementTimeoutMs, client),
+      )) as unknown as pg.QueryResult[];
+    } catch (error) {
+      await client.query('ROLLBACK; TRUNCATE event_stage').then(
+        () => client.release(),
+        (cleanup: unknown) => client.release(cleanup instanceof Error ? cleanup : true),
+      );
+      throw error;
+    }
+    client.release();
+    // The merge's counts are the one SELECT among the statements.
+    const counts = results.find((result) => result.command === 'SELECT')?.rows ?? [];
+    const written = new Map(counts.map((row: { id: string; n: number }) => [row.id, row.n]));
+    return group.map((member) => ({ written: written.get(member.provider.id) ?? 0 }));
+  }
+}
+
+function* encode(group: readonly GroupedWrite[]): Generator<string> {
+  for (const member of group) {
+    if (member.events.length === 0) continue;
+    const fixed = { provider: member.provider.id, seen: member.seenAt.toISOString() };
+    yield `${member.events.map((event) => copyLine(member.provider, fixed, event)).join('\n')}\n`;
+  }
+}
+
+/** The group's one transaction: forget applied payloads, merge the stage (rows per provider). */
+function transactionSql(group: readonly GroupedWrite[], timeoutMs: number, client: pg.PoolClient) {
+  const forget = group
+    .filter((member) => member.forgetPayload)
+    .map((member) => client.escapeLiteral(member.provider.id));
+  return `BEGIN;
+SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))};
+${
+  forget.length === 0
+    ? ''
+    : `UPDATE provider_fetch_states SET etag = NULL, last_modified = NULL, content_hash = NULL,
+  seen_marked_at = NULL, updated_at = now() WHERE provider_id IN (${forget.map((id) => `${id}::uuid`).join(', ')});`
+}
+WITH merged AS (${MERGE_STAGE_SQL} RETURNING provider_id)
+SELECT provider_id::text AS id, count(*)::int AS n FROM merged GROUP BY provider_id;
+TRUNCATE event_stage;
+COMMIT`;
+}
