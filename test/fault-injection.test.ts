@@ -193,42 +193,31 @@ describe('chaos provider faults', () => {
 });
 
 describe('less work on unchanged payloads', () => {
-  it('a 304 to the conditional GET writes nothing and keeps the cache', async () => {
-    const provider = await addProvider('etag', chaos.urlOf('ok'));
-    const first = await sync(provider);
-    expect(first.outcome.kind).toBe('completed');
-    const before = await eventSnapshot(provider.id);
-    const version = await cache.version();
-    const hits = chaos.hits.get('/ok') ?? 0;
-
-    const { outcome, jobId } = await sync(provider);
-    expect(outcome).toMatchObject({ kind: 'completed', summary: { changed: false, upserted: 0 } });
-    expect(chaos.hits.get('/ok')).toBe(hits + 1);
-    const run = await syncRuns.findByJobId(jobId);
-    expect(run).toMatchObject({ status: 'succeeded', flag: 'unchanged', unchanged: 10 });
-    expect(await eventSnapshot(provider.id)).toEqual(before);
-    expect(await cache.version()).toBe(version);
-  });
-
-  it('an identical payload without validators is recognised by its content hash, unparsed', async () => {
-    const provider = await addProvider('hash', chaos.urlOf('ok-no-validators'));
+  it.each([
+    [
+      'a 304 to the conditional GET writes nothing and keeps the cache',
+      'etag',
+      'ok',
+      { status: 'succeeded', flag: 'unchanged', unchanged: 10 },
+    ],
+    [
+      'an identical payload without validators is recognised by its content hash, unparsed',
+      'hash',
+      'ok-no-validators',
+      // parsed 0: taken for unchanged before the parse (see the next describe block).
+      { status: 'succeeded', flag: 'unchanged', fetched: 0, parsed: 0, unchanged: 10 },
+    ],
+  ] as const)('%s', async (_title, name, fault, run) => {
+    const provider = await addProvider(name, chaos.urlOf(fault));
     expect((await sync(provider)).outcome.kind).toBe('completed');
     const before = await eventSnapshot(provider.id);
     const version = await cache.version();
-    const hits = chaos.hits.get('/ok-no-validators') ?? 0;
+    const hits = chaos.hits.get(`/${fault}`) ?? 0;
 
     const { outcome, jobId } = await sync(provider);
     expect(outcome).toMatchObject({ kind: 'completed', summary: { changed: false, upserted: 0 } });
-    expect(chaos.hits.get('/ok-no-validators')).toBe(hits + 1);
-    const run = await syncRuns.findByJobId(jobId);
-    // parsed 0: taken for unchanged before the parse (see the next describe block).
-    expect(run).toMatchObject({
-      status: 'succeeded',
-      flag: 'unchanged',
-      fetched: 0,
-      parsed: 0,
-      unchanged: 10,
-    });
+    expect(chaos.hits.get(`/${fault}`)).toBe(hits + 1);
+    expect(await syncRuns.findByJobId(jobId)).toMatchObject(run);
     expect(await eventSnapshot(provider.id)).toEqual(before);
     expect(await cache.version()).toBe(version);
   });
@@ -670,7 +659,7 @@ describe('bounded parsing', () => {
             ? true
             : undefined,
         90_000,
-        `the page's sync to fail and the healthy one to complete\n${worker.output()}`,
+        () => `the page's sync to fail and the healthy one to complete\n${worker.output()}`,
       );
       const failed = await queue.queue.getJob(bombJob.id ?? '');
       expect(failed?.failedReason).toMatch(/PARSE_MAX_NODES/);
@@ -680,7 +669,7 @@ describe('bounded parsing', () => {
       await eventually(
         async () => ((await stateOf(again.id)) === 'completed' ? true : undefined),
         60_000,
-        `the second healthy sync\n${worker.output()}`,
+        () => `the second healthy sync\n${worker.output()}`,
       );
       const runs = await db.syncRun.findMany({
         where: { providerId: { in: [bomb.id, healthy.id] } },

@@ -55,6 +55,9 @@ async function search(
   };
 }
 
+/** Snapshots 2 and 3 (and the planList form): three items, 444's impossible date rejected. */
+const WITH_444 = { fetched: 3, parsed: 2, rejected: 1 };
+
 describe('Fever feed, snapshots 1 → 2 → 3', () => {
   const ids = new Map<string, string>();
 
@@ -80,14 +83,7 @@ describe('Fever feed, snapshots 1 → 2 → 3', () => {
     body = feverFixture('response_2.xml');
     const version = await cache.version();
     // 291 only changed capacities (not part of an event), 1591 its end time, 444 is rejected.
-    expect(await sync()).toMatchObject({
-      fetched: 3,
-      parsed: 2,
-      upserted: 1,
-      unchanged: 1,
-      rejected: 1,
-      changed: true,
-    });
+    expect(await sync()).toMatchObject({ ...WITH_444, upserted: 1, unchanged: 1, changed: true });
     expect(await cache.version()).toBe(version + 1);
     const run = await new SyncRunRepository(db).latest(provider.id);
     expect(run?.rejects).toEqual([
@@ -97,13 +93,7 @@ describe('Fever feed, snapshots 1 → 2 → 3', () => {
 
   it('applies snapshot 3, where the latest end times win', async () => {
     body = feverFixture('response_3.xml');
-    expect(await sync()).toMatchObject({
-      fetched: 3,
-      parsed: 2,
-      upserted: 2,
-      unchanged: 0,
-      rejected: 1,
-    });
+    expect(await sync()).toMatchObject({ ...WITH_444, upserted: 2, unchanged: 0 });
   });
 
   it('returns 291, 322 and 1591 with their latest values and stable ids', async () => {
@@ -149,13 +139,7 @@ describe('Fever feed, snapshots 1 → 2 → 3', () => {
 
   it('reads the planList form of the same feed as the same events: nothing changes', async () => {
     body = feverFixture('plans.xml');
-    expect(await sync()).toMatchObject({
-      fetched: 3,
-      parsed: 2,
-      upserted: 0,
-      unchanged: 2,
-      rejected: 1,
-    });
+    expect(await sync()).toMatchObject({ ...WITH_444, upserted: 0, unchanged: 2 });
   });
 
   it('invalidates the cache after a changed ingest', async () => {

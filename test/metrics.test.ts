@@ -149,7 +149,7 @@ describe('every service over HTTP', () => {
         // Six processes start at once under tsx (the api is three: a primary and two workers),
         // each compiling its sources: on a loaded 2-core machine that takes a while.
         60_000,
-        `${service} /healthz\n${output()}`,
+        () => `${service} /healthz\n${output()}`,
       );
       // Readiness may lag liveness while the first connections open (a busy 2-core machine); the
       // api reports 200 "degraded" until its Redis connection is up, so wait for both checks.
@@ -163,7 +163,7 @@ describe('every service over HTTP', () => {
             : undefined;
         },
         20_000,
-        `${service} /readyz\n${output()}`,
+        () => `${service} /readyz\n${output()}`,
       );
       expect({ service, checks: body.checks }).toEqual({
         service,
@@ -188,7 +188,7 @@ describe('every service over HTTP', () => {
           : undefined;
       },
       45_000,
-      `a finished sync in the worker's metrics\n${output()}`,
+      () => `a finished sync in the worker's metrics\n${output()}`,
     );
     const provider = { provider: 'fever-metrics', service: 'worker' };
     const fetched = sample(text, 'marquee_provider_events_fetched_total', provider);
@@ -226,7 +226,7 @@ describe('every service over HTTP', () => {
         return deadLetters(scraped, 'fever-gone') === 1 ? scraped : undefined;
       },
       45_000,
-      `fever-gone's dead letter in the worker's metrics\n${output()}`,
+      () => `fever-gone's dead letter in the worker's metrics\n${output()}`,
     );
     expect(deadLetters(text, 'fever-metrics')).toBeUndefined();
   });

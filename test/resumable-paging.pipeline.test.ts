@@ -3,7 +3,7 @@
 // page not yet fetched, never at page 1; the server answers each page once per sync, plus the one
 // failed page. A walk stopped at maxPages while the API has more is flagged `truncated`.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Db, Provider, ProviderRepository } from '@marquee/db';
+import type { Db, NewProvider, Provider, ProviderRepository } from '@marquee/db';
 import {
   apiEvents,
   startDiscogsLikeServer,
@@ -61,6 +61,17 @@ function answered(server: PagedApiServer): [string, number][] {
   return answers;
 }
 
+/** A json-api provider, hourly in Madrid's time. */
+const addJsonApi = (name: string, url: string, config: NewProvider['config']) =>
+  providers.create({
+    name,
+    kind: 'json-api',
+    url,
+    everySeconds: 3600,
+    timezone: 'Europe/Madrid',
+    config,
+  });
+
 const okOnce = (pages: string[]): [string, number][] => pages.map((page) => [`${page} 200`, 1]);
 
 async function runsOf(provider: Provider) {
@@ -98,14 +109,7 @@ describe('a Discogs-like API: page/per_page, a request budget, 429 with Retry-Af
   let provider: Provider;
 
   beforeAll(async () => {
-    provider = await providers.create({
-      name: 'discogs-like',
-      kind: 'json-api',
-      url: `${discogs.url}/events`,
-      everySeconds: 3600,
-      timezone: 'Europe/Madrid',
-      config: discogsConfig,
-    });
+    provider = await addJsonApi('discogs-like', `${discogs.url}/events`, discogsConfig);
   });
 
   it('a sync delayed by the 429 resumes at the page it was refused, not page 1', async () => {
@@ -146,14 +150,7 @@ describe('a vivenu-like API: skip/top, a Bearer token, a 502 part-way', () => {
   const pages = Array.from({ length: 10 }, (_, index) => `skip=${index * 10}`);
 
   beforeAll(async () => {
-    provider = await providers.create({
-      name: 'vivenu-like',
-      kind: 'json-api',
-      url: `${vivenu.url}/api/public/events`,
-      everySeconds: 3600,
-      timezone: 'Europe/Madrid',
-      config: vivenuConfig,
-    });
+    provider = await addJsonApi('vivenu-like', `${vivenu.url}/api/public/events`, vivenuConfig);
   });
 
   it('the retry after the 502 resumes at the failed page; every event is stored', async () => {
@@ -197,13 +194,9 @@ describe('a vivenu-like API: skip/top, a Bearer token, a 502 part-way', () => {
 
 describe('maxPages', () => {
   it('a walk stopped at maxPages while the API has more is flagged truncated', async () => {
-    const provider = await providers.create({
-      name: 'vivenu-short',
-      kind: 'json-api',
-      url: `${vivenu.url}/api/public/events`,
-      everySeconds: 3600,
-      timezone: 'Europe/Madrid',
-      config: { ...vivenuConfig, maxPages: 3 },
+    const provider = await addJsonApi('vivenu-short', `${vivenu.url}/api/public/events`, {
+      ...vivenuConfig,
+      maxPages: 3,
     });
     const summary = await sync(provider);
     expect(summary).toMatchObject({ parsed: 30, truncated: true });
@@ -217,13 +210,9 @@ describe('maxPages', () => {
 
 describe('an items path that matches nothing', () => {
   it('flags the run empty naming the path, on a first sync too; stored events stay', async () => {
-    const provider = await providers.create({
-      name: 'vivenu-wrong-path',
-      kind: 'json-api',
-      url: `${vivenu.url}/api/public/events`,
-      everySeconds: 3600,
-      timezone: 'Europe/Madrid',
-      config: { ...vivenuConfig, items: 'data' },
+    const provider = await addJsonApi('vivenu-wrong-path', `${vivenu.url}/api/public/events`, {
+      ...vivenuConfig,
+      items: 'data',
     });
     const reason = 'items path "data" matched nothing';
     expect(await sync(provider)).toMatchObject({ parsed: 0, changed: false, empty: reason });

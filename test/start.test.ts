@@ -2,7 +2,7 @@
 // the sample provider, and results at /search within a minute; ended by Ctrl-C or SIGTERM with
 // a clean exit.
 import { spawn } from 'node:child_process';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import {
   createTestDatabase,
@@ -15,6 +15,10 @@ import {
   type LongRunning,
   type TestDatabase,
 } from '@marquee/testing';
+
+// Five processes, each compiled by tsx, may take their whole documented minute to come up on a
+// loaded machine; then the banner, and a stop that may wait for its SIGKILL deadline.
+jest.setTimeout(150_000);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -93,7 +97,7 @@ describe('pnpm start', () => {
         return body.data.events.length > 0 ? body.data.events : undefined;
       },
       60_000,
-      `events at /search; output so far:\n${started.output()}`,
+      () => `events at /search; output so far:\n${started.output()}`,
     );
     expect(Date.now() - began).toBeLessThan(60_000);
     expect(events.map((event) => event.title)).toEqual([
@@ -109,7 +113,7 @@ describe('pnpm start', () => {
           started.output().includes("Marquee is up: curl 'http://localhost:") || undefined,
         ),
       15_000,
-      `the "Marquee is up" banner; output so far:\n${started.output()}`,
+      () => `the "Marquee is up" banner; output so far:\n${started.output()}`,
     );
     // The generated dashboard password is shown once, and it opens the dashboard.
     const banner =
@@ -141,8 +145,8 @@ describe('pnpm start', () => {
     );
     await eventually(
       async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined),
-      30_000,
-      'the api',
+      60_000,
+      () => `the api; output so far:\n${started.output()}`,
     );
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -160,8 +164,8 @@ describe('pnpm start', () => {
     const { started, api } = await stack('start-ctrl-c', { SAMPLE_PROVIDERS: 'false' }, 'pnpm');
     await eventually(
       async () => ((await fetch(`${api}/readyz`)).ok ? true : undefined),
-      30_000,
-      'the api',
+      60_000,
+      () => `the api; output so far:\n${started.output()}`,
     );
     const pnpm = started as ReturnType<typeof pnpmStart>;
     expect(await pnpm.interrupt()).toBe(0);

@@ -18,6 +18,7 @@ import type { EventRecord } from '@marquee/event-model';
 import { WebhookQueue } from '@marquee/queue';
 import {
   createTestDatabase,
+  eventRecord,
   eventually,
   TEST_REDIS_URL,
   uniquePrefix,
@@ -83,18 +84,16 @@ const receivers: Receiver[] = [];
 let dispatching = true;
 let dispatchLoop: Promise<void> = Promise.resolve();
 
-const record = (key: string, over: Partial<EventRecord> = {}): EventRecord => ({
-  externalKey: key,
-  title: `Show ${key}`,
-  startsAt: new Date('2027-03-01T20:00:00Z'),
-  endsAt: null,
-  timezone: 'UTC',
-  minPrice: '10.00',
-  maxPrice: '20.00',
-  currency: 'EUR',
-  online: true,
-  ...over,
-});
+const record = (key: string, over: Partial<EventRecord> = {}): EventRecord =>
+  eventRecord({
+    externalKey: key,
+    title: `Show ${key}`,
+    startsAt: new Date('2027-03-01T20:00:00Z'),
+    minPrice: '10.00',
+    maxPrice: '20.00',
+    currency: 'EUR',
+    ...over,
+  });
 
 async function receiver(failures: number): Promise<Receiver> {
   const started = new Receiver(failures);

@@ -24,6 +24,7 @@ import {
   deployment,
   literalEnv,
   render,
+  renderedBeforeAll,
   RENDERS,
   scaledObject,
   SECRET_NAME,
@@ -63,11 +64,7 @@ function dueWindows(objects: K8sObject[]): { scheduler: number; dashboard: numbe
 }
 
 describe.each(RENDERS)('KEDA in %s', (dir, expected) => {
-  let objects: K8sObject[];
-
-  beforeAll(async () => {
-    objects = await render(dir);
-  });
+  const objects = renderedBeforeAll(dir);
 
   it('KEDA scales workers on the real BullMQ waiting list and on work that is due, never below 1', () => {
     const scaled = scaledObject(objects);

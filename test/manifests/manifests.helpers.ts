@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { beforeAll } from '@jest/globals';
 import { promisify } from 'node:util';
 import { expect } from '@jest/globals';
 import { Ajv2019 } from 'ajv/dist/2019.js';
@@ -303,6 +304,18 @@ export async function render(dir: string): Promise<K8sObject[]> {
       return document.toJS() as K8sObject | null;
     })
     .filter((object): object is K8sObject => object !== null);
+}
+
+/**
+ * What `dir` renders to, for the tests of the calling describe block: a beforeAll of that block
+ * renders it and fills the array returned.
+ */
+export function renderedBeforeAll(dir: string): K8sObject[] {
+  const objects: K8sObject[] = [];
+  beforeAll(async () => {
+    objects.push(...(await render(dir)));
+  });
+  return objects;
 }
 
 interface Validatable {

@@ -2,7 +2,7 @@
 // /metrics on the port it serves them, the NetworkPolicies let Prometheus in, and the
 // PrometheusRule's alerts parse as PromQL and name only Marquee's metrics (test/metrics.test.ts
 // checks those against what the running services export).
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyPeer as NetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
 import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
@@ -13,7 +13,7 @@ import {
   deployment,
   listeningPort,
   literalEnv,
-  render,
+  renderedBeforeAll,
   RENDERS,
   workloads,
   type K8sObject,
@@ -79,11 +79,7 @@ function rules(objects: K8sObject[]): Rule[] {
 }
 
 describe.each(RENDERS)('kustomize %s', (dir) => {
-  let objects: K8sObject[];
-
-  beforeAll(async () => {
-    objects = await render(dir);
-  });
+  const objects = renderedBeforeAll(dir);
 
   it('a PodMonitor scrapes /metrics of every service on the port it serves them', () => {
     const monitors = byKind<IPodMonitor>(objects, 'PodMonitor');

@@ -1,16 +1,12 @@
 // Network exposure of every kustomization: NetworkPolicies, Service types and the Ingress.
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { byKind, render, RENDERS, type K8sObject } from './manifests.helpers.ts';
+import { byKind, renderedBeforeAll, RENDERS } from './manifests.helpers.ts';
 
 describe.each(RENDERS)('kustomize %s', (dir) => {
-  let objects: K8sObject[];
-
-  beforeAll(async () => {
-    objects = await render(dir);
-  });
+  const objects = renderedBeforeAll(dir);
 
   it('only the api is reachable from outside; the dashboard only from its namespace', () => {
     const policies = byKind<INetworkPolicy>(objects, 'NetworkPolicy');

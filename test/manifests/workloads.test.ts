@@ -6,7 +6,7 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -46,6 +46,7 @@ import {
   mebibytes,
   RELEASE_VERSION,
   render,
+  renderedBeforeAll,
   RENDERS,
   ROOT,
   schemaKeys,
@@ -112,11 +113,7 @@ describe('what the manifests rely on', () => {
   });
 });
 describe.each(RENDERS)('kustomize %s', (dir, expected) => {
-  let objects: K8sObject[];
-
-  beforeAll(async () => {
-    objects = await render(dir);
-  });
+  const objects = renderedBeforeAll(dir);
 
   it('renders the expected objects, each valid for its Kubernetes API model', async () => {
     const summary = objects.map(

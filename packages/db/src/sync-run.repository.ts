@@ -92,6 +92,45 @@ const FINISH_SQL = `
   FROM input i WHERE r.id = i.id
   RETURNING r.id::text AS id`;
 
+/** One run's start as `OPEN_SQL` reads it. */
+interface RunOpen {
+  provider_id: string;
+  job_id: string | null;
+  trigger: string;
+  run_id: string;
+  at: Date;
+}
+
+/** `openRun` for many runs: $1 their JSON array (with `n`, each one's index), $2 the reason. */
+const OPEN_SQL = `
+  WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb)
+      AS i(n int, provider_id uuid, job_id text, trigger text, run_id uuid, at timestamptz)
+  ), p AS (
+    SELECT i.n, i.job_id, i.trigger, i.run_id, i.at, pr.id, pr.name, pr.kind, pr.url,
+      pr.every_seconds, pr.timezone, pr.config, pr.enabled, pr.created_at, pr.updated_at
+    FROM input i JOIN providers pr ON pr.id = i.provider_id
+  ), closed AS (
+    UPDATE sync_runs r SET status = 'failed', finished_at = p.at, error = $2::text
+    FROM p WHERE r.provider_id = p.id AND r.job_id = p.job_id AND r.status = 'running'
+    RETURNING p.n
+  ), run AS (
+    INSERT INTO sync_runs (id, provider_id, job_id, trigger, status, started_at)
+    SELECT run_id, id, job_id, trigger, 'running', at FROM p
+    RETURNING id
+  )
+  SELECT p.n, p.run_id::text AS "runId",
+    (SELECT count(*)::int FROM closed c WHERE c.n = p.n) AS interrupted,
+    p.id::text AS "id", p.name, p.kind, p.url, p.every_seconds AS "everySeconds",
+    p.timezone, p.config, p.enabled, p.created_at AS "createdAt", p.updated_at AS "updatedAt",
+    (SELECT r.checkpoint FROM sync_runs r
+      WHERE r.provider_id = p.id AND r.job_id = p.job_id AND r.checkpoint IS NOT NULL
+      ORDER BY r.started_at DESC LIMIT 1) AS checkpoint,
+    s.provider_id::text AS "stateOf", s.etag, s.last_modified AS "lastModified",
+    s.content_hash AS "contentHash", s.parsed_count AS "parsedCount",
+    s.seen_marked_at AS "seenMarkedAt", s.updated_at AS "stateUpdatedAt"
+  FROM p LEFT JOIN provider_fetch_states s ON s.provider_id = p.id`;
+
 const INTERRUPTED =
   'interrupted: the worker stopped or died during this sync; the job was run again';
 
@@ -104,6 +143,8 @@ export class SyncRunRepository {
    * one commit instead of one per sync, each caller still answered once its run is stored.
    */
   private readonly finishes = new StatementBatcher((batch: RunFinish[]) => this.finishMany(batch));
+  /** Likewise the runs of syncs that begin together (`openRun`). */
+  private readonly opens = new StatementBatcher((batch: RunOpen[]) => this.openMany(batch));
 
   constructor(private readonly db: Db) {}
 
@@ -195,9 +236,10 @@ export class SyncRunRepository {
   /**
    * A sync's first statement: reads the provider, closes runs of this job still marked running
    * (delivery is at least once: their worker was stopped or died mid-sync and the job is being
-   * processed again), starts the new run and reads the provider's fetch state. One round trip:
-   * the CTEs share a snapshot, so the closing UPDATE cannot see the run the INSERT adds. Null
-   * when the provider no longer exists (then nothing is written).
+   * processed again), starts the new run and reads the provider's fetch state. One round trip,
+   * shared by the syncs of this process that begin together: the CTEs share a snapshot, so the
+   * closing UPDATE cannot see the runs the INSERT adds. Null when the provider no longer exists
+   * (then nothing is written).
    */
   async openRun(
     providerId: string,
@@ -205,32 +247,13 @@ export class SyncRunRepository {
     jobId: string | undefined,
   ): Promise<OpenedRun | null> {
     const at = new Date();
-    const rows = await this.db.$queryRaw<OpenedRow[]>`
-      WITH p AS (
-        SELECT * FROM providers WHERE id = ${providerId}::uuid
-      ), closed AS (
-        UPDATE sync_runs SET status = 'failed', finished_at = ${at}, error = ${INTERRUPTED}
-        WHERE provider_id = (SELECT id FROM p) AND job_id = ${jobId ?? null}::text
-          AND status = 'running'
-        RETURNING 1
-      ), run AS (
-        INSERT INTO sync_runs (id, provider_id, job_id, trigger, status, started_at)
-        SELECT ${randomUUID()}::uuid, p.id, ${jobId ?? null}::text, ${trigger}, 'running', ${at}
-        FROM p
-        RETURNING id
-      )
-      SELECT run.id::text AS "runId", (SELECT count(*)::int FROM closed) AS interrupted,
-        p.id::text AS "id", p.name, p.kind, p.url, p.every_seconds AS "everySeconds",
-        p.timezone, p.config, p.enabled, p.created_at AS "createdAt", p.updated_at AS "updatedAt",
-        (SELECT r.checkpoint FROM sync_runs r
-          WHERE r.provider_id = p.id AND r.job_id = ${jobId ?? null}::text
-            AND r.checkpoint IS NOT NULL
-          ORDER BY r.started_at DESC LIMIT 1) AS checkpoint,
-        s.provider_id::text AS "stateOf", s.etag, s.last_modified AS "lastModified",
-        s.content_hash AS "contentHash", s.parsed_count AS "parsedCount",
-        s.seen_marked_at AS "seenMarkedAt", s.updated_at AS "stateUpdatedAt"
-      FROM p JOIN run ON true LEFT JOIN provider_fetch_states s ON s.provider_id = p.id`;
-    const row = rows[0];
+    const row = await this.opens.submit({
+      provider_id: providerId,
+      job_id: jobId ?? null,
+      trigger,
+      run_id: randomUUID(),
+      at,
+    });
     if (!row) return null;
     const { runId, interrupted, checkpoint, stateOf, etag, lastModified, contentHash } = row;
     const { parsedCount, seenMarkedAt, stateUpdatedAt } = row;
@@ -252,6 +275,16 @@ export class SyncRunRepository {
               updatedAt: stateUpdatedAt ?? at,
             },
     };
+  }
+
+  /** One statement opens every run in `opens`: each one's row, or undefined without a provider. */
+  private async openMany(opens: RunOpen[]): Promise<(OpenedRow | undefined)[]> {
+    const { rows } = await this.db.pool.query<OpenedRow & { n: number }>(OPEN_SQL, [
+      JSON.stringify(opens.map((open, n) => ({ ...open, n }))),
+      INTERRUPTED,
+    ]);
+    const byIndex = new Map(rows.map((row) => [row.n, row]));
+    return opens.map((_, n) => byIndex.get(n));
   }
 
   latest(providerId: string): Promise<SyncRun | null> {

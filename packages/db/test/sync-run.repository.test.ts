@@ -85,6 +85,51 @@ describe('SyncRunRepository.openRun of a provider that no longer exists', () => 
   });
 });
 
+/** Runs `use` counting the statements sent through the pool (the repository's batched ones). */
+async function countingPoolQueries<T>(use: () => Promise<T>): Promise<{ result: T; sent: number }> {
+  const query = db.pool.query.bind(db.pool);
+  let sent = 0;
+  db.pool.query = ((...args: Parameters<typeof query>) => {
+    sent += 1;
+    return query(...args);
+  }) as typeof query;
+  try {
+    return { result: await use(), sent };
+  } finally {
+    db.pool.query = query;
+  }
+}
+
+describe('SyncRunRepository.openRun of syncs beginning together', () => {
+  it('opens their runs in one statement, each with its own provider; a missing one answers null', async () => {
+    const runs = new SyncRunRepository(db);
+    const providers = [await addProvider('begin-1'), await addProvider('begin-2')];
+    const left = await runs.start(providers[1]!.id, 'schedule', 'job-b2');
+    const { result, sent } = await countingPoolQueries(() =>
+      Promise.all([
+        runs.openRun(providers[0]!.id, 'schedule', 'job-b1'),
+        runs.openRun(providers[1]!.id, 'manual', 'job-b2'),
+        runs.openRun('00000000-0000-4000-8000-000000000001', 'schedule', 'job-b3'),
+      ]),
+    );
+    expect(sent).toBe(1);
+    expect(result.map((opened) => opened && [opened.provider.name, opened.interrupted])).toEqual([
+      ['begin-1', 0],
+      ['begin-2', 1],
+      null,
+    ]);
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: left.id } })).toMatchObject({
+      status: 'failed',
+    });
+    expect(await db.syncRun.findUniqueOrThrow({ where: { id: result[1]!.runId } })).toMatchObject({
+      status: 'running',
+      trigger: 'manual',
+      jobId: 'job-b2',
+      providerId: providers[1]!.id,
+    });
+  });
+});
+
 describe('SyncRunRepository.succeed', () => {
   it('ends the run with its counts, and with `applied` records the fetch state in the same statement', async () => {
     const provider = await addProvider('succeed');
@@ -127,7 +172,7 @@ describe('SyncRunRepository.succeed', () => {
 
   it('runs ending together share one statement; a run not found fails alone', async () => {
     const runs = new SyncRunRepository(db);
-    const opened = [];
+    const opened: NonNullable<Awaited<ReturnType<SyncRunRepository['openRun']>>>[] = [];
     for (const name of ['together-1', 'together-2', 'together-3']) {
       const provider = await addProvider(name);
       opened.push((await runs.openRun(provider.id, 'schedule', name))!);
@@ -139,15 +184,8 @@ describe('SyncRunRepository.succeed', () => {
       unchanged: 0,
       rejected: 0,
     });
-    const statements: string[] = [];
-    const query = db.pool.query.bind(db.pool);
-    db.pool.query = ((...args: Parameters<typeof query>) => {
-      statements.push(String(args[0]));
-      return query(...args);
-    }) as typeof query;
-    let outcomes;
-    try {
-      outcomes = await Promise.allSettled([
+    const { result: outcomes, sent } = await countingPoolQueries(() =>
+      Promise.allSettled([
         ...opened.map(({ runId, provider }, index) =>
           runs.succeed(runId, counts(index), [], undefined, false, undefined, {
             providerId: provider.id,
@@ -161,10 +199,8 @@ describe('SyncRunRepository.succeed', () => {
           }),
         ),
         runs.succeed(opened[0]!.provider.id, counts(0), []),
-      ]);
-    } finally {
-      db.pool.query = query;
-    }
+      ]),
+    );
     expect(outcomes.map((outcome) => outcome.status)).toEqual([
       'fulfilled',
       'fulfilled',
@@ -172,7 +208,7 @@ describe('SyncRunRepository.succeed', () => {
       'rejected',
     ]);
     // One statement for the four: the run it did not find fails its own caller only.
-    expect(statements).toHaveLength(1);
+    expect(sent).toBe(1);
     for (const [index, { runId, provider }] of opened.entries()) {
       expect(await db.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
         status: 'succeeded',

@@ -147,17 +147,24 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port between ${PORT_FLOOR} and ${high}`);
 }
 
-/** Polls `check` until it returns a value other than undefined. */
+/**
+ * Polls `check` until it returns a value other than undefined. `what` names the condition in the
+ * timeout's error; as a function it is read at the timeout, so it can show a process's output
+ * as it was then, not when the wait began.
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,
   timeoutMs: number,
-  what: string,
+  what: string | (() => string),
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check().catch(() => undefined);
     if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > until) {
+      const named = typeof what === 'string' ? what : what();
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${named}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -107,6 +107,19 @@ describe('the consumer example', () => {
 
     const c = await createProvider(api, 'consumer-c');
     await api.events.upsertMany(c, [record({ externalKey: 'new', title: 'Pushed' })], new Date());
+    // A change is readable once older writers of the shared server ended (docs/changes.md); the
+    // dispatcher sends a webhook for a change it read from the feed, so this one waits too.
+    const { cursor } = JSON.parse(await readFile(env.COPY_FILE!, 'utf8')) as { cursor: string };
+    await eventually(
+      async () => {
+        const feed = await json<{ changes: { event: { title: string } | null }[] }>(
+          await api.get(`/v1/changes?after=${cursor}&limit=500`, { 'X-API-Key': env.MARQUEE_KEY! }),
+        );
+        return feed.data?.changes.some((change) => change.event?.title === 'Pushed') || undefined;
+      },
+      30_000,
+      'the pushed event readable in the feed',
+    );
     const signed = signedHeaders(secret, 'msg_signed', body);
     expect((await fetch(url, { method: 'POST', body, headers: signed })).status).toBe(204);
     await eventually(

@@ -125,12 +125,18 @@ describe('finishRun of a written payload', () => {
 });
 
 describe('finishMarkedSeen and finishSkipped', () => {
-  it('unchanged and parsed: keys marked seen, the payload re-recorded with its new mark', async () => {
-    const provider = await harness.addProvider({ name: 'seen' });
-    const first = await written(provider, t0, feverFeed(5));
-    await finishRun(harness.runtime.deps, first.sync, write, facts('S'), first.result);
+  /** A provider `name` synced at t0 (`count` events, content `hash`), and its sync at t2 begun. */
+  async function secondSync(name: string, count: number, hash: string) {
+    const provider = await harness.addProvider({ name });
+    const first = await written(provider, t0, feverFeed(count));
+    await finishRun(harness.runtime.deps, first.sync, write, facts(hash), first.result);
     const sync = await harness.begin(provider);
     sync.seenAt = t2;
+    return { provider, sync };
+  }
+
+  it('unchanged and parsed: keys marked seen, the payload re-recorded with its new mark', async () => {
+    const { provider, sync } = await secondSync('seen', 5, 'S');
     const result = await collectKeys(streamOf(feverFeed(5)), () => undefined);
     const summary = await finishRun(
       harness.runtime.deps,
@@ -152,11 +158,7 @@ describe('finishMarkedSeen and finishSkipped', () => {
   });
 
   it('unchanged, not parsed: the applied count is the unchanged count; nothing else moves', async () => {
-    const provider = await harness.addProvider({ name: 'skipped' });
-    const first = await written(provider, t0, feverFeed(6));
-    await finishRun(harness.runtime.deps, first.sync, write, facts('K'), first.result);
-    const sync = await harness.begin(provider);
-    sync.seenAt = t2;
+    const { provider, sync } = await secondSync('skipped', 6, 'K');
     const summary = await finishSkipped(harness.runtime.deps, sync, 'same-content');
     expect(summary).toMatchObject({ fetched: 0, parsed: 0, unchanged: 6, changed: false });
     expect(await runOf(sync)).toMatchObject({ flag: 'unchanged', unchanged: 6, parsed: 0 });

@@ -35,6 +35,18 @@ async function values(registry: ReturnType<typeof createMetricsRegistry>, name: 
   }[];
 }
 
+/** The histogram's observation counts by `label`: [label value, count], sorted. */
+async function countsBy(
+  registry: ReturnType<typeof createMetricsRegistry>,
+  histogram: string,
+  label: string,
+) {
+  return (await values(registry, histogram))
+    .filter((sample) => sample.metricName === `${histogram}_count`)
+    .map((sample) => [sample.labels[label], sample.value])
+    .sort();
+}
+
 describe('registerSyncMetrics', () => {
   it('counts events per provider and times succeeded syncs and jobs', async () => {
     const registry = createMetricsRegistry('worker');
@@ -73,11 +85,8 @@ describe('registerSyncMetrics', () => {
       const run = metrics.instrument(() => Promise.reject(error), name);
       await expect(run(job)).rejects.toBe(error);
     }
-    const counts = (await values(registry, 'marquee_sync_duration_seconds'))
-      .filter((sample) => sample.metricName === 'marquee_sync_duration_seconds_count')
-      .map((sample) => [sample.labels.outcome, sample.value]);
     // A run skipped by an open breaker is its own outcome, though its job is delayed too.
-    expect(counts.sort()).toEqual([
+    expect(await countsBy(registry, 'marquee_sync_duration_seconds', 'outcome')).toEqual([
       ['delayed', 1],
       ['failed_permanent', 1],
       ['failed_transient', 1],
@@ -85,10 +94,7 @@ describe('registerSyncMetrics', () => {
     ]);
     // Looked up once, then remembered.
     expect(lookups).toBe(1);
-    const jobs = (await values(registry, 'marquee_job_duration_seconds'))
-      .filter((sample) => sample.metricName === 'marquee_job_duration_seconds_count')
-      .map((sample) => [sample.labels.status, sample.value]);
-    expect(jobs.sort()).toEqual([
+    expect(await countsBy(registry, 'marquee_job_duration_seconds', 'status')).toEqual([
       ['delayed', 2],
       ['failed', 2],
     ]);
