@@ -47,7 +47,7 @@ it('a job that failed before the watcher read it is told as its one attempt', as
   // The worker takes the job and fails it for good, all before the watcher hears of it.
   const token = randomUUID();
   const taken = (await puller.getNextJob(token)) as Job | undefined;
-  if (taken?.id !== job.id) throw new Error(`took job ${taken?.id}, not ${job.id}`);
+  if (!taken || taken.id !== job.id) throw new Error(`took job ${taken?.id}, not ${job.id}`);
   await taken.moveToFailed(new UnrecoverableError('HTTP 404 Not Found'), token);
   expect(await queue.queue.getJobState(job.id ?? '')).toBe('failed');
   events.emit('active', { jobId: job.id, prev: 'waiting' });
