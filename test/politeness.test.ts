@@ -43,11 +43,28 @@ afterAll(async () => {
   await stack.close();
 });
 
-/** A gate on a Redis connection of its own: what one worker process has. */
-function workerGate(options: Partial<HostLeaseOptions> = {}): HostLeaseGate {
+/**
+ * A gate on a Redis connection of its own: what one worker process has. `onSlotRefused` hears
+ * each time the lease script refuses it for want of a free slot (its reply `[2, ms]`).
+ */
+function workerGate(
+  options: Partial<HostLeaseOptions> = {},
+  onSlotRefused?: () => void,
+): HostLeaseGate {
   const connection = redis.duplicate();
   extraRedis.push(connection);
-  return new HostLeaseGate(connection, prefix, {
+  const evaluate = connection.eval.bind(connection);
+  const watched = new Proxy(connection, {
+    get: (target, property) =>
+      property === 'eval' && onSlotRefused
+        ? async (...args: Parameters<typeof evaluate>) => {
+            const reply = await evaluate(...args);
+            if (Array.isArray(reply) && reply[0] === 2) onSlotRefused();
+            return reply;
+          }
+        : (Reflect.get(target, property) as unknown),
+  });
+  return new HostLeaseGate(watched, prefix, {
     concurrency: 2,
     minDelayMs: 400,
     leaseTtlMs: 10_000,
@@ -99,24 +116,51 @@ async function addHtmlProvider(name: string, url: string): Promise<Provider> {
 }
 
 describe('per-host politeness shared through Redis', () => {
+  const REQUESTS = 8;
   let server: FeedServer;
   const spans: { start: number; end: number }[] = [];
+  /** Answers the server holds back, oldest first. */
+  const held: (() => void)[] = [];
+  let slotRefusedSinceArrival = false;
+
+  /**
+   * A request is answered only once two are in flight and the gate has refused a later one for
+   * want of a slot: so two always overlap, and without the limit a third would arrive. Three in
+   * flight (no limit) or every request arrived: all are answered, and the assertions tell.
+   */
+  function answerWhenDue(): void {
+    if (held.length >= 3 || spans.length === REQUESTS) {
+      for (const answer of held.splice(0)) answer();
+    } else if (held.length === 2 && slotRefusedSinceArrival) {
+      held.shift()?.();
+    }
+  }
 
   beforeAll(async () => {
-    server = await startFeedServer((_request, response) => {
+    server = await startFeedServer((request, response) => {
+      // robots.txt (read by the runtime of the busy-host test) is answered at once.
+      if (!request.url?.startsWith('/page/')) {
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        return;
+      }
       const span = { start: performance.now(), end: Infinity };
       spans.push(span);
-      // Much slower than the min delay: without the concurrency limit, 4 would overlap.
-      setTimeout(() => {
+      held.push(() => {
         span.end = performance.now();
         response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      }, 1_000);
+      });
+      slotRefusedSinceArrival = false;
+      answerWhenDue();
     });
   });
   afterAll(() => server.close());
 
   it('two workers never exceed the concurrency and keep the min delay between starts', async () => {
-    const workers = [workerGate(), workerGate()];
+    const slotRefused = () => {
+      slotRefusedSinceArrival = true;
+      answerWhenDue();
+    };
+    const workers = [workerGate({}, slotRefused), workerGate({}, slotRefused)];
     const key = workers[0]!.keyOf(new URL(server.url).host);
     // Each lease as Redis granted it (field → expiry, Redis' clock): read while it is held.
     const leases = new Map<string, number>();
@@ -131,8 +175,8 @@ describe('per-host politeness shared through Redis', () => {
         ),
       ),
     );
-    expect(spans).toHaveLength(8);
-    expect(leases.size).toBe(8);
+    expect(spans).toHaveLength(REQUESTS);
+    expect(leases.size).toBe(REQUESTS);
     // Grants by Redis' clock, the one the gate spaces them by: arrival at the server jitters
     // on a loaded machine, these do not. Without the gate the gaps are ~0.
     const grants = [...leases.values()].map((expiry) => expiry - 10_000).sort((a, b) => a - b);
