@@ -7,27 +7,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { feverFixture, freePort, REPO_ROOT } from '@marquee/testing';
 import { providersAdd, useCliStack } from './cli.harness.ts';
 
-const FEED = feverFixture('response_1.xml');
-let failuresLeft = 1;
-
-const stack = useCliStack({
-  label: 'cli-process',
-  // For `sync --wait`: a feed that fails once, and one that is gone.
-  feed: (request, response) => {
-    if (request.url === '/gone.xml') {
-      response.writeHead(404).end();
-      return;
-    }
-    if (failuresLeft > 0) {
-      failuresLeft -= 1;
-      response.writeHead(503).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'application/xml' }).end(FEED);
-  },
-  worker: 'process',
-  workerEnv: { WORKER_CONCURRENCY: '1' },
-});
+const stack = useCliStack({ label: 'cli-process' });
 const marquee = (args: string[], extra: NodeJS.ProcessEnv = {}) => stack.with(extra).bin(...args);
 
 // After an edit of the CLI's sources the first run rebuilds the bundle (and says so on stderr).
@@ -178,18 +158,42 @@ describe('with PostgreSQL or Redis unreachable', () => {
 });
 
 describe('sync --wait with a worker', () => {
+  const FEED = feverFixture('response_1.xml');
+  let failuresLeft = 1;
+  // A stack of its own: its worker starts with the tests that need it.
+  const synced = useCliStack({
+    label: 'cli-process-sync',
+    // A feed that fails once, and one that is gone.
+    feed: (request, response) => {
+      if (request.url === '/gone.xml') {
+        response.writeHead(404).end();
+        return;
+      }
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        response.writeHead(503).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/xml' }).end(FEED);
+    },
+    worker: 'process',
+    workerEnv: { WORKER_CONCURRENCY: '1' },
+  });
+
   beforeAll(async () => {
     for (const [name, path] of [
       ['flaky', '/feed.xml'],
       ['gone', '/gone.xml'],
     ] as const) {
-      const added = await marquee(providersAdd(name, 'fever-xml', `${stack.feed.url}${path}`));
+      const added = await synced.bin(
+        ...providersAdd(name, 'fever-xml', `${synced.feed.url}${path}`),
+      );
       expect(added.code).toBe(0);
     }
   });
 
   it('shows the failed attempt with its error, the breaker and the next retry, then succeeds', async () => {
-    const result = await marquee(['sync', 'flaky', '--wait', '--timeout', '90s']);
+    const result = await synced.bin('sync', 'flaky', '--wait', '--timeout', '90s');
     expect({ code: result.code, stderr: result.stderr }).toEqual({
       code: 0,
       stderr: expect.stringMatching(
@@ -204,7 +208,7 @@ describe('sync --wait with a worker', () => {
   });
 
   it('exits 1 when the sync fails for good, naming the error', async () => {
-    const result = await marquee(['sync', 'gone', '--wait', '--timeout', '60s']);
+    const result = await synced.bin('sync', 'gone', '--wait', '--timeout', '60s');
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(

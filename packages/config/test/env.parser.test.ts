@@ -1,19 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
+import { thrownBy } from '@marquee/testing';
 import { baseEnvSchema, ConfigError, parseEnv } from '../src/index.ts';
 
 const SECRET = 'postgres://admin:hunter2@db.internal:5432/marquee';
 
 /** The ConfigError parseEnv throws for `env`. */
-function failure(schema: z.ZodType, env: NodeJS.ProcessEnv): ConfigError {
-  try {
-    parseEnv(schema, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('parseEnv accepted the environment');
-}
+const failure = (schema: z.ZodType, env: NodeJS.ProcessEnv): ConfigError =>
+  thrownBy(() => parseEnv(schema, env), ConfigError);
 
 describe('parseEnv', () => {
   it('applies defaults and treats an empty variable as unset', () => {

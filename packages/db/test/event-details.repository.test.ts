@@ -2,22 +2,10 @@
 import { createHash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
 import { contentHash, eventId, type EventRecord } from '@marquee/event-model';
-import { createTestDatabase, eventRecord, type TestDatabase } from '@marquee/testing';
+import { databaseStackFor, eventRecord, feverProvider } from '@marquee/testing';
 
-let database: TestDatabase;
-let db: Db;
-
-beforeAll(async () => {
-  database = await createTestDatabase('event-details');
-  db = createDb({ databaseUrl: database.url });
-});
-
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
-});
+const stack = databaseStackFor('event-details', { beforeAll, afterAll });
 
 const plain = eventRecord({ startsAt: new Date('2026-06-30T00:00:00Z') });
 
@@ -66,16 +54,12 @@ describe('event details', () => {
   });
 
   it('are stored, rewritten when they change, and left alone when they do not', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'details',
-      kind: 'jsonld-html',
-      url: 'https://venue.example/',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
-    const events = new EventRepository(db);
+    const provider = await stack.providers.create(
+      feverProvider('details', 'https://venue.example/', { everySeconds: 60, kind: 'jsonld-html' }),
+    );
+    const events = stack.events;
     const read = () =>
-      db.$queryRaw<Record<string, unknown>[]>`
+      stack.db.$queryRaw<Record<string, unknown>[]>`
         SELECT all_day, url, venue_name, venue_address, venue_city, venue_country, venue_lat,
           venue_lon, performers, status
         FROM events WHERE external_key = 'k1'`;

@@ -1,20 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
 import type { EventRecord } from '@marquee/event-model';
-import { createTestDatabase, eventRecord, type TestDatabase } from '@marquee/testing';
+import { databaseStackFor, eventRecord, feverProvider } from '@marquee/testing';
 
-let database: TestDatabase;
-let db: Db;
-
-beforeAll(async () => {
-  database = await createTestDatabase('event-repo');
-  db = createDb({ databaseUrl: database.url });
-});
-
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
-});
+const stack = databaseStackFor('event-repo', { beforeAll, afterAll });
 
 const record = (over: Partial<EventRecord> = {}): EventRecord =>
   eventRecord({
@@ -28,14 +16,10 @@ const record = (over: Partial<EventRecord> = {}): EventRecord =>
 
 describe('EventRepository.upsertMany', () => {
   it('inserts, skips unchanged rows, rewrites changed ones and never un-sets ever_online', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'p1',
-      kind: 'fever-xml',
-      url: 'http://127.0.0.1/x',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
-    const events = new EventRepository(db);
+    const provider = await stack.providers.create(
+      feverProvider('p1', 'http://127.0.0.1/x', { everySeconds: 60 }),
+    );
+    const events = stack.events;
     const now = new Date();
     expect(
       await events.upsertMany(provider, [record(), record({ externalKey: '1/2' })], now),
@@ -46,7 +30,7 @@ describe('EventRepository.upsertMany', () => {
     expect(
       await events.upsertMany(provider, [record({ online: false, title: 'Renamed' })], now),
     ).toEqual({ written: 1 });
-    const row = await db.event.findFirstOrThrow({ where: { externalKey: '1/1' } });
+    const row = await stack.db.event.findFirstOrThrow({ where: { externalKey: '1/1' } });
     expect(row).toMatchObject({ title: 'Renamed', online: false, everOnline: true });
     const json = JSON.parse(await events.searchJson({})) as unknown[];
     expect(json).toHaveLength(2);
@@ -65,14 +49,10 @@ describe('EventRepository.upsertMany', () => {
 
 describe('EventRepository.markSeen', () => {
   it('refreshes only rows last seen over half the granularity ago; rows the upsert writes are seen', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'seen',
-      kind: 'fever-xml',
-      url: 'http://127.0.0.1/seen',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
-    const events = new EventRepository(db);
+    const provider = await stack.providers.create(
+      feverProvider('seen', 'http://127.0.0.1/seen', { everySeconds: 60 }),
+    );
+    const events = stack.events;
     const at = (minutes: number) => new Date(Date.UTC(2030, 0, 1) + minutes * 60_000);
     const keys = ['s/1', 's/2', 's/3'];
     const hour = 3_600_000;
@@ -87,7 +67,7 @@ describe('EventRepository.markSeen', () => {
     ).toEqual({ written: 1 });
     const lastSeen = async () =>
       (
-        await db.event.findMany({
+        await stack.db.event.findMany({
           where: { providerId: provider.id },
           orderBy: { externalKey: 'asc' },
         })
@@ -106,13 +86,9 @@ describe('EventRepository.markSeen', () => {
 // Last: its rows would show up in the whole-catalog searches of the tests above.
 describe('EventRepository.upsertMany, awkward values', () => {
   it('stores every value exactly, whatever characters it holds (rows travel as COPY text)', async () => {
-    const provider = await new ProviderRepository(db).create({
-      name: 'literal',
-      kind: 'fever-xml',
-      url: 'http://127.0.0.1/x',
-      everySeconds: 60,
-      timezone: 'UTC',
-    });
+    const provider = await stack.providers.create(
+      feverProvider('literal', 'http://127.0.0.1/x', { everySeconds: 60 }),
+    );
     const awkward = [
       'quote " and backslash \\ and \\"',
       '{braces}, commas, and ""',
@@ -129,7 +105,7 @@ describe('EventRepository.upsertMany, awkward values', () => {
       'carriage\r\nreturn\r',
       '\t',
     ];
-    const events = new EventRepository(db);
+    const events = stack.events;
     await events.upsertMany(
       provider,
       awkward.map((text, index) =>
@@ -151,7 +127,7 @@ describe('EventRepository.upsertMany, awkward values', () => {
       ),
       new Date(),
     );
-    const rows = await db.event.findMany({
+    const rows = await stack.db.event.findMany({
       where: { providerId: provider.id },
       orderBy: { externalKey: 'asc' },
     });

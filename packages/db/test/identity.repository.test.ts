@@ -3,22 +3,11 @@
 // meets, different codes stay apart, venue names with a city suffix merge, stored rows get the
 // current keys on their provider's next write, and the detail spans the sources' prices.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  canonicalKey,
-  createDb,
-  EventRepository,
-  matchKey,
-  ProviderRepository,
-  venueForMatch,
-  type Db,
-  type Provider,
-} from '@marquee/db';
+import { canonicalKey, matchKey, venueForMatch, type Provider } from '@marquee/db';
 import { eventId, normalizeDedupeKey, type EventRecord } from '@marquee/event-model';
-import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+import { databaseStackFor, eventRecord } from '@marquee/testing';
 
-let database: TestDatabase;
-let db: Db;
-let events: EventRepository;
+const stack = databaseStackFor('shared_identity', { beforeAll, afterAll });
 let api: Provider;
 let venue: Provider;
 let page: Provider;
@@ -30,16 +19,11 @@ const window = {
 };
 
 function record(key: string, extra: Partial<EventRecord> = {}): EventRecord {
-  return {
+  return eventRecord({
     externalKey: key,
     title: 'Rosalía',
     startsAt: START,
-    endsAt: null,
     timezone: 'Europe/Madrid',
-    minPrice: null,
-    maxPrice: null,
-    currency: null,
-    online: true,
     venue: {
       name: 'Palau Sant Jordi',
       address: null,
@@ -49,22 +33,18 @@ function record(key: string, extra: Partial<EventRecord> = {}): EventRecord {
       lon: null,
     },
     ...extra,
-  };
+  });
 }
 
 const at = (iso: string) => new Date(iso);
 const searchTitles = async (title: string) =>
-  (JSON.parse(await events.searchJson(window)) as { id: string; title: string }[]).filter(
+  (JSON.parse(await stack.events.searchJson(window)) as { id: string; title: string }[]).filter(
     (event) => event.title === title,
   );
 
 beforeAll(async () => {
-  database = await createTestDatabase('shared_identity');
-  db = createDb({ databaseUrl: database.url });
-  events = new EventRepository(db);
-  const providers = new ProviderRepository(db);
   const provider = (name: string) =>
-    providers.create({
+    stack.providers.create({
       name,
       kind: 'json-api',
       url: `https://${name}.example/`,
@@ -76,14 +56,9 @@ beforeAll(async () => {
   page = await provider('fan-page');
 });
 
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
-});
-
 describe('shared codes', () => {
   it('equal codes of two providers are one event, whatever title and venue say', async () => {
-    await events.upsertMany(
+    await stack.events.upsertMany(
       api,
       [
         record('tm-1', {
@@ -104,7 +79,7 @@ describe('shared codes', () => {
       ],
       at('2026-05-01T10:00:00Z'),
     );
-    await events.upsertMany(
+    await stack.events.upsertMany(
       venue,
       [
         record('v-1', {
@@ -118,13 +93,13 @@ describe('shared codes', () => {
     );
     const apiId = eventId('ticket-api', 'tm-1');
     const venueId = eventId('venue-page', 'v-1');
-    const listed = JSON.parse(await events.searchJson(window)) as { id: string }[];
+    const listed = JSON.parse(await stack.events.searchJson(window)) as { id: string }[];
     expect(listed.map((event) => event.id)).toEqual([apiId]);
-    expect((await events.searchPage({ ...window, limit: 10 })).map((row) => row.id)).toEqual([
+    expect((await stack.events.searchPage({ ...window, limit: 10 })).map((row) => row.id)).toEqual([
       apiId,
     ]);
     for (const id of [apiId, venueId]) {
-      const detail = await events.findById(id);
+      const detail = await stack.events.findById(id);
       expect(detail?.id).toBe(id);
       expect(detail?.sources.map((source) => [source.provider, source.external_key])).toEqual([
         ['ticket-api', 'tm-1'],
@@ -136,34 +111,34 @@ describe('shared codes', () => {
   });
 
   it('an uncoded row matching the coded event by title, venue and start joins it', async () => {
-    await events.upsertMany(
+    await stack.events.upsertMany(
       page,
       [record('fan-1', { minPrice: '30.00', maxPrice: '30.00', currency: 'EUR' })],
       at('2026-04-01T00:00:00Z'),
     );
     // Seen first, yet the coded event represents it: the code adds merges, it takes none away.
     expect((await searchTitles('Rosalía')).map((event) => event.id)).toEqual([]);
-    const listed = JSON.parse(await events.searchJson(window)) as { id: string }[];
+    const listed = JSON.parse(await stack.events.searchJson(window)) as { id: string }[];
     expect(listed.map((event) => event.id)).toEqual([eventId('ticket-api', 'tm-1')]);
-    const detail = await events.findById(eventId('fan-page', 'fan-1'));
+    const detail = await stack.events.findById(eventId('fan-page', 'fan-1'));
     expect(detail?.sources.map((source) => source.provider)).toEqual([
       'fan-page',
       'ticket-api',
       'venue-page',
     ]);
     expect([detail?.min_price, detail?.max_price]).toEqual([30, 120]);
-    const coded = await events.findById(eventId('ticket-api', 'tm-1'));
+    const coded = await stack.events.findById(eventId('ticket-api', 'tm-1'));
     expect(coded?.sources).toHaveLength(3);
     // A provider's own listing still shows its row.
-    const own = await events.searchPage({ ...window, provider: 'fan-page', limit: 10 });
+    const own = await stack.events.searchPage({ ...window, provider: 'fan-page', limit: 10 });
     expect(own.map((row) => row.id)).toEqual([eventId('fan-page', 'fan-1')]);
   });
 
   it('two different codes stay two events, even with equal title, venue and start', async () => {
     const other = record('v-2', { title: 'Double bill', dedupeKey: 'ESA012400002' });
     const second = record('tm-2', { title: 'Double bill', dedupeKey: 'ESA012400003' });
-    await events.upsertMany(venue, [other], at('2026-05-02T00:00:00Z'));
-    await events.upsertMany(api, [second], at('2026-05-02T00:00:00Z'));
+    await stack.events.upsertMany(venue, [other], at('2026-05-02T00:00:00Z'));
+    await stack.events.upsertMany(api, [second], at('2026-05-02T00:00:00Z'));
     expect(await searchTitles('Double bill')).toHaveLength(2);
   });
 
@@ -207,7 +182,7 @@ describe('venue names with a city suffix', () => {
         title: `Night at ${key.split('-')[1] ?? ''}`,
         venue: { name, address: null, city, country: null, lat: null, lon: null },
       });
-    await events.upsertMany(
+    await stack.events.upsertMany(
       api,
       [
         at7('a-palau', 'Palau Sant Jordi (Barcelona)'),
@@ -217,7 +192,7 @@ describe('venue names with a city suffix', () => {
       ],
       at('2026-05-03T00:00:00Z'),
     );
-    await events.upsertMany(
+    await stack.events.upsertMany(
       venue,
       [
         at7('b-palau', 'Palau Sant Jordi'),
@@ -251,24 +226,25 @@ describe('stored rows and the current rules', () => {
         lon: null,
       },
     });
-    await events.upsertMany(page, [suffixed], at('2026-05-04T00:00:00Z'));
+    await stack.events.upsertMany(page, [suffixed], at('2026-05-04T00:00:00Z'));
     // As a row keyed before the suffix rule: its keys are what the old rule made of the name.
-    await db.$executeRaw`UPDATE events SET canonical_key = 'old-rule-key', match_key = 'old-rule-key'
+    await stack.db
+      .$executeRaw`UPDATE events SET canonical_key = 'old-rule-key', match_key = 'old-rule-key'
       WHERE external_key = 'old-1'`;
-    await events.upsertMany(
+    await stack.events.upsertMany(
       venue,
       [record('new-1', { title: 'Old key' })],
       at('2026-05-04T01:00:00Z'),
     );
     expect(await searchTitles('Old key')).toHaveLength(2);
     // Same content, new keys: the next write rewrites the row, and the pair is one event.
-    expect(await events.upsertMany(page, [suffixed], at('2026-05-04T02:00:00Z'))).toEqual({
+    expect(await stack.events.upsertMany(page, [suffixed], at('2026-05-04T02:00:00Z'))).toEqual({
       written: 1,
     });
     expect((await searchTitles('Old key')).map((event) => event.id)).toEqual([
       eventId('fan-page', 'old-1'),
     ]);
-    expect(await events.upsertMany(page, [suffixed], at('2026-05-04T03:00:00Z'))).toEqual({
+    expect(await stack.events.upsertMany(page, [suffixed], at('2026-05-04T03:00:00Z'))).toEqual({
       written: 0,
     });
   });

@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { feedServersPerTest, type FeedHandler } from '@marquee/testing';
 import {
   assertUrlAllowed,
   AddressRefusedError,
@@ -13,27 +11,12 @@ import {
   type FetchOptions,
 } from '../src/index.ts';
 
-const servers: Server[] = [];
+const serveFeed = feedServersPerTest(afterEach);
 
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map((server) => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    }),
-  );
-});
-
-async function serve(handler: RequestListener): Promise<{ port: number; hits: () => number }> {
-  let hits = 0;
-  const server = createServer((request, response) => {
-    hits += 1;
-    handler(request, response);
-  });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { port: (server.address() as AddressInfo).port, hits: () => hits };
+async function serve(handler: FeedHandler): Promise<{ port: string; hits: () => number }> {
+  const server = await serveFeed(handler);
+  const hits = () => [...server.hits.values()].reduce((sum, count) => sum + count, 0);
+  return { port: new URL(server.url).port, hits };
 }
 
 const base: FetchOptions = { timeoutMs: 3_000, maxBytes: 100_000, userAgent: 'marquee-test' };

@@ -1,10 +1,5 @@
 import { once } from 'node:events';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type RequestListener,
-  type Server,
-} from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   createServer as createTcpServer,
   type AddressInfo,
@@ -13,6 +8,7 @@ import {
 } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { feedServersPerTest, type FeedHandler } from '@marquee/testing';
 import {
   BudgetWaitError,
   fetchPayload,
@@ -21,25 +17,10 @@ import {
   type FetchOptions,
 } from '../src/index.ts';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map((server) => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    }),
-  );
-});
+const serveFeed = feedServersPerTest(afterEach);
 
 /** A real HTTP server on 127.0.0.1 and an ephemeral port; closed after each test. */
-async function serve(handler: RequestListener): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const serve = async (handler: FeedHandler): Promise<string> => (await serveFeed(handler)).url;
 
 const rawServers: TcpServer[] = [];
 
@@ -274,38 +255,24 @@ describe('fetchPayload', () => {
     expect(error.classification).toBe('transient');
   });
 
-  it('classifies 5xx as transient and other 4xx as permanent', async () => {
-    const url = await serve((req, res) => {
-      res.writeHead(Number(req.url?.slice(1)));
-      res.end('nope');
-    });
-    expect(await fetchError(`${url}/500`)).toMatchObject({
-      classification: 'transient',
-      status: 500,
-      message: 'HTTP 500 Internal Server Error',
-    });
-    expect(await fetchError(`${url}/502`)).toMatchObject({
-      classification: 'transient',
-      status: 502,
-    });
-    expect(await fetchError(`${url}/503`)).toMatchObject({
-      classification: 'transient',
-      status: 503,
-    });
-    expect(await fetchError(`${url}/404`)).toMatchObject({
-      classification: 'permanent',
-      status: 404,
-      message: 'HTTP 404 Not Found',
-    });
-    expect(await fetchError(`${url}/401`)).toMatchObject({
-      classification: 'permanent',
-      status: 401,
-    });
-    expect(await fetchError(`${url}/418`)).toMatchObject({
-      classification: 'permanent',
-      status: 418,
-    });
-  });
+  it.each([
+    [500, 'transient', 'HTTP 500 Internal Server Error'],
+    [502, 'transient', undefined],
+    [503, 'transient', undefined],
+    [404, 'permanent', 'HTTP 404 Not Found'],
+    [401, 'permanent', undefined],
+    [418, 'permanent', undefined],
+  ])(
+    'classifies HTTP %i as %s (5xx transient, other 4xx permanent)',
+    async (status, classification, message) => {
+      const url = await serve((_req, res) => res.writeHead(status).end('nope'));
+      expect(await fetchError(url)).toMatchObject({
+        classification,
+        status,
+        ...(message !== undefined && { message }),
+      });
+    },
+  );
 
   it('classifies 429 as rate-limited, with Retry-After seconds when given', async () => {
     const url = await serve((req, res) => {
@@ -348,11 +315,9 @@ describe('fetchPayload', () => {
   });
 
   it('classifies a refused connection as transient', async () => {
-    const url = await serve(() => undefined);
-    const server = servers.pop();
-    server?.close();
-    if (server) await once(server, 'close');
-    const error = await fetchError(url);
+    const server = await serveFeed(() => undefined);
+    await server.close();
+    const error = await fetchError(server.url);
     expect(error.classification).toBe('transient');
     expect(error.message).toMatch(/ECONNREFUSED/);
   });

@@ -84,12 +84,18 @@ function start(env: Record<string, string> = {}): Child {
 
 const messages = (child: Child) => child.lines.map((line) => line.message);
 
+/** A child that got `signal` once ready and is now running its close function. */
+async function closing(signal: NodeJS.Signals): Promise<Child> {
+  const child = start();
+  await child.waitFor('ready');
+  child.process.kill(signal);
+  await child.waitFor('close');
+  return child;
+}
+
 describe('onShutdownSignal', () => {
   it('runs close once on SIGTERM, ignores SIGINT while closing, then exits 0', async () => {
-    const child = start();
-    await child.waitFor('ready');
-    child.process.kill('SIGTERM');
-    await child.waitFor('close');
+    const child = await closing('SIGTERM');
     child.process.kill('SIGINT');
     await child.waitFor('SIGINT');
     child.process.stdin!.write('finish\n');
@@ -101,10 +107,7 @@ describe('onShutdownSignal', () => {
   });
 
   it('exits 1 and says why when close fails', async () => {
-    const child = start();
-    await child.waitFor('ready');
-    child.process.kill('SIGINT');
-    await child.waitFor('close');
+    const child = await closing('SIGINT');
     child.process.stdin!.write('fail\n');
     expect(await child.exit).toEqual({ code: 1, signal: null });
     expect(child.lines.at(-1)).toMatchObject({ message: 'shutdown failed', error: 'Error: boom' });
@@ -124,10 +127,7 @@ describe('onShutdownSignal', () => {
   });
 
   it('leaves the same signal twice to Node: the second ends the process at once', async () => {
-    const child = start();
-    await child.waitFor('ready');
-    child.process.kill('SIGTERM');
-    await child.waitFor('close');
+    const child = await closing('SIGTERM');
     child.process.kill('SIGTERM');
     expect(await child.exit).toEqual({ code: null, signal: 'SIGTERM' });
     expect(messages(child)).not.toContain('stopped');

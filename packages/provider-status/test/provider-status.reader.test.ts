@@ -1,15 +1,9 @@
 // The one join of provider status (PostgreSQL) and breaker reports (Redis) that the CLI, the API
 // and the dashboard read, on a real database and Redis.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  createDb,
-  ProviderRepository,
-  ProviderStatusRepository,
-  SyncRunRepository,
-  type Db,
-} from '@marquee/db';
+import { ProviderStatusRepository, SyncRunRepository } from '@marquee/db';
 import { createRedis } from '@marquee/redis';
-import { createTestDatabase, freePort, uniquePrefix, type TestDatabase } from '@marquee/testing';
+import { databaseStackFor, freePort, uniquePrefix } from '@marquee/testing';
 import {
   breakerReader,
   describeBreaker,
@@ -19,15 +13,12 @@ import {
 
 const redis = createRedis('redis://127.0.0.1:6379/0', 'fail-fast');
 const prefix = uniquePrefix('provider-status');
-let database: TestDatabase;
-let db: Db;
+const stack = databaseStackFor('provider_status', { beforeAll, afterAll });
 let reader: ProviderStatusReader;
 
 beforeAll(async () => {
-  database = await createTestDatabase('provider_status');
-  db = createDb({ databaseUrl: database.url });
-  const providers = new ProviderRepository(db);
-  const runs = new SyncRunRepository(db);
+  const { providers } = stack;
+  const runs = new SyncRunRepository(stack.db);
   const base = { kind: 'fever-xml', everySeconds: 60, timezone: 'Europe/Madrid' };
   const a = await providers.create({ ...base, name: 'a', url: 'https://a.example/f.xml' });
   await providers.create({ ...base, name: 'b', url: 'https://b.example/f.xml' });
@@ -44,7 +35,7 @@ beforeAll(async () => {
     updatedAt: '2030-01-01T00:00:00.000Z',
   });
   reader = new ProviderStatusReader({
-    statuses: new ProviderStatusRepository(db),
+    statuses: new ProviderStatusRepository(stack.db),
     breakers: breakerReader(redis, prefix),
   });
 });
@@ -53,8 +44,6 @@ afterAll(async () => {
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
 });
 
 describe('ProviderStatusReader', () => {
@@ -95,13 +84,13 @@ describe('ProviderStatusReader', () => {
     });
     down.on('error', () => undefined);
     const slow = new ProviderStatusReader({
-      statuses: new ProviderStatusRepository(db),
+      statuses: new ProviderStatusRepository(stack.db),
       breakers: () => new Promise(() => undefined),
       breakerTimeoutMs: 200,
     });
     for (const degraded of [
       new ProviderStatusReader({
-        statuses: new ProviderStatusRepository(db),
+        statuses: new ProviderStatusRepository(stack.db),
         breakers: breakerReader(down, prefix),
       }),
       slow,

@@ -184,6 +184,10 @@ describe('price texts as people write them', () => {
     expect(readEventPrices({ minPrices: ['Consultar'] }).warnings).toEqual([
       'price "Consultar": no amount',
     ]);
+    // min and max read from the same text: one warning, not one per field.
+    expect(
+      readEventPrices({ minPrices: ['Consultar'], maxPrices: ['Consultar'] }).warnings,
+    ).toEqual(['price "Consultar": no amount']);
   });
 });
 

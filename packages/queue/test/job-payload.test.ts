@@ -1,18 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import { thrownBy } from '@marquee/testing';
 import { InvalidJobError, isJobName, jobCatalog, parsePayload, QUEUE_NAMES } from '../src/index.ts';
 
 const PROVIDER_ID = '3f1d2c4b-5a69-4788-9a0b-1c2d3e4f5a6b';
 
 /** The InvalidJobError parsePayload throws for `data`. */
-function refusal(data: unknown): InvalidJobError {
-  try {
-    parsePayload('provider.sync', data);
-  } catch (error) {
-    if (error instanceof InvalidJobError) return error;
-    throw error;
-  }
-  throw new Error('parsePayload accepted the payload');
-}
+const refusal = (data: unknown): InvalidJobError =>
+  thrownBy(() => parsePayload('provider.sync', data), InvalidJobError);
 
 describe('the job catalog', () => {
   it('puts every job on a queue it names', () => {

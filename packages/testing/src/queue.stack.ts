@@ -1,21 +1,19 @@
 import { Redis } from 'ioredis';
-import { createDb, ProviderRepository, type Db, type DbOptions } from '@marquee/db';
+import type { DbOptions } from '@marquee/db';
 import { IngestQueue } from '@marquee/queue';
 import { eventually } from './process.runner.ts';
-import { createTestDatabase, uniquePrefix, type TestDatabase } from './index.ts';
+import { startDatabaseStack, type DatabaseStack } from './database.stack.ts';
+import { uniquePrefix } from './index.ts';
 import { TEST_REDIS_URL } from './worker.harness.ts';
 
 /**
  * What a test on the ingest queue runs against: a migrated database of its own, a blocking
  * connection to the shared Redis, a queue prefix of its own and the ingest queue under it.
  */
-export interface QueueStack {
-  database: TestDatabase;
-  db: Db;
+export interface QueueStack extends DatabaseStack {
   redis: Redis;
   prefix: string;
   queue: IngestQueue;
-  providers: ProviderRepository;
   /** Polls until job `jobId` has completed; its return value (a sync's summary). */
   completed(jobId: string, timeoutMs?: number): Promise<unknown>;
   /**
@@ -29,19 +27,16 @@ export async function startQueueStack(
   label: string,
   dbOptions: Omit<DbOptions, 'databaseUrl'> = {},
 ): Promise<QueueStack> {
-  const database = await createTestDatabase(label);
-  const db = createDb({ ...dbOptions, databaseUrl: database.url });
+  const base = await startDatabaseStack(label, dbOptions);
   // As createRedis(…, 'blocking') makes it: what BullMQ needs of a connection it is given.
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = uniquePrefix(label);
   const queue = new IngestQueue({ connection: redis, prefix });
   return {
-    database,
-    db,
+    ...base,
     redis,
     prefix,
     queue,
-    providers: new ProviderRepository(db),
     completed: (jobId, timeoutMs) => completedJob(queue, jobId, timeoutMs),
     async close() {
       await queue.queue.obliterate({ force: true });
@@ -49,8 +44,7 @@ export async function startQueueStack(
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
-      await db.$disconnect();
-      await database.drop();
+      await base.close();
     },
   };
 }
