@@ -4,9 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
-import { ProviderRepository, SyncRunRepository, type Db, type Provider } from '@marquee/db';
+import { SyncRunRepository, type Provider } from '@marquee/db';
 import { fetchPayload, FetchError } from '@marquee/fetch';
 import { readBreakerStatuses } from '@marquee/provider-status';
 import { QUEUE_NAMES, type IngestQueue } from '@marquee/queue';
@@ -21,7 +20,6 @@ import {
   type ChaosServer,
   type FeedServer,
   type JobOutcome,
-  type TestDatabase,
 } from '@marquee/testing';
 import {
   passThrough,
@@ -34,10 +32,6 @@ import { startJobRunnerStack, type JobRunnerStack } from './job-runner.stack.ts'
 const FEED = feverFeed(10);
 
 let stack: JobRunnerStack;
-let database: TestDatabase;
-let db: Db;
-let redis: Redis;
-let prefix: string;
 let queue: IngestQueue;
 let chaos: ChaosServer;
 let syncRuns: SyncRunRepository;
@@ -45,9 +39,9 @@ let cache: SearchCache;
 
 beforeAll(async () => {
   stack = await startJobRunnerStack('faults');
-  ({ database, db, redis, prefix, queue } = stack);
-  syncRuns = new SyncRunRepository(db);
-  cache = new SearchCache({ redis, prefix, ttlSeconds: 60 });
+  ({ queue } = stack);
+  syncRuns = new SyncRunRepository(stack.db);
+  cache = new SearchCache({ redis: stack.redis, prefix: stack.prefix, ttlSeconds: 60 });
   chaos = await startChaosServer({
     feed: FEED,
     oversizedBytes: 4 * 1024 * 1024,
@@ -95,7 +89,7 @@ async function sync(
 }
 
 async function eventSnapshot(providerId: string) {
-  return db.event.findMany({
+  return stack.db.event.findMany({
     where: { providerId },
     orderBy: { externalKey: 'asc' },
     select: {
@@ -111,7 +105,7 @@ async function eventSnapshot(providerId: string) {
 
 /** A fever-xml provider, or an HTML one (`jsonld-html`, one page) when `html` is set. */
 async function addProvider(name: string, url: string, html = false): Promise<Provider> {
-  return new ProviderRepository(db).create({
+  return stack.providers.create({
     name,
     kind: html ? 'jsonld-html' : 'fever-xml',
     url,
@@ -122,7 +116,7 @@ async function addProvider(name: string, url: string, html = false): Promise<Pro
 }
 
 async function pointAt(provider: Provider, url: string): Promise<Provider> {
-  return db.provider.update({ where: { id: provider.id }, data: { url } });
+  return stack.db.provider.update({ where: { id: provider.id }, data: { url } });
 }
 
 describe('chaos provider faults', () => {
@@ -132,7 +126,7 @@ describe('chaos provider faults', () => {
     provider = await addProvider('chaos', chaos.urlOf('ok'));
     const { outcome } = await sync(provider);
     expect(outcome.kind).toBe('completed');
-    expect(await db.event.count({ where: { providerId: provider.id } })).toBe(10);
+    expect(await stack.db.event.count({ where: { providerId: provider.id } })).toBe(10);
   });
 
   const cases: [ChaosFault, Outcome['kind'], RegExp][] = [
@@ -384,7 +378,7 @@ describe('an unchanged payload is not parsed while "last seen" is recent', () =>
       rejected: 1,
       upserted: count,
     });
-    const events = await db.event.findMany({
+    const events = await stack.db.event.findMany({
       where: { providerId: provider.id, externalKey: { in: ['1/1', '2/2'] } },
       orderBy: { externalKey: 'asc' },
     });
@@ -500,7 +494,10 @@ describe('circuit breaker', () => {
     if (outcome.kind === 'delayed')
       expect(Math.abs(probeAt - outcome.delayedUntil)).toBeLessThan(2_000);
 
-    const statuses = await readBreakerStatuses(redis, prefix, [provider.id, randomUUID()]);
+    const statuses = await readBreakerStatuses(stack.redis, stack.prefix, [
+      provider.id,
+      randomUUID(),
+    ]);
     expect(statuses.size).toBe(1);
     expect(statuses.get(provider.id)).toMatchObject({
       state: 'open',
@@ -525,7 +522,7 @@ describe('circuit breaker', () => {
     const healthy = await pointAt(provider, chaos.urlOf('ok-no-validators'));
     expect((await sync(healthy, runtime)).outcome.kind).toBe('completed');
     expect(breakers.state(provider.id)).toBe('closed');
-    const statuses = await readBreakerStatuses(redis, prefix, [provider.id]);
+    const statuses = await readBreakerStatuses(stack.redis, stack.prefix, [provider.id]);
     expect(statuses.get(provider.id)?.state).toBe('closed');
     expect(statuses.get(provider.id)?.probeAt).toBeUndefined();
   });
@@ -570,7 +567,7 @@ describe('provider-imposed delays', () => {
       expect(failed?.failedReason).toMatch(
         /HTTP 429 .*rate-limited this sync 3 times, more than RATE_LIMIT_MAX_DELAYS \(2\)/,
       );
-      const runs = await db.syncRun.findMany({ where: { providerId: provider.id } });
+      const runs = await stack.db.syncRun.findMany({ where: { providerId: provider.id } });
       expect(runs.map((run) => run.status)).toEqual(['failed', 'failed', 'failed']);
       expect(runs.find((run) => run.error?.includes('RATE_LIMIT_MAX_DELAYS'))).toBeDefined();
       // BullMQ marks the job failed before this process's worker hears of it and counts it.
@@ -596,8 +593,8 @@ describe('a 90 MB robots.txt', () => {
     const open = await addProvider('robots-huge', chaos.urlOf('event-page'), true);
     const { outcome } = await sync(open, runtime);
     expect(outcome).toMatchObject({ kind: 'completed', summary: { upserted: 1 } });
-    const key = `${prefix}:robots:${new URL(chaos.url).origin}`;
-    const stored = await redis.strlen(key);
+    const key = `${stack.prefix}:robots:${new URL(chaos.url).origin}`;
+    const stored = await stack.redis.strlen(key);
     expect(stored).toBeGreaterThan(400 * 1024);
     expect(stored).toBeLessThanOrEqual(500 * 1024);
     // The transfer stopped soon after the limit (socket buffers aside), far before 90 MB.
@@ -647,7 +644,7 @@ describe('bounded parsing', () => {
     const healthy = await addProvider('healthy-process', chaos.urlOf('ok-no-validators'));
     const worker = startNode(
       ['--max-old-space-size=256', '--import', 'tsx', 'services/worker/src/main.ts'],
-      workerTestEnv(database.url, prefix, { WORKER_CONCURRENCY: '2' }),
+      workerTestEnv(stack.database.url, stack.prefix, { WORKER_CONCURRENCY: '2' }),
     );
     try {
       const bombJob = await queue.enqueueSync({ providerId: bomb.id, trigger: 'manual' });
@@ -671,7 +668,7 @@ describe('bounded parsing', () => {
         60_000,
         () => `the second healthy sync\n${worker.output()}`,
       );
-      const runs = await db.syncRun.findMany({
+      const runs = await stack.db.syncRun.findMany({
         where: { providerId: { in: [bomb.id, healthy.id] } },
       });
       expect(runs.filter((run) => run.status === 'running')).toEqual([]);
@@ -738,17 +735,17 @@ describe('no sync run stays running after its job ended', () => {
   it('a job its workers died in twice is failed by BullMQ without running; its last run is closed', async () => {
     const provider = await addProvider('stalls-twice', chaos.urlOf('ok-no-validators'));
     const fast = { lockDuration: 1_000, stalledInterval: 1_000 };
-    const pullerRedis = redis.duplicate();
+    const pullerRedis = stack.redis.duplicate();
     // A worker that takes jobs and never renews their locks: a worker killed mid-sync.
     const dying = new Worker(QUEUE_NAMES.ingest, null, {
       connection: pullerRedis,
-      prefix,
+      prefix: stack.prefix,
       ...fast,
     });
-    const checkerRedis = redis.duplicate();
+    const checkerRedis = stack.redis.duplicate();
     const checker = new Worker(QUEUE_NAMES.ingest, null, {
       connection: checkerRedis,
-      prefix,
+      prefix: stack.prefix,
       ...fast,
     });
     const runtime = runtimeWith({
@@ -764,7 +761,7 @@ describe('no sync run stays running after its job ended', () => {
         await syncRuns.openRun(provider.id, 'manual', jobId);
         // One stalled check per interval for the whole queue: a worker of an earlier test (30 s
         // interval) may have claimed the next half minute.
-        await redis.del(queue.queue.toKey('stalled-check'));
+        await stack.redis.del(queue.queue.toKey('stalled-check'));
         void checker.startStalledCheckTimer();
         await eventually(
           async () => ((await queue.queue.getJobState(jobId)) === 'waiting' ? true : undefined),
@@ -782,7 +779,7 @@ describe('no sync run stays running after its job ended', () => {
       );
       const runs = await eventually(
         async () => {
-          const all = await db.syncRun.findMany({
+          const all = await stack.db.syncRun.findMany({
             where: { jobId },
             orderBy: { startedAt: 'asc' },
           });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Db, Provider } from '@marquee/db';
+import type { Provider } from '@marquee/db';
 import { REPO_ROOT, startFeedServer, type FeedServer } from '@marquee/testing';
 import type { SyncSummary } from '@marquee/worker';
 import { startPipelineStack, type PipelineStack } from './pipeline.stack.ts';
@@ -17,8 +17,6 @@ const page = readFileSync(
 );
 
 let stack: PipelineStack;
-let db: Db;
-let apiUrl: string;
 let site: FeedServer;
 let provider: Provider;
 
@@ -28,7 +26,6 @@ beforeAll(async () => {
     workerEnv: { WORKER_CONCURRENCY: '1', FETCH_MAX_BYTES: '2000000' },
     api: true,
   });
-  ({ db, apiUrl } = stack);
   site = await startFeedServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
   });
@@ -65,7 +62,7 @@ interface StoredEvent {
 describe('a jsonld-html provider through the worker', () => {
   it('stores the 13 events with venue, url, performers and all-day dates', async () => {
     expect(await sync()).toMatchObject({ fetched: 13, parsed: 13, upserted: 13, rejected: 0 });
-    const rows = await db.$queryRaw<StoredEvent[]>`
+    const rows = await stack.db.$queryRaw<StoredEvent[]>`
       SELECT title, start_at, all_day, url, venue_name, venue_city, venue_country, venue_lat,
         performers, status
       FROM events ORDER BY start_at, url`;
@@ -91,7 +88,7 @@ describe('a jsonld-html provider through the worker', () => {
 
   it('/search lists them with its unchanged Fever fields', async () => {
     const response = await fetch(
-      `${apiUrl}/search?starts_at=2015-10-01T00:00:00Z&ends_at=2015-11-30T00:00:00Z`,
+      `${stack.apiUrl}/search?starts_at=2015-10-01T00:00:00Z&ends_at=2015-11-30T00:00:00Z`,
     );
     const body = (await response.json()) as { data: { events: Record<string, unknown>[] } };
     expect(body.data.events).toHaveLength(13);

@@ -66,6 +66,11 @@ export interface FetchOptions {
    * with BudgetWaitError. Unset: no budget.
    */
   reserve?: (bytes: number) => boolean;
+  /**
+   * Stops the request when aborted (its provider was removed): it rejects at once with a
+   * permanent FetchError and the socket is closed, whatever the deadline still allowed.
+   */
+  signal?: AbortSignal;
   /** Sent unless `headers` names a User-Agent: a provider's own (Discogs requires one) wins. */
   userAgent: string;
   headers?: Record<string, string>;
@@ -220,6 +225,7 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
+      options.signal?.removeEventListener('abort', aborted);
       outcome();
     };
     // Destroying the request closes its socket, so the server stops sending at once.
@@ -234,6 +240,9 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
       () => fail(new FetchError(`request timed out after ${options.timeoutMs} ms`, 'transient')),
       options.timeoutMs,
     );
+    const aborted = (): void => fail(new FetchError('request aborted', 'permanent'));
+    if (options.signal?.aborted) aborted();
+    else options.signal?.addEventListener('abort', aborted, { once: true });
 
     // Stays attached after settling, so a late error never becomes an unhandled 'error' event.
     stream.on('error', (error: unknown) => fail(classifyError(error)));

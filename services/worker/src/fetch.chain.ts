@@ -16,6 +16,8 @@ export interface FetchRequest {
   family: ContentFamily | undefined;
   /** The sync's share of the payload budget (WORKER_MAX_INFLIGHT_MB), asked as the body arrives. */
   reserve?: (bytes: number) => boolean;
+  /** Aborts the HTTP request under way (the provider was removed). */
+  signal?: AbortSignal;
 }
 
 export type Fetcher = (request: FetchRequest) => Promise<FetchedPayload>;
@@ -109,5 +111,6 @@ export function httpFetch(
       ...options,
       headers: request.headers,
       ...(request.reserve && { reserve: request.reserve }),
+      ...(request.signal && { signal: request.signal }),
     });
 }

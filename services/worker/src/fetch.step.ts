@@ -73,10 +73,42 @@ async function withinBudget(
   }
 }
 
+/** How often a request under way checks that its provider still exists. */
+const REMOVAL_CHECK_MS = 2_000;
+
+/**
+ * Runs one request of the sync with a signal that aborts it once its provider is gone: a slow
+ * page (up to FETCH_TIMEOUT_MS) does not outlive `providers remove` by more than a check.
+ */
+async function untilRemoved<T>(
+  deps: Pick<SyncDeps, 'providers'>,
+  sync: SyncContext,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setInterval(() => {
+    deps.providers.exists(sync.provider.id).then(
+      (exists) => {
+        if (!exists) controller.abort();
+      },
+      // An unreadable database is no removal: the request goes on to its own deadline.
+      () => undefined,
+    );
+  }, REMOVAL_CHECK_MS);
+  try {
+    return await request(controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted) throw new ProviderRemovedError(sync.provider.name);
+    throw error;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /**
  * A sync's fetch: down the shared chain, recorded, counted as a page of progress. Before every
  * request but the first (beginRun has just read the provider), the provider must still be there:
- * a removed provider's walk stops at its next page.
+ * a removed provider's walk stops at its next page, and a request under way is aborted.
  */
 function syncFetch(
   deps: Pick<SyncDeps, 'fetch' | 'providers'>,
@@ -91,8 +123,10 @@ function syncFetch(
       throw new ProviderRemovedError(sync.provider.name);
     const headers = { ...recorder.headersFor(url), ...options?.headers };
     const reserve = (bytes: number) => sync.hold.tryReserve(bytes);
-    const page = await withinBudget(sync, () =>
-      chain({ url, headers, provider: sync.provider, family, reserve }),
+    const page = await untilRemoved(deps, sync, (signal) =>
+      withinBudget(sync, () =>
+        chain({ url, headers, provider: sync.provider, family, reserve, signal }),
+      ),
     );
     recorder.record(url, page);
     sync.progress.pageFetched();

@@ -56,6 +56,7 @@ class SyncWatcher {
   constructor(private readonly options: WatchOptions) {
     this.progress = new ProgressPrinter(options.io, options.progressEveryMs ?? 2_000);
     this.maxAttempts = options.job.opts.attempts ?? 1;
+    this.attemptsSeen = options.job.attemptsMade;
   }
 
   run(): Promise<SyncOutcome> {
@@ -114,7 +115,9 @@ class SyncWatcher {
 
   private async started(): Promise<void> {
     const job = await Job.fromId(this.options.queue, this.options.job.id ?? '');
-    this.attemptsSeen = job?.attemptsMade ?? this.attemptsSeen;
+    // Only a job still active counts the attempts before this one: a quick failure may already
+    // have counted this one too (its own event, next in line, says so).
+    if (job && (await job.getState()) === 'active') this.attemptsSeen = job.attemptsMade;
     this.progress.started(this.attemptLabel());
   }
 

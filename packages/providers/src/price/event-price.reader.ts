@@ -52,7 +52,9 @@ export function readEventPrices(input: EventPriceInput, locale?: string): EventP
   for (const value of [...(input.minPrices ?? []), ...(input.maxPrices ?? [])]) {
     const read = readValue(value, locale);
     if ('error' in read) {
-      warnings.push(`price ${quote(String(value))}: ${read.error}`);
+      // One text read as both min and max (the same selector or path) is told once.
+      const warning = `price ${quote(String(value))}: ${read.error}`;
+      if (!warnings.includes(warning)) warnings.push(warning);
       continue;
     }
     amounts.push(...read.amounts);
