@@ -346,9 +346,9 @@ ${line(['**median**', '', '', '', `**${ratio.toFixed(2)}x** (target 1.5x; parse 
 | --- | --- |
 ${line(['for reference: the whole-document parser (before this change)', `${seconds(big.wholeParseMs)} s`])}
 
-| ${providerCount} providers × ${providerEvents} events, one cycle | drain time | jobs/s | failed | rows |
-| --- | --- | --- | --- | --- |
-${cycles.map((c) => line([`${c.workers} worker process${c.workers > 1 ? 'es' : ''} (concurrency ${cycleConcurrency} each)`, `${seconds(c.drainMs)} s`, Math.round(providerCount / (c.drainMs / 1000)), c.failed, c.rows])).join('\n')}
+| ${providerCount} providers × ${providerEvents} events, one cycle${providerLatencyMs > 0 ? ` (providers answer after ${providerLatencyMs} ms)` : ''} | drain time | jobs/s | worker CPU per job | PostgreSQL CPU per job | failed | rows |
+| --- | --- | --- | --- | --- | --- | --- |
+${cycles.map((c) => line([`${c.workers} worker process${c.workers > 1 ? 'es' : ''} (concurrency ${cycleConcurrency} each)`, `${seconds(c.drainMs)} s`, Math.round(providerCount / (c.drainMs / 1000)), `${c.workerCpuMsPerJob.toFixed(1)} ms`, `${c.postgresCpuMsPerJob.toFixed(1)} ms`, c.failed, c.rows])).join('\n')}
 `;
 writeSection('Ingest', section);
 console.log(section);

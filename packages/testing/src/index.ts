@@ -97,6 +97,11 @@ export {
 } from './service.runner.ts';
 export { feverProvider } from './provider.inputs.ts';
 export { eventRecord } from './event.records.ts';
-export { databaseStackFor, startDatabaseStack, type DatabaseStack } from './database.stack.ts';
+export {
+  databaseStackFor,
+  startDatabaseStack,
+  type DatabaseStack,
+  type TestHook,
+} from './database.stack.ts';
 export { feedServersPerTest } from './feed-server.pool.ts';
 export { thrownBy } from './thrown.error.ts';

@@ -246,22 +246,19 @@ describe('authentication', () => {
   });
 
   it('refuses to start without credentials, naming the variable and never a value', async () => {
-    const result = await runTs('services/dashboard/src/main.ts', [], {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: database.url,
-      DASHBOARD_USER: 'ops',
-      DASHBOARD_PORT: '0',
-    });
+    // Run with only what it needs: no credential of this process's environment leaks in.
+    const main = (env: Record<string, string>) =>
+      runTs('services/dashboard/src/main.ts', [], {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: database.url,
+        DASHBOARD_PORT: '0',
+        ...env,
+      });
+    const result = await main({ DASHBOARD_USER: 'ops' });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('DASHBOARD_PASSWORD: is required with DASHBOARD_USER');
-    const none = await runTs('services/dashboard/src/main.ts', [], {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: database.url,
-      DASHBOARD_PASSWORD: 'short',
-      DASHBOARD_PORT: '0',
-    });
+    const none = await main({ DASHBOARD_PASSWORD: 'short' });
     expect(none.code).not.toBe(0);
     expect(none.stderr).toContain('DASHBOARD_PASSWORD: must be at least 12 characters');
     expect(none.stderr).not.toContain('short');
