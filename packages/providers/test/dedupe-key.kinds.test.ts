@@ -3,7 +3,6 @@
 // a warning naming the path; prices are read as people write them. Configs with a key the kind
 // does not know are refused, naming the key, for every kind and preset.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { fetchPayload } from '@marquee/fetch';
 import { startFeedServer, type FeedServer } from '@marquee/testing';
 import {
   getProviderKind,
@@ -21,6 +20,7 @@ import {
   xmlFeed,
   type ParseResult,
 } from '../src/index.ts';
+import { loopbackFetch } from './loopback.fetch.ts';
 
 const json = (page: unknown, config: Record<string, unknown>): ParseResult => {
   const result = new ParseResultBuilder();
@@ -44,14 +44,7 @@ const html = (body: string, config: Record<string, unknown>): Promise<ParseResul
     url: `${site.url}/agenda`,
     config: parseProviderConfig(htmlSelectors, config),
     timezone: 'Europe/Madrid',
-    fetch: (url, options) =>
-      fetchPayload(url, {
-        timeoutMs: 5_000,
-        maxBytes: 1_000_000,
-        userAgent: 'marquee-test',
-        addressPolicy: { allowPrivate: true },
-        ...options,
-      }),
+    fetch: loopbackFetch,
   });
 };
 

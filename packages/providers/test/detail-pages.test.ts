@@ -4,14 +4,9 @@
 // (which keeps the listed event) are warnings; a walk resumed part-way through a page starts at
 // its next event.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { fetchPayload } from '@marquee/fetch';
 import { startFeedServer, type FeedServer } from '@marquee/testing';
-import {
-  htmlSelectors,
-  parseProviderConfig,
-  type FetchPage,
-  type WalkedPage,
-} from '../src/index.ts';
+import { htmlSelectors, parseProviderConfig, type WalkedPage } from '../src/index.ts';
+import { loopbackFetch } from './loopback.fetch.ts';
 
 const LISTING = `<!doctype html><html lang="es"><body><h1>Agenda</h1><ul>
   <li class="evento"><a href="/agenda/rumba">Nit de Rumba</a><time>12/07/2026 23:00</time></li>
@@ -50,14 +45,7 @@ const config = {
 };
 
 let site: FeedServer;
-const fetch: FetchPage = (url, options) =>
-  fetchPayload(url, {
-    timeoutMs: 5_000,
-    maxBytes: 1_000_000,
-    userAgent: 'marquee-test',
-    addressPolicy: { allowPrivate: true },
-    ...options,
-  });
+const fetch = loopbackFetch;
 
 beforeAll(async () => {
   site = await startFeedServer((request, response) => {

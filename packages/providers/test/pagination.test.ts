@@ -14,7 +14,7 @@ import {
   type FetchPage,
   type ProviderKind,
 } from '../src/index.ts';
-import { fetchPayload } from '@marquee/fetch';
+import { loopbackFetch } from './loopback.fetch.ts';
 
 /** When each request was sent, by path: the rate limit spaces the sends. */
 const sentAt = new Map<string, number[]>();
@@ -22,13 +22,7 @@ const sentAt = new Map<string, number[]>();
 const fetch: FetchPage = (url, options) => {
   const path = new URL(url).pathname;
   sentAt.set(path, [...(sentAt.get(path) ?? []), performance.now()]);
-  return fetchPayload(url, {
-    timeoutMs: 5_000,
-    maxBytes: 1_000_000,
-    userAgent: 'marquee-test',
-    addressPolicy: { allowPrivate: true },
-    ...options,
-  });
+  return loopbackFetch(url, options);
 };
 
 const TOKEN_ENV = 'MARQUEE_TEST_PAGINATED_TOKEN';

@@ -6,16 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { fetchPayload } from '@marquee/fetch';
 import { startFeedServer, type FeedServer } from '@marquee/testing';
 import {
   htmlSelectors,
   jsonApi,
   parseProviderConfig,
   xmlFeed,
-  type FetchPage,
   type ProviderKind,
 } from '../src/index.ts';
+import { loopbackFetch } from './loopback.fetch.ts';
 
 const FEED = readFileSync(
   join(import.meta.dirname, 'fixtures/real/xml/leinelab_php-icalendar_rss2_2015-01.xml'),
@@ -23,14 +22,7 @@ const FEED = readFileSync(
 );
 const UTF16_DECLARED = `<?xml version="1.0" encoding="utf-16"?>\r\n${FEED}`;
 
-const fetch: FetchPage = (url, options) =>
-  fetchPayload(url, {
-    timeoutMs: 5_000,
-    maxBytes: 1_000_000,
-    userAgent: 'marquee-test',
-    addressPolicy: { allowPrivate: true },
-    ...options,
-  });
+const fetch = loopbackFetch;
 
 /** Each path's body and content type. */
 const BODIES: Record<string, [Buffer, string]> = {

@@ -89,9 +89,19 @@ export {
   type QueueStack,
 } from './queue.stack.ts';
 export { startRedisServer, type RedisServer } from './redis.server.ts';
-export { startService, untilReadyz, type ServiceName } from './service.runner.ts';
+export {
+  startService,
+  startWorkerProcess,
+  untilReadyz,
+  type ServiceName,
+} from './service.runner.ts';
 export { feverProvider } from './provider.inputs.ts';
 export { eventRecord } from './event.records.ts';
-export { databaseStackFor, startDatabaseStack, type DatabaseStack } from './database.stack.ts';
+export {
+  databaseStackFor,
+  startDatabaseStack,
+  type DatabaseStack,
+  type TestHook,
+} from './database.stack.ts';
 export { feedServersPerTest } from './feed-server.pool.ts';
 export { thrownBy } from './thrown.error.ts';

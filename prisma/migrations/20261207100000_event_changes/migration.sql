@@ -50,16 +50,20 @@ RETURNS TABLE (id UUID) AS $$
     AND k.ever_online AND u.ever_online AND u.canonical_key NOT LIKE 'dedupe:%'
 $$ LANGUAGE sql STABLE;
 
-CREATE FUNCTION "marquee_events_inserted"() RETURNS trigger AS $$
+-- A row written by an INSERT enters the catalog, one removed by a DELETE (its provider removed)
+-- leaves it; the other members of their groups change. `event_rows` is the transition table of
+-- either trigger (new rows, old rows). A deleted row is no longer in `events`, so no group lists it.
+CREATE FUNCTION "marquee_events_entered_or_left"() RETURNS trigger AS $$
 BEGIN
   INSERT INTO event_changes (event_id, kind)
-  SELECT n.id, 'created' FROM new_rows n WHERE n.ever_online;
+  SELECT r.id, CASE TG_OP WHEN 'INSERT' THEN 'created' ELSE 'deleted' END
+  FROM event_rows r WHERE r.ever_online;
   INSERT INTO event_changes (event_id, kind)
   SELECT m.id, 'merged'
   FROM marquee_canonical_group_members(
-    ARRAY(SELECT DISTINCT canonical_key FROM new_rows WHERE ever_online AND canonical_key IS NOT NULL),
-    ARRAY(SELECT DISTINCT match_key FROM new_rows WHERE ever_online AND match_key IS NOT NULL)) m
-  WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = m.id);
+    ARRAY(SELECT DISTINCT canonical_key FROM event_rows WHERE ever_online AND canonical_key IS NOT NULL),
+    ARRAY(SELECT DISTINCT match_key FROM event_rows WHERE ever_online AND match_key IS NOT NULL)) m
+  WHERE NOT EXISTS (SELECT 1 FROM event_rows r WHERE r.id = m.id);
   RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -100,28 +104,14 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
--- A deleted event (its provider removed) leaves the catalog; its group's other members change.
-CREATE FUNCTION "marquee_events_deleted"() RETURNS trigger AS $$
-BEGIN
-  INSERT INTO event_changes (event_id, kind)
-  SELECT o.id, 'deleted' FROM old_rows o WHERE o.ever_online;
-  INSERT INTO event_changes (event_id, kind)
-  SELECT m.id, 'merged'
-  FROM marquee_canonical_group_members(
-    ARRAY(SELECT DISTINCT canonical_key FROM old_rows WHERE ever_online AND canonical_key IS NOT NULL),
-    ARRAY(SELECT DISTINCT match_key FROM old_rows WHERE ever_online AND match_key IS NOT NULL)) m;
-  RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-
 CREATE TRIGGER "events_inserted_changes"
-AFTER INSERT ON "events" REFERENCING NEW TABLE AS new_rows
-FOR EACH STATEMENT EXECUTE FUNCTION "marquee_events_inserted"();
+AFTER INSERT ON "events" REFERENCING NEW TABLE AS event_rows
+FOR EACH STATEMENT EXECUTE FUNCTION "marquee_events_entered_or_left"();
 
 CREATE TRIGGER "events_updated_changes"
 AFTER UPDATE ON "events" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
 FOR EACH STATEMENT EXECUTE FUNCTION "marquee_events_updated"();
 
 CREATE TRIGGER "events_deleted_changes"
-AFTER DELETE ON "events" REFERENCING OLD TABLE AS old_rows
-FOR EACH STATEMENT EXECUTE FUNCTION "marquee_events_deleted"();
+AFTER DELETE ON "events" REFERENCING OLD TABLE AS event_rows
+FOR EACH STATEMENT EXECUTE FUNCTION "marquee_events_entered_or_left"();

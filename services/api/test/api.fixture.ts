@@ -174,6 +174,30 @@ export function createProvider(api: ApiFixture, name: string, timezone = 'UTC'):
   });
 }
 
+/** A provider named `name` with `count` events keyed `<keyPrefix><n>`, written now. */
+export async function seedProvider(
+  api: ApiFixture,
+  name: string,
+  count: number,
+  keyPrefix: string,
+): Promise<Provider> {
+  const provider = await createProvider(api, name);
+  const events = Array.from({ length: count }, (_, index) =>
+    record({ externalKey: `${keyPrefix}${index}` }),
+  );
+  await api.events.upsertMany(provider, events, new Date());
+  return provider;
+}
+
+/** What the probes answer: /healthz and /readyz, status and body. */
+export async function probes(api: ApiFixture) {
+  const answer = async (path: string) => {
+    const response = await api.get(path);
+    return { status: response.status, body: await response.json() };
+  };
+  return { health: await answer('/healthz'), ready: await answer('/readyz') };
+}
+
 export const record = (
   over: Partial<EventRecord> & Pick<EventRecord, 'externalKey'>,
 ): EventRecord => ({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventRepository, type SearchWindow } from '@marquee/db';
-import { createProvider, record, startApi, type ApiFixture } from './api.fixture.ts';
+import { seedProvider, startApi, type ApiFixture } from './api.fixture.ts';
 
 /** The real repository, counting the `/search` queries that reach Postgres. */
 class CountingEvents extends EventRepository {
@@ -18,12 +18,7 @@ let counting: CountingEvents;
 beforeAll(async () => {
   api = await startApi('cache-http');
   counting = new CountingEvents(api.db);
-  const provider = await createProvider(api, 'cached');
-  await api.events.upsertMany(
-    provider,
-    Array.from({ length: 200 }, (_, index) => record({ externalKey: `e${index}` })),
-    new Date(),
-  );
+  await seedProvider(api, 'cached', 200, 'e');
 });
 
 afterAll(async () => {
@@ -34,12 +29,7 @@ describe('HTTP caching', () => {
   it('answers a herd of 50 identical concurrent misses with one database query', async () => {
     const herd = await startApi('cache-herd', { app: { events: counting } });
     try {
-      const provider = await createProvider(herd, 'herd');
-      await herd.events.upsertMany(
-        provider,
-        Array.from({ length: 500 }, (_, index) => record({ externalKey: `h${index}` })),
-        new Date(),
-      );
+      await seedProvider(herd, 'herd', 500, 'h');
       const responses = await Promise.all(
         Array.from({ length: 50 }, () => herd.get('/search?starts_at=2021-01-01')),
       );

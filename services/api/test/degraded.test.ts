@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FAIL_FAST_COMMAND_TIMEOUT_MS } from '@marquee/redis';
-import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
+import { createProvider, json, probes, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 // Nothing listens on port 1: connections are refused at once, as with a Redis that is down.
 const DEAD_REDIS = 'redis://127.0.0.1:1/0';
@@ -66,13 +66,12 @@ describe('with the database down', () => {
   });
 
   it('is alive but not ready', async () => {
-    const health = await api.get('/healthz');
-    expect(health.status).toBe(200);
-    const ready = await api.get('/readyz');
-    expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({
-      status: 'unavailable',
-      checks: { database: 'down', redis: 'up' },
+    expect(await probes(api)).toEqual({
+      health: { status: 200, body: { status: 'ok' } },
+      ready: {
+        status: 503,
+        body: { status: 'unavailable', checks: { database: 'down', redis: 'up' } },
+      },
     });
   });
 

@@ -1,24 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
-import { REDIS_URL } from './api.fixture.ts';
+import { apiMainFor } from './main.harness.ts';
 
-const serviceDir = fileURLToPath(new URL('..', import.meta.url));
-
-let database: TestDatabase;
-let child: ChildProcess | undefined;
-const lines: Record<string, unknown>[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase('api-main');
-});
-
-afterAll(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-  await database.drop();
-});
+const main = apiMainFor('api-main', { beforeAll, afterAll });
+const { lines } = main;
 
 function waitForLine(
   predicate: (line: Record<string, unknown>) => boolean,
@@ -43,29 +28,7 @@ function waitForLine(
 describe('main (the composition root)', () => {
   it('serves on the configured address and exits 0 soon after SIGTERM', async () => {
     // As the package's `start` script runs it: signals reach main.ts itself, not a tsx wrapper.
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: serviceDir,
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        REDIS_URL,
-        QUEUE_PREFIX: uniquePrefix('api-main'),
-        API_HOST: '127.0.0.1',
-        API_PORT: '0',
-        LOG_LEVEL: 'http',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let pending = '';
-    const collect = (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      const parts = pending.split('\n');
-      pending = parts.pop() ?? '';
-      for (const part of parts)
-        if (part.startsWith('{')) lines.push(JSON.parse(part) as Record<string, unknown>);
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    const child = main.start({ LOG_LEVEL: 'http' });
 
     const listening = await waitForLine((line) => line.message === 'listening');
     const url = `http://127.0.0.1:${String(listening.port)}`;

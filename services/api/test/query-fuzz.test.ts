@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 // rng: a seeded PRNG, so a failure replays with the same seed.
 import { rng } from '../../../bench/feed.generator.ts';
 import { eventsSearchQuerySchema } from '../src/search-query.schema.ts';
-import { createProvider, record, startApi, type ApiFixture } from './api.fixture.ts';
+import { seedProvider, startApi, type ApiFixture } from './api.fixture.ts';
 
 /** Every parameter the search endpoints read, and names no endpoint knows. */
 const NAMES = [
@@ -67,12 +67,7 @@ let api: ApiFixture;
 
 beforeAll(async () => {
   api = await startApi('fuzz', { access: { publicQuotaPerMinute: 100_000, keyQuotaPerMinute: 1 } });
-  const provider = await createProvider(api, 'fuzz');
-  await api.events.upsertMany(
-    provider,
-    Array.from({ length: 30 }, (_, index) => record({ externalKey: `f${index}` })),
-    new Date(),
-  );
+  await seedProvider(api, 'fuzz', 30, 'f');
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createMetricsRegistry, HTTP_DURATION_METRIC, type Registry } from '@marquee/metrics';
 import { CACHE_METRIC } from '../src/cache.metrics.ts';
-import { createProvider, record, startApi, type ApiFixture } from './api.fixture.ts';
+import { createProvider, record, seedProvider, startApi, type ApiFixture } from './api.fixture.ts';
 
 // The same app twice over one database and one cache prefix (so one quota per key): `fast` as
 // deployed, `express` with the fast path off. Whatever the fast path answers must be exactly
@@ -109,12 +109,7 @@ beforeAll(async () => {
     access,
     app: { metrics: createMetricsRegistry('api'), corsOrigins: [ORIGIN], fastPath: false },
   });
-  const provider = await createProvider(fast, 'fast');
-  await fast.events.upsertMany(
-    provider,
-    Array.from({ length: 30 }, (_, index) => record({ externalKey: `f${index}` })),
-    new Date(),
-  );
+  await seedProvider(fast, 'fast', 30, 'f');
   ({ key } = await fast.keys.create('fast-path', 1_000));
   // First answers (misses) come from Express in both apps and make the query hot.
   for (const api of [fast, express]) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Provider } from '@marquee/db';
 import { eventId } from '@marquee/event-model';
 import { eventually } from '@marquee/testing';
-import { createProvider, json, record, startApi, type ApiFixture } from './api.fixture.ts';
+import { createProvider, json, probes, record, startApi, type ApiFixture } from './api.fixture.ts';
 
 interface FeverEvent {
   id: string;
@@ -335,14 +335,9 @@ describe('the rest of the surface', () => {
   });
 
   it('reports liveness and readiness', async () => {
-    const health = await api.get('/healthz');
-    expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok' });
-    const ready = await api.get('/readyz');
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({
-      status: 'ready',
-      checks: { database: 'up', redis: 'up' },
+    expect(await probes(api)).toEqual({
+      health: { status: 200, body: { status: 'ok' } },
+      ready: { status: 200, body: { status: 'ready', checks: { database: 'up', redis: 'up' } } },
     });
   });
 
