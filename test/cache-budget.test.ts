@@ -5,24 +5,23 @@
 // used_memory by less than the budget, and a sync still succeeds afterwards.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { createDb, EventRepository, ProviderRepository, type Db } from '@marquee/db';
 import {
-  createTestDatabase,
   eventually,
   feverFeed,
   feverProvider,
   freePort,
+  startDatabaseStack,
   startFeedServer,
   startRedisServer,
   startService,
+  startWorkerProcess,
   syncOnce,
   uniquePrefix,
   untilReadyz,
-  workerProcessEnv,
+  type DatabaseStack,
   type FeedServer,
   type LongRunning,
   type RedisServer,
-  type TestDatabase,
 } from '@marquee/testing';
 
 const MIB = 1024 * 1024;
@@ -35,14 +34,13 @@ const BASE = Date.parse('2040-01-01T00:00:00Z');
 const HOUR = 3_600_000;
 
 const prefix = uniquePrefix('cache-budget');
-let database: TestDatabase;
-let db: Db;
+let stack: DatabaseStack;
 let feed: FeedServer;
 let redis: RedisServer;
 let admin: Redis;
-let api: LongRunning | undefined;
-let worker: LongRunning | undefined;
 let apiUrl: string;
+/** The api, then the worker once started. */
+const services: LongRunning[] = [];
 
 async function usedMemory(): Promise<number> {
   const info = await admin.info('memory');
@@ -60,7 +58,7 @@ async function transactions(): Promise<number> {
 
 /** 10,000 events an hour apart; a window from the first one holds about 500. */
 async function seedCatalog(): Promise<void> {
-  const provider = await new ProviderRepository(db).create(
+  const provider = await stack.providers.create(
     feverProvider('catalog', 'http://127.0.0.1/catalog.xml'),
   );
   const records = Array.from({ length: CATALOG }, (_, index) => ({
@@ -74,12 +72,11 @@ async function seedCatalog(): Promise<void> {
     currency: 'EUR',
     online: true,
   }));
-  await new EventRepository(db).upsertMany(provider, records, new Date());
+  await stack.events.upsertMany(provider, records, new Date());
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase('cache_budget');
-  db = createDb({ databaseUrl: database.url });
+  stack = await startDatabaseStack('cache_budget');
   await seedCatalog();
   feed = await startFeedServer((_request, response) => response.writeHead(200).end(feverFeed(5)));
   redis = await startRedisServer(['--appendonly', 'no']);
@@ -89,28 +86,28 @@ beforeAll(async () => {
   await admin.config('SET', 'maxmemory-policy', 'noeviction');
   const apiPort = await freePort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
-  api = startService('api', {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: database.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: prefix,
-    LOG_LEVEL: 'error',
-    API_HOST: '127.0.0.1',
-    API_PORT: String(apiPort),
-    CACHE_MAX_MB: String(BUDGET_MB),
-  });
+  services.push(
+    startService('api', {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: stack.database.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: 'error',
+      API_HOST: '127.0.0.1',
+      API_PORT: String(apiPort),
+      CACHE_MAX_MB: String(BUDGET_MB),
+    }),
+  );
   await untilReadyz(apiUrl);
 });
 
 afterAll(async () => {
-  await api?.stop(5_000);
-  await worker?.stop(5_000);
+  await Promise.all(services.map((service) => service.stop(5_000)));
   admin?.disconnect();
   await redis?.stop();
   await feed?.close();
-  await db?.$disconnect();
-  await database?.drop();
+  await stack?.close();
 });
 
 /** Window `index`: its own start (to the second), the same end: ~500 events, ~100 KB. */
@@ -152,12 +149,11 @@ describe('the cache byte budget on one noeviction Redis shared with the queues',
       BUDGET_MB * MIB,
     );
 
-    const provider = await new ProviderRepository(db).create(
+    const provider = await stack.providers.create(
       feverProvider('after-the-storm', `${feed.url}/feed.xml`),
     );
-    worker = startService(
-      'worker',
-      workerProcessEnv(database.url, prefix, {
+    services.push(
+      startWorkerProcess(stack.database.url, prefix, {
         REDIS_URL: redis.url,
         LOG_LEVEL: 'warn',
         WORKER_CONCURRENCY: '1',

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import type { Provider } from '@marquee/db';
 import { eventId, type EventRecord } from '@marquee/event-model';
 import { loadHtml, parseJsonldPage } from '@marquee/providers';
-import { createTestDatabase, eventRecord, REPO_ROOT, type TestDatabase } from '@marquee/testing';
+import { databaseStackFor, eventRecord, REPO_ROOT } from '@marquee/testing';
 
 const fixture = (name: string) =>
   parseJsonldPage(
@@ -22,19 +22,13 @@ const window = {
   endsAt: new Date('2024-06-30T00:00:00Z'),
 };
 
-let database: TestDatabase;
-let db: Db;
-let events: EventRepository;
+const stack = databaseStackFor('dedupe', { beforeAll, afterAll });
 let group: Provider;
 let page: Provider;
 
 beforeAll(async () => {
-  database = await createTestDatabase('dedupe');
-  db = createDb({ databaseUrl: database.url });
-  events = new EventRepository(db);
-  const providers = new ProviderRepository(db);
   const provider = (name: string) =>
-    providers.create({
+    stack.providers.create({
       name,
       kind: 'jsonld-html',
       url: `https://www.meetup.com/${name}`,
@@ -44,13 +38,8 @@ beforeAll(async () => {
   group = await provider('meetup-group');
   page = await provider('meetup-event');
   // The group page is seen first, so its row is the canonical one.
-  await events.upsertMany(group, groupEvents, new Date('2024-03-01T10:00:00Z'));
-  await events.upsertMany(page, pageEvents, new Date('2024-03-01T11:00:00Z'));
-});
-
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
+  await stack.events.upsertMany(group, groupEvents, new Date('2024-03-01T10:00:00Z'));
+  await stack.events.upsertMany(page, pageEvents, new Date('2024-03-01T11:00:00Z'));
 });
 
 const daggerOf = (list: EventRecord[]) =>
@@ -65,12 +54,15 @@ describe('cross-provider de-duplication', () => {
   });
 
   it('/search lists the canonical event once: the row of the provider that reported it first', async () => {
-    const found = JSON.parse(await events.searchJson(window)) as { id: string; title: string }[];
+    const found = JSON.parse(await stack.events.searchJson(window)) as {
+      id: string;
+      title: string;
+    }[];
     expect(found).toHaveLength(4);
     expect(found.filter((event) => event.title === DAGGER)).toEqual([
       expect.objectContaining({ id: eventId('meetup-group', daggerOf(groupEvents).externalKey) }),
     ]);
-    const rows = await events.searchPage({ ...window, limit: 100 });
+    const rows = await stack.events.searchPage({ ...window, limit: 100 });
     expect(rows).toHaveLength(4);
     expect(rows.find((row) => row.title === DAGGER)?.provider).toBe('meetup-group');
   });
@@ -79,17 +71,17 @@ describe('cross-provider de-duplication', () => {
     const pageId = eventId('meetup-event', daggerOf(pageEvents).externalKey);
     const groupId = eventId('meetup-group', daggerOf(groupEvents).externalKey);
     for (const id of [groupId, pageId]) {
-      const event = await events.findById(id);
+      const event = await stack.events.findById(id);
       expect(event?.id).toBe(id);
       expect(event?.sources.map((source) => [source.provider, source.external_key])).toEqual([
         ['meetup-group', daggerOf(groupEvents).externalKey],
         ['meetup-event', daggerOf(pageEvents).externalKey],
       ]);
     }
-    const own = await events.searchPage({ ...window, provider: 'meetup-event', limit: 100 });
+    const own = await stack.events.searchPage({ ...window, provider: 'meetup-event', limit: 100 });
     expect(own.map((row) => row.id)).toEqual([pageId]);
     const other = (
-      await events.findById(eventId('meetup-group', groupEvents[1]?.externalKey ?? ''))
+      await stack.events.findById(eventId('meetup-group', groupEvents[1]?.externalKey ?? ''))
     )?.sources;
     expect(other).toHaveLength(1);
   });
@@ -101,10 +93,15 @@ describe('cross-provider de-duplication', () => {
       maxPrice: '5.00',
       currency: 'USD',
     };
-    expect(await events.upsertMany(page, [changed], new Date('2024-03-02T00:00:00Z'))).toEqual({
+    expect(
+      await stack.events.upsertMany(page, [changed], new Date('2024-03-02T00:00:00Z')),
+    ).toEqual({
       written: 1,
     });
-    const found = JSON.parse(await events.searchJson(window)) as { id: string; title: string }[];
+    const found = JSON.parse(await stack.events.searchJson(window)) as {
+      id: string;
+      title: string;
+    }[];
     expect(found.filter((event) => event.title === DAGGER).map((event) => event.id)).toEqual([
       eventId('meetup-group', daggerOf(groupEvents).externalKey),
     ]);
@@ -116,9 +113,9 @@ describe('cross-provider de-duplication', () => {
       title: 'Same Title',
       startsAt: new Date('2024-04-01T18:00:00Z'),
     });
-    await events.upsertMany(group, [bare], new Date());
-    await events.upsertMany(page, [bare], new Date());
-    const found = JSON.parse(await events.searchJson(window)) as { title: string }[];
+    await stack.events.upsertMany(group, [bare], new Date());
+    await stack.events.upsertMany(page, [bare], new Date());
+    const found = JSON.parse(await stack.events.searchJson(window)) as { title: string }[];
     expect(found.filter((event) => event.title === 'Same Title')).toHaveLength(2);
   });
 });

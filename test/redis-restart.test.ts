@@ -5,26 +5,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, ProviderRepository, type Db } from '@marquee/db';
 import {
-  createTestDatabase,
   eventually,
   feverFeed,
   feverProvider,
+  startDatabaseStack,
   startFeedServer,
   startRedisServer,
-  startService,
+  startWorkerProcess,
   syncOnce,
   uniquePrefix,
-  workerProcessEnv,
+  type DatabaseStack,
   type FeedServer,
   type LongRunning,
   type RedisServer,
-  type TestDatabase,
 } from '@marquee/testing';
 
-let database: TestDatabase;
-let db: Db;
+let stack: DatabaseStack;
 let feed: FeedServer;
 let dir: string;
 let redis: RedisServer;
@@ -34,8 +31,7 @@ const prefix = uniquePrefix('redis-restart');
 const syncAndWait = (providerId: string) => syncOnce(redis.url, prefix, providerId);
 
 beforeAll(async () => {
-  database = await createTestDatabase('redis_restart');
-  db = createDb({ databaseUrl: database.url });
+  stack = await startDatabaseStack('redis_restart');
   dir = mkdtempSync(join(tmpdir(), 'marquee-redis-'));
   feed = await startFeedServer((request, response) =>
     response.writeHead(200).end(feverFeed(request.url?.includes('second') ? 6 : 5)),
@@ -56,23 +52,19 @@ afterAll(async () => {
   await worker?.stop(5_000);
   await redis.stop();
   await feed.close();
-  await db.$disconnect();
-  await database.drop();
+  await stack.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Redis restart', () => {
   it('a running worker reconnects by itself and processes jobs enqueued after the restart', async () => {
-    const providers = new ProviderRepository(db);
+    const { providers } = stack;
     const first = await providers.create(feverProvider('first', `${feed.url}/first.xml`));
-    worker = startService(
-      'worker',
-      workerProcessEnv(database.url, prefix, {
-        REDIS_URL: redis.url,
-        LOG_LEVEL: 'warn',
-        WORKER_CONCURRENCY: '1',
-      }),
-    );
+    worker = startWorkerProcess(stack.database.url, prefix, {
+      REDIS_URL: redis.url,
+      LOG_LEVEL: 'warn',
+      WORKER_CONCURRENCY: '1',
+    });
     expect(await syncAndWait(first.id)).toMatchObject({ provider: 'first', upserted: 5 });
 
     await redis.stop();
@@ -88,7 +80,7 @@ describe('Redis restart', () => {
 
     const second = await providers.create(feverProvider('second', `${feed.url}/second.xml`));
     expect(await syncAndWait(second.id)).toMatchObject({ provider: 'second', upserted: 6 });
-    expect(await db.event.count()).toBe(11);
+    expect(await stack.db.event.count()).toBe(11);
     expect(worker.child.exitCode).toBeNull();
   });
 });

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from '@jest/globals';
 import { parseEnv } from '@marquee/config';
-import { EventRepository } from '@marquee/db';
 import { createLogger, type Logger } from '@marquee/logger';
 import { LeaderLease, listenForProviderChanges, ProviderScheduler } from '@marquee/scheduler';
 import {
@@ -113,7 +112,7 @@ async function startCliStack(options: CliStackOptions, closers: Closers): Promis
     file,
     jsonFile: (name: string, value: unknown) => file(name, JSON.stringify(value)),
     storeEvent: async (provider: { id: string; name: string }) =>
-      void (await new EventRepository(store!.db).upsertMany(provider, [eventRecord()], new Date())),
+      void (await store!.events.upsertMany(provider, [eventRecord()], new Date())),
     feed: options.feed && (await opened(closers, startFeedServer(options.feed))),
     api: options.api && (await opened(closers, options.api())),
     close: () => closeAll(closers),

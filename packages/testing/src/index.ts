@@ -89,7 +89,12 @@ export {
   type QueueStack,
 } from './queue.stack.ts';
 export { startRedisServer, type RedisServer } from './redis.server.ts';
-export { startService, untilReadyz, type ServiceName } from './service.runner.ts';
+export {
+  startService,
+  startWorkerProcess,
+  untilReadyz,
+  type ServiceName,
+} from './service.runner.ts';
 export { feverProvider } from './provider.inputs.ts';
 export { eventRecord } from './event.records.ts';
 export {

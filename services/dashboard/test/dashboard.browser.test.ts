@@ -4,21 +4,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import {
-  createDb,
-  EventRepository,
-  ProviderRepository,
-  ProviderStatusRepository,
-  SyncRunRepository,
-  WebhookRepository,
-  type Db,
-} from '@marquee/db';
+import { ProviderStatusRepository, SyncRunRepository, WebhookRepository } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry } from '@marquee/metrics';
-import { breakerReader, ProviderStatusReader, writeBreakerStatus } from '@marquee/provider-status';
+import { breakerReader, ProviderStatusReader } from '@marquee/provider-status';
 import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
-import { createTestDatabase, uniquePrefix, type TestDatabase } from '@marquee/testing';
+import { databaseStackFor, eventRecord, uniquePrefix } from '@marquee/testing';
 import {
   launchBrowser,
   recordForeignRequests,
@@ -26,6 +18,7 @@ import {
   type Browser,
   type Page,
 } from '@marquee/testing/browser';
+import { reportOpenBreaker } from './breaker.reports.ts';
 import { createDashboardApp } from '../src/dashboard.app.ts';
 
 const USER = 'ops';
@@ -33,16 +26,15 @@ const PASSWORD = 'correct horse battery staple';
 const prefix = uniquePrefix('dashboard-browser');
 const redis = createRedis('redis://127.0.0.1:6379/0', 'fail-fast');
 const ingest = new IngestQueue({ connection: redis, prefix });
-let database: TestDatabase;
-let db: Db;
+const stack = databaseStackFor('dashboard_browser', { beforeAll, afterAll }, { maxConnections: 4 });
 let server: Server;
 let host: string;
 let browser: Browser;
 let context: Awaited<ReturnType<Browser['newContext']>>;
 
 async function seed(): Promise<void> {
-  const providers = new ProviderRepository(db);
-  const runs = new SyncRunRepository(db);
+  const providers = stack.providers;
+  const runs = new SyncRunRepository(stack.db);
   const base = { kind: 'fever-xml', timezone: 'UTC', everySeconds: 900 };
   const failing = await providers.create({
     ...base,
@@ -51,31 +43,28 @@ async function seed(): Promise<void> {
   });
   const run = await runs.start(failing.id, 'schedule', 'job-gone');
   await runs.fail(run.id, 'HTTP 503 Service Unavailable', { fetched: 0 });
-  await writeBreakerStatus(redis, prefix, failing.id, {
-    state: 'open',
+  await reportOpenBreaker(redis, prefix, failing.id, {
     lastError: 'HTTP 503 Service Unavailable',
-    probeAt: new Date(Date.now() + 45_000).toISOString(),
+    probeInMs: 45_000,
     reportedBy: 'worker-1:7',
-    updatedAt: new Date().toISOString(),
   });
   const steady = await providers.create({
     ...base,
     name: 'sala-sol',
     url: 'https://salasol.example/agenda',
   });
-  await new EventRepository(db).upsertMany(
+  await stack.events.upsertMany(
     steady,
-    ['1', '2', '3', '4'].map((key) => ({
-      externalKey: key,
-      title: `Concert ${key}`,
-      startsAt: new Date('2030-05-01T20:00:00Z'),
-      endsAt: null,
-      timezone: 'UTC',
-      minPrice: '12.00',
-      maxPrice: '30.00',
-      currency: 'EUR',
-      online: true,
-    })),
+    ['1', '2', '3', '4'].map((key) =>
+      eventRecord({
+        externalKey: key,
+        title: `Concert ${key}`,
+        startsAt: new Date('2030-05-01T20:00:00Z'),
+        minPrice: '12.00',
+        maxPrice: '30.00',
+        currency: 'EUR',
+      }),
+    ),
     new Date(),
   );
   const good = await runs.start(steady.id, 'schedule', 'job-ok');
@@ -96,7 +85,7 @@ async function seed(): Promise<void> {
 
 /** A healthy endpoint, and one with a dead letter and a backlog, as an operator meets them. */
 async function seedWebhooks(): Promise<void> {
-  const webhooks = new WebhookRepository(db);
+  const webhooks = new WebhookRepository(stack.db);
   const add = (url: string, provider: string | null) =>
     webhooks.add({ url, secret: `whsec_${url.length}`, kinds: ['created', 'updated'], provider });
   const mirror = await add('https://hooks.mirror.example/marquee', null);
@@ -111,7 +100,7 @@ async function seedWebhooks(): Promise<void> {
   }));
   await webhooks.fanOut(changes, { xid: '1000', position: 3n });
   // The mirror took all three; the CRM's first message is a dead letter, two wait behind it.
-  const messages = await db.webhookMessage.findMany({ orderBy: { seq: 'asc' } });
+  const messages = await stack.db.webhookMessage.findMany({ orderBy: { seq: 'asc' } });
   for (const message of messages.filter((m) => m.endpointId === mirror.id)) {
     await webhooks.recordAttempt(message.id, 'delivered');
   }
@@ -120,8 +109,6 @@ async function seedWebhooks(): Promise<void> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase('dashboard_browser');
-  db = createDb({ databaseUrl: database.url, maxConnections: 4 });
   await seed();
   const app = createDashboardApp({
     queues: [ingest.queue],
@@ -129,10 +116,10 @@ beforeAll(async () => {
     readOnly: false,
     credentials: { basic: { user: USER, password: PASSWORD } },
     providerStatus: new ProviderStatusReader({
-      statuses: new ProviderStatusRepository(db),
+      statuses: new ProviderStatusRepository(stack.db),
       breakers: breakerReader(redis, prefix),
     }),
-    webhooks: new WebhookRepository(db),
+    webhooks: new WebhookRepository(stack.db),
     registry: createMetricsRegistry('dashboard'),
     checks: {},
     logger: createLogger({ service: 'dashboard-browser-test', level: 'error' }),
@@ -154,8 +141,6 @@ afterAll(async () => {
   await ingest.queue.obliterate({ force: true });
   await ingest.close();
   await redis.quit();
-  await db.$disconnect();
-  await database.drop();
 });
 
 async function openStatusPage(): Promise<{ page: Page; foreign: string[] }> {

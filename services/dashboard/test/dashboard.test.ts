@@ -15,12 +15,7 @@ import {
 } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { createMetricsRegistry, registerQueueDepthGauge } from '@marquee/metrics';
-import {
-  breakerReader,
-  describeBreaker,
-  ProviderStatusReader,
-  writeBreakerStatus,
-} from '@marquee/provider-status';
+import { breakerReader, describeBreaker, ProviderStatusReader } from '@marquee/provider-status';
 import { IngestQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import {
@@ -30,6 +25,7 @@ import {
   uniquePrefix,
   type TestDatabase,
 } from '@marquee/testing';
+import { reportOpenBreaker } from './breaker.reports.ts';
 import { createDashboardApp, QUEUES_PATH } from '../src/dashboard.app.ts';
 import { redisLoginThrottle } from '../src/login.throttle.ts';
 
@@ -102,12 +98,10 @@ beforeAll(async () => {
   const runs = new SyncRunRepository(db);
   const run = await runs.start(hostile.id, 'schedule', 'job-1');
   await runs.fail(run.id, 'HTTP 503 from <b>upstream</b>', { fetched: 12, rejected: 2 });
-  await writeBreakerStatus(redis, prefix, hostile.id, {
-    state: 'open',
+  await reportOpenBreaker(redis, prefix, hostile.id, {
     lastError: 'HTTP 503',
-    probeAt: new Date(Date.now() + 60_000).toISOString(),
+    probeInMs: 60_000,
     reportedBy: 'test:1',
-    updatedAt: new Date().toISOString(),
   });
   const steady = await providers.create({
     name: 'steady',

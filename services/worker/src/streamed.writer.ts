@@ -32,10 +32,11 @@ export interface WriteTarget {
 }
 
 /**
- * The largest payload `writeWhole` takes: a streaming kind's batch (about 2,000 events), so a
- * payload streamed in several batches never waits for its end to be written.
+ * `writeWhole` takes payloads of fewer events than a streaming kind's batch (2,000): a streaming
+ * kind hands over full batches until its last, so a first batch this small is almost always the
+ * whole payload, and a large payload's first batch is written at once, never held.
  */
-const WHOLE_MAX_EVENTS = 2_000;
+const WHOLE_BELOW_EVENTS = 2_000;
 
 const uniqueKeys = (events: EventBatch) =>
   new Set(events.map((event) => event.externalKey)).size === events.length;
@@ -43,10 +44,11 @@ const uniqueKeys = (events: EventBatch) =>
 /**
  * The one write path: each batch the parse hands over is upserted while the next one is parsed,
  * so a large payload never exists as one array of events and the write time hides behind the
- * parse. All writes share one transaction, opened at the second batch (not during the fetch)
- * and committed when the payload has been read to the end: a payload that turns out malformed
- * halfway writes nothing, as when it is parsed before writing. The first batch is held until the
- * second arrives or the parse ends: a payload of one small batch goes to `writeWhole` instead.
+ * parse. All writes share one transaction, opened at the first batch written (not during the
+ * fetch) and committed when the payload has been read to the end: a payload that turns out
+ * malformed halfway writes nothing, as when it is parsed before writing. A small first batch is
+ * held until the parse ends (or a second batch arrives): a payload of one small batch goes to
+ * `writeWhole` instead.
  */
 export async function writeStream(
   stream: PayloadStream,
@@ -73,7 +75,7 @@ export async function writeStream(
     const parsed = await stream(async (batch) => {
       for (const event of batch) keys.push(event.externalKey);
       batches += 1;
-      if (batches === 1 && target.writeWhole && batch.length <= WHOLE_MAX_EVENTS) {
+      if (batches === 1 && target.writeWhole && batch.length < WHOLE_BELOW_EVENTS) {
         held = batch;
         return;
       }

@@ -104,12 +104,17 @@ describe('fetchPayload', () => {
     if (payload.form !== 'pages') throw new Error('expected pages');
     expect(payload.parsed.events.map((event) => event.title)).toEqual(['Event 1', 'Event 2']);
     expect(payload.facts).toMatchObject({ form: 'pages', notModified: false });
-    // Each page fetched is progress, its events counted as the walk reads them (throttled: the
-    // latest state once the first interval passed); rows come later.
+    // Each page fetched is progress, its events counted as they are read (throttled: a walk
+    // slower than one interval sends an earlier state first; the latest state comes last).
+    type Progress = { pages?: number; fetched?: number };
     const progress = await eventually(
-      async () => (await harness.queue.queue.getJob(sync.job.id ?? ''))?.progress || undefined,
+      async () => {
+        const current = (await harness.queue.queue.getJob(sync.job.id ?? ''))?.progress;
+        const { pages, fetched } = (current ?? {}) as Progress;
+        return pages === 2 && fetched === 2 ? current : undefined;
+      },
       5_000,
-      'progress',
+      'the progress of both pages and their events',
     );
     await sync.progress.close();
     expect(progress).toMatchObject({ stage: 'fetching', pages: 2, fetched: 2, written: 0 });

@@ -1,33 +1,19 @@
 // The write step against the real database: writes while parsing, all or nothing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createDb, EventRepository, ProviderRepository, type Db, type Provider } from '@marquee/db';
+import type { Provider } from '@marquee/db';
 import type { FetchedPayload } from '@marquee/fetch';
 import { feverXml, PayloadError } from '@marquee/providers';
-import { createTestDatabase, type TestDatabase } from '@marquee/testing';
+import { databaseStackFor, feverProvider } from '@marquee/testing';
 import { generateFeeds } from '../../../bench/feed.generator.ts';
 import { collectKeys, writeStream, type PayloadStream } from '../src/streamed.writer.ts';
 
-let database: TestDatabase;
-let db: Db;
-let events: EventRepository;
+const stack = databaseStackFor('streamed', { beforeAll, afterAll }, { maxConnections: 3 });
 let provider: Provider;
 
 beforeAll(async () => {
-  database = await createTestDatabase('streamed');
-  db = createDb({ databaseUrl: database.url, maxConnections: 3 });
-  events = new EventRepository(db);
-  provider = await new ProviderRepository(db).create({
-    name: 'big',
-    kind: 'fever-xml',
-    url: 'http://feed.invalid/feed.xml',
-    everySeconds: 3600,
-    timezone: 'Europe/Madrid',
-  });
-});
-
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
+  provider = await stack.providers.create(
+    feverProvider('big', 'http://feed.invalid/feed.xml', { timezone: 'Europe/Madrid' }),
+  );
 });
 
 const serve =
@@ -36,7 +22,7 @@ const serve =
     Promise.resolve({ status: 200, body, headers: {}, url });
 
 async function storedCount(): Promise<number> {
-  const rows = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM events`;
+  const rows = await stack.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM events`;
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -48,7 +34,7 @@ function streamOf(body: Buffer): PayloadStream {
 async function ingest(body: Buffer, beforeFirstWrite = () => Promise.resolve()) {
   const batches: [number, number][] = [];
   const result = await writeStream(streamOf(body), {
-    events,
+    events: stack.events,
     provider,
     seenAt: new Date(),
     beforeFirstWrite,
