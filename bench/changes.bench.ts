@@ -27,7 +27,7 @@ import { createLogger } from '@marquee/logger';
 import { WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createTestDatabase, uniquePrefix, workerTestEnv } from '@marquee/testing';
-import { newWebhookSecret, WebhookDispatcher } from '@marquee/webhooks';
+import { createWebhookDispatcher, newWebhookSecret } from '@marquee/webhooks';
 import { createWorkerRuntime, workerEnvSchema } from '@marquee/worker';
 import { writeSection } from './results.writer.ts';
 
@@ -168,12 +168,7 @@ async function webhookLatency(databaseUrl: string, db: Db, provider: Provider) {
     { attempts: 3, backoffMs: 100 },
   );
   const webhooks = new WebhookRepository(db);
-  const dispatcher = new WebhookDispatcher({
-    changes: new ChangeRepository(db),
-    events: new EventRepository(db),
-    webhooks,
-    queue,
-  });
+  const dispatcher = createWebhookDispatcher(db, queue);
   await dispatcher.pass();
   await webhooks.add({
     url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,

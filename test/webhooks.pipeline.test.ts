@@ -7,13 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { parseEnv } from '@marquee/config';
-import {
-  ChangeRepository,
-  EventRepository,
-  ProviderRepository,
-  WebhookRepository,
-  type Provider,
-} from '@marquee/db';
+import { EventRepository, ProviderRepository, WebhookRepository, type Provider } from '@marquee/db';
 import type { EventRecord } from '@marquee/event-model';
 import { WebhookQueue } from '@marquee/queue';
 import {
@@ -26,7 +20,11 @@ import {
   type TestDatabase,
   feverProvider,
 } from '@marquee/testing';
-import { newWebhookSecret, WebhookDispatcher } from '@marquee/webhooks';
+import {
+  createWebhookDispatcher,
+  newWebhookSecret,
+  type WebhookDispatcher,
+} from '@marquee/webhooks';
 import { createWorkerRuntime, workerEnvSchema, type WorkerRuntime } from '@marquee/worker';
 import { createRedis } from '@marquee/redis';
 
@@ -128,12 +126,7 @@ beforeAll(async () => {
   webhooks = new WebhookRepository(runtime.db);
   events = new EventRepository(runtime.db);
   queue = new WebhookQueue({ connection: queueRedis, prefix }, { attempts: 3, backoffMs: 50 });
-  dispatcher = new WebhookDispatcher({
-    changes: new ChangeRepository(runtime.db),
-    events,
-    webhooks,
-    queue,
-  });
+  dispatcher = createWebhookDispatcher(runtime.db, queue);
   await dispatcher.pass();
   // As the scheduler's leader does, every few milliseconds here.
   dispatchLoop = (async () => {

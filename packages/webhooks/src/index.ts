@@ -1,5 +1,9 @@
 export { newWebhookSecret, signedHeaders } from './webhook.signer.ts';
-export { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook.dispatcher.ts';
+export {
+  createWebhookDispatcher,
+  WebhookDispatcher,
+  type WebhookDispatcherOptions,
+} from './webhook.dispatcher.ts';
 export {
   deliverMessage,
   type DeliveryOutcome,

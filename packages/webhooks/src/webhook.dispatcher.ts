@@ -1,10 +1,11 @@
 import {
+  ChangeRepository,
+  EventRepository,
   toEventDetail,
+  WebhookRepository,
   type Change,
-  type ChangeRepository,
-  type EventRepository,
+  type Db,
   type WebhookChange,
-  type WebhookRepository,
 } from '@marquee/db';
 import type { WebhookQueue } from '@marquee/queue';
 
@@ -81,4 +82,14 @@ export class WebhookDispatcher {
       };
     });
   }
+}
+
+/** The dispatcher over one database's change feed, events and endpoints. */
+export function createWebhookDispatcher(db: Db, queue: WebhookQueue): WebhookDispatcher {
+  return new WebhookDispatcher({
+    changes: new ChangeRepository(db),
+    events: new EventRepository(db),
+    webhooks: new WebhookRepository(db),
+    queue,
+  });
 }

@@ -3,7 +3,6 @@ import { parseEnv } from '@marquee/config';
 import {
   ChangeRepository,
   createDb,
-  EventRepository,
   ProviderRepository,
   ProviderStatusRepository,
   WebhookRepository,
@@ -18,7 +17,7 @@ import {
 } from '@marquee/metrics';
 import { IngestQueue, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
-import { registerBacklogMetric, WebhookDispatcher } from '@marquee/webhooks';
+import { createWebhookDispatcher, registerBacklogMetric } from '@marquee/webhooks';
 import { registerChangeFeedMetrics } from './change-feed.metrics.ts';
 import { schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
@@ -63,12 +62,7 @@ const webhookQueue = new WebhookQueue(
   { connection: redis, prefix: env.QUEUE_PREFIX },
   { attempts: env.WEBHOOK_ATTEMPTS, backoffMs: env.WEBHOOK_BACKOFF_MS },
 );
-const dispatcher = new WebhookDispatcher({
-  changes,
-  events: new EventRepository(db),
-  webhooks,
-  queue: webhookQueue,
-});
+const dispatcher = createWebhookDispatcher(db, webhookQueue);
 const dispatch = startLeaderLoop({
   name: 'webhook dispatch',
   intervalMs: env.WEBHOOK_DISPATCH_INTERVAL_MS,
