@@ -54,7 +54,7 @@ export class JobRunner {
 
   constructor(
     private readonly queue: IngestQueue,
-    redis: Redis,
+    private readonly redis: Redis,
     prefix: string,
   ) {
     this.connection = redis.duplicate();
@@ -90,9 +90,12 @@ export class JobRunner {
         const state = await delayed?.getState();
         if (state !== 'delayed')
           throw new Error(`job ${job.id} threw DelayedError but is ${state}`);
+        // The job's `delay` counts from the move, not from `timestamp` (its creation), so the
+        // due time is read from the delayed set's score (milliseconds × 0x1000 + a counter).
+        const score = await this.redis.zscore(this.queue.queue.toKey('delayed'), job.id ?? '');
         return {
           kind: 'delayed',
-          delayedUntil: (delayed?.timestamp ?? 0) + (delayed?.delay ?? 0),
+          delayedUntil: Math.floor(Number(score) / 0x1000),
           attemptsMade: delayed?.attemptsMade ?? -1,
         };
       }
