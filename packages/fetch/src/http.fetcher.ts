@@ -259,31 +259,14 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
 
     stream.on('data', (chunk: Buffer) => {
       if (settled || !body) return;
-      const received = body.size + chunk.length;
-      const refused = budget?.refusal(received);
-      if (refused) return fail(refused);
-      if (received > options.maxBytes && options.overflow === 'truncate') {
-        const head = truncatedPayload(response, body, chunk, options.maxBytes);
+      const taken = takeChunk(chunk, body, budget, response, options);
+      if (taken instanceof FetchError) fail(taken);
+      else if (taken)
         settle(() => {
           body = undefined;
           stream.destroy();
-          resolve(head);
+          resolve(taken);
         });
-        return;
-      }
-      if (received > options.maxBytes) {
-        fail(tooLarge(options.maxBytes, `received ${received} bytes so far`));
-        return;
-      }
-      // Node's HTTP parser ends an identity body at its Content-Length; this only guards the copy.
-      if (!body.push(chunk)) {
-        fail(
-          new FetchError(
-            `response body runs past its Content-Length of ${body.announced} bytes`,
-            'transient',
-          ),
-        );
-      }
     });
 
     stream.on('end', () => {
@@ -295,6 +278,35 @@ function readBody(stream: Request, options: FetchOptions): Promise<FetchedPayloa
       });
     });
   });
+}
+
+/**
+ * One chunk of the body: kept (undefined), the end of a truncated read (the payload cut at
+ * `maxBytes`), or why the read fails.
+ */
+function takeChunk(
+  chunk: Buffer,
+  body: ResponseBodyCollector,
+  budget: BodyBudget | undefined,
+  response: Response | undefined,
+  options: FetchOptions,
+): FetchError | FetchedPayload | undefined {
+  const received = body.size + chunk.length;
+  const refused = budget?.refusal(received);
+  if (refused) return refused;
+  if (received > options.maxBytes) {
+    return options.overflow === 'truncate'
+      ? truncatedPayload(response, body, chunk, options.maxBytes)
+      : tooLarge(options.maxBytes, `received ${received} bytes so far`);
+  }
+  // Node's HTTP parser ends an identity body at its Content-Length; this only guards the copy.
+  if (!body.push(chunk)) {
+    return new FetchError(
+      `response body runs past its Content-Length of ${body.announced} bytes`,
+      'transient',
+    );
+  }
+  return undefined;
 }
 
 /** Unknown lengths are reserved in steps that double from this, up to `maxBytes`. */
