@@ -3,12 +3,14 @@
 // from the current sources) whose RSS is sampled, and the real queue.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { applyProviderFile } from '@marquee/cli';
 import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
 import { IngestQueue, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
@@ -274,8 +276,64 @@ export class BenchStack {
     return seconds;
   }
 
+  /** Transactions PostgreSQL has committed in the bench's database (each lone statement is one). */
+  async postgresCommits(): Promise<number> {
+    const rows = await this.db.$queryRaw<{ n: bigint }[]>`
+      SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`;
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Commands Redis has processed so far (all clients: the machine's Redis is the bench's). */
+  async redisCommands(): Promise<number> {
+    const info = await this.redis.info('stats');
+    return Number(/^total_commands_processed:(\d+)/m.exec(info)?.[1] ?? 0);
+  }
+
+  /** CPU seconds Redis has used so far (user + system, from INFO): it runs on this machine. */
+  async redisCpuSeconds(): Promise<number> {
+    const info = await this.redis.info('cpu');
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return field('used_cpu_user') + field('used_cpu_sys');
+  }
+
   async stopWorkers(): Promise<void> {
     await Promise.all(this.workers.splice(0).map((worker) => worker.stop()));
+  }
+
+  /**
+   * Registers Fever providers as `marquee providers apply -f` does (in process:
+   * `applyProviderFile`, from a manifest file), each serving its document at its path. Returns
+   * the providers and the apply's own time.
+   */
+  async applyFeverProviders(
+    entries: readonly { name: string; path: string; document: Buffer }[],
+  ): Promise<{ providers: Provider[]; created: number; registerMs: number }> {
+    const manifest = entries.map(({ name, path, document }) => {
+      this.feeds.documents.set(path, document);
+      return {
+        name,
+        kind: 'fever-xml',
+        url: `${this.feeds.url}${path}`,
+        every: '1h',
+        timezone: 'Europe/Madrid',
+      };
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'marquee-bench-providers-'));
+    try {
+      const file = join(dir, 'providers.yaml');
+      writeFileSync(file, stringify({ providers: manifest }));
+      const started = performance.now();
+      const applied = await applyProviderFile(this.db, file, { allowPrivate: true });
+      const registerMs = performance.now() - started;
+      const names = new Set(entries.map((entry) => entry.name));
+      const providers = (await this.providers.list()).filter((provider) =>
+        names.has(provider.name),
+      );
+      return { providers, created: applied.created, registerMs };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   addProvider(name: string, path: string): Promise<Provider> {

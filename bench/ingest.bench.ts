@@ -11,6 +11,7 @@ import { contentHash, eventId, type EventRecord } from '@marquee/event-model';
 import { parseFeverXml, parseFeverXmlChunked } from '@marquee/providers';
 import { SYNC_JOB_OPTIONS } from '@marquee/queue';
 import { BenchStack, deployedWorker, sleep, type WorkerProcess } from './bench.stack.ts';
+import type { Provider } from '@marquee/db';
 import {
   BENCH_OUT,
   feedFiles,
@@ -32,6 +33,8 @@ const cycleWorkers = (process.env.BENCH_CYCLE_WORKERS ?? '1,2').split(',').map(N
 const providerLatencyMs = Number(process.env.BENCH_PROVIDER_LATENCY_MS ?? 0);
 // BENCH_INGEST_ONLY=feed|providers runs one part and prints it; RESULTS.md is left as it is.
 const only = process.env.BENCH_INGEST_ONLY;
+// BENCH_WARMUP_PROVIDERS: a cycle of this many other providers runs on the workers first.
+const warmupProviders = Number(process.env.BENCH_WARMUP_PROVIDERS ?? 0);
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const mb = (value: number) => value.toFixed(0);
 
@@ -223,16 +226,83 @@ async function bigFeed(stack: BenchStack, feeds: ReturnType<typeof loadFeeds>) {
   };
 }
 
-async function providerCycle(stack: BenchStack, workers: number, round: number) {
-  const providers = [];
-  for (let i = 0; i < providerCount; i += 1) {
-    const path = `/p${round}-${i}.xml`;
-    stack.feeds.documents.set(
-      path,
-      generateFeeds({ events: providerEvents, changedShare: 0, seed: 1_000 + i }).feverA,
-    );
-    providers.push(await stack.addProvider(`cycle${round}-${i}`, path));
+type CostCounters = Awaited<ReturnType<typeof costCounters>>;
+
+async function costCounters(stack: BenchStack) {
+  return {
+    worker: stack.workersCpuSeconds(),
+    postgres: await stack.postgresCpuSeconds(),
+    redis: await stack.redisCpuSeconds(),
+    harness: process.cpuUsage(),
+    commits: await stack.postgresCommits(),
+    commands: await stack.redisCommands(),
+  };
+}
+
+/** What the cycle cost per job: CPU of each process on the 2 cores, and statements and commands. */
+async function cycleCosts(stack: BenchStack, before: CostCounters) {
+  const perJob = (total: number) => Number((total / providerCount).toFixed(3));
+  // This process serves the providers' feeds and polls the counts: its CPU shares the cores.
+  const harness = process.cpuUsage(before.harness);
+  // Backends that ended during the cycle are missed (a pool keeps its connections while busy).
+  let postgresCpu = 0;
+  for (const [pid, seconds] of await stack.postgresCpuSeconds())
+    postgresCpu += seconds - (before.postgres.get(pid) ?? 0);
+  const cpu = {
+    workerCpuMsPerJob: perJob((stack.workersCpuSeconds() - before.worker) * 1000),
+    postgresCpuMsPerJob: perJob(postgresCpu * 1000),
+    redisCpuMsPerJob: perJob(((await stack.redisCpuSeconds()) - before.redis) * 1000),
+    harnessCpuMsPerJob: perJob((harness.user + harness.system) / 1000),
+  };
+  // pg_stat_database's counters lag by up to its stats flush interval (1 s).
+  await sleep(1_100);
+  return {
+    ...cpu,
+    postgresCommitsPerJob: perJob((await stack.postgresCommits()) - before.commits),
+    redisCommandsPerJob: perJob((await stack.redisCommands()) - before.commands),
+  };
+}
+
+/** The issue's drain time: from the first job's start to the last job's completion. */
+async function drainSpan(stack: BenchStack): Promise<number> {
+  const jobs = await stack.queue.queue.getJobs(['completed', 'failed'], 0, -1);
+  const started = Math.min(...jobs.map((job) => job.processedOn ?? Infinity));
+  const finished = Math.max(...jobs.map((job) => job.finishedOn ?? 0));
+  return finished - started;
+}
+
+/** Fever providers of a cycle, each with a feed of its own (`seed` makes the feeds differ). */
+function cycleProviders(stack: BenchStack, label: string, count: number, seed: number) {
+  return stack.applyFeverProviders(
+    Array.from({ length: count }, (_, i) => ({
+      name: `${label}-${i}`,
+      path: `/${label}-${i}.xml`,
+      document: generateFeeds({ events: providerEvents, changedShare: 0, seed: seed + i }).feverA,
+    })),
+  );
+}
+
+/** Enqueues what one scheduling cycle does (one sync job per provider) and waits for them all. */
+async function drainCycle(stack: BenchStack, providers: readonly Provider[]) {
+  await stack.queue.queue.addBulk(
+    providers.map((provider) => ({
+      name: 'provider.sync',
+      data: { providerId: provider.id, trigger: 'schedule' as const },
+      opts: SYNC_JOB_OPTIONS,
+    })),
+  );
+  const started = performance.now();
+  for (;;) {
+    const counts = await stack.queue.queue.getJobCounts('completed', 'failed');
+    if ((counts.completed ?? 0) + (counts.failed ?? 0) >= providers.length) return counts;
+    if (performance.now() - started > 600_000)
+      throw new Error(`cycle did not drain: ${JSON.stringify(counts)}`);
+    await sleep(50);
   }
+}
+
+async function providerCycle(stack: BenchStack, workers: number, round: number) {
+  const { providers } = await cycleProviders(stack, `cycle${round}`, providerCount, 1_000);
   for (let w = 0; w < workers; w += 1) {
     // The 1,000 providers share one local host, where deployed they are 1,000 hosts with a
     // politeness budget each (POLITE_*: 2 concurrent fetches and 1 s apart per host). Applied
@@ -244,44 +314,28 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
       POLITE_HOST_CONCURRENCY: '64',
     });
   }
+  if (warmupProviders > 0) {
+    const warmup = await cycleProviders(stack, `warmup${round}`, warmupProviders, 900_000);
+    await drainCycle(stack, warmup.providers);
+  }
   await stack.queue.queue.obliterate({ force: true });
   stack.feeds.latencyMs = providerLatencyMs;
-  const cpuBefore = stack.workersCpuSeconds();
-  const postgresBefore = await stack.postgresCpuSeconds();
+  const before = await costCounters(stack);
   const started = performance.now();
-  // What one scheduling cycle enqueues: one sync job per provider.
-  await stack.queue.queue.addBulk(
-    providers.map((provider) => ({
-      name: 'provider.sync',
-      data: { providerId: provider.id, trigger: 'schedule' as const },
-      opts: SYNC_JOB_OPTIONS,
-    })),
-  );
-  let counts: Record<string, number> = {};
-  for (;;) {
-    counts = await stack.queue.queue.getJobCounts('completed', 'failed');
-    if ((counts.completed ?? 0) + (counts.failed ?? 0) >= providerCount) break;
-    if (performance.now() - started > 600_000)
-      throw new Error(`cycle did not drain: ${JSON.stringify(counts)}`);
-    await sleep(50);
-  }
-  const drainMs = performance.now() - started;
+  const counts = await drainCycle(stack, providers);
+  const wallMs = performance.now() - started;
+  const costs = await cycleCosts(stack, before);
   stack.feeds.latencyMs = 0;
-  const workerCpuMsPerJob = ((stack.workersCpuSeconds() - cpuBefore) * 1000) / providerCount;
-  // Backends that ended during the cycle are missed (a pool keeps its connections while busy).
-  let postgresCpu = 0;
-  for (const [pid, seconds] of await stack.postgresCpuSeconds())
-    postgresCpu += seconds - (postgresBefore.get(pid) ?? 0);
-  const postgresCpuMsPerJob = (postgresCpu * 1000) / providerCount;
   await stack.stopWorkers();
   const rows = await stack.db.$queryRaw<{ n: bigint }[]>`
     SELECT count(*) AS n FROM events e JOIN providers p ON p.id = e.provider_id WHERE p.name LIKE ${`cycle${round}-%`}`;
   return {
     workers,
     latencyMs: providerLatencyMs,
-    drainMs,
-    workerCpuMsPerJob,
-    postgresCpuMsPerJob,
+    warmupProviders,
+    drainMs: await drainSpan(stack),
+    wallMs,
+    ...costs,
     failed: counts.failed ?? 0,
     rows: Number(rows[0]?.n ?? 0),
   };

@@ -3,11 +3,7 @@
 // process: `applyProviderFile`), their Job Schedulers written by the scheduler's reconcile, one
 // cycle drained by one worker process, and the Redis memory the queue holds per provider.
 // Prints its results (bench/RESULTS.md's Ingest notes quote them).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { applyProviderFile } from '@marquee/cli';
+import { loadavg } from 'node:os';
 import { reconcileSchedules } from '@marquee/scheduler';
 import { BenchStack, sleep } from './bench.stack.ts';
 import { generateFeeds } from './feed.generator.ts';
@@ -52,33 +48,17 @@ const total = (groups: Record<string, number>) => Object.values(groups).reduce((
 
 const stack = new BenchStack();
 await stack.start();
-const dir = mkdtempSync(join(tmpdir(), 'marquee-providers-'));
 try {
-  const manifest = {
-    providers: Array.from({ length: count }, (_, index) => {
-      const path = `/v${index}.xml`;
-      stack.feeds.documents.set(
-        path,
-        generateFeeds({ events, changedShare: 0, seed: 5_000 + index }).feverA,
-      );
-      return {
-        name: `venue-${index}`,
-        kind: 'fever-xml',
-        url: `${stack.feeds.url}${path}`,
-        every: '1h',
-        timezone: 'Europe/Madrid',
-      };
-    }),
-  };
-  const file = join(dir, 'providers.yaml');
-  writeFileSync(file, stringify(manifest));
+  const { created, registerMs } = await stack.applyFeverProviders(
+    Array.from({ length: count }, (_, index) => ({
+      name: `venue-${index}`,
+      path: `/v${index}.xml`,
+      document: generateFeeds({ events, changedShare: 0, seed: 5_000 + index }).feverA,
+    })),
+  );
+  console.log(JSON.stringify({ registerMs, created, load: load() }));
 
   let started = performance.now();
-  const applied = await applyProviderFile(stack.db, file, { allowPrivate: true });
-  const registerMs = performance.now() - started;
-  console.log(JSON.stringify({ registerMs, created: applied.created, load: load() }));
-
-  started = performance.now();
   const reconciled = await reconcileSchedules(stack.providers, stack.queue);
   const reconcileMs = performance.now() - started;
   const scheduled = await queueMemory(stack);
@@ -119,6 +99,5 @@ try {
     }),
   );
 } finally {
-  rmSync(dir, { recursive: true, force: true });
   await stack.close();
 }

@@ -21,7 +21,7 @@ import {
   RobotsGuard,
 } from '@marquee/fetch';
 import { writeBreakerStatus } from '@marquee/provider-status';
-import { IngestQueue, WebhookQueue } from '@marquee/queue';
+import { IngestQueue, SyncLock, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createWebhookWorker, registerDeliveryMetrics } from '@marquee/webhooks';
 import type { WorkerEnv } from './env.schema.ts';
@@ -42,6 +42,7 @@ export interface WorkerRuntimeOverrides {
   /** Clients to share instead of building them; the runtime never closes what it was given. */
   db?: Db;
   redis?: Redis;
+  commandsRedis?: Redis;
   cacheRedis?: Redis;
 }
 
@@ -49,8 +50,16 @@ export interface WorkerRuntime {
   env: WorkerEnv;
   logger: Logger;
   db: Db;
-  /** Queue connection: BullMQ, breaker reports, host leases and the robots.txt cache. */
+  /** BullMQ's connection (the ingest and webhooks workers, the sync lock's job states). */
   redis: Redis;
+  /**
+   * The sync's own commands (sync lock, host leases, robots.txt cache, breaker status), with
+   * ioredis' auto-pipelining: the commands of concurrent syncs issued in one turn of the event
+   * loop (the runs of one group commit finishing together, their leases taken together) go out
+   * in one write. Measured: a 1,000-provider cycle drains 8-15% faster (bench/RESULTS.md). Not
+   * BullMQ's connection: its scripts are left to BullMQ's own handling.
+   */
+  commandsRedis: Redis;
   registry: Registry;
   syncMetrics: SyncMetrics;
   breakers: BreakerRegistry;
@@ -72,6 +81,7 @@ export interface WorkerRuntime {
 interface Clients {
   db: Db;
   redis: Redis;
+  commandsRedis: Redis;
   cacheRedis: Redis;
   /** Closes the clients the runtime built. */
   close(): Promise<void>;
@@ -90,12 +100,16 @@ function buildClients(env: WorkerEnv, overrides: WorkerRuntimeOverrides): Client
       (client) => client.$disconnect(),
     );
   const redis = overrides.redis ?? own(createRedis(env.REDIS_URL, 'blocking'), (c) => c.quit());
+  const commandsRedis =
+    overrides.commandsRedis ??
+    own(createRedis(env.REDIS_URL, 'blocking', { enableAutoPipelining: true }), (c) => c.quit());
   const cacheRedis =
     overrides.cacheRedis ??
     own(createRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL, 'blocking'), (c) => c.quit());
   return {
     db,
     redis,
+    commandsRedis,
     cacheRedis,
     close: async () => void (await Promise.allSettled(owned.map((close) => close()))),
   };
@@ -238,14 +252,14 @@ export function createWorkerRuntime(
 ): WorkerRuntime {
   const logger = overrides.logger ?? createLogger({ service: 'worker', level: env.LOG_LEVEL });
   const clients = buildClients(env, overrides);
-  const { db, redis } = clients;
+  const { db, redis, commandsRedis } = clients;
   const registry = createMetricsRegistry('worker');
   registerBuildInfo(registry);
   const syncMetrics = registerSyncMetrics(registry);
-  const breakers = buildBreakers(env, redis, syncMetrics, logger);
-  const fetch = buildFetchChain(env, redis, breakers, overrides.links);
+  const breakers = buildBreakers(env, commandsRedis, syncMetrics, logger);
+  const fetch = buildFetchChain(env, commandsRedis, breakers, overrides.links);
   const providers = new ProviderRepository(db);
-  // Producer side of the queue on the same connection: the per-provider sync lock reads job states.
+  // The queue read on BullMQ's connection: the per-provider sync lock reads job states.
   const ownQueue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
   const deps: SyncDeps = {
     providers,
@@ -254,7 +268,7 @@ export function createWorkerRuntime(
     fetchStates: new FetchStateRepository(db),
     cache: catalogVersion(clients.cacheRedis, env.QUEUE_PREFIX),
     fetch,
-    syncLock: ownQueue.syncLock,
+    syncLock: new SyncLock(ownQueue.queue, commandsRedis),
     policy: {
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
@@ -273,6 +287,7 @@ export function createWorkerRuntime(
     logger,
     db,
     redis,
+    commandsRedis,
     registry,
     syncMetrics,
     breakers,

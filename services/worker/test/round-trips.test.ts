@@ -2,7 +2,7 @@
 // command) while the pipeline runs: the unchanged provider is the common case of a cycle, the
 // first ingest and 100 new events the others, so their counts are pinned. A step that adds a
 // statement or a command to one of them fails here.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Provider } from '@marquee/db';
@@ -15,7 +15,14 @@ let etags = true;
 let feed = feverFeed(100);
 
 /** Progress updates are timer-driven (a sync slower than the interval sends them): counted apart. */
-const counted = { postgres: [] as string[], redis: [] as string[], progress: 0, on: false };
+const counted = {
+  postgres: [] as string[],
+  redis: [] as string[],
+  /** The connection each counted command was sent on (progress updates included). */
+  connections: [] as Redis[],
+  progress: 0,
+  on: false,
+};
 // Patched for this file and put back in afterAll; called with `apply`, on their own `this`.
 // eslint-disable-next-line @typescript-eslint/unbound-method
 const query = pg.Client.prototype.query;
@@ -38,6 +45,7 @@ beforeAll(async () => {
   } as typeof query;
   Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
     const command = args[0];
+    if (counted.on) counted.connections.push(this);
     if (counted.on && command.args.some((arg) => String(arg).includes('"stage"'))) {
       counted.progress += 1;
     } else if (counted.on) counted.redis.push(command.name);
@@ -103,5 +111,37 @@ describe('round trips of one sync', () => {
     // state.
     expect(counted.postgres.filter((text) => !text.startsWith('CREATE TEMPORARY'))).toHaveLength(5);
     expect(counted.redis).toHaveLength(6);
+  });
+
+  it("concurrent syncs' own Redis commands share writes (auto-pipelining)", async () => {
+    etags = true;
+    feed = feverFeed(10);
+    const providers = await Promise.all(
+      Array.from({ length: 8 }, (_, n) =>
+        harness.addProvider({ url: `${site.url}/feed-${n}.xml` }),
+      ),
+    );
+    const jobs = [];
+    for (const provider of providers) jobs.push(await harness.takeJob(provider));
+    const connection = harness.runtime.commandsRedis;
+    const writes = jest.spyOn(connection.stream, 'write');
+    let written = 0;
+    counted.connections = [];
+    counted.on = true;
+    try {
+      const results = await Promise.all(
+        jobs.map(({ job, token }) => harness.runtime.processSync(job, token)),
+      );
+      expect(results.map((result) => result.upserted)).toEqual(Array(8).fill(10));
+    } finally {
+      counted.on = false;
+      written = writes.mock.calls.length;
+      writes.mockRestore();
+    }
+    const sent = counted.connections.filter((sender) => sender === connection).length;
+    // Each sync claims its provider, takes and gives back its host lease, releases its claim: the
+    // claims of syncs started together, and the leases of runs opened together, go out together.
+    expect(sent).toBeGreaterThanOrEqual(8 * 4);
+    expect(written).toBeLessThanOrEqual(sent / 2);
   });
 });
