@@ -2,7 +2,8 @@
 // from services/worker/src/main.ts, a local HTTP feed server), compared in the same run with
 // the parse alone and PostgreSQL COPY of the same rows. Writes the "Ingest" section of
 // bench/RESULTS.md. Knobs: BENCH_EVENTS (100000), BENCH_CHANGED_SHARE (0.05), BENCH_PROVIDERS
-// (1000), BENCH_PROVIDER_EVENTS (100), BENCH_WORKER_CONCURRENCY (8, the 1,000-provider cycle).
+// (1000), BENCH_PROVIDER_EVENTS (100), BENCH_WORKER_CONCURRENCY (32, the production overlay's
+// WORKER_CONCURRENCY: the 1,000-provider cycle).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -26,7 +27,8 @@ const TIMEZONE = 'Europe/Madrid';
 const options = optionsFromEnv();
 const providerCount = Number(process.env.BENCH_PROVIDERS ?? 1_000);
 const providerEvents = Number(process.env.BENCH_PROVIDER_EVENTS ?? 100);
-const cycleConcurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '8';
+// The production overlay's WORKER_CONCURRENCY (k8s/overlays/production).
+const cycleConcurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '32';
 // Worker processes of each provider cycle, in order (BENCH_CYCLE_WORKERS=1,2).
 const cycleWorkers = (process.env.BENCH_CYCLE_WORKERS ?? '1,2').split(',').map(Number);
 // BENCH_PROVIDER_LATENCY_MS: every provider answers after this long (latency-bound cycles).

@@ -10,7 +10,8 @@ import { generateFeeds } from './feed.generator.ts';
 
 const count = Number(process.env.BENCH_PROVIDERS ?? 10_000);
 const events = Number(process.env.BENCH_PROVIDER_EVENTS ?? 10);
-const concurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '8';
+// The production overlay's WORKER_CONCURRENCY (k8s/overlays/production).
+const concurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '32';
 const load = () => loadavg()[0]!.toFixed(2);
 
 /** MEMORY USAGE of every key under the queue prefix, in bytes, grouped by what the key holds. */

@@ -17,6 +17,7 @@ import {
 } from '@marquee/metrics';
 import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { schedulerEnvSchema } from '@marquee/scheduler';
+import { workerEnvSchema } from '@marquee/worker';
 import { eventually, uniquePrefix } from '@marquee/testing';
 import {
   byKind,
@@ -101,6 +102,20 @@ describe.each(RENDERS)('KEDA in %s', (dir, expected) => {
     expect(depth.metadata.query).toMatch(/state=~"[^"]*\bwaiting\b/);
     expect(depth.metadata.query).not.toMatch(/\bdelayed\b/);
     expect(Number(depth.metadata.threshold)).toBeGreaterThan(0);
+  });
+
+  it("each trigger's target is the jobs one replica runs at once: the worker's WORKER_CONCURRENCY", () => {
+    const scaled = scaledObject(objects);
+    const worker = deployment(objects, scaled.spec.scaleTargetRef.name);
+    const { WORKER_CONCURRENCY } = parseEnv(
+      workerEnvSchema,
+      literalEnv(worker.spec!.template.spec!.containers[0]!),
+    );
+    expect(WORKER_CONCURRENCY).toBe(expected.workerConcurrency);
+    expect({
+      listLength: Number(listTrigger(scaled).metadata.listLength),
+      threshold: Number(prometheusTrigger(scaled).metadata.threshold),
+    }).toEqual({ listLength: WORKER_CONCURRENCY, threshold: WORKER_CONCURRENCY });
   });
 
   it('the Redis trigger takes its password from the Secret, through a TriggerAuthentication', () => {
@@ -297,15 +312,15 @@ describe('the KEDA triggers against a real queue', () => {
       expect(replicas).toEqual({
         // listLength and threshold 4: max(ceil(10 / 4), ceil(17 / 4)) = 5.
         'k8s/base': { values: { redis: 10, prometheus: 17 }, replicas: 5, minReplicaCount: 1 },
-        // 8 per replica: max(ceil(10 / 8), ceil(17 / 8)) = 3.
+        // 32 per replica: max(ceil(10 / 32), ceil(17 / 32)) = 1.
         'k8s/overlays/production': {
           values: { redis: 10, prometheus: 17 },
-          replicas: 3,
+          replicas: 1,
           minReplicaCount: 1,
         },
         'k8s/overlays/production-redis-cluster': {
           values: { 'redis-cluster': 10, prometheus: 17 },
-          replicas: 3,
+          replicas: 1,
           minReplicaCount: 1,
         },
       });

@@ -512,16 +512,32 @@ export interface RenderExpectation {
   tag: string;
   /** Type of KEDA's list trigger. */
   listTrigger: 'redis' | 'redis-cluster';
+  /** The worker's WORKER_CONCURRENCY, which KEDA's per-replica targets equal. */
+  workerConcurrency: number;
 }
 
 export const RENDERS: readonly (readonly [string, RenderExpectation])[] = [
   [
     'k8s/base',
-    { api: 2, prefix: 'marquee', readOnly: 'false', tag: 'latest', listTrigger: 'redis' },
+    {
+      api: 2,
+      prefix: 'marquee',
+      readOnly: 'false',
+      tag: 'latest',
+      listTrigger: 'redis',
+      workerConcurrency: 4,
+    },
   ],
   [
     'k8s/overlays/production',
-    { api: 3, prefix: '{marquee}', readOnly: 'true', tag: RELEASE_VERSION, listTrigger: 'redis' },
+    {
+      api: 3,
+      prefix: '{marquee}',
+      readOnly: 'true',
+      tag: RELEASE_VERSION,
+      listTrigger: 'redis',
+      workerConcurrency: 32,
+    },
   ],
   [
     'k8s/overlays/production-redis-cluster',
@@ -531,6 +547,7 @@ export const RENDERS: readonly (readonly [string, RenderExpectation])[] = [
       readOnly: 'true',
       tag: RELEASE_VERSION,
       listTrigger: 'redis-cluster',
+      workerConcurrency: 32,
     },
   ],
 ];

@@ -16,7 +16,7 @@ import { clusterMetricsText, createMetricsRegistry, registerBuildInfo } from '@m
 import { readBreakerStatuses } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
 import { createApp } from './app.ts';
-import type { ApiEnv } from './env.schema.ts';
+import { API_DB_POOL_MAX, type ApiEnv } from './env.schema.ts';
 import { createApiServer } from './http.server.ts';
 import { RateLimiter } from './rate.limiter.ts';
 
@@ -53,7 +53,7 @@ interface Connections {
 }
 
 function connect(env: ApiEnv, logger: Logger): Connections {
-  const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 20 });
+  const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: API_DB_POOL_MAX });
   // Commands issued in one event-loop turn (the rate-limit hits of a burst of requests) share one
   // socket write: without it, each request's EVALSHA cost a write syscall of its own.
   const AUTO_PIPELINE = { enableAutoPipelining: true } as const;

@@ -1,6 +1,9 @@
 import { baseEnvSchema, changesRetentionDays, port } from '@marquee/config';
 import { z } from 'zod';
 
+/** PostgreSQL connections of one api process (replicas times this count against max_connections). */
+export const API_DB_POOL_MAX = 20;
+
 export const apiEnvSchema = baseEnvSchema
   .extend({
     API_PORT: port.default(3000),

@@ -1,5 +1,5 @@
 export { createApp, type AppOptions } from './app.ts';
-export { apiEnvSchema, type ApiEnv } from './env.schema.ts';
+export { API_DB_POOL_MAX, apiEnvSchema, type ApiEnv } from './env.schema.ts';
 export type { ReadinessChecks } from './health.router.ts';
 export { decodeCursor, encodeCursor, type PageCursor } from './page-cursor.codec.ts';
 export {

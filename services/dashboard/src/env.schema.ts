@@ -1,6 +1,9 @@
 import { baseEnvSchema, envBool, port, queueDueWindowSeconds } from '@marquee/config';
 import { z } from 'zod';
 
+/** PostgreSQL connections of one dashboard process. */
+export const DASHBOARD_DB_POOL_MAX = 4;
+
 // Long enough that guessing is hopeless; no upper bound beyond what a header can carry.
 const secret = z.string().min(12, 'must be at least 12 characters').max(1024);
 

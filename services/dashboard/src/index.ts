@@ -7,7 +7,7 @@ export {
 export { bullBoardRouter, localizeAssets } from './bull-board.router.ts';
 export { dashboardAuth, type DashboardCredentials } from './dashboard-auth.middleware.ts';
 export { dashboardCredentials } from './dashboard-credentials.ts';
-export { dashboardEnvSchema, type DashboardEnv } from './env.schema.ts';
+export { DASHBOARD_DB_POOL_MAX, dashboardEnvSchema, type DashboardEnv } from './env.schema.ts';
 export { escapeHtml } from './html.escape.ts';
 export { redisLoginThrottle, type LoginThrottle } from './login.throttle.ts';
 export { renderStatusPage, type StatusPageOptions } from './provider-status.page.ts';

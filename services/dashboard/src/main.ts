@@ -13,14 +13,14 @@ import { Queue } from 'bullmq';
 import { IngestQueue, QUEUE_NAMES } from '@marquee/queue';
 import { createDashboardApp, QUEUES_PATH } from './dashboard.app.ts';
 import { dashboardCredentials } from './dashboard-credentials.ts';
-import { dashboardEnvSchema } from './env.schema.ts';
+import { DASHBOARD_DB_POOL_MAX, dashboardEnvSchema } from './env.schema.ts';
 import { redisLoginThrottle } from './login.throttle.ts';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 const env = parseEnv(dashboardEnvSchema);
 const logger = createLogger({ service: 'dashboard', level: env.LOG_LEVEL });
-const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 4 });
+const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: DASHBOARD_DB_POOL_MAX });
 // Fail fast: a page or a scrape while Redis is down answers an error, it does not hang.
 const redis = createRedis(env.REDIS_URL, 'fail-fast');
 redis.on('error', (error: Error) => logger.debug('redis unavailable', { error: error.message }));

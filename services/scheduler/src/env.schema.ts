@@ -7,6 +7,12 @@ import {
   webhookRetryEnv,
 } from '@marquee/config';
 
+/**
+ * PostgreSQL connections of the scheduler's pool; its LISTEN for provider changes holds one more
+ * beside it (provider-change.listener.ts).
+ */
+export const SCHEDULER_DB_POOL_MAX = 2;
+
 export const schedulerEnvSchema = baseEnvSchema.extend({
   /** Fallback pass; changes to providers are normally picked up at once through NOTIFY. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),

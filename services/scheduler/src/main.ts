@@ -19,7 +19,7 @@ import { IngestQueue, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createWebhookDispatcher, registerBacklogMetric } from '@marquee/webhooks';
 import { registerChangeFeedMetrics } from './change-feed.metrics.ts';
-import { schedulerEnvSchema } from './env.schema.ts';
+import { SCHEDULER_DB_POOL_MAX, schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
 import { startLeaderLoop } from './leader.loop.ts';
 import { listenForProviderChanges } from './provider-change.listener.ts';
@@ -28,7 +28,7 @@ import { ProviderScheduler } from './provider.scheduler.ts';
 
 const env = parseEnv(schedulerEnvSchema);
 const logger = createLogger({ service: 'scheduler', level: env.LOG_LEVEL });
-const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: 2 });
+const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: SCHEDULER_DB_POOL_MAX });
 const redis = createRedis(env.REDIS_URL, 'blocking');
 const queue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
 const leaseMs = env.LEADER_LEASE_SECONDS * 1000;

@@ -3,6 +3,13 @@ import { baseEnvSchema, port, webhookRetryEnv } from '@marquee/config';
 
 export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * PostgreSQL connections of the process (unset: workerDbPoolMax). A sync uses one at a time,
+   * small payloads share one (group commit), and bulk-write transactions are held to two fewer
+   * (bulk-write.gate.ts), so it need not grow with the concurrency. Replicas times this counts
+   * against the server's max_connections.
+   */
+  WORKER_DB_POOL_MAX: z.coerce.number().int().min(3).max(100).optional(),
   ...webhookRetryEnv,
   /** Webhook deliveries in flight at once, all endpoints together (one per endpoint at most). */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
@@ -79,3 +86,16 @@ export const workerEnvSchema = baseEnvSchema.extend({
 });
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;
+
+/** WORKER_DB_POOL_MAX's default: a connection per sync and two more, up to this many. */
+const DEFAULT_DB_POOL_CAP = 10;
+
+/**
+ * The pool size: WORKER_DB_POOL_MAX, else WORKER_CONCURRENCY + 2 up to 10. A small process
+ * (compose's 4) never waits for a connection; a large one (production's 32) keeps to 10.
+ */
+export function workerDbPoolMax(
+  env: Pick<WorkerEnv, 'WORKER_CONCURRENCY' | 'WORKER_DB_POOL_MAX'>,
+): number {
+  return env.WORKER_DB_POOL_MAX ?? Math.min(env.WORKER_CONCURRENCY + 2, DEFAULT_DB_POOL_CAP);
+}

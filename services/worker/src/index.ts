@@ -1,4 +1,4 @@
-export { workerEnvSchema, type WorkerEnv } from './env.schema.ts';
+export { workerDbPoolMax, workerEnvSchema, type WorkerEnv } from './env.schema.ts';
 export {
   createWorkerRuntime,
   type WorkerRuntime,

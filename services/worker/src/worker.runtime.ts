@@ -24,7 +24,8 @@ import { writeBreakerStatus } from '@marquee/provider-status';
 import { IngestQueue, SyncLock, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createWebhookWorker, registerDeliveryMetrics } from '@marquee/webhooks';
-import type { WorkerEnv } from './env.schema.ts';
+import { BulkWriteGate, bulkWriteSlots } from './bulk-write.gate.ts';
+import { workerDbPoolMax, type WorkerEnv } from './env.schema.ts';
 import { guardedFetchChain, httpFetch, type Fetcher, type FetchLinks } from './fetch.chain.ts';
 import { closeWorker, createIngestWorker } from './ingest.worker.ts';
 import type { SyncDeps } from './sync.context.ts';
@@ -96,7 +97,7 @@ function buildClients(env: WorkerEnv, overrides: WorkerRuntimeOverrides): Client
   const db =
     overrides.db ??
     own(
-      createDb({ databaseUrl: env.DATABASE_URL, maxConnections: env.WORKER_CONCURRENCY + 2 }),
+      createDb({ databaseUrl: env.DATABASE_URL, maxConnections: workerDbPoolMax(env) }),
       (client) => client.$disconnect(),
     );
   const redis = overrides.redis ?? own(createRedis(env.REDIS_URL, 'blocking'), (c) => c.quit());
@@ -264,6 +265,8 @@ export function createWorkerRuntime(
   const deps: SyncDeps = {
     providers,
     events: new EventRepository(db),
+    // From the pool itself: a caller's own Db (tests, benchmarks) may have another size.
+    writeGate: new BulkWriteGate(bulkWriteSlots(db.pool.options.max ?? workerDbPoolMax(env))),
     syncRuns: new SyncRunRepository(db),
     fetchStates: new FetchStateRepository(db),
     cache: catalogVersion(clients.cacheRedis, env.QUEUE_PREFIX),
