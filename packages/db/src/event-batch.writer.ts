@@ -133,13 +133,14 @@ export function copyLine(
 ): string {
   const extra = details(event);
   const keys = eventKeys(event);
+  const core = coreFields(event);
   const fields: PgScalar[] = [
     eventId(provider.name, event.externalKey),
     fixed.provider,
     event.externalKey,
-    ...coreFields(event),
+    ...core,
     event.online,
-    contentHash(event),
+    contentHash(event, core),
     fixed.seen,
     fixed.seen,
     fixed.seen,

@@ -103,12 +103,16 @@ export function coreFields(event: EventRecord) {
   ] as const;
 }
 
-export function contentHash(event: EventRecord): string {
+/** `core`: the event's coreFields when the caller has them already (a COPY line does). */
+export function contentHash(
+  event: EventRecord,
+  core: ReturnType<typeof coreFields> = coreFields(event),
+): string {
   // One-shot hash: no Hash object per event (the same digest as createHash's).
   return hash(
     'sha256',
     JSON.stringify([
-      ...coreFields(event),
+      ...core,
       // Only events with details hash them, so hashes of detail-less (Fever) events written
       // before the details existed stay equal and their re-ingest writes nothing.
       ...(hasDetails(event) ? [details(event)] : []),

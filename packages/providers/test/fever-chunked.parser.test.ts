@@ -78,6 +78,18 @@ describe('fever-xml chunked reader: the same result as the whole-document parser
     expect(result.rejects.map((r) => r.key)).toEqual(['3/4', '1/2']);
   });
 
+  it('on base elements in runs (whitespace between them) and apart (elements, text, outputs)', async () => {
+    const xml = `<eventList><output>${base('1', item('1'))} \r\n\t${base('2', item('2'))}<note/>${base('3', item('3'))}
+      ${base('4', item('4'))}text${base('5', item('5'))}</output>  ${base('6', item('6'))}
+      <output>${base('7', item('7'))}${base('8', item('8'))}</output><output>${base('9', item('9'))}</output></eventList>`;
+    await expectSameAsWholeDocument(xml, 1);
+    await expectSameAsWholeDocument(xml);
+    const result = await parseFeverXmlChunked(Buffer.from(xml), zones[0]!, { sliceBytes: 1 });
+    expect(result.events.map((e) => e.externalKey)).toEqual(
+      ['1', '2', '3', '4', '5', '7', '8', '9'].map((id) => `${id}/${id}`),
+    );
+  });
+
   it('on documents it hands to the whole-document parser (comments, CDATA, DOCTYPE, nesting)', async () => {
     const cases = [
       `<eventList><output><!-- <base_event> -->${base('1', item('2'))}</output></eventList>`,

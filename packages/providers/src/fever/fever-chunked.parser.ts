@@ -70,25 +70,31 @@ function startTagEnd(body: Buffer, from: number): number {
   return -1;
 }
 
-/** First pass: where the base elements are, or null when only the whole-document parser may read it. */
-function layout(body: Buffer): Layout | null {
-  const begin = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-  if (body.indexOf('<!', begin) !== -1) return null;
-  const instruction = body.indexOf('<?', begin);
-  if (instruction !== -1) {
-    const close = body.indexOf('?>', instruction);
-    if (instruction !== begin || close === -1 || body.indexOf('<?', close) !== -1) return null;
-  }
-  const head = body.toString('utf8', begin, Math.min(body.length, begin + 4096));
-  const rootName = /^[ \t\r\n]*(?:<\?[^]*?\?>)?[ \t\r\n]*<([^ \t\r\n/>]+)/.exec(head)?.[1];
-  const form = FORMS.find((candidate) => candidate.root === rootName);
-  if (!form) return null;
+/** Whether body[from, to) is XML whitespace only. */
+function isBlank(body: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i += 1) if (!isSpace(body[i])) return false;
+  return true;
+}
 
+/** The base elements' byte ranges and the document around them, with a placeholder per run. */
+interface Skeleton {
+  starts: number[];
+  ends: number[];
+  /**
+   * The document with each run of base elements (siblings with only whitespace between them)
+   * replaced by one placeholder: parsing it costs the same for 1 base element or 100,000.
+   */
+  text: string;
+  /** Per placeholder, the indexes of its first and last base element. */
+  runs: { first: number; last: number }[];
+}
+
+/** Where the base elements are, by byte search; null when the search cannot be sure. */
+function skeletonOf(body: Buffer, form: FeedForm, begin: number): Skeleton | null {
   const open = Buffer.from(`<${form.base}`);
   const close = Buffer.from(`</${form.base}`);
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const skeleton: string[] = [];
+  const skeleton: Skeleton = { starts: [], ends: [], text: '', runs: [] };
+  const pieces: string[] = [];
   let cursor = begin;
   let at = body.indexOf(open, cursor);
   while (at !== -1) {
@@ -118,26 +124,53 @@ function layout(body: Buffer): Layout | null {
       if (gt === -1) return null;
       end = gt + 1;
     }
-    skeleton.push(
-      body.toString('utf8', cursor, at),
-      `<${form.base} ${PLACEHOLDER_INDEX}="${starts.length}"/>`,
-    );
-    starts.push(at);
-    ends.push(end);
+    const run = skeleton.runs.at(-1);
+    const index = skeleton.starts.length;
+    if (run !== undefined && run.last === index - 1 && isBlank(body, cursor, at)) run.last = index;
+    else {
+      pieces.push(
+        body.toString('utf8', cursor, at),
+        `<${form.base} ${PLACEHOLDER_INDEX}="${skeleton.runs.length}"/>`,
+      );
+      skeleton.runs.push({ first: index, last: index });
+    }
+    skeleton.starts.push(at);
+    skeleton.ends.push(end);
     cursor = end;
     at = next;
   }
-  skeleton.push(body.toString('utf8', cursor));
+  pieces.push(body.toString('utf8', cursor));
+  skeleton.text = pieces.join('');
+  return skeleton;
+}
+
+/** First pass: where the base elements are, or null when only the whole-document parser may read it. */
+function layout(body: Buffer): Layout | null {
+  const begin = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  if (body.indexOf('<!', begin) !== -1) return null;
+  const instruction = body.indexOf('<?', begin);
+  if (instruction !== -1) {
+    const close = body.indexOf('?>', instruction);
+    if (instruction !== begin || close === -1 || body.indexOf('<?', close) !== -1) return null;
+  }
+  const head = body.toString('utf8', begin, Math.min(body.length, begin + 4096));
+  const rootName = /^[ \t\r\n]*(?:<\?[^]*?\?>)?[ \t\r\n]*<([^ \t\r\n/>]+)/.exec(head)?.[1];
+  const form = FORMS.find((candidate) => candidate.root === rootName);
+  if (!form) return null;
+  const skeleton = skeletonOf(body, form, begin);
+  if (!skeleton) return null;
 
   // The document around the base elements passes the same checks as a whole document would.
-  const { root } = feedRoot(parseDocument(skeleton.join('')));
+  const { root } = feedRoot(parseDocument(skeleton.text));
   const order: number[] = [];
   for (const output of children(root, 'output')) {
     for (const base of children(output, form.base)) {
-      order.push(Number(attribute(base, PLACEHOLDER_INDEX)));
+      const run = skeleton.runs[Number(attribute(base, PLACEHOLDER_INDEX))];
+      if (run === undefined) continue;
+      for (let index = run.first; index <= run.last; index += 1) order.push(index);
     }
   }
-  return { form, starts, ends, order };
+  return { form, starts: skeleton.starts, ends: skeleton.ends, order };
 }
 
 function checkTimezone(ctx: ParseContext): void {
