@@ -63,7 +63,11 @@ export class EventGroupWriter {
       }
       // The stage is the session's own table: copied outside the transaction (nothing to log),
       // emptied by the transaction below, or by the cleanup when it fails.
-      await pipeline(Readable.from(encode(group)), client.query(copyFrom(COPY_STAGE_SQL)));
+      const text = encode(group);
+      await pipeline(
+        Readable.from(text === '' ? [] : [text]),
+        client.query(copyFrom(COPY_STAGE_SQL)),
+      );
       // A multi-statement query answers with one result per statement.
       results = (await client.query(
         transactionSql(group, this.statementTimeoutMs, client),
@@ -83,12 +87,17 @@ export class EventGroupWriter {
   }
 }
 
-function* encode(group: readonly GroupedWrite[]): Generator<string> {
+/**
+ * The group's rows as one COPY text: pg-copy-streams sends each chunk with two socket writes, so
+ * one chunk per group rather than per member (a group's small payloads are in memory anyway).
+ */
+function encode(group: readonly GroupedWrite[]): string {
+  const lines: string[] = [];
   for (const member of group) {
-    if (member.events.length === 0) continue;
     const fixed = { provider: member.provider.id, seen: member.seenAt.toISOString() };
-    yield `${member.events.map((event) => copyLine(member.provider, fixed, event)).join('\n')}\n`;
+    for (const event of member.events) lines.push(copyLine(member.provider, fixed, event));
   }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 /** The group's one transaction: forget applied payloads, merge the stage (rows per provider). */
