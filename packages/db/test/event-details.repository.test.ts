@@ -42,7 +42,16 @@ describe('event details', () => {
     // The same as the reference implementation on keys of every shape, including every value of
     // the digits that carry the version and the variant.
     const namespace = '1b4f0f9e-8d51-4c55-9a53-5b0e2c7d9a10';
-    const keys = ['', ' ', 'ünïcödé ✓ 🎸', 'a\nb', '"quoted"', 'x'.repeat(300)];
+    const keys = [
+      '',
+      ' ',
+      'ünïcödé ✓ 🎸',
+      'a\nb',
+      '"quoted"',
+      'x'.repeat(300),
+      'ü'.repeat(3_000),
+      'k',
+    ];
     for (let index = 0; index < 2_000; index += 1) keys.push(`${index}/${index * 7919}`);
     const variants = new Set<string>();
     for (const key of keys) {

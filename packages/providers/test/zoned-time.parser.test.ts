@@ -72,4 +72,17 @@ describe('zonedLocalMillis', () => {
     }
     expect(zonedLocalMillis('2021-06-30T21:00:00', 'Mars/Olympus')).toBeUndefined();
   });
+
+  it('knows the last day of every month, leap years by the Gregorian rule', () => {
+    for (const year of [1900, 2000, 2023, 2024, 2100]) {
+      for (let month = 1; month <= 12; month += 1) {
+        for (const day of [28, 29, 30, 31]) {
+          const value = `${year}-${String(month).padStart(2, '0')}-${day}T12:00:00`;
+          const exists = new Date(Date.UTC(year, month - 1, day)).getUTCMonth() === month - 1;
+          const millis = zonedLocalMillis(value, 'UTC');
+          expect(millis === undefined ? 'undefined' : 'read').toBe(exists ? 'read' : 'undefined');
+        }
+      }
+    }
+  });
 });

@@ -57,8 +57,13 @@ function offsetCache(zoneName: string): OffsetCache | null {
   return cache;
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in `month` (1-12) of `year`, Gregorian (as Date.UTC counts them). */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return MONTH_DAYS[month - 1] ?? 0;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return leap ? 29 : 28;
 }
 
 /** luxon's `fixOffset`: the UTC instant of local time `localTs`, starting from offset guess `o`. */
