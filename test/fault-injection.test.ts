@@ -165,8 +165,12 @@ describe('chaos provider faults', () => {
         expect(outcome.error.message).toMatch(reason);
       }
       const run = await syncRuns.findByJobId(jobId);
-      expect(run?.status).toBe('failed');
+      // A delayed job is not a failure: its run waits until the job is due again.
+      expect(run?.status).toBe(kind === 'delayed' ? 'waiting' : 'failed');
       expect(run?.error).toMatch(reason);
+      if (outcome.kind === 'delayed') {
+        expect(run?.resumesAt?.getTime()).toBe(outcome.delayedUntil);
+      }
       expect(await eventSnapshot(provider.id)).toEqual(before);
       expect(await cache.version()).toBe(version);
     },
@@ -567,9 +571,14 @@ describe('provider-imposed delays', () => {
       expect(failed?.failedReason).toMatch(
         /HTTP 429 .*rate-limited this sync 3 times, more than RATE_LIMIT_MAX_DELAYS \(2\)/,
       );
-      const runs = await stack.db.syncRun.findMany({ where: { providerId: provider.id } });
-      expect(runs.map((run) => run.status)).toEqual(['failed', 'failed', 'failed']);
-      expect(runs.find((run) => run.error?.includes('RATE_LIMIT_MAX_DELAYS'))).toBeDefined();
+      const runs = await stack.db.syncRun.findMany({
+        where: { providerId: provider.id },
+        orderBy: { startedAt: 'asc' },
+      });
+      // Each delay's run waited; the run of the 429 past the budget ends the job: failed.
+      expect(runs.map((run) => run.status)).toEqual(['waiting', 'waiting', 'failed']);
+      expect(runs[2]?.error).toMatch(/RATE_LIMIT_MAX_DELAYS/);
+      expect(runs[2]?.resumesAt).toBeNull();
       // BullMQ marks the job failed before this process's worker hears of it and counts it.
       const metrics = await eventually(
         async () => {

@@ -215,6 +215,11 @@ describe('per-host politeness shared through Redis', () => {
         where: { providerId: provider.id },
         orderBy: { startedAt: 'desc' },
       });
+      // Put off, not failed: the run waits for the job's next turn at the host.
+      expect(run).toMatchObject({
+        status: 'waiting',
+        resumesAt: expect.any(Date) as unknown as Date,
+      });
       expect(run?.error).toMatch(/is busy \(politeness limit\)/);
     } finally {
       await release();

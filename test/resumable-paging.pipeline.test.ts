@@ -78,7 +78,15 @@ async function runsOf(provider: Provider) {
   return db.syncRun.findMany({
     where: { providerId: provider.id },
     orderBy: { startedAt: 'asc' },
-    select: { status: true, flag: true, truncated: true, parsed: true, error: true },
+    select: {
+      status: true,
+      flag: true,
+      truncated: true,
+      parsed: true,
+      error: true,
+      finishedAt: true,
+      resumesAt: true,
+    },
   });
 }
 
@@ -124,8 +132,14 @@ describe('a Discogs-like API: page/per_page, a request budget, 429 with Retry-Af
     );
     expect(await storedKeys(provider)).toEqual(apiEvents(56, 'dg').map((event) => event.id));
     const runs = await runsOf(provider);
-    expect(runs.map((run) => run.status)).toEqual(['failed', 'succeeded']);
+    // The 429 put the job off: its run waited (not failed) until the resume, which succeeded.
+    expect(runs.map((run) => run.status)).toEqual(['waiting', 'succeeded']);
     expect(runs[0]?.error).toMatch(/429/);
+    const waited = (runs[0]?.resumesAt?.getTime() ?? 0) - (runs[0]?.finishedAt?.getTime() ?? 0);
+    // Retry-After: the rest of the server's 3 s window, in whole seconds.
+    expect(waited).toBeGreaterThan(0);
+    expect(waited).toBeLessThanOrEqual(3_000);
+    expect(runs[1]?.resumesAt).toBeNull();
     // The delayed attempt kept pages 1–10; the run that resumed counts the whole walk.
     expect(runs[0]?.parsed).toBe(40);
     expect(runs[1]).toMatchObject({ flag: null, truncated: false, parsed: 56 });

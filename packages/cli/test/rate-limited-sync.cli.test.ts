@@ -1,8 +1,12 @@
 // `marquee sync NAME --wait` as a process against a real worker and a Discogs-like API whose
 // request budget runs out mid-walk: while the job waits for the provider's Retry-After, the output
 // says so and shows the pages and events kept so far (not "0 fetched"); the resumed walk's
-// progress goes on from there, and the sync succeeds with every event.
+// progress goes on from there, and the sync succeeds with every event. Meanwhile `providers
+// list` and the provider-status reader say the provider is waiting and when it resumes, not failed.
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { ProviderStatusRepository } from '@marquee/db';
+import { ProviderStatusReader } from '@marquee/provider-status';
+import { eventually } from '@marquee/testing';
 import { pagedApiConfig, providersAdd, startPagedApi, useCliStack } from './cli.harness.ts';
 
 const stack = useCliStack({
@@ -21,7 +25,53 @@ beforeAll(async () => {
 
 describe('sync --wait on a rate-limited paged provider', () => {
   it("says it waits for the provider's Retry-After, with the pages and events kept so far", async () => {
-    const result = await stack.bin('sync', 'discogs', '--wait', '--timeout', '90s');
+    // The queue is paused once the walk has begun, so the job, once delayed by the 429, stays put
+    // off (due, not taken) until the test has read the provider's status.
+    stack.api.hold();
+    const syncing = stack.bin('sync', 'discogs', '--wait', '--timeout', '90s');
+    await eventually(
+      () => Promise.resolve(stack.api.answers.size > 0 ? true : undefined),
+      30_000,
+      "the walk's first request",
+    );
+    await stack.queue.queue.pause();
+    stack.api.release();
+    const [listed] = await eventually(
+      async () => {
+        const { out } = await stack.marquee('providers', 'list', '--json');
+        const views = JSON.parse(out) as {
+          lastSync: { status: string; finishedAt: string; resumesAt: string | null } | null;
+        }[];
+        return views[0]?.lastSync && views[0].lastSync.status !== 'running' ? views : undefined;
+      },
+      60_000,
+      'the rate-limited run to end',
+    );
+    expect(listed?.lastSync).toMatchObject({
+      status: 'waiting',
+      error: expect.stringMatching(/^HTTP 429 Too Many Requests/) as unknown as string,
+    });
+    // Retry-After: the rest of the API's 4 s window, in whole seconds, from when the run ended.
+    const resumesAt = Date.parse(listed?.lastSync?.resumesAt ?? '');
+    const endedAt = Date.parse(listed?.lastSync?.finishedAt ?? '');
+    expect(resumesAt - endedAt).toBeGreaterThan(0);
+    expect(resumesAt - endedAt).toBeLessThanOrEqual(4_000);
+    const table = await stack.marquee('providers', 'list');
+    const shown = new Date(Math.floor(resumesAt / 1_000) * 1_000).toISOString();
+    expect(table.out).toContain(
+      `waiting, resumes at ${shown.replace(/\.000Z$/, 'Z')}: HTTP 429 Too Many Requests`,
+    );
+    expect(table.out).not.toMatch(/failed/);
+    const report = await new ProviderStatusReader({
+      statuses: new ProviderStatusRepository(stack.db),
+    }).read();
+    expect(report.providers[0]?.lastSync).toMatchObject({
+      status: 'waiting',
+      resumesAt: listed?.lastSync?.resumesAt,
+    });
+    await stack.queue.queue.resume();
+
+    const result = await syncing;
     expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
     expect(result.stdout).toMatch(/^discogs: succeeded; fetched 24, parsed 24, upserted 24,/m);
     const waits = result.stderr
@@ -36,5 +86,10 @@ describe('sync --wait on a rate-limited paged provider', () => {
     // No progress line after the first wait counts from 0 again.
     const after = result.stderr.split(waits[0]!)[1] ?? '';
     expect(after).not.toMatch(/ 0 fetched/);
+    // The resumed attempt's run is the provider's last sync now, and it succeeded.
+    const done = await stack.marquee('providers', 'list', '--json');
+    expect(JSON.parse(done.out)).toMatchObject([
+      { lastSync: { status: 'succeeded', upserted: 24, resumesAt: null } },
+    ]);
   });
 });

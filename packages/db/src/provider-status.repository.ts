@@ -28,6 +28,8 @@ export interface ProviderStatus {
     flag: string | null;
     /** A walk of pages stopped at its `maxPages` while the payload said there was more. */
     truncated: boolean;
+    /** On a `waiting` run: when its job runs again (ISO). */
+    resumes_at: string | null;
   } | null;
 }
 
@@ -60,7 +62,8 @@ export class ProviderStatusRepository {
             'finished_at', to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
             'fetched', r.fetched, 'parsed', r.parsed, 'upserted', r.upserted,
             'unchanged', r.unchanged, 'rejected', r.rejected, 'error', r.error, 'flag', r.flag,
-            'truncated', r.truncated)
+            'truncated', r.truncated,
+            'resumes_at', to_char(r.resumes_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
           FROM sync_runs r WHERE r.provider_id = p.id
           ORDER BY r.started_at DESC LIMIT 1) AS last_sync
       FROM providers p

@@ -21,9 +21,11 @@ export interface RejectSample {
 
 /**
  * `skipped`: nothing was fetched because the provider's circuit breaker was open; `error` says
- * which breaker and when it next lets a probe through.
+ * which breaker and when it next lets a probe through. `waiting`: the run stopped because the
+ * provider rate-limited it (or the host was busy) and its job was put off, not failed: the job
+ * runs again at `resumesAt` in a new run, from this one's checkpoint; `error` says why it waits.
  */
-export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'waiting';
 
 /**
  * Why a succeeded run was not applied as usual: `unchanged` (304 or same content hash: nothing
@@ -201,6 +203,22 @@ export class SyncRunRepository {
     return this.db.syncRun.update({
       where: { id },
       data: { ...counts, status: 'failed', finishedAt: new Date(), error },
+    });
+  }
+
+  /**
+   * The run's job was put off until `resumesAt` (a rate limit): not a failure, the job runs again
+   * then in a new run. `counts`: what the run kept so far.
+   */
+  wait(
+    id: string,
+    reason: string,
+    resumesAt: Date,
+    counts: Partial<SyncCounts> = {},
+  ): Promise<SyncRun> {
+    return this.db.syncRun.update({
+      where: { id },
+      data: { ...counts, status: 'waiting', finishedAt: new Date(), error: reason, resumesAt },
     });
   }
 

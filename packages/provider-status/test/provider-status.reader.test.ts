@@ -22,6 +22,14 @@ beforeAll(async () => {
   const base = { kind: 'fever-xml', everySeconds: 60, timezone: 'Europe/Madrid' };
   const a = await providers.create({ ...base, name: 'a', url: 'https://a.example/f.xml' });
   await providers.create({ ...base, name: 'b', url: 'https://b.example/f.xml' });
+  const c = await providers.create({ ...base, name: 'c', url: 'https://c.example/api' });
+  const limited = await runs.start(c.id, 'schedule', 'job-3');
+  await runs.wait(
+    limited.id,
+    'HTTP 429 Too Many Requests; retry after 30000 ms',
+    new Date('2030-01-01T00:00:30.000Z'),
+    { fetched: 40 },
+  );
   const ok = await runs.start(a.id, 'schedule', 'job-1');
   await runs.succeed(ok.id, { fetched: 2, parsed: 2, upserted: 2, unchanged: 0, rejected: 0 }, []);
   const bad = await runs.start(a.id, 'manual', 'job-2');
@@ -67,6 +75,17 @@ describe('ProviderStatusReader', () => {
       },
     });
     expect(b).toMatchObject({ name: 'b', lastSuccessAt: null, lastSync: null });
+    // Rate-limited and put off, not failed: it says when its job runs again.
+    expect(report.providers[2]).toMatchObject({
+      name: 'c',
+      lastSync: {
+        status: 'waiting',
+        resumesAt: '2030-01-01T00:00:30.000Z',
+        error: 'HTTP 429 Too Many Requests; retry after 30000 ms',
+        fetched: 40,
+      },
+    });
+    expect(a?.lastSync?.resumesAt).toBeNull();
     expect(b?.breaker).toEqual({
       state: 'closed',
       lastError: null,
@@ -102,6 +121,7 @@ describe('ProviderStatusReader', () => {
       expect(report.providers.map((view) => [view.name, view.breaker])).toEqual([
         ['a', null],
         ['b', null],
+        ['c', null],
       ]);
       expect(describeBreaker(null)).toBe('unknown (Redis unreachable)');
     }

@@ -95,7 +95,10 @@ export const providerStatusSchema = z.object({
   events: z.int().meta({ description: 'Events stored for this provider.' }),
   last_sync: z
     .object({
-      status: z.enum(['running', 'succeeded', 'failed', 'skipped']),
+      status: z.enum(['running', 'succeeded', 'failed', 'skipped', 'waiting']).meta({
+        description:
+          'skipped: an open circuit breaker, nothing fetched; waiting: the provider rate-limited the sync (or its host was busy) and its job was put off until `resumes_at`, not failed.',
+      }),
       trigger: z.string(),
       started_at: z.iso.datetime(),
       finished_at: z.iso.datetime().nullable(),
@@ -103,6 +106,10 @@ export const providerStatusSchema = z.object({
       unchanged: z.int(),
       rejected: z.int(),
       error: z.string().nullable(),
+      resumes_at: z.iso
+        .datetime()
+        .nullable()
+        .meta({ description: 'On a waiting run: when its job runs again.' }),
     })
     .nullable(),
   breaker: z

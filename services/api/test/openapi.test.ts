@@ -70,6 +70,13 @@ beforeAll(async () => {
   );
   const runs = new SyncRunRepository(api.db);
   await runs.fail((await runs.start(provider.id, 'schedule', undefined)).id, 'HTTP 500');
+  // A rate-limited provider: its last run waits, with the time its job resumes.
+  const limited = await createProvider(api, 'limited', 'Europe/Madrid');
+  await runs.wait(
+    (await runs.start(limited.id, 'schedule', 'job-1')).id,
+    'HTTP 429 Too Many Requests; retry after 30000 ms',
+    new Date(Date.now() + 30_000),
+  );
 
   const response = await api.get('/openapi.json');
   expect(response.status).toBe(200);

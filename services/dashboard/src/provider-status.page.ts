@@ -38,6 +38,7 @@ const STATUS_CLASS: Record<string, string> = {
   failed: 'bad',
   running: 'warn',
   skipped: 'warn',
+  waiting: 'warn',
 };
 
 function ago(iso: string, now: Date): string {
@@ -45,10 +46,14 @@ function ago(iso: string, now: Date): string {
   return `${formatDuration(seconds)} ago`;
 }
 
+/** `2026-12-07 02:19:22Z`: what a person reads of an ISO time. */
+function shownTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
 /** `2026-12-07 02:19:22Z`, then how long ago; the exact ISO time stays in `datetime`. */
 function time(iso: string, now: Date): string {
-  const shown = iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(shown)}</time><br><span class="muted">${escapeHtml(ago(iso, now))}</span>`;
+  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(shownTime(iso))}</time><br><span class="muted">${escapeHtml(ago(iso, now))}</span>`;
 }
 
 /** Links into Bull Board: a queue view by job state, or one job. */
@@ -101,7 +106,12 @@ function syncCells(view: ProviderStatusView, now: Date): string {
     return '<td class="muted">never synced</td><td></td><td></td><td></td><td></td><td></td>';
   const status = `<span class="${STATUS_CLASS[sync.status] ?? 'warn'}">${escapeHtml(sync.status)}</span>`;
   const flag = sync.flag ? ` <span class="muted">[${escapeHtml(sync.flag)}]</span>` : '';
-  return `<td>${status}${flag} (${escapeHtml(sync.trigger)})<br>${time(sync.startedAt, now)}</td>
+  // A rate-limited run's job runs again by itself: when is what the operator needs.
+  const resumes =
+    sync.status === 'waiting' && sync.resumesAt
+      ? `<br><span class="warn">resumes at <time datetime="${escapeHtml(sync.resumesAt)}">${escapeHtml(shownTime(sync.resumesAt))}</time></span>`
+      : '';
+  return `<td>${status}${flag} (${escapeHtml(sync.trigger)})${resumes}<br>${time(sync.startedAt, now)}</td>
 <td class="num">${sync.fetched}</td><td class="num">${sync.upserted}</td><td class="num">${sync.unchanged}</td><td class="num">${sync.rejected}</td>
 <td class="error">${sync.error ? `<span class="${STATUS_CLASS[sync.status] ?? 'warn'}">${escapeHtml(sync.error)}</span>` : ''}</td>`;
 }

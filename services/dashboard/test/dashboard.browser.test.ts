@@ -73,6 +73,21 @@ async function seed(): Promise<void> {
     { fetched: 4, parsed: 4, upserted: 4, unchanged: 0, rejected: 0 },
     [],
   );
+  // Rate-limited mid-walk: its job is put off until the provider's Retry-After (no schedule
+  // here, so the queue depth stays that of the two scheduled providers).
+  const limited = await providers.create({
+    ...base,
+    kind: 'json-api',
+    name: 'discogs-like',
+    url: 'https://api.discogs.example/events',
+  });
+  const paused = await runs.start(limited.id, 'schedule', 'job-waiting');
+  await runs.wait(
+    paused.id,
+    'HTTP 429 Too Many Requests; retry after 42000 ms',
+    new Date(Date.now() + 42_000),
+    { fetched: 40, upserted: 40 },
+  );
   await providers.create({
     ...base,
     name: 'quiet-hall',
@@ -159,6 +174,11 @@ test('the status page shows each provider, the queue depth and refreshes itself'
     /open until .*: HTTP 503 Service Unavailable/,
   );
   await expect(row('sala-sol').innerText()).resolves.toMatch(/\bclosed\b/);
+  // Put off by a 429, not failed: when it resumes is shown.
+  const limited = await row('discogs-like').innerText();
+  expect(limited).toMatch(/\bwaiting \(schedule\)\s+resumes at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/m);
+  expect(limited).toMatch(/HTTP 429 Too Many Requests; retry after 42000 ms/);
+  expect(limited).not.toMatch(/failed/);
   await expect(page.locator('ul.depth').innerText()).resolves.toMatch(/waiting\s*2/);
   // Below the providers, each webhook endpoint's health (docs/dashboard-status.png shows it).
   const webhooks = page.getByRole('table', { name: 'webhook endpoints' });

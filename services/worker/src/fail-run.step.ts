@@ -56,7 +56,8 @@ function rateLimitFailure(error: FetchError, job: SyncJob, delays: DelayPolicy):
  * - permanent (4xx, unusable payload, bad config, unknown kind, too many rate limits): fails
  *   for good;
  * - rate-limited with a known wait, when the job can be moved (`canDelay`: its lock token is
- *   known): delayed, no attempt spent; an open breaker is one of those, and the run is skipped;
+ *   known): delayed, no attempt spent, and the run is `waiting`; an open breaker is one of those,
+ *   and the run is skipped;
  * - anything else is transient: retried with exponential backoff and jitter.
  */
 function classifyFailure(
@@ -130,7 +131,8 @@ export async function failRun(
         probeAt: toSecond(until),
       });
     } else {
-      await deps.syncRuns.fail(sync.runId, message, sync.counts);
+      // Not a failure: the job runs again at `until`, in a new run; this one says when.
+      await deps.syncRuns.wait(sync.runId, message, until, sync.counts);
       if (failure.rateLimitDelays !== undefined) {
         await job.updateData({ ...job.data, rateLimitDelays: failure.rateLimitDelays });
       }

@@ -77,7 +77,7 @@ describe('failRun', () => {
     ]);
   });
 
-  it('a rate limit with a known wait: the run fails with its reason, the job is delayed, logged once', async () => {
+  it('a rate limit with a known wait: the run waits (not failed) until the job is due, the job is delayed, logged once', async () => {
     const sync = await harness.begin(provider);
     const error = new FetchError('HTTP 429 Too Many Requests', 'rate-limited', {
       status: 429,
@@ -86,10 +86,10 @@ describe('failRun', () => {
     const thrown = await failRun(harness.runtime.deps, sync, error);
     expect(thrown).toBeInstanceOf(DelayedError);
     expect(thrown).not.toBeInstanceOf(BreakerSkipError);
-    expect(await runOf(sync)).toMatchObject({
-      status: 'failed',
-      error: 'HTTP 429 Too Many Requests',
-    });
+    const run = await runOf(sync);
+    expect(run).toMatchObject({ status: 'waiting', error: 'HTTP 429 Too Many Requests' });
+    // The run says when the job resumes: the time it was delayed to.
+    expect(run?.resumesAt?.getTime()).toBe(await dueAt(sync));
     expect(await (await jobOf(sync))?.getState()).toBe('delayed');
     expect(linesOf(sync)).toEqual([
       expect.objectContaining({

@@ -75,6 +75,11 @@ function toJson(view: ProviderStatusView) {
 function summarizeRun(run: LastSyncView): string {
   const when = run.startedAt.replace(/\.\d+Z$/, 'Z');
   if (run.status === 'running') return `${when} running`;
+  if (run.status === 'waiting') {
+    // Put off by a rate limit, not failed: the job runs again by itself.
+    const resumes = run.resumesAt ? `, resumes at ${run.resumesAt.replace(/\.\d+Z$/, 'Z')}` : '';
+    return `${when} waiting${resumes}: ${run.error ?? 'rate-limited'}`;
+  }
   if (run.status !== 'succeeded') return `${when} ${run.status}: ${run.error ?? 'unknown error'}`;
   const flagged = run.flag && run.error ? `${run.flag}: ${run.error}` : run.flag;
   const flags = [flagged, run.truncated ? 'truncated' : null].filter((flag) => flag !== null);
