@@ -11,7 +11,7 @@ import { generateFeeds } from './feed.generator.ts';
 const count = Number(process.env.BENCH_PROVIDERS ?? 10_000);
 const events = Number(process.env.BENCH_PROVIDER_EVENTS ?? 10);
 // The production overlay's WORKER_CONCURRENCY (k8s/overlays/production).
-const concurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '32';
+const concurrency = process.env.BENCH_WORKER_CONCURRENCY ?? '64';
 const load = () => loadavg()[0]!.toFixed(2);
 
 /** MEMORY USAGE of every key under the queue prefix, in bytes, grouped by what the key holds. */
@@ -71,7 +71,7 @@ try {
     WORKER_CONCURRENCY: concurrency,
     METRICS_PORT: '0',
     POLITE_MIN_DELAY_MS: '0',
-    POLITE_HOST_CONCURRENCY: '64',
+    POLITE_HOST_CONCURRENCY: concurrency,
   });
   started = performance.now();
   const cpuBefore = stack.workersCpuSeconds();

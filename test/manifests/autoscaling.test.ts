@@ -312,7 +312,7 @@ describe('the KEDA triggers against a real queue', () => {
       expect(replicas).toEqual({
         // listLength and threshold 4: max(ceil(10 / 4), ceil(17 / 4)) = 5.
         'k8s/base': { values: { redis: 10, prometheus: 17 }, replicas: 5, minReplicaCount: 1 },
-        // 32 per replica: max(ceil(10 / 32), ceil(17 / 32)) = 1.
+        // 64 per replica: max(ceil(10 / 64), ceil(17 / 64)) = 1.
         'k8s/overlays/production': {
           values: { redis: 10, prometheus: 17 },
           replicas: 1,

@@ -100,10 +100,10 @@ describe.each(RENDERS)('PostgreSQL connections of %s', (dir, expected) => {
   it("the worker's pool stops growing with its concurrency at 10 (WORKER_CONCURRENCY + 2 did not)", () => {
     const counts = usage(objects);
     expect(counts.worker.perPod).toBe(Math.min(expected.workerConcurrency + 2, 10));
-    // WORKER_CONCURRENCY + 2 at every concurrency would not fit production's 32.
+    // WORKER_CONCURRENCY + 2 at every concurrency would not fit production's 64.
     const uncapped = usage(objects, expected.workerConcurrency + 2);
     expect(total(uncapped) + OUTSIDE_MARQUEE > DOCUMENTED_MAX_CONNECTIONS).toBe(
-      expected.workerConcurrency === 32,
+      expected.workerConcurrency === 64,
     );
   });
 });

@@ -536,7 +536,7 @@ export const RENDERS: readonly (readonly [string, RenderExpectation])[] = [
       readOnly: 'true',
       tag: RELEASE_VERSION,
       listTrigger: 'redis',
-      workerConcurrency: 32,
+      workerConcurrency: 64,
     },
   ],
   [
@@ -547,7 +547,7 @@ export const RENDERS: readonly (readonly [string, RenderExpectation])[] = [
       readOnly: 'true',
       tag: RELEASE_VERSION,
       listTrigger: 'redis-cluster',
-      workerConcurrency: 32,
+      workerConcurrency: 64,
     },
   ],
 ];
