@@ -251,6 +251,11 @@ export class BenchStack {
     return worker;
   }
 
+  /** The worker processes running now. */
+  workerProcesses(): readonly WorkerProcess[] {
+    return this.workers;
+  }
+
   /** CPU seconds used so far by the workers running now. */
   workersCpuSeconds(): number {
     return this.workers.reduce((sum, worker) => sum + worker.cpuSeconds(), 0);

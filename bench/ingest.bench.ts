@@ -322,6 +322,8 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
   const started = performance.now();
   const counts = await drainCycle(stack, providers);
   const wallMs = performance.now() - started;
+  // Peak RSS of the largest worker process over its life (this cycle is all it ran).
+  const peakRssMb = Math.max(...stack.workerProcesses().map((worker) => worker.memory().peakRssMb));
   const costs = await cycleCosts(stack, before);
   stack.feeds.latencyMs = 0;
   await stack.stopWorkers();
@@ -332,6 +334,7 @@ async function providerCycle(stack: BenchStack, workers: number, round: number) 
     latencyMs: providerLatencyMs,
     drainMs: await drainSpan(stack),
     wallMs,
+    peakRssMb: Math.round(peakRssMb),
     ...costs,
     failed: counts.failed ?? 0,
     rows: Number(rows[0]?.n ?? 0),
@@ -397,9 +400,9 @@ ${line(['**median**', '', '', '', `**${ratio.toFixed(2)}x** (target 1.3x; parse 
 | --- | --- |
 ${line(['for reference: the whole-document parser (before this change)', `${seconds(big.wholeParseMs)} s`])}
 
-| ${providerCount} providers × ${providerEvents} events, one cycle${providerLatencyMs > 0 ? ` (providers answer after ${providerLatencyMs} ms)` : ''} | drain: first job's start to last completion | jobs/s | CPU per job: worker / PostgreSQL / Redis / this process (feed server) | PostgreSQL commits per job | failed | rows |
-| --- | --- | --- | --- | --- | --- | --- |
-${cycles.map((c) => line([`${c.workers} worker process${c.workers > 1 ? 'es' : ''} (concurrency ${cycleConcurrency} each)`, `${seconds(c.drainMs)} s`, Math.round(providerCount / (c.drainMs / 1000)), [c.workerCpuMsPerJob, c.postgresCpuMsPerJob, c.redisCpuMsPerJob, c.harnessCpuMsPerJob].map((ms) => ms.toFixed(2)).join(' / ') + ' ms', c.postgresCommitsPerJob.toFixed(2), c.failed, c.rows])).join('\n')}
+| ${providerCount} providers × ${providerEvents} events, one cycle${providerLatencyMs > 0 ? ` (providers answer after ${providerLatencyMs} ms)` : ''} | drain: first job's start to last completion | jobs/s | CPU per job: worker / PostgreSQL / Redis / this process (feed server) | PostgreSQL commits per job | worker peak RSS | failed | rows |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${cycles.map((c) => line([`${c.workers} worker process${c.workers > 1 ? 'es' : ''} (concurrency ${cycleConcurrency} each)`, `${seconds(c.drainMs)} s`, Math.round(providerCount / (c.drainMs / 1000)), [c.workerCpuMsPerJob, c.postgresCpuMsPerJob, c.redisCpuMsPerJob, c.harnessCpuMsPerJob].map((ms) => ms.toFixed(2)).join(' / ') + ' ms', c.postgresCommitsPerJob.toFixed(2), `${c.peakRssMb} MB`, c.failed, c.rows])).join('\n')}
 `;
 writeSection('Ingest', section);
 console.log(section);
