@@ -92,7 +92,7 @@ const DEFAULT_DB_POOL_CAP = 10;
 
 /**
  * The pool size: WORKER_DB_POOL_MAX, else WORKER_CONCURRENCY + 2 up to 10. A small process
- * (compose's 4) never waits for a connection; a large one (production's 32) keeps to 10.
+ * (compose's 4) never waits for a connection; a large one (production's 64) keeps to 10.
  */
 export function workerDbPoolMax(
   env: Pick<WorkerEnv, 'WORKER_CONCURRENCY' | 'WORKER_DB_POOL_MAX'>,
