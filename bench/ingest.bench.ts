@@ -138,52 +138,31 @@ const RATIO_ROUNDS = Number(process.env.BENCH_RATIO_ROUNDS ?? 3);
 /** Heap cap of the second first-ingest run: what a container memory limit would impose. */
 const CAPPED_HEAP_MB = Number(process.env.BENCH_WORKER_HEAP_MB ?? 160);
 
-async function bigFeed(stack: BenchStack, feeds: ReturnType<typeof loadFeeds>) {
-  stack.feeds.documents.set('/big.xml', feeds.a);
-  const provider = await stack.addProvider('big', '/big.xml');
-  let worker = await stack.startWorker({ WORKER_CONCURRENCY: '1', METRICS_PORT: '0' });
-  const before = worker.memory();
-
-  const run = async (target = provider) => {
-    // Runs fetch the same host back to back: wait out the worker's per-host politeness delay
-    // (POLITE_MIN_DELAY_MS, 1 s by default) so the wall time is the sync's, not a deliberate pause.
-    await sleep(1_100);
-    const since = new Date();
-    const stop = sampleRss(worker);
-    const started = performance.now();
-    const summary = (await stack.sync(target)) as { upserted: number; parsed: number };
-    const wallMs = performance.now() - started;
-    return {
-      wallMs,
-      summary,
-      written: await rowsWrittenSince(stack, target.id, since),
-      memory: stop(),
-    };
+/** One sync of `target` on `worker`: its wall time, summary, rows written and RSS. */
+async function timedSync(stack: BenchStack, worker: WorkerProcess, target: Provider) {
+  // Runs fetch the same host back to back: wait out the worker's per-host politeness delay
+  // (POLITE_MIN_DELAY_MS, 1 s by default) so the wall time is the sync's, not a deliberate pause.
+  await sleep(1_100);
+  const since = new Date();
+  const stop = sampleRss(worker);
+  const started = performance.now();
+  const summary = (await stack.sync(target)) as { upserted: number; parsed: number };
+  const wallMs = performance.now() - started;
+  return {
+    wallMs,
+    summary,
+    written: await rowsWrittenSince(stack, target.id, since),
+    memory: stop(),
   };
-  const first = await run();
-  // The feed server sends an ETag: the worker's conditional GET gets a 304.
-  const notModified = await run();
-  // Without validators the payload is fetched, parsed and compared.
-  stack.feeds.etags = false;
-  const unchanged = await run();
-  stack.feeds.documents.set('/big.xml', feeds.b);
-  const changed = await run();
-  await stack.stopWorkers();
+}
 
-  // The same first ingest in a worker whose V8 heap is capped, as a container limit would.
-  stack.feeds.documents.set('/capped.xml', feeds.a);
-  const cappedProvider = await stack.addProvider('big-capped', '/capped.xml');
-  worker = await stack.startWorker({ WORKER_CONCURRENCY: '1', METRICS_PORT: '0' }, [
-    `--max-old-space-size=${CAPPED_HEAP_MB}`,
-  ]);
-  const capped = await run(cappedProvider);
-  await stack.stopWorkers();
-  stack.feeds.etags = true;
-
-  // The ratio to the ceiling, in rounds: a first ingest (fresh provider, fresh worker: as cold as
-  // the first one above), then right after, in this process, the same parser alone and COPY of
-  // the same rows. This machine's speed drifts by tens of percent within minutes, so each
-  // round's three measures are taken together and the median round is reported.
+/**
+ * The ratio to the ceiling, in rounds: a first ingest (fresh provider, fresh worker), then right
+ * after, in this process, the same parser alone and COPY of the same rows. This machine's speed
+ * drifts by tens of percent within minutes, so each round's three measures are taken together
+ * and the median round is reported.
+ */
+async function ratioRounds(stack: BenchStack, feeds: ReturnType<typeof loadFeeds>) {
   const rounds: {
     ingestMs: number;
     parseMs: number;
@@ -194,8 +173,8 @@ async function bigFeed(stack: BenchStack, feeds: ReturnType<typeof loadFeeds>) {
     const path = `/ratio-${round}.xml`;
     stack.feeds.documents.set(path, feeds.a);
     const target = await stack.addProvider(`big-ratio-${round}`, path);
-    worker = await stack.startWorker({ WORKER_CONCURRENCY: '1', METRICS_PORT: '0' });
-    const ingest = await run(target);
+    const worker = await stack.startWorker({ WORKER_CONCURRENCY: '1', METRICS_PORT: '0' });
+    const ingest = await timedSync(stack, worker, target);
     await stack.stopWorkers();
     const parseStarted = performance.now();
     const parsed = await parseFeverXmlChunked(feeds.a, { timezone: TIMEZONE });
@@ -209,6 +188,35 @@ async function bigFeed(stack: BenchStack, feeds: ReturnType<typeof loadFeeds>) {
     });
   }
   const median = [...rounds].sort((x, y) => x.ratio - y.ratio)[Math.floor(rounds.length / 2)]!;
+  return { rounds, median };
+}
+
+async function bigFeed(stack: BenchStack, feeds: ReturnType<typeof loadFeeds>) {
+  stack.feeds.documents.set('/big.xml', feeds.a);
+  const provider = await stack.addProvider('big', '/big.xml');
+  let worker = await stack.startWorker({ WORKER_CONCURRENCY: '1', METRICS_PORT: '0' });
+  const before = worker.memory();
+  const first = await timedSync(stack, worker, provider);
+  // The feed server sends an ETag: the worker's conditional GET gets a 304.
+  const notModified = await timedSync(stack, worker, provider);
+  // Without validators the payload is fetched, parsed and compared.
+  stack.feeds.etags = false;
+  const unchanged = await timedSync(stack, worker, provider);
+  stack.feeds.documents.set('/big.xml', feeds.b);
+  const changed = await timedSync(stack, worker, provider);
+  await stack.stopWorkers();
+
+  // The same first ingest in a worker whose V8 heap is capped, as a container limit would.
+  stack.feeds.documents.set('/capped.xml', feeds.a);
+  const cappedProvider = await stack.addProvider('big-capped', '/capped.xml');
+  worker = await stack.startWorker({ WORKER_CONCURRENCY: '1', METRICS_PORT: '0' }, [
+    `--max-old-space-size=${CAPPED_HEAP_MB}`,
+  ]);
+  const capped = await timedSync(stack, worker, cappedProvider);
+  await stack.stopWorkers();
+  stack.feeds.etags = true;
+
+  const { rounds, median } = await ratioRounds(stack, feeds);
   const wholeStarted = performance.now();
   const whole = parseFeverXml(feeds.a, { timezone: TIMEZONE });
   const wholeParseMs = performance.now() - wholeStarted;

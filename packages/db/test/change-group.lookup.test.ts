@@ -5,17 +5,10 @@
 // 1,000-provider cycle, bench/RESULTS.md).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import {
-  createDb,
-  EventGroupWriter,
-  ProviderRepository,
-  type Db,
-  type Provider,
-} from '@marquee/db';
-import { createTestDatabase, eventRecord, type TestDatabase } from '@marquee/testing';
+import { EventGroupWriter, type Provider } from '@marquee/db';
+import { eventRecord, startDatabaseStack, type DatabaseStack } from '@marquee/testing';
 
-let database: TestDatabase;
-let db: Db;
+let stack: DatabaseStack;
 let provider: Provider;
 
 const events = (from: number, count: number) =>
@@ -35,7 +28,7 @@ const events = (from: number, count: number) =>
   );
 
 const write = (from: number, count: number) =>
-  new EventGroupWriter(db.pool).write({
+  new EventGroupWriter(stack.db.pool).write({
     provider,
     events: events(from, count),
     seenAt: new Date(),
@@ -43,9 +36,8 @@ const write = (from: number, count: number) =>
   });
 
 beforeAll(async () => {
-  database = await createTestDatabase('change_group_lookup');
-  db = createDb({ databaseUrl: database.url, maxConnections: 2 });
-  provider = await new ProviderRepository(db).create({
+  stack = await startDatabaseStack('change_group_lookup', { maxConnections: 2 });
+  provider = await stack.providers.create({
     name: 'venue',
     kind: 'fever-xml',
     url: 'http://127.0.0.1/venue',
@@ -56,13 +48,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
+  await stack.close();
 });
 
 describe('the change feed group lookup', () => {
   it('reads events by index after the table grew, in a session that planned it small', async () => {
-    const session = new pg.Client({ connectionString: database.url });
+    const session = new pg.Client({ connectionString: stack.database.url });
     await session.connect();
     const lookup = (call: number) =>
       session.query(
