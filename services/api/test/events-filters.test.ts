@@ -246,6 +246,7 @@ describe('GET /v1/providers', () => {
           unchanged: 0,
           rejected: 0,
           error: null,
+          resumes_at: null,
         },
         breaker: {
           state: 'open',
