@@ -70,6 +70,14 @@ export class ProviderRepository {
     return (await this.db.provider.count({ where: { id } })) > 0;
   }
 
+  /** Which of `ids` are still there: one statement however many syncs ask (the removal watcher). */
+  async existing(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM providers WHERE id = ANY(${ids}::uuid[])`;
+    return new Set(rows.map((row) => row.id));
+  }
+
   count(): Promise<number> {
     return this.db.provider.count();
   }

@@ -73,35 +73,24 @@ async function withinBudget(
   }
 }
 
-/** How often a request under way checks that its provider still exists. */
-const REMOVAL_CHECK_MS = 2_000;
-
 /**
  * Runs one request of the sync with a signal that aborts it once its provider is gone: a slow
  * page (up to FETCH_TIMEOUT_MS) does not outlive `providers remove` by more than a check.
  */
 async function untilRemoved<T>(
-  deps: Pick<SyncDeps, 'providers'>,
+  deps: Pick<SyncDeps, 'removals'>,
   sync: SyncContext,
   request: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  const timer = setInterval(() => {
-    deps.providers.exists(sync.provider.id).then(
-      (exists) => {
-        if (!exists) controller.abort();
-      },
-      // An unreadable database is no removal: the request goes on to its own deadline.
-      () => undefined,
-    );
-  }, REMOVAL_CHECK_MS);
+  const unwatch = deps.removals.watch(sync.provider.id, controller);
   try {
     return await request(controller.signal);
   } catch (error) {
     if (controller.signal.aborted) throw new ProviderRemovedError(sync.provider.name);
     throw error;
   } finally {
-    clearInterval(timer);
+    unwatch();
   }
 }
 
@@ -111,7 +100,7 @@ async function untilRemoved<T>(
  * a removed provider's walk stops at its next page, and a request under way is aborted.
  */
 function syncFetch(
-  deps: Pick<SyncDeps, 'fetch' | 'providers'>,
+  deps: Pick<SyncDeps, 'fetch' | 'providers' | 'removals'>,
   sync: SyncContext,
   family: ContentFamily | undefined,
   recorder: PayloadRecorder,
@@ -179,7 +168,7 @@ async function walkPayload(
  * a conditional GET when it may be taken for unchanged unparsed (see `mayTakeUnparsed`).
  */
 export async function fetchPayload(
-  deps: KeepDeps & Pick<SyncDeps, 'fetch' | 'providers' | 'parseLimits'>,
+  deps: KeepDeps & Pick<SyncDeps, 'fetch' | 'providers' | 'removals' | 'parseLimits'>,
   sync: SyncContext,
   source: PayloadSource,
 ): Promise<Payload> {

@@ -13,6 +13,7 @@ import type { ParseLimits } from '@marquee/providers';
 import type { SyncJob, SyncLock } from '@marquee/queue';
 import type { BulkWriteGate } from './bulk-write.gate.ts';
 import type { Fetcher } from './fetch.chain.ts';
+import type { ProviderRemovalWatcher } from './provider-removal.watcher.ts';
 import type { DecisionPolicy } from './sync.decision.ts';
 
 /** Bounds on the waits a provider imposes (429/503 with Retry-After). */
@@ -28,6 +29,8 @@ import type { WalkCheckpoint } from './walk.checkpoint.ts';
 /** What the steps of a sync are built from (createWorkerRuntime assembles it). */
 export interface SyncDeps {
   providers: ProviderRepository;
+  /** Aborts the requests under way of removed providers, one query per tick for all of them. */
+  removals: ProviderRemovalWatcher;
   events: EventRepository;
   /** Bulk-write transactions open at once, so they never hold every connection of the pool. */
   writeGate: BulkWriteGate;

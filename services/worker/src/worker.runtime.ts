@@ -28,6 +28,7 @@ import { BulkWriteGate, bulkWriteSlots } from './bulk-write.gate.ts';
 import { workerDbPoolMax, type WorkerEnv } from './env.schema.ts';
 import { guardedFetchChain, httpFetch, type Fetcher, type FetchLinks } from './fetch.chain.ts';
 import { closeWorker, createIngestWorker } from './ingest.worker.ts';
+import { ProviderRemovalWatcher } from './provider-removal.watcher.ts';
 import type { SyncDeps } from './sync.context.ts';
 import { registerSyncMetrics, type SyncMetrics } from './sync.metrics.ts';
 import { createSyncPipeline, type ProcessSync } from './sync.pipeline.ts';
@@ -264,6 +265,7 @@ export function createWorkerRuntime(
   const ownQueue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
   const deps: SyncDeps = {
     providers,
+    removals: new ProviderRemovalWatcher((ids) => providers.existing(ids)),
     events: new EventRepository(db),
     // From the pool itself: a caller's own Db (tests, benchmarks) may have another size.
     writeGate: new BulkWriteGate(bulkWriteSlots(db.pool.options.max ?? workerDbPoolMax(env))),
