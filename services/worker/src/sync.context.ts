@@ -11,7 +11,6 @@ import type { PayloadBudget, PayloadHold } from '@marquee/fetch';
 import type { Logger } from '@marquee/logger';
 import type { ParseLimits } from '@marquee/providers';
 import type { SyncJob, SyncLock } from '@marquee/queue';
-import type { BulkWriteGate } from './bulk-write.gate.ts';
 import type { Fetcher } from './fetch.chain.ts';
 import type { DecisionPolicy } from './sync.decision.ts';
 
@@ -29,8 +28,6 @@ import type { WalkCheckpoint } from './walk.checkpoint.ts';
 export interface SyncDeps {
   providers: ProviderRepository;
   events: EventRepository;
-  /** Bulk-write transactions open at once, so they never hold every connection of the pool. */
-  writeGate: BulkWriteGate;
   syncRuns: SyncRunRepository;
   fetchStates: FetchStateRepository;
   /** Told when the catalog changed (the API's cache keys carry its version). */
