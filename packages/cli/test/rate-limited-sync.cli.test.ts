@@ -69,6 +69,8 @@ describe('sync --wait on a rate-limited paged provider', () => {
       status: 'waiting',
       resumesAt: listed?.lastSync?.resumesAt,
     });
+    // Slow pages from here: the resumed walk outlives the worker's first progress interval.
+    stack.api.delayMs = 300;
     await stack.queue.queue.resume();
 
     const result = await syncing;
@@ -83,9 +85,14 @@ describe('sync --wait on a rate-limited paged provider', () => {
       /^attempt 1\/\d+: waiting for the provider's Retry-After \(HTTP 429 Too Many Requests[^)]*\); 3 page\(s\), 12 fetched, 12 written so far, resumes at \S+Z \(in \d+ s\); breaker closed$/,
     );
     expect(result.stderr).not.toMatch(/put off/);
-    // No progress line after the first wait counts from 0 again.
+    // The resumed walk's progress goes on from the kept pages' counts, never from 0 again.
     const after = result.stderr.split(waits[0]!)[1] ?? '';
-    expect(after).not.toMatch(/ 0 fetched/);
+    const resumed = [...after.matchAll(/: fetching… (\d+) page\(s\), (\d+) fetched/g)];
+    expect(resumed.length).toBeGreaterThan(0);
+    for (const [, pages, fetched] of resumed) {
+      expect(Number(pages)).toBeGreaterThanOrEqual(3);
+      expect(Number(fetched)).toBeGreaterThanOrEqual(12);
+    }
     // The resumed attempt's run is the provider's last sync now, and it succeeded.
     const done = await stack.marquee('providers', 'list', '--json');
     expect(JSON.parse(done.out)).toMatchObject([

@@ -9,3 +9,4 @@ export {
   type BaseEnv,
 } from './env.schema.ts';
 export { formatDuration, parseDuration } from './duration.parser.ts';
+export { formatInstant } from './instant.format.ts';

@@ -2,7 +2,6 @@ export { createDb, Db, type DbOptions } from './prisma.client.ts';
 export {
   migrate,
   MigrationError,
-  migrationNames,
   MIGRATIONS_DIR,
   type MigrateOptions,
   type MigrateResult,
@@ -46,6 +45,7 @@ export {
 } from './provider.repository.ts';
 export {
   REJECT_SAMPLE_SIZE,
+  SYNC_RUN_STATUSES,
   SyncRunRepository,
   type RejectSample,
   type OpenedRun,

@@ -117,7 +117,7 @@ interface Migration {
 }
 
 /** The migrations of `dir`, by name: its folders, in the order their timestamps give. */
-export async function migrationNames(dir: string): Promise<string[]> {
+async function migrationNames(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   return entries
     .filter((entry) => entry.isDirectory())

@@ -25,7 +25,8 @@ export interface RejectSample {
  * provider rate-limited it (or the host was busy) and its job was put off, not failed: the job
  * runs again at `resumesAt` in a new run, from this one's checkpoint; `error` says why it waits.
  */
-export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'waiting';
+export const SYNC_RUN_STATUSES = ['running', 'succeeded', 'failed', 'skipped', 'waiting'] as const;
+export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
 /**
  * Why a succeeded run was not applied as usual: `unchanged` (304 or same content hash: nothing
@@ -200,10 +201,7 @@ export class SyncRunRepository {
   }
 
   fail(id: string, error: string, counts: Partial<SyncCounts> = {}): Promise<SyncRun> {
-    return this.db.syncRun.update({
-      where: { id },
-      data: { ...counts, status: 'failed', finishedAt: new Date(), error },
-    });
+    return this.end(id, 'failed', error, counts);
   }
 
   /**
@@ -216,10 +214,7 @@ export class SyncRunRepository {
     resumesAt: Date,
     counts: Partial<SyncCounts> = {},
   ): Promise<SyncRun> {
-    return this.db.syncRun.update({
-      where: { id },
-      data: { ...counts, status: 'waiting', finishedAt: new Date(), error: reason, resumesAt },
-    });
+    return this.end(id, 'waiting', reason, { ...counts, resumesAt });
   }
 
   /**
@@ -245,9 +240,19 @@ export class SyncRunRepository {
 
   /** The run did not happen (an open circuit breaker); `reason` is a sentence for operators. */
   skip(id: string, reason: string): Promise<SyncRun> {
+    return this.end(id, 'skipped', reason);
+  }
+
+  /** Ends a run that did not succeed; `error` says why, `data` what it kept (and when it resumes). */
+  private end(
+    id: string,
+    status: Exclude<SyncRunStatus, 'running' | 'succeeded'>,
+    error: string,
+    data: Partial<SyncCounts> & { resumesAt?: Date } = {},
+  ): Promise<SyncRun> {
     return this.db.syncRun.update({
       where: { id },
-      data: { status: 'skipped', finishedAt: new Date(), error: reason },
+      data: { ...data, status, finishedAt: new Date(), error },
     });
   }
 

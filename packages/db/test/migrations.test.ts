@@ -2,14 +2,14 @@
 // the same schema as the SQL Prisma generates from prisma/schema.prisma.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { migrate, MigrationError, migrationNames, MIGRATIONS_DIR } from '@marquee/db';
+import { migrate, MigrationError, MIGRATIONS_DIR } from '@marquee/db';
 import { createTestDatabase, type TestDatabase } from '@marquee/testing';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -79,12 +79,19 @@ interface CommittedMigration {
   checksum: string;
 }
 
-/** The committed migrations, with Prisma's checksum: sha256 (hex) of the migration.sql bytes. */
+/**
+ * The committed migrations, with Prisma's checksum: sha256 (hex) of the migration.sql bytes. Read
+ * here, not through the runner's own listing, so a folder the runner skipped or misordered shows.
+ */
 async function committedMigrations(
   dir = join(ROOT, 'prisma', 'migrations'),
 ): Promise<CommittedMigration[]> {
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
-    (await migrationNames(dir)).map(async (name) => ({
+    names.map(async (name) => ({
       name,
       checksum: createHash('sha256')
         .update(await readFile(join(dir, name, 'migration.sql')))

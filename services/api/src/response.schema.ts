@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SYNC_RUN_STATUSES } from '@marquee/db';
 
 /*
  * Response bodies, as zod schemas: the OpenAPI document is generated from them and the tests
@@ -95,7 +96,7 @@ export const providerStatusSchema = z.object({
   events: z.int().meta({ description: 'Events stored for this provider.' }),
   last_sync: z
     .object({
-      status: z.enum(['running', 'succeeded', 'failed', 'skipped', 'waiting']).meta({
+      status: z.enum(SYNC_RUN_STATUSES).meta({
         description:
           'skipped: an open circuit breaker, nothing fetched; waiting: the provider rate-limited the sync (or its host was busy) and its job was put off until `resumes_at`, not failed.',
       }),

@@ -1,5 +1,5 @@
-import { formatDuration } from '@marquee/config';
-import type { WebhookEndpointHealth } from '@marquee/db';
+import { formatDuration, formatInstant } from '@marquee/config';
+import type { SyncRunStatus, WebhookEndpointHealth } from '@marquee/db';
 import {
   describeBreaker,
   type ProviderStatusReport,
@@ -33,13 +33,17 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.error{max-width:28rem
 .depth a{text-decoration:none}.depth b{font-variant-numeric:tabular-nums}nav{font-size:.85em;margin-top:.2rem}
 nav a{margin-right:.6rem}.nowrap,time{white-space:nowrap}`;
 
-const STATUS_CLASS: Record<string, string> = {
+const STATUS_CLASS: Record<SyncRunStatus, string> = {
   succeeded: 'ok',
   failed: 'bad',
   running: 'warn',
   skipped: 'warn',
   waiting: 'warn',
 };
+
+function statusClass(status: string): string {
+  return (STATUS_CLASS as Record<string, string | undefined>)[status] ?? 'warn';
+}
 
 function ago(iso: string, now: Date): string {
   const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
@@ -48,7 +52,7 @@ function ago(iso: string, now: Date): string {
 
 /** `2026-12-07 02:19:22Z`: what a person reads of an ISO time. */
 function shownTime(iso: string): string {
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return formatInstant(iso).replace('T', ' ');
 }
 
 /** `2026-12-07 02:19:22Z`, then how long ago; the exact ISO time stays in `datetime`. */
@@ -104,7 +108,7 @@ function syncCells(view: ProviderStatusView, now: Date): string {
   const sync = view.lastSync;
   if (!sync)
     return '<td class="muted">never synced</td><td></td><td></td><td></td><td></td><td></td>';
-  const status = `<span class="${STATUS_CLASS[sync.status] ?? 'warn'}">${escapeHtml(sync.status)}</span>`;
+  const status = `<span class="${statusClass(sync.status)}">${escapeHtml(sync.status)}</span>`;
   const flag = sync.flag ? ` <span class="muted">[${escapeHtml(sync.flag)}]</span>` : '';
   // A rate-limited run's job runs again by itself: when is what the operator needs.
   const resumes =
@@ -113,7 +117,7 @@ function syncCells(view: ProviderStatusView, now: Date): string {
       : '';
   return `<td>${status}${flag} (${escapeHtml(sync.trigger)})${resumes}<br>${time(sync.startedAt, now)}</td>
 <td class="num">${sync.fetched}</td><td class="num">${sync.upserted}</td><td class="num">${sync.unchanged}</td><td class="num">${sync.rejected}</td>
-<td class="error">${sync.error ? `<span class="${STATUS_CLASS[sync.status] ?? 'warn'}">${escapeHtml(sync.error)}</span>` : ''}</td>`;
+<td class="error">${sync.error ? `<span class="${statusClass(sync.status)}">${escapeHtml(sync.error)}</span>` : ''}</td>`;
 }
 
 function rowHtml(view: ProviderStatusView, options: StatusPageOptions, now: Date): string {

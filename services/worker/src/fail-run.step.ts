@@ -1,4 +1,5 @@
 import { DelayedError } from 'bullmq';
+import { formatInstant } from '@marquee/config';
 import { describeDatabaseError } from '@marquee/db';
 import { BreakerOpenError, FetchError } from '@marquee/fetch';
 import { PayloadError, ProviderConfigError, UnknownProviderKindError } from '@marquee/providers';
@@ -80,11 +81,6 @@ function classifyFailure(
   return { classification: isPermanent(error) ? 'permanent' : 'transient' };
 }
 
-/** ISO 8601 to the second: what a person reads. */
-function toSecond(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** `ms` from now, rounded up to the second, so the time shown is never before it. */
 function secondsFromNow(ms: number): Date {
   return new Date(Math.ceil((Date.now() + ms) / 1_000) * 1_000);
@@ -92,7 +88,7 @@ function secondsFromNow(ms: number): Date {
 
 /** The sentence a run skipped by an open breaker keeps in its `error` column. */
 function breakerSkipReason(provider: string, probeAt: Date): string {
-  return `circuit breaker open (provider ${provider}); next probe at ${toSecond(probeAt)}`;
+  return `circuit breaker open (provider ${provider}); next probe at ${formatInstant(probeAt)}`;
 }
 
 /**
@@ -128,7 +124,7 @@ export async function failRun(
       log.warn('circuit breaker open; sync skipped', {
         ...fields,
         breaker: provider.name,
-        probeAt: toSecond(until),
+        probeAt: formatInstant(until),
       });
     } else {
       // Not a failure: the job runs again at `until`, in a new run; this one says when.

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatDuration } from '@marquee/config';
+import { formatDuration, formatInstant } from '@marquee/config';
 import {
   breakerReader,
   describeBreaker,
@@ -73,11 +73,11 @@ function toJson(view: ProviderStatusView) {
 }
 
 function summarizeRun(run: LastSyncView): string {
-  const when = run.startedAt.replace(/\.\d+Z$/, 'Z');
+  const when = formatInstant(run.startedAt);
   if (run.status === 'running') return `${when} running`;
   if (run.status === 'waiting') {
     // Put off by a rate limit, not failed: the job runs again by itself.
-    const resumes = run.resumesAt ? `, resumes at ${run.resumesAt.replace(/\.\d+Z$/, 'Z')}` : '';
+    const resumes = run.resumesAt ? `, resumes at ${formatInstant(run.resumesAt)}` : '';
     return `${when} waiting${resumes}: ${run.error ?? 'rate-limited'}`;
   }
   if (run.status !== 'succeeded') return `${when} ${run.status}: ${run.error ?? 'unknown error'}`;

@@ -1,4 +1,5 @@
 import { Job, type Queue, type QueueEvents } from 'bullmq';
+import { formatInstant } from '@marquee/config';
 import type { SyncRunRepository } from '@marquee/db';
 import { describeBreaker, toBreakerView, type BreakerReader } from '@marquee/provider-status';
 import { readProgress, type SyncProgress } from '@marquee/queue';
@@ -181,7 +182,7 @@ function countsOf({ pages, fetched, written }: SyncProgress): string {
 
 function nextTry(at: number): string {
   const seconds = Math.max(0, Math.round((at - Date.now()) / 1000));
-  return `at ${new Date(at).toISOString().replace(/\.\d+Z$/, 'Z')} (in ${seconds} s)`;
+  return `at ${formatInstant(at)} (in ${seconds} s)`;
 }
 
 function parseOutcome(value: unknown): SyncOutcome {
