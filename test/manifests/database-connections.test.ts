@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
-import { API_DB_POOL_MAX } from '@marquee/api';
+import { API_DB_POOL_MAX, apiEnvSchema } from '@marquee/api';
 import { parseEnv } from '@marquee/config';
 import { DASHBOARD_DB_POOL_MAX } from '@marquee/dashboard';
 import { SCHEDULER_DB_POOL_MAX } from '@marquee/scheduler';
@@ -69,7 +69,15 @@ function usage(objects: K8sObject[], workerPool?: number): Record<AppService, Us
       pods: duringRollout(worker, workers),
       perPod: workerPool ?? workerDbPoolMax(workerEnv),
     },
-    api: { pods: duringRollout(api, hpa!.spec.maxReplicas), perPod: API_DB_POOL_MAX },
+    // Each of a pod's API_WORKERS processes has a pool of its own.
+    api: {
+      pods: duringRollout(api, hpa!.spec.maxReplicas),
+      perPod:
+        API_DB_POOL_MAX *
+        apiEnvSchema.in.shape.API_WORKERS.parse(
+          literalEnv(api.spec!.template.spec!.containers[0]!).API_WORKERS,
+        ),
+    },
     // Its pool and its LISTEN connection.
     scheduler: {
       pods: duringRollout(scheduler, scheduler.spec?.replicas ?? 1),

@@ -127,6 +127,18 @@ beforeAll(async () => {
     { fetched: 3, parsed: 3, upserted: 3, unchanged: 0, rejected: 0 },
     [],
   );
+  const limited = await providers.create({
+    name: 'limited',
+    kind: 'json-api',
+    url: 'https://api.example.com/events',
+    everySeconds: 3600,
+    timezone: 'UTC',
+  });
+  const waiting = await runs.start(limited.id, 'schedule', 'job-3');
+  await runs.wait(waiting.id, 'HTTP 429 Too Many Requests; retry after 20000 ms', RESUMES_AT, {
+    fetched: 8,
+    upserted: 8,
+  });
   // Queue depth: the scheduler's first run and a manual sync wait, a retry is due, one is later.
   await ingest.upsertSchedule(steady);
   await ingest.enqueueSync({ providerId: steady.id, provider: 'steady', trigger: 'manual' });
@@ -136,6 +148,8 @@ beforeAll(async () => {
   writable = await serve(false);
   readOnly = await serve(true);
 });
+
+const RESUMES_AT = new Date('2030-01-01T10:00:20.000Z');
 
 const WEBHOOK_SECRET = 'whsec_c2VjcmV0LW5ldmVyLW9uLXRoZS1wYWdl';
 
@@ -278,6 +292,18 @@ describe('provider status page', () => {
     expect(html).toContain('quiet');
     expect(html).toContain('<span class="muted">disabled</span>');
     expect(html).toContain('never synced');
+  });
+
+  it('shows a run put off by a rate limit as waiting, with when it resumes, never as failed', async () => {
+    const row = rowOf(await (await fetch(`${writable}/`, { headers: auth })).text(), 'limited');
+    expect(row).toContain('<span class="warn">waiting</span> (schedule)');
+    expect(row).toContain(
+      'resumes at <time datetime="2030-01-01T10:00:20.000Z">2030-01-01 10:00:20Z</time>',
+    );
+    expect(row).toContain(
+      '<span class="warn">HTTP 429 Too Many Requests; retry after 20000 ms</span>',
+    );
+    expect(row).not.toContain('failed');
   });
 
   it('shows the breaker exactly as `providers list` does, events, last success and a refresh', async () => {
