@@ -204,6 +204,7 @@ export class EventTransaction {
   private constructor(
     private readonly client: pg.PoolClient,
     readonly provider: ProviderRef,
+    private readonly onEnd: (() => void) | undefined,
   ) {
     client.on('error', this.onConnectionError);
   }
@@ -213,13 +214,15 @@ export class EventTransaction {
     return this.directKeys !== undefined;
   }
 
+  /** `onEnd` runs once, when the transaction hands its connection back (also if opening fails). */
   static async open(
     pool: pg.Pool,
     provider: ProviderRef,
     timeouts: BulkTimeouts = BULK_TIMEOUTS,
+    onEnd?: () => void,
   ): Promise<EventTransaction> {
     const client = await pool.connect();
-    const transaction = new EventTransaction(client, provider);
+    const transaction = new EventTransaction(client, provider, onEnd);
     transaction.deadline = setTimeout(() => transaction.expire(timeouts.maxMs), timeouts.maxMs);
     transaction.deadline.unref();
     try {
@@ -380,5 +383,6 @@ export class EventTransaction {
     clearTimeout(this.deadline);
     this.client.removeListener('error', this.onConnectionError);
     this.client.release(error instanceof Error ? error : error === undefined ? undefined : true);
+    this.onEnd?.();
   }
 }

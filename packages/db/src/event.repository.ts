@@ -1,11 +1,17 @@
 import { Prisma } from './generated/prisma/client.ts';
 import { CANONICAL_ONLY } from './canonical-event.sql.ts';
 import type { EventRecord } from '@marquee/event-model';
-import { EventTransaction, type ProviderRef, type UpsertResult } from './event-batch.writer.ts';
+import {
+  BULK_TIMEOUTS,
+  EventTransaction,
+  type ProviderRef,
+  type UpsertResult,
+} from './event-batch.writer.ts';
 import { EventGroupWriter, type GroupedWrite } from './event-group.writer.ts';
 import { eventFilterConditions, overlapCondition, type EventFilter } from './event-filter.sql.ts';
 import { pgArray } from './pg-text.encoder.ts';
 import type { Db } from './prisma.client.ts';
+import { TransactionGate } from './transaction.gate.ts';
 
 /** How far "last seen" may lag behind the last payload that carried the event. */
 export const LAST_SEEN_GRANULARITY_MS = 3_600_000;
@@ -61,18 +67,42 @@ export interface EventSource {
   currency: string | null;
 }
 
+export interface EventRepositoryOptions {
+  /**
+   * Bulk-write transactions open at once (unset: no bound), so that they never hold every
+   * connection of the pool (bulkTransactionSlots).
+   */
+  bulkTransactions?: number;
+}
+
 export class EventRepository {
   private groups: EventGroupWriter | undefined;
+  /** Holds every transaction of `openTransaction` (and so `upsertMany`) to its slots. */
+  readonly transactionGate: TransactionGate | undefined;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    options: EventRepositoryOptions = {},
+  ) {
+    if (options.bulkTransactions !== undefined)
+      this.transactionGate = new TransactionGate(options.bulkTransactions);
+  }
 
   /**
    * A transaction of one provider's bulk writes, on a connection of its own: they commit
    * together or not at all (a sync that writes while it parses rolls back when the payload turns
-   * out malformed). The caller must end it with `commit` or `rollback`.
+   * out malformed). The caller must end it with `commit` or `rollback`. With `bulkTransactions`,
+   * it first waits for a slot, holding no connection, and gives the slot back with the connection.
    */
-  openTransaction(provider: ProviderRef): Promise<EventTransaction> {
-    return EventTransaction.open(this.db.pool, provider);
+  async openTransaction(provider: ProviderRef): Promise<EventTransaction> {
+    const free = await this.transactionGate?.take();
+    try {
+      return await EventTransaction.open(this.db.pool, provider, BULK_TIMEOUTS, free);
+    } catch (error) {
+      // Once only: an open that failed after taking a connection gave the slot back with it.
+      free?.();
+      throw error;
+    }
   }
 
   /**

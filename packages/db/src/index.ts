@@ -34,6 +34,7 @@ export {
   type UpsertResult,
 } from './event-batch.writer.ts';
 export { EventGroupWriter, type GroupedWrite } from './event-group.writer.ts';
+export { bulkTransactionSlots, CONNECTIONS_BESIDE_BULK_WRITES } from './transaction.gate.ts';
 export {
   ProviderExistsError,
   ProviderRepository,

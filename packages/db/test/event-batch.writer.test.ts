@@ -206,3 +206,32 @@ describe('EventTransaction, two first ingests of one provider at once', () => {
     }
   });
 });
+
+describe('EventRepository with bulkTransactions', () => {
+  it('holds its transactions to the slots, waiting without a connection; any end frees a slot', async () => {
+    const events = new EventRepository(stack.db, { bulkTransactions: 1 });
+    const inUse = () => events.transactionGate?.inUse;
+    // A failed open (the query fails, the connection is dropped) and a failed write.
+    await expect(events.openTransaction({ id: 'not-a-uuid', name: 'x' })).rejects.toThrow(/uuid/);
+    expect(inUse()).toBe(0);
+    const bad = [record('bad', { minPrice: 'twelve' })];
+    await expect(events.upsertMany(provider, bad, new Date())).rejects.toThrow(/numeric/);
+    expect(inUse()).toBe(0);
+
+    const first = await events.openTransaction(provider);
+    let second: EventTransaction | undefined;
+    const opening = events.openTransaction(provider).then((opened) => (second = opened));
+    for (let turn = 0; turn < 5; turn++) await Promise.resolve();
+    // Waiting for the slot, not in the pool's queue for its one connection.
+    expect({ second, inUse: inUse(), waiting: stack.db.pool.waitingCount }).toEqual({
+      second: undefined,
+      inUse: 1,
+      waiting: 0,
+    });
+    await first.rollback();
+    await opening;
+    expect(inUse()).toBe(1);
+    await second?.commit();
+    expect(inUse()).toBe(0);
+  });
+});

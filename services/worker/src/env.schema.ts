@@ -1,15 +1,21 @@
 import { z } from 'zod';
 import { baseEnvSchema, port, webhookRetryEnv } from '@marquee/config';
+import { CONNECTIONS_BESIDE_BULK_WRITES } from '@marquee/db';
 
 export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /**
    * PostgreSQL connections of the process (unset: workerDbPoolMax). A sync uses one at a time,
    * small payloads share one (group commit), and bulk-write transactions are held to two fewer
-   * (bulk-write.gate.ts), so it need not grow with the concurrency. Replicas times this counts
-   * against the server's max_connections.
+   * (CONNECTIONS_BESIDE_BULK_WRITES), so it need not grow with the concurrency. Replicas times
+   * this counts against the server's max_connections.
    */
-  WORKER_DB_POOL_MAX: z.coerce.number().int().min(3).max(100).optional(),
+  WORKER_DB_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(CONNECTIONS_BESIDE_BULK_WRITES + 1)
+    .max(100)
+    .optional(),
   ...webhookRetryEnv,
   /** Webhook deliveries in flight at once, all endpoints together (one per endpoint at most). */
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
@@ -97,5 +103,8 @@ const DEFAULT_DB_POOL_CAP = 10;
 export function workerDbPoolMax(
   env: Pick<WorkerEnv, 'WORKER_CONCURRENCY' | 'WORKER_DB_POOL_MAX'>,
 ): number {
-  return env.WORKER_DB_POOL_MAX ?? Math.min(env.WORKER_CONCURRENCY + 2, DEFAULT_DB_POOL_CAP);
+  return (
+    env.WORKER_DB_POOL_MAX ??
+    Math.min(env.WORKER_CONCURRENCY + CONNECTIONS_BESIDE_BULK_WRITES, DEFAULT_DB_POOL_CAP)
+  );
 }

@@ -6,10 +6,7 @@ import {
   type WalkProgress,
 } from './walk.checkpoint.ts';
 
-export type KeepDeps = Pick<
-  SyncDeps,
-  'events' | 'writeGate' | 'fetchStates' | 'syncRuns' | 'cache' | 'policy'
->;
+export type KeepDeps = Pick<SyncDeps, 'events' | 'fetchStates' | 'syncRuns' | 'cache' | 'policy'>;
 
 /**
  * When a walk of pages fails part-way (a 429, a 502, an open breaker): keeps what this attempt
@@ -33,9 +30,7 @@ export async function keepWalked(
   const parsed = walk.parsed();
   const keys = parsed.events.map((event) => event.externalKey);
   if (sync.applied?.contentHash) await deps.fetchStates.forgetPayload(provider.id);
-  const { written } = await deps.writeGate.around(() =>
-    deps.events.upsertMany(provider, parsed.events, seenAt),
-  );
+  const { written } = await deps.events.upsertMany(provider, parsed.events, seenAt);
   await deps.events.markSeen(provider.id, keys, seenAt, deps.policy.lastSeenGranularityMs);
   if (written > 0) await deps.cache.bumpVersion();
   sync.progress.rowsWritten(written);

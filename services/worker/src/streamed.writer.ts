@@ -1,6 +1,5 @@
 import type { EventRepository, EventTransaction, ProviderRef, UpsertResult } from '@marquee/db';
 import type { EventBatchSink, StreamedParse } from '@marquee/providers';
-import type { BulkWriteGate } from './bulk-write.gate.ts';
 
 /** One batch of parsed events, as the parse hands it over. */
 type EventBatch = Parameters<EventBatchSink>[0];
@@ -19,8 +18,6 @@ export interface StreamedWrite {
 
 export interface WriteTarget {
   events: EventRepository;
-  /** The transaction holds a slot of it from its opening to its commit or rollback. */
-  gate: BulkWriteGate;
   provider: ProviderRef;
   seenAt: Date;
   /** Runs once, before the first write (e.g. forgetting the applied payload's hash). */
@@ -61,13 +58,11 @@ export async function writeStream(
   let written = 0;
   // Opened once, by the first batch written; a second batch may arrive while it is being opened.
   let opening: Promise<EventTransaction> | undefined;
-  let freeSlot: (() => void) | undefined;
   let held: EventBatch | undefined;
   let batches = 0;
   const write = async (batch: EventBatch) => {
     opening ??= (async () => {
       await target.beforeFirstWrite();
-      freeSlot = await target.gate.take();
       return target.events.openTransaction(target.provider);
     })();
     const open = await opening;
@@ -100,8 +95,6 @@ export async function writeStream(
     // A transaction that failed to open has nothing to undo.
     await (await opening?.catch(() => undefined))?.rollback();
     throw error;
-  } finally {
-    freeSlot?.();
   }
 }
 

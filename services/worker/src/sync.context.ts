@@ -11,7 +11,6 @@ import type { PayloadBudget, PayloadHold } from '@marquee/fetch';
 import type { Logger } from '@marquee/logger';
 import type { ParseLimits } from '@marquee/providers';
 import type { SyncJob, SyncLock } from '@marquee/queue';
-import type { BulkWriteGate } from './bulk-write.gate.ts';
 import type { Fetcher } from './fetch.chain.ts';
 import type { ProviderRemovalWatcher } from './provider-removal.watcher.ts';
 import type { DecisionPolicy } from './sync.decision.ts';
@@ -32,8 +31,6 @@ export interface SyncDeps {
   /** Aborts the requests under way of removed providers, one query per tick for all of them. */
   removals: ProviderRemovalWatcher;
   events: EventRepository;
-  /** Bulk-write transactions open at once, so they never hold every connection of the pool. */
-  writeGate: BulkWriteGate;
   syncRuns: SyncRunRepository;
   fetchStates: FetchStateRepository;
   /** Told when the catalog changed (the API's cache keys carry its version). */

@@ -16,7 +16,6 @@ export type ProcessSync = (job: SyncJob, token?: string) => Promise<SyncSummary>
 function writeTarget(deps: SyncDeps, sync: SyncContext, walked: boolean): WriteTarget {
   return {
     events: deps.events,
-    gate: deps.writeGate,
     provider: sync.provider,
     seenAt: sync.seenAt,
     beforeFirstWrite: async () => {

@@ -2,6 +2,7 @@ import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
 import {
+  bulkTransactionSlots,
   createDb,
   EventRepository,
   FetchStateRepository,
@@ -24,7 +25,6 @@ import { writeBreakerStatus } from '@marquee/provider-status';
 import { IngestQueue, SyncLock, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createWebhookWorker, registerDeliveryMetrics } from '@marquee/webhooks';
-import { BulkWriteGate, bulkWriteSlots } from './bulk-write.gate.ts';
 import { workerDbPoolMax, type WorkerEnv } from './env.schema.ts';
 import { guardedFetchChain, httpFetch, type Fetcher, type FetchLinks } from './fetch.chain.ts';
 import { closeWorker, createIngestWorker } from './ingest.worker.ts';
@@ -266,9 +266,11 @@ export function createWorkerRuntime(
   const deps: SyncDeps = {
     providers,
     removals: new ProviderRemovalWatcher((ids) => providers.existing(ids)),
-    events: new EventRepository(db),
-    // From the pool itself: a caller's own Db (tests, benchmarks) may have another size.
-    writeGate: new BulkWriteGate(bulkWriteSlots(db.pool.options.max ?? workerDbPoolMax(env))),
+    // From the pool itself, whose `max` pg-pool always fills in: a caller's own Db (tests,
+    // benchmarks) may have another size than the environment's.
+    events: new EventRepository(db, {
+      bulkTransactions: bulkTransactionSlots(db.pool.options.max),
+    }),
     syncRuns: new SyncRunRepository(db),
     fetchStates: new FetchStateRepository(db),
     cache: catalogVersion(clients.cacheRedis, env.QUEUE_PREFIX),

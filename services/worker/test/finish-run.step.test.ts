@@ -51,7 +51,6 @@ async function written(provider: Provider, at: Date, body: Buffer) {
   sync.seenAt = at;
   const result = await writeStream(streamOf(body), {
     events: harness.runtime.deps.events,
-    gate: harness.runtime.deps.writeGate,
     provider,
     seenAt: at,
     beforeFirstWrite: () => Promise.resolve(),

@@ -1,18 +1,18 @@
 // The write step against the real database: writes while parsing, all or nothing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Provider } from '@marquee/db';
+import { bulkTransactionSlots, EventRepository, type Provider } from '@marquee/db';
 import type { FetchedPayload } from '@marquee/fetch';
 import { feverXml, PayloadError } from '@marquee/providers';
 import { databaseStackFor, feverProvider } from '@marquee/testing';
 import { generateFeeds } from '../../../bench/feed.generator.ts';
-import { BulkWriteGate, bulkWriteSlots } from '../src/bulk-write.gate.ts';
 import { collectKeys, writeStream, type PayloadStream } from '../src/streamed.writer.ts';
 
 const stack = databaseStackFor('streamed', { beforeAll, afterAll }, { maxConnections: 3 });
-const gate = new BulkWriteGate(bulkWriteSlots(3));
+let events: EventRepository;
 let provider: Provider;
 
 beforeAll(async () => {
+  events = new EventRepository(stack.db, { bulkTransactions: bulkTransactionSlots(3) });
   provider = await stack.providers.create(
     feverProvider('big', 'http://feed.invalid/feed.xml', { timezone: 'Europe/Madrid' }),
   );
@@ -36,8 +36,7 @@ function streamOf(body: Buffer): PayloadStream {
 async function ingest(body: Buffer, beforeFirstWrite = () => Promise.resolve()) {
   const batches: [number, number][] = [];
   const result = await writeStream(streamOf(body), {
-    events: stack.events,
-    gate,
+    events,
     provider,
     seenAt: new Date(),
     beforeFirstWrite,
@@ -64,7 +63,7 @@ describe('writeStream', () => {
     expect(firstWrites).toBe(1);
     expect(await storedCount()).toBe(0);
     // The rolled-back transaction gave its slot back: the next write below gets it.
-    expect(gate.inUse).toBe(0);
+    expect(events.transactionGate?.inUse).toBe(0);
   });
 
   it('writes every event of a feed; re-ingesting writes nothing; a changed share writes only it', async () => {
@@ -77,7 +76,7 @@ describe('writeStream', () => {
     expect(first.batches.reduce((sum, [, written]) => sum + written, 0)).toBe(12_000);
     expect(new Set(first.keys).size).toBe(12_000);
     expect(await storedCount()).toBe(12_000);
-    expect(gate.inUse).toBe(0);
+    expect(events.transactionGate?.inUse).toBe(0);
 
     expect((await ingest(feeds.feverA)).written).toBe(0);
     // A payload known to be the one last applied is read for its keys (and counts) only.

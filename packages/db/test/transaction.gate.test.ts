@@ -1,15 +1,15 @@
 // Bulk-write transactions of a process are held to the gate's slots, served in order, and a slot
 // given back twice is given back once.
 import { describe, expect, it } from '@jest/globals';
-import { BulkWriteGate, bulkWriteSlots } from '../src/bulk-write.gate.ts';
+import { bulkTransactionSlots, TransactionGate } from '../src/transaction.gate.ts';
 
 const settled = async () => {
   for (let turn = 0; turn < 5; turn++) await Promise.resolve();
 };
 
-describe('BulkWriteGate', () => {
+describe('TransactionGate', () => {
   it('holds transactions to its slots and hands a freed slot to the first waiter', async () => {
-    const gate = new BulkWriteGate(2);
+    const gate = new TransactionGate(2);
     const first = await gate.take();
     const second = await gate.take();
     const order: string[] = [];
@@ -29,19 +29,9 @@ describe('BulkWriteGate', () => {
     expect({ inUse: gate.inUse, order }).toEqual({ inUse: 0, order: ['third', 'fourth'] });
   });
 
-  it('around gives the slot back whether the work succeeds or fails', async () => {
-    const gate = new BulkWriteGate(1);
-    await expect(gate.around(() => Promise.reject(new Error('rolled back')))).rejects.toThrow(
-      'rolled back',
-    );
-    expect(gate.inUse).toBe(0);
-    expect(await gate.around(() => Promise.resolve(7))).toBe(7);
-    expect(gate.inUse).toBe(0);
-  });
-
   it('a pool keeps two connections beside its bulk writes, and at least one slot', () => {
-    expect([3, 10, 34].map(bulkWriteSlots)).toEqual([1, 8, 32]);
-    expect(bulkWriteSlots(1)).toBe(1);
-    expect(() => new BulkWriteGate(0)).toThrow('bulk-write slots: 0');
+    expect([3, 10, 34].map(bulkTransactionSlots)).toEqual([1, 8, 32]);
+    expect(bulkTransactionSlots(1)).toBe(1);
+    expect(() => new TransactionGate(0)).toThrow('bulk-transaction slots: 0');
   });
 });
