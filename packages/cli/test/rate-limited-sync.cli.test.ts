@@ -47,6 +47,11 @@ describe('sync --wait on a rate-limited paged provider', () => {
       60_000,
       'the rate-limited run to end',
     );
+    // A second `sync --wait` joins the job while it is put off, and says so at once.
+    const joined = await stack.bin('sync', 'discogs', '--wait', '--timeout', '2s');
+    expect(joined.stderr).toMatch(
+      /^joined the sync of discogs already going on \(job \S+\)\nput off: HTTP 429 Too Many Requests[^\n]*; breaker closed; next try at \S+Z \(in \d+ s\)$/m,
+    );
     expect(listed?.lastSync).toMatchObject({
       status: 'waiting',
       error: expect.stringMatching(/^HTTP 429 Too Many Requests/) as unknown as string,

@@ -97,6 +97,8 @@ class SyncWatcher {
       on('waiting', ({ prev }) =>
         prev === 'active' ? this.putOff(Date.now()) : Promise.resolve(),
       );
+      // A job joined while put off sends nothing until it runs again: say now why it waits.
+      this.queue = this.queue.then(() => this.alreadyPutOff()).catch(() => undefined);
       on('completed', ({ returnvalue }) =>
         Promise.resolve(settle(() => resolve(parseOutcome(returnvalue)))),
       );
@@ -120,6 +122,14 @@ class SyncWatcher {
     // have counted this one too (its own event, next in line, says so).
     if (job && (await job.getState()) === 'active') this.attemptsSeen = job.attemptsMade;
     this.progress.started(this.attemptLabel());
+  }
+
+  /** A joined job that is delayed: told as its move to delayed would have been, due at the run's resumes_at. */
+  private async alreadyPutOff(): Promise<void> {
+    const job = await Job.fromId(this.options.queue, this.options.job.id ?? '');
+    if (!job || (await job.getState()) !== 'delayed') return;
+    const run = await this.options.syncRuns.findByJobId(job.id ?? '');
+    await this.putOff(run?.resumesAt?.getTime() ?? Number.NaN);
   }
 
   /** The job went back to wait (delayed or at once): a failed attempt, or a try put off. */
