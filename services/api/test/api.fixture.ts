@@ -61,40 +61,8 @@ export interface ApiFixture {
 }
 
 /** The real app on a free loopback port, over its own database and cache prefix. */
-export async function startApi(
-  label: string,
-  options: ApiFixtureOptions = {},
-): Promise<ApiFixture> {
-  let database: TestDatabase | undefined;
-  if (options.databaseUrl === undefined) database = await createTestDatabase(`api-${label}`);
-  const db = createDb({ databaseUrl: options.databaseUrl ?? database!.url });
-  // ioredis 5 arms a timer of `disconnectTimeout` when disconnecting from an already closed
-  // socket and never clears it; a short one keeps the Redis-down file from holding jest open.
-  const redis = createRedis(options.redisUrl ?? REDIS_URL, 'fail-fast', { disconnectTimeout: 50 });
-  // Connection errors are expected in the Redis-down tests; the cache reports them as bypasses.
-  redis.on('error', () => {});
-  // Until the first connection settles, the fail-fast client refuses commands; a live Redis
-  // must look up from the first request on.
-  await new Promise<void>((resolve) => {
-    redis.once('ready', resolve);
-    redis.once('error', () => resolve());
-  });
-  const prefix = options.prefix ?? uniquePrefix(`api-${label}`);
-  // As deployed: the catalog version kept in process (pub/sub), which is what lets hot answers
-  // take the fast path (search.fast-path.ts), so every test here covers both paths.
-  const versionSubscriber = createRedis(options.redisUrl ?? REDIS_URL, 'blocking', {
-    disconnectTimeout: 50,
-  });
-  versionSubscriber.on('error', () => {});
-  const cache = new SearchCache({
-    redis,
-    prefix,
-    ttlSeconds: 60,
-    versionSubscriber,
-    ...(options.cacheMaxBytes === undefined ? {} : { maxBytes: options.cacheMaxBytes }),
-    ...(options.versionMaxAgeMs === undefined ? {} : { versionMaxAgeMs: options.versionMaxAgeMs }),
-  });
-  const keys = new ApiKeyRepository(db);
+/** A stream for the api's JSON log, and the lines written to it so far, parsed. */
+function logLines(): { stream: PassThrough; lines: Record<string, unknown>[] } {
   const stream = new PassThrough();
   const lines: Record<string, unknown>[] = [];
   let pending = '';
@@ -104,6 +72,53 @@ export async function startApi(
     pending = parts.pop() ?? '';
     for (const part of parts) if (part) lines.push(JSON.parse(part) as Record<string, unknown>);
   });
+  return { stream, lines };
+}
+
+/**
+ * The api's two Redis clients: the fail-fast cache client, ready (or refused) before the first
+ * request, and the catalog version's subscriber.
+ */
+async function fixtureRedis(url: string) {
+  // ioredis 5 arms a timer of `disconnectTimeout` when disconnecting from an already closed
+  // socket and never clears it; a short one keeps the Redis-down file from holding jest open.
+  const redis = createRedis(url, 'fail-fast', { disconnectTimeout: 50 });
+  // Connection errors are expected in the Redis-down tests; the cache reports them as bypasses.
+  redis.on('error', () => {});
+  // Until the first connection settles, the fail-fast client refuses commands; a live Redis
+  // must look up from the first request on.
+  await new Promise<void>((resolve) => {
+    redis.once('ready', resolve);
+    redis.once('error', () => resolve());
+  });
+  // As deployed: the catalog version kept in process (pub/sub), which is what lets hot answers
+  // take the fast path (search.fast-path.ts), so every test here covers both paths.
+  const versionSubscriber = createRedis(url, 'blocking', {
+    disconnectTimeout: 50,
+  });
+  versionSubscriber.on('error', () => {});
+  return { redis, versionSubscriber };
+}
+
+export async function startApi(
+  label: string,
+  options: ApiFixtureOptions = {},
+): Promise<ApiFixture> {
+  let database: TestDatabase | undefined;
+  if (options.databaseUrl === undefined) database = await createTestDatabase(`api-${label}`);
+  const db = createDb({ databaseUrl: options.databaseUrl ?? database!.url });
+  const { redis, versionSubscriber } = await fixtureRedis(options.redisUrl ?? REDIS_URL);
+  const prefix = options.prefix ?? uniquePrefix(`api-${label}`);
+  const cache = new SearchCache({
+    redis,
+    prefix,
+    ttlSeconds: 60,
+    versionSubscriber,
+    ...(options.cacheMaxBytes === undefined ? {} : { maxBytes: options.cacheMaxBytes }),
+    ...(options.versionMaxAgeMs === undefined ? {} : { versionMaxAgeMs: options.versionMaxAgeMs }),
+  });
+  const keys = new ApiKeyRepository(db);
+  const { stream, lines } = logLines();
   const logger = createLogger({ service: 'api', level: 'http', stream });
   const events = new EventRepository(db);
   const app = createApp({
