@@ -197,9 +197,13 @@ export class BenchStack {
   providers!: ProviderRepository;
   readonly prefix = uniquePrefix('bench');
   readonly redis = createRedis(REDIS_URL, 'blocking');
-  private readonly eventsRedis = this.redis.duplicate();
   queue!: IngestQueue;
-  queueEvents!: QueueEvents;
+  /**
+   * Open from the first `sync` to `stopJobEvents`: a provider cycle waits on job counts instead,
+   * and a reader of the event stream would take this process's share of the 2 cores for every
+   * job of the cycle.
+   */
+  private queueEvents: QueueEvents | undefined;
   readonly feeds = new FeedHost();
   private readonly workers: WorkerProcess[] = [];
 
@@ -209,11 +213,6 @@ export class BenchStack {
     this.db = createDb({ databaseUrl: this.database.url, maxConnections: 4 });
     this.providers = new ProviderRepository(this.db);
     this.queue = new IngestQueue({ connection: this.redis, prefix: this.prefix });
-    this.queueEvents = new QueueEvents(QUEUE_NAMES.ingest, {
-      connection: this.eventsRedis,
-      prefix: this.prefix,
-    });
-    await this.queueEvents.waitUntilReady();
     await this.feeds.start();
   }
 
@@ -353,6 +352,14 @@ export class BenchStack {
 
   /** Enqueues one sync and waits for its result. */
   async sync(provider: Provider, timeoutMs = 300_000): Promise<unknown> {
+    if (!this.queueEvents) {
+      this.queueEvents = new QueueEvents(QUEUE_NAMES.ingest, {
+        // Its own connection, quit by close().
+        connection: createRedis(REDIS_URL, 'blocking'),
+        prefix: this.prefix,
+      });
+      await this.queueEvents.waitUntilReady();
+    }
     const job: SyncJob = await this.queue.enqueueSync({
       providerId: provider.id,
       trigger: 'manual',
@@ -360,17 +367,22 @@ export class BenchStack {
     return job.waitUntilFinished(this.queueEvents, timeoutMs);
   }
 
+  async stopJobEvents(): Promise<void> {
+    const events = this.queueEvents;
+    this.queueEvents = undefined;
+    await events?.close();
+  }
+
   /** Removes everything the run made, each step even when an earlier one failed. */
   async close(): Promise<void> {
     const steps: (() => Promise<unknown> | undefined)[] = [
       () => this.stopWorkers(),
-      () => this.queueEvents?.close(),
+      () => this.stopJobEvents(),
       () => this.queue?.queue.obliterate({ force: true }),
       () => this.queue?.close(),
       () => this.feeds.close(),
       () => this.db?.$disconnect(),
       () => this.database?.drop(),
-      () => this.eventsRedis.quit(),
       () => this.redis.quit(),
     ];
     const failures: unknown[] = [];

@@ -340,6 +340,7 @@ async function measuredCycle(stack: BenchStack, label: string, seed: number) {
  * running (as deployed workers do, cycle after cycle) takes.
  */
 async function providerCycles(stack: BenchStack, workers: number, round: number) {
+  await stack.stopJobEvents();
   for (let w = 0; w < workers; w += 1) {
     // The 1,000 providers share one local host, where deployed they are 1,000 hosts with a
     // politeness budget each (POLITE_*: 2 concurrent fetches and 1 s apart per host). Applied

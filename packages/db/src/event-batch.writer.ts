@@ -84,12 +84,17 @@ SELECT NOT EXISTS (SELECT 1 FROM events WHERE provider_id = ${providerLiteral}::
 export const COPY_STAGE_SQL = `COPY event_stage (${columnList}) FROM STDIN`;
 const COPY_EVENTS_SQL = `COPY events (${columnList}) FROM STDIN`;
 
+/** The staged rows (those `where` selects) inserted as they are: every key must be new. */
+export const INSERT_STAGE_SQL = (where: string) => `INSERT INTO events (${columnList})
+  SELECT ${columnList} FROM event_stage WHERE ${where}`;
+
 /**
- * The merge of the staged chunk: inserts new keys, rewrites rows whose content changed, or whose
- * keys differ from the current rules' (a stored row gets them when its provider syncs next).
+ * The merge of the staged chunk (or of the rows `where` selects): inserts new keys, rewrites rows
+ * whose content changed, or whose keys differ from the current rules' (a stored row gets them
+ * when its provider syncs next).
  */
-export const MERGE_STAGE_SQL = `INSERT INTO events AS e (${columnList})
-  SELECT ${columnList} FROM event_stage
+export const MERGE_STAGE_SQL = (where = 'true') => `INSERT INTO events AS e (${columnList})
+  SELECT ${columnList} FROM event_stage WHERE ${where}
   ON CONFLICT (provider_id, external_key) DO UPDATE SET
     title = EXCLUDED.title,
     start_at = EXCLUDED.start_at,
@@ -119,7 +124,7 @@ export const MERGE_STAGE_SQL = `INSERT INTO events AS e (${columnList})
     OR e.canonical_key IS DISTINCT FROM EXCLUDED.canonical_key
     OR e.match_key IS DISTINCT FROM EXCLUDED.match_key`;
 
-const MERGE_SQL = `${MERGE_STAGE_SQL};
+const MERGE_SQL = `${MERGE_STAGE_SQL()};
 TRUNCATE event_stage`;
 
 /**

@@ -8,6 +8,7 @@ import {
   copyLine,
   COPY_STAGE_SQL,
   CREATE_STAGE_SQL,
+  INSERT_STAGE_SQL,
   MERGE_STAGE_SQL,
   type ProviderRef,
   type UpsertResult,
@@ -36,8 +37,12 @@ const staged = new WeakSet<pg.PoolClient>();
  * process (a cycle of many small providers) are written together, one COPY into the session's
  * stage and one transaction that merges them, instead of three statements and a commit per
  * provider. A write resolves only once its rows are committed, so a job still completes after
- * its write; a group that fails is written again member by member. The merge inserts new keys
- * and rewrites only changed rows, as EventTransaction's.
+ * its write; a group that fails is written again member by member. Members with stored events
+ * are merged (new keys inserted, only changed rows rewritten, as EventTransaction's); members
+ * with none (a first ingest, the common case of a cycle of new providers) are inserted without
+ * the merge's conflict arbitration, which costs PostgreSQL about a seventh less per row. Such
+ * a member's keys are unique within its write, so only a concurrent first ingest of the same
+ * provider can collide: its unique-key error fails that member, whose retry merges.
  */
 export class EventGroupWriter {
   private readonly batcher = new StatementBatcher((group: GroupedWrite[]) => this.commit(group));
@@ -80,9 +85,12 @@ export class EventGroupWriter {
       throw error;
     }
     client.release();
-    // The merge's counts are the one SELECT among the statements.
-    const counts = results.find((result) => result.command === 'SELECT')?.rows ?? [];
-    const written = new Map(counts.map((row: { id: string; n: number }) => [row.id, row.n]));
+    // The merge's and the insert's counts are the SELECTs among the statements' results.
+    const written = new Map<string, number>();
+    for (const result of results) {
+      if (result.command !== 'SELECT') continue;
+      for (const row of result.rows as { id: string; n: number }[]) written.set(row.id, row.n);
+    }
     return group.map((member) => ({ written: written.get(member.provider.id) ?? 0 }));
   }
 }
@@ -100,21 +108,36 @@ function encode(group: readonly GroupedWrite[]): string {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
-/** The group's one transaction: forget applied payloads, merge the stage (rows per provider). */
+/**
+ * The group's one transaction: forget applied payloads, merge the staged rows of members with
+ * stored events, insert those of members without (rows per provider). The merge runs first: it
+ * writes only members that had events, so the insert's "no stored event" still finds exactly
+ * the members that had none when the transaction began.
+ */
 function transactionSql(group: readonly GroupedWrite[], timeoutMs: number, client: pg.PoolClient) {
-  const forget = group
-    .filter((member) => member.forgetPayload)
-    .map((member) => client.escapeLiteral(member.provider.id));
+  const ids = (members: readonly GroupedWrite[]) =>
+    members.map((member) => `${client.escapeLiteral(member.provider.id)}::uuid`).join(', ');
+  const forget = group.filter((member) => member.forgetPayload);
+  const writing = group.filter((member) => member.events.length > 0);
+  const stored = (negate: '' | 'NOT ') =>
+    `provider_id IN (SELECT p FROM unnest(ARRAY[${ids(writing)}]) AS p
+    WHERE ${negate}EXISTS (SELECT 1 FROM events s WHERE s.provider_id = p))`;
   return `BEGIN;
 SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))};
 ${
   forget.length === 0
     ? ''
     : `UPDATE provider_fetch_states SET etag = NULL, last_modified = NULL, content_hash = NULL,
-  seen_marked_at = NULL, updated_at = now() WHERE provider_id IN (${forget.map((id) => `${id}::uuid`).join(', ')});`
+  seen_marked_at = NULL, updated_at = now() WHERE provider_id IN (${ids(forget)});`
 }
-WITH merged AS (${MERGE_STAGE_SQL} RETURNING provider_id)
+${
+  writing.length === 0
+    ? ''
+    : `WITH merged AS (${MERGE_STAGE_SQL(stored(''))} RETURNING provider_id)
 SELECT provider_id::text AS id, count(*)::int AS n FROM merged GROUP BY provider_id;
+WITH inserted AS (${INSERT_STAGE_SQL(stored('NOT '))} RETURNING provider_id)
+SELECT provider_id::text AS id, count(*)::int AS n FROM inserted GROUP BY provider_id;`
+}
 TRUNCATE event_stage;
 COMMIT`;
 }

@@ -61,6 +61,23 @@ const records = (prefix: string, count: number, over: Parameters<typeof eventRec
 
 const provider = (index: number) => providers[index]!;
 
+/** Backends of this database waiting for a lock (asked on `client`, which is not one of them). */
+async function waitingOnLocks(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+     WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function stored(of: Provider): Promise<number> {
   return db.event.count({ where: { providerId: of.id } });
 }
@@ -118,6 +135,93 @@ describe('EventGroupWriter', () => {
       }),
     ]);
     expect(again).toEqual([{ written: 0 }, { written: 1 }]);
+  });
+
+  it('inserts the rows of members without stored events as they are, and merges the others', async () => {
+    const seenAt = new Date();
+    await writer.write({
+      provider: provider(0),
+      events: records('m', 3),
+      seenAt,
+      forgetPayload: false,
+    });
+    statements.length = 0;
+    const written = await Promise.all([
+      // Two stored rows unchanged, one renamed, one new: the merge writes two.
+      writer.write({
+        provider: provider(0),
+        events: [
+          ...records('m', 2),
+          eventRecord({ externalKey: 'm2', title: 'renamed' }),
+          ...records('n', 1),
+        ],
+        seenAt,
+        forgetPayload: false,
+      }),
+      writer.write({
+        provider: provider(1),
+        events: records('f', 4),
+        seenAt,
+        forgetPayload: false,
+      }),
+    ]);
+    expect(written).toEqual([{ written: 2 }, { written: 4 }]);
+    expect([await stored(provider(0)), await stored(provider(1))]).toEqual([4, 4]);
+    const transaction = statements.filter((text) => text.startsWith('BEGIN'));
+    expect(transaction).toHaveLength(1);
+    // The first ingest is a plain INSERT: no ON CONFLICT arbitration for its rows.
+    const insert = transaction[0]?.split(';\n').find((text) => text.includes('WITH inserted'));
+    expect(insert).toMatch(/INSERT INTO events \([^)]*\)\s*SELECT .* FROM event_stage WHERE/s);
+    expect(insert).toMatch(/NOT EXISTS/);
+    expect(insert).not.toMatch(/ON CONFLICT/);
+  });
+
+  it('a first ingest racing another session for the same key fails its group, and is merged alone', async () => {
+    const seenAt = new Date();
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      // Another session inserts one of provider three's keys and holds its transaction open: the
+      // group's plain insert waits on the key, then fails on it once that session commits.
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO events (id, provider_id, external_key, title, start_at, timezone, online,
+           ever_online, content_hash) VALUES (gen_random_uuid(), $1, 'r0', 'theirs', now(), 'UTC',
+           true, true, 'theirs')`,
+        [provider(2).id],
+      );
+      const writes = Promise.all([
+        writer.write({
+          provider: provider(1),
+          events: records('q', 2),
+          seenAt,
+          forgetPayload: false,
+        }),
+        writer.write({
+          provider: provider(2),
+          events: records('r', 3),
+          seenAt,
+          forgetPayload: false,
+        }),
+      ]);
+      await until(async () => (await waitingOnLocks(other)) > 0);
+      await other.query('COMMIT');
+      // Rewritten one by one: provider three has a stored row now, so its write merges into it.
+      expect(await writes).toEqual([{ written: 2 }, { written: 3 }]);
+    } finally {
+      await other.end();
+    }
+    // The group's transaction, then each member's own (the other session's BEGIN is not one).
+    expect(statements.filter((text) => text.startsWith('BEGIN;'))).toHaveLength(3);
+    const rows = await db.event.findMany({
+      where: { providerId: provider(2).id },
+      orderBy: { externalKey: 'asc' },
+    });
+    expect(rows.map((row) => [row.externalKey, row.title])).toEqual([
+      ['r0', 'Show r0'],
+      ['r1', 'Show r1'],
+      ['r2', 'Show r2'],
+    ]);
   });
 
   it('a payload PostgreSQL rejects fails alone; the others of its group commit, the stage is left empty', async () => {
