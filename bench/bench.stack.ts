@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
 import { applyProviderFile } from '@marquee/cli';
 import { createDb, ProviderRepository, type Db, type Provider } from '@marquee/db';
@@ -203,7 +204,7 @@ export class BenchStack {
    * and a reader of the event stream would take this process's share of the 2 cores for every
    * job of the cycle.
    */
-  private queueEvents: QueueEvents | undefined;
+  private queueEvents: { reader: QueueEvents; connection: Redis } | undefined;
   readonly feeds = new FeedHost();
   private readonly workers: WorkerProcess[] = [];
 
@@ -353,24 +354,24 @@ export class BenchStack {
   /** Enqueues one sync and waits for its result. */
   async sync(provider: Provider, timeoutMs = 300_000): Promise<unknown> {
     if (!this.queueEvents) {
-      this.queueEvents = new QueueEvents(QUEUE_NAMES.ingest, {
-        // Its own connection, quit by close().
-        connection: createRedis(REDIS_URL, 'blocking'),
-        prefix: this.prefix,
-      });
-      await this.queueEvents.waitUntilReady();
+      const connection = createRedis(REDIS_URL, 'blocking');
+      const reader = new QueueEvents(QUEUE_NAMES.ingest, { connection, prefix: this.prefix });
+      this.queueEvents = { reader, connection };
+      await reader.waitUntilReady();
     }
     const job: SyncJob = await this.queue.enqueueSync({
       providerId: provider.id,
       trigger: 'manual',
     });
-    return job.waitUntilFinished(this.queueEvents, timeoutMs);
+    return job.waitUntilFinished(this.queueEvents.reader, timeoutMs);
   }
 
   async stopJobEvents(): Promise<void> {
     const events = this.queueEvents;
     this.queueEvents = undefined;
-    await events?.close();
+    await events?.reader.close();
+    // BullMQ leaves a connection it was given open.
+    events?.connection.disconnect();
   }
 
   /** Removes everything the run made, each step even when an earlier one failed. */
