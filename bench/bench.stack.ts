@@ -77,6 +77,31 @@ class FeedHost {
   }
 }
 
+/** CPU time process `pid` of this machine has used so far (user + system), in seconds. */
+export function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+  // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
+  return (Number(fields?.[11] ?? 0) + Number(fields?.[12] ?? 0)) / 100;
+}
+
+/**
+ * CPU seconds so far of every backend serving `db`'s database but the one asking, by pid, read
+ * from /proc: PostgreSQL runs on this machine.
+ */
+export async function postgresCpuSeconds(db: Db): Promise<Map<number, number>> {
+  const rows = await db.$queryRaw<{ pid: number }[]>`
+    SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+  const seconds = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      seconds.set(pid, cpuSecondsOf(pid));
+    } catch {
+      // The backend ended meanwhile.
+    }
+  }
+  return seconds;
+}
+
 /** A worker process as deployed, with its peak RSS read from the kernel (VmHWM). */
 export class WorkerProcess {
   private readonly child: ChildProcess;
@@ -120,9 +145,7 @@ export class WorkerProcess {
 
   /** CPU time the process has used so far (user + system), in seconds. */
   cpuSeconds(): number {
-    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
-    // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
-    return (Number(fields?.[11] ?? 0) + Number(fields?.[12] ?? 0)) / 100;
+    return cpuSecondsOf(this.child.pid!);
   }
 
   get pid(): number {
@@ -266,19 +289,8 @@ export class BenchStack {
    * connection of its workers; this process's own stay idle while a cycle drains), by pid, from
    * /proc: PostgreSQL runs on this machine.
    */
-  async postgresCpuSeconds(): Promise<Map<number, number>> {
-    const rows = await this.db.$queryRaw<{ pid: number }[]>`
-      SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
-    const seconds = new Map<number, number>();
-    for (const { pid } of rows) {
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
-        seconds.set(pid, (Number(fields?.[11] ?? 0) + Number(fields?.[12] ?? 0)) / 100);
-      } catch {
-        // The backend ended meanwhile.
-      }
-    }
-    return seconds;
+  postgresCpuSeconds(): Promise<Map<number, number>> {
+    return postgresCpuSeconds(this.db);
   }
 
   /** Transactions PostgreSQL has committed in the bench's database (each lone statement is one). */
