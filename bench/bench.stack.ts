@@ -78,7 +78,7 @@ class FeedHost {
 }
 
 /** CPU time process `pid` of this machine has used so far (user + system), in seconds. */
-export function cpuSecondsOf(pid: number): number {
+function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
   // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
   return (Number(fields?.[11] ?? 0) + Number(fields?.[12] ?? 0)) / 100;
