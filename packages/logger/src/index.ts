@@ -26,3 +26,32 @@ export function createLogger({ service, level = 'info', stream }: LoggerOptions)
     ],
   });
 }
+
+/**
+ * A handler for errors that come in bursts (a connection retrying every few hundred ms while its
+ * server is down): logs the first at `level`, then at most one line per `intervalMs`, each
+ * saying how many were not logged since the previous line (`repeated`). A 10-second outage is
+ * two lines, not forty.
+ */
+export function throttledLog(
+  logger: Logger,
+  level: 'error' | 'warn',
+  message: string,
+  intervalMs = 10_000,
+): (error: unknown) => void {
+  let last: number | undefined;
+  let repeated = 0;
+  return (error) => {
+    const now = Date.now();
+    if (last !== undefined && now - last < intervalMs) {
+      repeated += 1;
+      return;
+    }
+    last = now;
+    logger.log(level, message, {
+      error: error instanceof Error ? error.message : String(error),
+      ...(repeated > 0 && { repeated }),
+    });
+    repeated = 0;
+  };
+}

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from '@jest/globals';
-import { createLogger, type LoggerOptions } from '../src/index.ts';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { createLogger, throttledLog, type LoggerOptions } from '../src/index.ts';
 
 /** A logger writing into memory, and the JSON lines it wrote so far. */
 function capture(options: Omit<LoggerOptions, 'stream'>) {
@@ -65,5 +65,41 @@ describe('createLogger', () => {
       message: 'boom',
       stack: expect.stringContaining('Error: boom'),
     });
+  });
+});
+
+describe('throttledLog', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('logs the first of a burst, then one line per interval saying how many it left out', () => {
+    jest.useFakeTimers({ now: new Date('2026-12-07T10:00:00Z') });
+    const { logger, lines } = capture({ service: 'worker' });
+    const onError = throttledLog(logger, 'error', 'worker error', 10_000);
+    // A connection retrying every 500 ms for 12 s, with its message changing on the way.
+    for (let tick = 0; tick < 24; tick += 1) {
+      onError(
+        new Error(tick < 10 ? 'connect ECONNREFUSED 127.0.0.1:6379' : 'Connection is closed.'),
+      );
+      jest.advanceTimersByTime(500);
+    }
+    expect(
+      lines().map(({ level, message, error, repeated }) => ({ level, message, error, repeated })),
+    ).toEqual([
+      {
+        level: 'error',
+        message: 'worker error',
+        error: 'connect ECONNREFUSED 127.0.0.1:6379',
+        repeated: undefined,
+      },
+      { level: 'error', message: 'worker error', error: 'Connection is closed.', repeated: 19 },
+    ]);
+    // After a quiet interval the next error is logged at once, with the 3 left out after the
+    // previous line.
+    jest.advanceTimersByTime(10_000);
+    onError('Connection is closed.');
+    expect(lines()).toHaveLength(3);
+    expect(lines()[2]).toMatchObject({ error: 'Connection is closed.', repeated: 3 });
   });
 });

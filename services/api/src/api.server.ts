@@ -11,7 +11,7 @@ import {
   type Db,
 } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
-import { createLogger, type Logger } from '@marquee/logger';
+import { createLogger, throttledLog, type Logger } from '@marquee/logger';
 import { clusterMetricsText, createMetricsRegistry, registerBuildInfo } from '@marquee/metrics';
 import { readBreakerStatuses } from '@marquee/provider-status';
 import { createRedis } from '@marquee/redis';
@@ -24,21 +24,6 @@ import { RateLimiter } from './rate.limiter.ts';
 const DRAIN_MS = 8_000;
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const MIB = 1024 * 1024;
-
-/** While Redis is down every request fails over; one warning per interval is enough. */
-function throttledWarning(
-  logger: Logger,
-  message: string,
-  intervalMs = 10_000,
-): (error: unknown) => void {
-  let last = 0;
-  return (error) => {
-    const now = Date.now();
-    if (now - last < intervalMs) return;
-    last = now;
-    logger.warn(message, { error: error instanceof Error ? error.message : String(error) });
-  };
-}
 
 /** The clients one API process holds, and how to close them. */
 interface Connections {
@@ -58,7 +43,8 @@ function connect(env: ApiEnv, logger: Logger): Connections {
   // socket write: without it, each request's EVALSHA cost a write syscall of its own.
   const AUTO_PIPELINE = { enableAutoPipelining: true } as const;
   const redis = createRedis(env.CACHE_REDIS_URL, 'fail-fast', AUTO_PIPELINE);
-  const redisTrouble = throttledWarning(logger, 'cache unavailable; serving from Postgres');
+  // While Redis is down every request fails over: one warning per interval is enough.
+  const redisTrouble = throttledLog(logger, 'warn', 'cache unavailable; serving from Postgres');
   redis.on('error', redisTrouble);
   // Keeps the catalog version in this process (pub/sub, re-read at least every second), so a
   // cached answer costs no Redis read. Retries forever: it must come back after an outage.

@@ -1,7 +1,7 @@
 import { parseEnv } from '@marquee/config';
 import { createDb, ProviderStatusRepository, WebhookRepository } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
-import { createLogger } from '@marquee/logger';
+import { createLogger, throttledLog } from '@marquee/logger';
 import {
   createMetricsRegistry,
   registerBuildInfo,
@@ -23,7 +23,10 @@ const logger = createLogger({ service: 'dashboard', level: env.LOG_LEVEL });
 const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: DASHBOARD_DB_POOL_MAX });
 // Fail fast: a page or a scrape while Redis is down answers an error, it does not hang.
 const redis = createRedis(env.REDIS_URL, 'fail-fast');
-redis.on('error', (error: Error) => logger.debug('redis unavailable', { error: error.message }));
+// Pages and scrapes answer errors while Redis is down; the client and BullMQ's queues report
+// every reconnection attempt (without a listener, each one raw to stderr).
+const onRedisError = throttledLog(logger, 'warn', 'redis unavailable');
+redis.on('error', onRedisError);
 const ingest = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
 // Every queue of the job catalog: a new queue shows up on the board and in the metrics as is.
 const queues = Object.values(QUEUE_NAMES).map((name) =>
@@ -31,6 +34,7 @@ const queues = Object.values(QUEUE_NAMES).map((name) =>
     ? ingest.queue
     : new Queue(name, { connection: redis, prefix: env.QUEUE_PREFIX }),
 );
+for (const queue of queues) queue.on('error', onRedisError);
 
 const registry = createMetricsRegistry('dashboard');
 registerBuildInfo(registry);

@@ -8,7 +8,7 @@ import {
   WebhookRepository,
 } from '@marquee/db';
 import { onShutdownSignal } from '@marquee/lifecycle';
-import { createLogger } from '@marquee/logger';
+import { createLogger, throttledLog } from '@marquee/logger';
 import {
   createMetricsRegistry,
   registerBuildInfo,
@@ -30,7 +30,12 @@ const env = parseEnv(schedulerEnvSchema);
 const logger = createLogger({ service: 'scheduler', level: env.LOG_LEVEL });
 const db = createDb({ databaseUrl: env.DATABASE_URL, maxConnections: SCHEDULER_DB_POOL_MAX });
 const redis = createRedis(env.REDIS_URL, 'blocking');
+// While Redis is down the client and BullMQ's queues report every reconnection attempt; without
+// a listener each one is written raw to stderr.
+const onRedisError = throttledLog(logger, 'warn', 'redis unavailable');
+redis.on('error', onRedisError);
 const queue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
+queue.queue.on('error', onRedisError);
 const leaseMs = env.LEADER_LEASE_SECONDS * 1000;
 const scheduler = new ProviderScheduler({
   providers: new ProviderRepository(db),
@@ -62,6 +67,7 @@ const webhookQueue = new WebhookQueue(
   { connection: redis, prefix: env.QUEUE_PREFIX },
   { attempts: env.WEBHOOK_ATTEMPTS, backoffMs: env.WEBHOOK_BACKOFF_MS },
 );
+webhookQueue.queue.on('error', onRedisError);
 const dispatcher = createWebhookDispatcher(db, webhookQueue);
 const dispatch = startLeaderLoop({
   name: 'webhook dispatch',

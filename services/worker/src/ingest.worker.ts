@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { Logger } from '@marquee/logger';
+import { throttledLog, type Logger } from '@marquee/logger';
 import { isJobName, QUEUE_NAMES, type SyncJob } from '@marquee/queue';
 import { logFailedJob } from './sync-failure.error.ts';
 import type { ProcessSync } from './sync.pipeline.ts';
@@ -45,7 +45,8 @@ export function createIngestWorker(options: IngestWorkerOptions): Worker {
     },
   );
   activeJobs.set(worker, active);
-  worker.on('error', (error) => options.logger.error('worker error', { error: error.message }));
+  // While Redis is down, each of BullMQ's connections reports every reconnection attempt.
+  worker.on('error', throttledLog(options.logger, 'error', 'worker error'));
   // The one log line of each failure (the sync pipeline logs none): BullMQ has moved the job
   // by now, so the line can say when it is retried.
   worker.on('failed', (job, error) => logFailedJob(options.logger, job, error));

@@ -1,4 +1,4 @@
-import type { Job, Worker } from 'bullmq';
+import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SearchCache } from '@marquee/cache';
 import {
@@ -12,7 +12,7 @@ import {
   WebhookRepository,
   type Db,
 } from '@marquee/db';
-import { createLogger, type Logger } from '@marquee/logger';
+import { createLogger, throttledLog, type Logger } from '@marquee/logger';
 import { createMetricsRegistry, registerBuildInfo, type Registry } from '@marquee/metrics';
 import {
   BreakerRegistry,
@@ -85,34 +85,40 @@ interface Clients {
   redis: Redis;
   commandsRedis: Redis;
   cacheRedis: Redis;
+  /**
+   * For the 'error' events of every Redis client and BullMQ queue of the runtime: while Redis is
+   * down each reports every reconnection attempt, and one without a listener writes it to stderr.
+   */
+  onRedisError: (error: unknown) => void;
   /** Closes the clients the runtime built. */
   close(): Promise<void>;
 }
 
-function buildClients(env: WorkerEnv, overrides: WorkerRuntimeOverrides): Clients {
+function buildClients(env: WorkerEnv, overrides: WorkerRuntimeOverrides, logger: Logger): Clients {
+  const onRedisError = throttledLog(logger, 'warn', 'redis unavailable');
   const owned: (() => Promise<unknown>)[] = [];
   const own = <T>(client: T, close: (client: T) => Promise<unknown>): T => {
     owned.push(() => close(client));
     return client;
   };
+  const ownRedis = (url: string, options?: Parameters<typeof createRedis>[2]) =>
+    own(createRedis(url, 'blocking', options).on('error', onRedisError), (c) => c.quit());
   const db =
     overrides.db ??
     own(
       createDb({ databaseUrl: env.DATABASE_URL, maxConnections: workerDbPoolMax(env) }),
       (client) => client.$disconnect(),
     );
-  const redis = overrides.redis ?? own(createRedis(env.REDIS_URL, 'blocking'), (c) => c.quit());
+  const redis = overrides.redis ?? ownRedis(env.REDIS_URL);
   const commandsRedis =
-    overrides.commandsRedis ??
-    own(createRedis(env.REDIS_URL, 'blocking', { enableAutoPipelining: true }), (c) => c.quit());
-  const cacheRedis =
-    overrides.cacheRedis ??
-    own(createRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL, 'blocking'), (c) => c.quit());
+    overrides.commandsRedis ?? ownRedis(env.REDIS_URL, { enableAutoPipelining: true });
+  const cacheRedis = overrides.cacheRedis ?? ownRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL);
   return {
     db,
     redis,
     commandsRedis,
     cacheRedis,
+    onRedisError,
     close: async () => void (await Promise.allSettled(owned.map((close) => close()))),
   };
 }
@@ -179,12 +185,14 @@ function buildWebhookWorker(
     redis,
     registry,
     logger,
+    onRedisError,
     workers,
   }: {
     db: Db;
     redis: Redis;
     registry: Registry;
     logger: Logger;
+    onRedisError: (error: unknown) => void;
     /** The runtime's workers, closed with it: the new one joins them. */
     workers: Worker[];
   },
@@ -194,6 +202,7 @@ function buildWebhookWorker(
     { connection: redis, prefix: env.QUEUE_PREFIX },
     { attempts: env.WEBHOOK_ATTEMPTS, backoffMs: env.WEBHOOK_BACKOFF_MS },
   );
+  queue.queue.on('error', onRedisError);
   const worker = createWebhookWorker({
     connection: redis,
     prefix: env.QUEUE_PREFIX,
@@ -205,7 +214,7 @@ function buildWebhookWorker(
     addressPolicy: { allowPrivate: env.ALLOW_PRIVATE_WEBHOOKS, target: 'webhooks' },
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
     observe: registerDeliveryMetrics(registry),
-    onError: (error) => logger.error('webhook worker error', { error: error.message }),
+    onError: throttledLog(logger, 'error', 'webhook worker error'),
   });
   worker.on('closed', () => void queue.close());
   workers.push(worker);
@@ -244,26 +253,19 @@ function closeRunsOfFailedJobs(worker: Worker, syncRuns: SyncRunRepository, logg
   });
 }
 
-/**
- * Every collaborator of a worker process, built from its parsed environment: main.ts, the tests
- * and the benchmarks all run the worker through this, so none of them wires it by hand.
- */
-export function createWorkerRuntime(
+/** What the sync pipeline is given: repositories, the fetch chain, the lock and its limits. */
+function buildSyncDeps(
   env: WorkerEnv,
-  overrides: WorkerRuntimeOverrides = {},
-): WorkerRuntime {
-  const logger = overrides.logger ?? createLogger({ service: 'worker', level: env.LOG_LEVEL });
-  const clients = buildClients(env, overrides);
-  const { db, redis, commandsRedis } = clients;
-  const registry = createMetricsRegistry('worker');
-  registerBuildInfo(registry);
-  const syncMetrics = registerSyncMetrics(registry);
-  const breakers = buildBreakers(env, commandsRedis, syncMetrics, logger);
-  const fetch = buildFetchChain(env, commandsRedis, breakers, overrides.links);
+  overrides: WorkerRuntimeOverrides,
+  {
+    clients: { db, commandsRedis, cacheRedis },
+    fetch,
+    logger,
+    lockQueue,
+  }: { clients: Clients; fetch: Fetcher; logger: Logger; lockQueue: Queue },
+): SyncDeps {
   const providers = new ProviderRepository(db);
-  // The queue read on BullMQ's connection: the per-provider sync lock reads job states.
-  const ownQueue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
-  const deps: SyncDeps = {
+  return {
     providers,
     removals: new ProviderRemovalWatcher((ids) => providers.existing(ids)),
     // From the pool itself, whose `max` pg-pool always fills in: a caller's own Db (tests,
@@ -273,9 +275,9 @@ export function createWorkerRuntime(
     }),
     syncRuns: new SyncRunRepository(db),
     fetchStates: new FetchStateRepository(db),
-    cache: catalogVersion(clients.cacheRedis, env.QUEUE_PREFIX),
+    cache: catalogVersion(cacheRedis, env.QUEUE_PREFIX),
     fetch,
-    syncLock: new SyncLock(ownQueue.queue, commandsRedis),
+    syncLock: new SyncLock(lockQueue, commandsRedis),
     policy: {
       lastSeenGranularityMs: LAST_SEEN_GRANULARITY_MS,
       shrinkGuardRatio: env.SHRINK_GUARD_RATIO,
@@ -284,6 +286,29 @@ export function createWorkerRuntime(
     logger,
     now: overrides.now ?? (() => new Date()),
   };
+}
+
+/**
+ * Every collaborator of a worker process, built from its parsed environment: main.ts, the tests
+ * and the benchmarks all run the worker through this, so none of them wires it by hand.
+ */
+export function createWorkerRuntime(
+  env: WorkerEnv,
+  overrides: WorkerRuntimeOverrides = {},
+): WorkerRuntime {
+  const logger = overrides.logger ?? createLogger({ service: 'worker', level: env.LOG_LEVEL });
+  const clients = buildClients(env, overrides, logger);
+  const { db, redis, commandsRedis } = clients;
+  const registry = createMetricsRegistry('worker');
+  registerBuildInfo(registry);
+  const syncMetrics = registerSyncMetrics(registry);
+  const breakers = buildBreakers(env, commandsRedis, syncMetrics, logger);
+  const fetch = buildFetchChain(env, commandsRedis, breakers, overrides.links);
+  // The queue read on BullMQ's connection: the per-provider sync lock reads job states.
+  const ownQueue = new IngestQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
+  ownQueue.queue.on('error', clients.onRedisError);
+  const deps = buildSyncDeps(env, overrides, { clients, fetch, logger, lockQueue: ownQueue.queue });
+  const { providers } = deps;
   const processSync = syncMetrics.instrument(
     createSyncPipeline(deps),
     async (id) => (await providers.findById(id))?.name,
@@ -317,7 +342,15 @@ export function createWorkerRuntime(
       workers.push(worker);
       return worker;
     },
-    createWebhookWorker: () => buildWebhookWorker(env, { db, redis, registry, logger, workers }),
+    createWebhookWorker: () =>
+      buildWebhookWorker(env, {
+        db,
+        redis,
+        registry,
+        logger,
+        onRedisError: clients.onRedisError,
+        workers,
+      }),
     async close() {
       await Promise.all(
         workers.map((worker) => closeWorker(worker, env.SHUTDOWN_TIMEOUT_MS, logger)),
