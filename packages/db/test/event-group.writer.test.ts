@@ -9,7 +9,7 @@ import {
   type Db,
   type Provider,
 } from '@marquee/db';
-import { createTestDatabase, eventRecord, type TestDatabase } from '@marquee/testing';
+import { createTestDatabase, eventRecord, eventually, type TestDatabase } from '@marquee/testing';
 
 let db: Db;
 let database: TestDatabase;
@@ -68,14 +68,6 @@ async function waitingOnLocks(client: pg.Client): Promise<number> {
      WHERE datname = current_database() AND wait_event_type = 'Lock'`,
   );
   return rows[0]?.n ?? 0;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function stored(of: Provider): Promise<number> {
@@ -204,7 +196,11 @@ describe('EventGroupWriter', () => {
           forgetPayload: false,
         }),
       ]);
-      await until(async () => (await waitingOnLocks(other)) > 0);
+      await eventually(
+        async () => ((await waitingOnLocks(other)) > 0 ? true : undefined),
+        10_000,
+        'the group to wait on the key',
+      );
       await other.query('COMMIT');
       // Rewritten one by one: provider three has a stored row now, so its write merges into it.
       expect(await writes).toEqual([{ written: 2 }, { written: 3 }]);
