@@ -1,4 +1,4 @@
-import type { Logger } from '@marquee/logger';
+import { throttledLog, type Logger } from '@marquee/logger';
 
 export interface LeaderLoopOptions {
   /** What the log says failed. */
@@ -7,7 +7,11 @@ export interface LeaderLoopOptions {
   /** Only the scheduler leader runs passes. */
   isLeader: () => boolean;
   logger: Logger;
-  /** One pass; a failure is logged and the next pass tries again. */
+  /**
+   * One pass; a failure is logged and the next pass tries again. Failures in a row (PostgreSQL
+   * down, every pass failing) are logged once per 10 s, and the first pass that succeeds after
+   * them says so.
+   */
   pass: () => Promise<void>;
 }
 
@@ -18,12 +22,17 @@ export interface LeaderLoopOptions {
 export function startLeaderLoop(options: LeaderLoopOptions): { stop(): Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   let busy = false;
+  const failed = throttledLog(options.logger, 'error', `${options.name} failed`);
+  let failures = 0;
   const pass = async () => {
     if (!options.isLeader()) return;
     try {
       await options.pass();
+      if (failures > 0) options.logger.info(`${options.name} recovered`, { failures });
+      failures = 0;
     } catch (error) {
-      options.logger.error(`${options.name} failed`, { error: (error as Error).message });
+      failures += 1;
+      failed(error);
     } finally {
       busy = false;
     }

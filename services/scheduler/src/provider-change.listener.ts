@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from '@marquee/logger';
+import { throttledLog, type Logger } from '@marquee/logger';
 
 /** Channel the init migration's trigger notifies on every change to `providers`. */
 export const PROVIDERS_CHANGED_CHANNEL = 'marquee_providers_changed';
@@ -16,6 +16,8 @@ export function listenForProviderChanges(
   let client: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  // It retries every second while PostgreSQL is down.
+  const cannotConnect = throttledLog(logger, 'warn', 'provider change listener cannot connect');
 
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: databaseUrl });
@@ -29,7 +31,7 @@ export function listenForProviderChanges(
       await next.connect();
       await next.query(`LISTEN ${PROVIDERS_CHANGED_CHANNEL}`);
     } catch (error) {
-      logger.warn('provider change listener cannot connect', { error: (error as Error).message });
+      cannotConnect(error);
       await next.end().catch(() => undefined);
       scheduleReconnect();
       return;
