@@ -119,9 +119,9 @@ function transactionSql(group: readonly GroupedWrite[], timeoutMs: number, clien
   const ids = (members: readonly GroupedWrite[]) =>
     members.map((member) => `${client.escapeLiteral(member.provider.id)}::uuid`).join(', ');
   const forget = group.filter((member) => member.forgetPayload);
-  const writing = group.filter((member) => member.events.length > 0);
+  const writing = ids(group.filter((member) => member.events.length > 0));
   const stored = (negate: '' | 'NOT ') =>
-    `provider_id IN (SELECT p FROM unnest(ARRAY[${ids(writing)}]) AS p
+    `provider_id IN (SELECT p FROM unnest(ARRAY[${writing}]) AS p
     WHERE ${negate}EXISTS (SELECT 1 FROM events s WHERE s.provider_id = p))`;
   return `BEGIN;
 SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(timeoutMs))};
@@ -132,7 +132,7 @@ ${
   seen_marked_at = NULL, updated_at = now() WHERE provider_id IN (${ids(forget)});`
 }
 ${
-  writing.length === 0
+  writing === ''
     ? ''
     : `WITH merged AS (${MERGE_STAGE_SQL(stored(''))} RETURNING provider_id)
 SELECT provider_id::text AS id, count(*)::int AS n FROM merged GROUP BY provider_id;

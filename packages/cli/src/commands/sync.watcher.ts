@@ -77,16 +77,19 @@ class SyncWatcher {
         for (const [event, listener] of listeners) events.off(event as 'active', listener);
         finish();
       };
-      // Handled one at a time, in order: each may read Redis and PostgreSQL before printing.
+      // Handled one at a time, in order: each may read Redis and PostgreSQL before printing; one
+      // that fails ends the watch with its error.
+      const inTurn = (handle: () => Promise<void>) => {
+        this.queue = this.queue
+          .then(handle)
+          .catch((error: unknown) =>
+            settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
+          );
+      };
       const on = (event: string, handle: (args: Record<string, unknown>) => Promise<void>) => {
         const listener = (args: unknown) => {
           const record = args as Record<string, unknown>;
-          if (record.jobId !== job.id) return;
-          this.queue = this.queue
-            .then(() => handle(record))
-            .catch((error: unknown) =>
-              settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
-            );
+          if (record.jobId === job.id) inTurn(() => handle(record));
         };
         listeners.push([event, listener]);
         events.on(event as 'active', listener);
@@ -98,7 +101,7 @@ class SyncWatcher {
         prev === 'active' ? this.putOff(Date.now()) : Promise.resolve(),
       );
       // A job joined while put off sends nothing until it runs again: say now why it waits.
-      this.queue = this.queue.then(() => this.alreadyPutOff()).catch(() => undefined);
+      inTurn(() => this.alreadyPutOff());
       on('completed', ({ returnvalue }) =>
         Promise.resolve(settle(() => resolve(parseOutcome(returnvalue)))),
       );
