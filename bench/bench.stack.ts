@@ -102,6 +102,17 @@ export async function postgresCpuSeconds(db: Db): Promise<Map<number, number>> {
   return seconds;
 }
 
+/**
+ * CPU seconds `db`'s backends used since `before` (postgresCpuSeconds). Backends that ended
+ * meanwhile are missed (a pool keeps its connections while busy).
+ */
+export async function postgresCpuSince(db: Db, before: Map<number, number>): Promise<number> {
+  let total = 0;
+  for (const [pid, seconds] of await postgresCpuSeconds(db))
+    total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
 /** A worker process as deployed, with its peak RSS read from the kernel (VmHWM). */
 export class WorkerProcess {
   private readonly child: ChildProcess;
@@ -282,15 +293,6 @@ export class BenchStack {
   /** CPU seconds used so far by the workers running now. */
   workersCpuSeconds(): number {
     return this.workers.reduce((sum, worker) => sum + worker.cpuSeconds(), 0);
-  }
-
-  /**
-   * CPU seconds used so far by the PostgreSQL backends serving the bench's database (every
-   * connection of its workers; this process's own stay idle while a cycle drains), by pid, from
-   * /proc: PostgreSQL runs on this machine.
-   */
-  postgresCpuSeconds(): Promise<Map<number, number>> {
-    return postgresCpuSeconds(this.db);
   }
 
   /** Transactions PostgreSQL has committed in the bench's database (each lone statement is one). */

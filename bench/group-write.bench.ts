@@ -12,7 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { createDb, EventGroupWriter, type Db, type GroupedWrite } from '@marquee/db';
 import type { EventRecord } from '@marquee/event-model';
 import { createTestDatabase, eventRecord } from '@marquee/testing';
-import { postgresCpuSeconds } from './bench.stack.ts';
+import { postgresCpuSeconds, postgresCpuSince } from './bench.stack.ts';
 import { writeSection } from './results.writer.ts';
 
 const ROUNDS = Number(process.env.BENCH_GROUP_ROUNDS ?? 8);
@@ -82,9 +82,7 @@ async function measure(db: Db, monitor: Db, writer: EventGroupWriter, kind: Case
   const started = performance.now();
   const written = await writeAll(writer, writes);
   const wallMs = performance.now() - started;
-  let cpuSeconds = 0;
-  for (const [pid, seconds] of await postgresCpuSeconds(monitor))
-    cpuSeconds += seconds - (before.get(pid) ?? 0);
+  const cpuSeconds = await postgresCpuSince(monitor, before);
   if (written !== PROVIDERS * EVENTS) throw new Error(`${kind}: wrote ${written} rows`);
   return { postgresMs: (cpuSeconds * 1000) / PROVIDERS, wallMs: wallMs / PROVIDERS };
 }

@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { contentHash, eventId, type EventRecord } from '@marquee/event-model';
 import { parseFeverXml, parseFeverXmlChunked } from '@marquee/providers';
 import { SYNC_JOB_OPTIONS } from '@marquee/queue';
-import { BenchStack, deployedWorker, sleep, type WorkerProcess } from './bench.stack.ts';
+import {
+  BenchStack,
+  deployedWorker,
+  postgresCpuSeconds,
+  postgresCpuSince,
+  sleep,
+  type WorkerProcess,
+} from './bench.stack.ts';
 import type { Provider } from '@marquee/db';
 import {
   BENCH_OUT,
@@ -239,7 +246,8 @@ type CostCounters = Awaited<ReturnType<typeof costCounters>>;
 async function costCounters(stack: BenchStack) {
   return {
     worker: stack.workersCpuSeconds(),
-    postgres: await stack.postgresCpuSeconds(),
+    // Every connection of the workers; this process's own stay idle while a cycle drains.
+    postgres: await postgresCpuSeconds(stack.db),
     redis: await stack.redisCpuSeconds(),
     harness: process.cpuUsage(),
     commits: await stack.postgresCommits(),
@@ -252,13 +260,9 @@ async function cycleCosts(stack: BenchStack, before: CostCounters) {
   const perJob = (total: number) => Number((total / providerCount).toFixed(3));
   // This process serves the providers' feeds and polls the counts: its CPU shares the cores.
   const harness = process.cpuUsage(before.harness);
-  // Backends that ended during the cycle are missed (a pool keeps its connections while busy).
-  let postgresCpu = 0;
-  for (const [pid, seconds] of await stack.postgresCpuSeconds())
-    postgresCpu += seconds - (before.postgres.get(pid) ?? 0);
   const cpu = {
     workerCpuMsPerJob: perJob((stack.workersCpuSeconds() - before.worker) * 1000),
-    postgresCpuMsPerJob: perJob(postgresCpu * 1000),
+    postgresCpuMsPerJob: perJob((await postgresCpuSince(stack.db, before.postgres)) * 1000),
     redisCpuMsPerJob: perJob(((await stack.redisCpuSeconds()) - before.redis) * 1000),
     harnessCpuMsPerJob: perJob((harness.user + harness.system) / 1000),
   };
