@@ -8,6 +8,7 @@ import { bulkTransactionSlots, type Provider } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import {
   eventually,
+  feverFeed,
   feverProvider,
   startFeedServer,
   startQueueStack,
@@ -15,7 +16,6 @@ import {
   type FeedServer,
   type QueueStack,
 } from '@marquee/testing';
-import { generateFeeds } from '../../../bench/feed.generator.ts';
 import { workerDbPoolMax, workerEnvSchema } from '../src/env.schema.ts';
 import { passThrough } from '../src/fetch.chain.ts';
 import { createWorkerRuntime, type WorkerRuntime } from '../src/worker.runtime.ts';
@@ -34,7 +34,7 @@ let peak = 0;
 
 beforeAll(async () => {
   stack = await startQueueStack('db-pool');
-  const body = generateFeeds({ events: EVENTS, changedShare: 0, seed: 3 }).feverA;
+  const body = feverFeed(EVENTS);
   feed = await startFeedServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'application/xml' });
     response.end(body);

@@ -3,8 +3,8 @@
 // nothing is queried while no request is watched. A short interval keeps the ticks quick.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import pg from 'pg';
-import type { Provider } from '@marquee/db';
-import { databaseStackFor, eventually, feverProvider } from '@marquee/testing';
+import { createDb, ProviderRepository, type Provider } from '@marquee/db';
+import { databaseStackFor, eventually, feverProvider, freePort } from '@marquee/testing';
 import { ProviderRemovalWatcher } from '../src/provider-removal.watcher.ts';
 
 const INTERVAL_MS = 50;
@@ -94,14 +94,23 @@ it('queries nothing while no request is watched, and starts again on the next on
 });
 
 it('takes an unreadable database for no removal', async () => {
+  // A repository on a port nothing listens on: every tick's query fails to connect.
+  const gone = createDb({
+    databaseUrl: `postgres://postgres@127.0.0.1:${await freePort()}/gone`,
+    maxConnections: 1,
+  });
   const controller = new AbortController();
   let asked = 0;
-  const watcher = new ProviderRemovalWatcher(() => {
+  const watcher = new ProviderRemovalWatcher((ids) => {
     asked += 1;
-    return Promise.reject(new Error('connection refused'));
+    return new ProviderRepository(gone).existing(ids);
   }, INTERVAL_MS);
   const unwatch = watcher.watch('00000000-0000-0000-0000-000000000000', controller);
-  await eventually(() => Promise.resolve(asked >= 2 || undefined), 10_000, 'two ticks');
-  unwatch();
+  try {
+    await eventually(() => Promise.resolve(asked >= 2 || undefined), 10_000, 'two ticks');
+  } finally {
+    unwatch();
+    await gone.$disconnect();
+  }
   expect(controller.signal.aborted).toBe(false);
 });
