@@ -557,11 +557,13 @@ describe('provider-imposed delays', () => {
     void worker.run();
     try {
       const job = await queue.enqueueSync({ providerId: provider.id, trigger: 'manual' });
+      // The state first, then the job: a job read before its move to failed (one script) still
+      // says 0 attempts, even when the state asked right after says failed.
       const failed = await eventually(
-        async () => {
-          const current = await queue.queue.getJob(job.id ?? '');
-          return (await current?.getState()) === 'failed' ? current : undefined;
-        },
+        async () =>
+          (await queue.queue.getJobState(job.id ?? '')) === 'failed'
+            ? queue.queue.getJob(job.id ?? '')
+            : undefined,
         20_000,
         'the rate-limited job to fail for good',
       );
