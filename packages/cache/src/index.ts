@@ -9,3 +9,4 @@ export {
   type CacheOutcome,
   type SearchCacheOptions,
 } from './search.cache.ts';
+export { coalesceBumps } from './version-bump.coalescer.ts';

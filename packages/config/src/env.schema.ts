@@ -24,6 +24,12 @@ export const webhookRetryEnv = {
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(10_000),
 };
 
+/**
+ * Redis of the API cache and its catalog version (REDIS_URL when unset): the api reads it, the
+ * worker and the scheduler bump the version when the catalog changed.
+ */
+export const cacheRedisUrl = redisUrl.optional();
+
 /** Variables every service and the CLI read. */
 export const baseEnvSchema = z.object({
   DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/marquee'),

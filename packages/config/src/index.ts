@@ -1,6 +1,7 @@
 export { ConfigError, parseEnv } from './env.parser.ts';
 export {
   baseEnvSchema,
+  cacheRedisUrl,
   changesRetentionDays,
   envBool,
   port,

@@ -1,4 +1,4 @@
-import { baseEnvSchema, changesRetentionDays, port } from '@marquee/config';
+import { baseEnvSchema, cacheRedisUrl, changesRetentionDays, port } from '@marquee/config';
 import { z } from 'zod';
 
 /** PostgreSQL connections of one api process (replicas times this count against max_connections). */
@@ -10,7 +10,7 @@ export const apiEnvSchema = baseEnvSchema
     API_HOST: z.string().min(1).default('0.0.0.0'),
     CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(60),
     // The cache may live on its own Redis (LRU eviction), apart from the queues' (noeviction).
-    CACHE_REDIS_URL: baseEnvSchema.shape.REDIS_URL.unwrap().optional(),
+    CACHE_REDIS_URL: cacheRedisUrl,
     // What clients and CDNs are told: reuse for this long, fall back on it this long on errors.
     API_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(5),
     CACHE_STALE_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   baseEnvSchema,
+  cacheRedisUrl,
   changesRetentionDays,
   port,
   queueDueWindowSeconds,
@@ -24,6 +25,7 @@ export const schedulerEnvSchema = baseEnvSchema.extend({
   /** The change feed keeps changes this long; the scheduler's leader purges older ones hourly. */
   CHANGES_RETENTION_DAYS: changesRetentionDays,
   ...webhookRetryEnv,
+  CACHE_REDIS_URL: cacheRedisUrl,
   /** How often the leader turns new changes into webhook messages. */
   WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
 });

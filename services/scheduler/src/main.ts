@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SearchCache } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import {
   ChangeRepository,
@@ -18,6 +19,7 @@ import {
 import { IngestQueue, WebhookQueue } from '@marquee/queue';
 import { createRedis } from '@marquee/redis';
 import { createWebhookDispatcher, registerBacklogMetric } from '@marquee/webhooks';
+import { catalogVersionBumper } from './catalog-version.bumper.ts';
 import { registerChangeFeedMetrics } from './change-feed.metrics.ts';
 import { SCHEDULER_DB_POOL_MAX, schedulerEnvSchema } from './env.schema.ts';
 import { LeaderLease } from './leader.lease.ts';
@@ -45,9 +47,20 @@ const scheduler = new ProviderScheduler({
   tickMs: Math.floor(leaseMs / 3),
   reconcileIntervalMs: env.RECONCILE_INTERVAL_SECONDS * 1000,
 });
+// The cache's Redis (its catalog version), as the worker bumps it: a bump asked while Redis is
+// down waits for it to come back rather than fail.
+const cacheRedis = createRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL, 'blocking');
+cacheRedis.on('error', onRedisError);
+const bumpCatalogVersion = catalogVersionBumper(
+  new SearchCache({ redis: cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
+  logger,
+);
 const listener = listenForProviderChanges(
   env.DATABASE_URL,
-  () => scheduler.providersChanged(),
+  () => {
+    scheduler.providersChanged();
+    bumpCatalogVersion();
+  },
   logger,
 );
 
@@ -104,7 +117,7 @@ onShutdownSignal(logger, async () => {
   await ops?.close();
   await scheduler.stop();
   await Promise.allSettled([queue.close(), webhookQueue.close(), db.$disconnect()]);
-  await redis.quit().catch(() => undefined);
+  await Promise.allSettled([redis.quit(), cacheRedis.quit()]);
 });
 
 logger.info('scheduler started', { prefix: env.QUEUE_PREFIX, metricsPort: ops?.port });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, port, webhookRetryEnv } from '@marquee/config';
+import { baseEnvSchema, cacheRedisUrl, port, webhookRetryEnv } from '@marquee/config';
 import { CONNECTIONS_BESIDE_BULK_WRITES } from '@marquee/db';
 
 export const workerEnvSchema = baseEnvSchema.extend({
@@ -83,10 +83,7 @@ export const workerEnvSchema = baseEnvSchema.extend({
   ROBOTS_TTL_SECONDS: z.coerce.number().int().min(1).default(3_600),
   /** Time SIGTERM gives in-flight syncs to finish before they are handed back to the queue. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
-  CACHE_REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .optional(),
+  CACHE_REDIS_URL: cacheRedisUrl,
   /** `/metrics`, `/healthz` and `/readyz` (the worker serves nothing else); 0 picks a free port. */
   METRICS_PORT: port.default(9101),
 });

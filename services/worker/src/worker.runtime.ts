@@ -1,6 +1,6 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SearchCache } from '@marquee/cache';
+import { coalesceBumps, SearchCache } from '@marquee/cache';
 import {
   bulkTransactionSlots,
   createDb,
@@ -32,7 +32,6 @@ import { ProviderRemovalWatcher } from './provider-removal.watcher.ts';
 import type { SyncDeps } from './sync.context.ts';
 import { registerSyncMetrics, type SyncMetrics } from './sync.metrics.ts';
 import { createSyncPipeline, type ProcessSync } from './sync.pipeline.ts';
-import { coalesceBumps } from './version-bump.coalescer.ts';
 
 /** What a caller may supply instead of what the environment describes. */
 export interface WorkerRuntimeOverrides {

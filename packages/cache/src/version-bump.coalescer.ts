@@ -1,9 +1,9 @@
 /**
- * Concurrent syncs that changed the catalog share one cache version bump: a call while a bump is
- * in flight waits for the next bump, which starts once that one settles and serves every call
- * that arrived meanwhile. Each caller's promise settles with a bump that began after its call,
- * so the API still learns of every write after it committed; a failed bump fails every caller
- * that shared it (their jobs are retried, as before).
+ * Writers that changed the catalog at the same time (syncs, provider changes) share one cache
+ * version bump: a call while a bump is in flight waits for the next bump, which starts once that
+ * one settles and serves every call that arrived meanwhile. Each caller's promise settles with a
+ * bump that began after its call, so the API still learns of every write after it committed; a
+ * failed bump fails every caller that shared it (a sync's job is retried).
  */
 export function coalesceBumps(bump: () => Promise<unknown>): () => Promise<void> {
   let running: Promise<void> | undefined;

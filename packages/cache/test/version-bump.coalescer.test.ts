@@ -1,7 +1,7 @@
-// Concurrent syncs share cache version bumps, and none returns before a bump that began after it
-// asked: the API never misses a committed write.
+// Concurrent bumps of the cache version share one, and none returns before a bump that began
+// after it asked: the API never misses a committed write.
 import { describe, expect, it } from '@jest/globals';
-import { coalesceBumps } from '../src/version-bump.coalescer.ts';
+import { coalesceBumps } from '../src/index.ts';
 
 function controlledBumps() {
   const started: { resolve: () => void; reject: (error: Error) => void }[] = [];
