@@ -33,22 +33,28 @@ CREATE TRIGGER "events_provider_check"
 AFTER INSERT ON "events" REFERENCING NEW TABLE AS event_rows
 FOR EACH STATEMENT EXECUTE FUNCTION "marquee_events_provider_check"();
 
--- An event never moves to another provider (no writer sets provider_id on an update; the
--- trigger fires only for an UPDATE that names the column).
-CREATE FUNCTION "marquee_events_provider_fixed"() RETURNS trigger AS $$
+-- Neither end of the reference moves: an event's provider_id and a provider's id are refused a
+-- change (the foreign key's ON UPDATE CASCADE had nothing to do: no writer changes either). The
+-- triggers fire only for an UPDATE that names the column; the argument is its name.
+CREATE FUNCTION "marquee_key_fixed"() RETURNS trigger AS $$
 BEGIN
   RAISE foreign_key_violation
-    USING MESSAGE = 'an event''s provider_id cannot change', TABLE = 'events', COLUMN = 'provider_id';
+    USING MESSAGE = format('%s.%s cannot change', TG_TABLE_NAME, TG_ARGV[0]),
+          TABLE = TG_TABLE_NAME, COLUMN = TG_ARGV[0];
 END;
 $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER "events_provider_fixed"
 BEFORE UPDATE OF "provider_id" ON "events"
 FOR EACH ROW WHEN (OLD."provider_id" IS DISTINCT FROM NEW."provider_id")
-EXECUTE FUNCTION "marquee_events_provider_fixed"();
+EXECUTE FUNCTION "marquee_key_fixed"('provider_id');
 
--- The foreign key's ON DELETE CASCADE, one statement per removal. Its ON UPDATE CASCADE had
--- nothing to do (a provider's id never changes); a change of id is refused instead.
+CREATE TRIGGER "providers_id_fixed"
+BEFORE UPDATE OF "id" ON "providers"
+FOR EACH ROW WHEN (OLD."id" IS DISTINCT FROM NEW."id")
+EXECUTE FUNCTION "marquee_key_fixed"('id');
+
+-- The foreign key's ON DELETE CASCADE, one statement per removal.
 CREATE FUNCTION "marquee_providers_removed"() RETURNS trigger AS $$
 BEGIN
   DELETE FROM events e USING removed_providers r WHERE e.provider_id = r.id;
@@ -59,15 +65,3 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER "providers_removed_events"
 AFTER DELETE ON "providers" REFERENCING OLD TABLE AS removed_providers
 FOR EACH STATEMENT EXECUTE FUNCTION "marquee_providers_removed"();
-
-CREATE FUNCTION "marquee_providers_id_fixed"() RETURNS trigger AS $$
-BEGIN
-  RAISE foreign_key_violation
-    USING MESSAGE = 'a provider''s id cannot change', TABLE = 'providers', COLUMN = 'id';
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER "providers_id_fixed"
-BEFORE UPDATE OF "id" ON "providers"
-FOR EACH ROW WHEN (OLD."id" IS DISTINCT FROM NEW."id")
-EXECUTE FUNCTION "marquee_providers_id_fixed"();
