@@ -9,4 +9,4 @@ export {
   type CacheOutcome,
   type SearchCacheOptions,
 } from './search.cache.ts';
-export { coalesceBumps } from './version-bump.coalescer.ts';
+export { catalogVersionBump, coalesceBumps } from './version-bump.coalescer.ts';

@@ -1,3 +1,6 @@
+import type { Redis } from 'ioredis';
+import { SearchCache } from './search.cache.ts';
+
 /**
  * Writers that changed the catalog at the same time (syncs, provider changes) share one cache
  * version bump: a call while a bump is in flight waits for the next bump, which starts once that
@@ -27,4 +30,13 @@ export function coalesceBumps(bump: () => Promise<unknown>): () => Promise<void>
       });
     return queued;
   };
+}
+
+/**
+ * The bump of the API cache's catalog version under `prefix`, shared as coalesceBumps says: what
+ * a writer that changed the catalog calls once its change is committed.
+ */
+export function catalogVersionBump(redis: Redis, prefix: string): () => Promise<void> {
+  const cache = new SearchCache({ redis, prefix, ttlSeconds: 0 });
+  return coalesceBumps(() => cache.bumpVersion());
 }

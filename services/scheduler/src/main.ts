@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SearchCache } from '@marquee/cache';
+import { catalogVersionBump } from '@marquee/cache';
 import { parseEnv } from '@marquee/config';
 import {
   ChangeRepository,
@@ -52,7 +52,7 @@ const scheduler = new ProviderScheduler({
 const cacheRedis = createRedis(env.CACHE_REDIS_URL ?? env.REDIS_URL, 'blocking');
 cacheRedis.on('error', onRedisError);
 const bumpCatalogVersion = catalogVersionBumper(
-  new SearchCache({ redis: cacheRedis, prefix: env.QUEUE_PREFIX, ttlSeconds: 0 }),
+  catalogVersionBump(cacheRedis, env.QUEUE_PREFIX),
   logger,
 );
 const listener = listenForProviderChanges(

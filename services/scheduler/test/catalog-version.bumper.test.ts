@@ -3,7 +3,7 @@
 // is down lands once it is back.
 import { PassThrough } from 'node:stream';
 import { afterAll, expect, it } from '@jest/globals';
-import { SearchCache } from '@marquee/cache';
+import { catalogVersionBump, SearchCache } from '@marquee/cache';
 import { createLogger } from '@marquee/logger';
 import { createRedis } from '@marquee/redis';
 import { eventually, startRedisServer, uniquePrefix } from '@marquee/testing';
@@ -33,7 +33,7 @@ it('bumps the version the API reads; changes at the same time share a bump', asy
   const cache = new SearchCache({ redis, prefix, ttlSeconds: 0 });
   const { logger, lines } = capturedLogger();
   const before = await cache.version();
-  const providersChanged = catalogVersionBumper(cache, logger);
+  const providersChanged = catalogVersionBumper(catalogVersionBump(redis, prefix), logger);
   providersChanged();
   await eventually(
     async () => ((await cache.version()) !== before ? true : undefined),
@@ -59,7 +59,7 @@ it('a change while Redis is down is bumped once it is back, without a warning', 
   own.on('error', () => undefined);
   const cache = new SearchCache({ redis: own, prefix, ttlSeconds: 0 });
   const { logger, lines } = capturedLogger();
-  const providersChanged = catalogVersionBumper(cache, logger);
+  const providersChanged = catalogVersionBumper(catalogVersionBump(own, prefix), logger);
   try {
     await server.stop();
     for (let n = 0; n < 3; n += 1) providersChanged();

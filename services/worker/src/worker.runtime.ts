@@ -1,6 +1,6 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { coalesceBumps, SearchCache } from '@marquee/cache';
+import { catalogVersionBump } from '@marquee/cache';
 import {
   bulkTransactionSlots,
   createDb,
@@ -171,11 +171,6 @@ function buildFetchChain(
 }
 
 /** The catalog version the syncs of this process bump, one bump for concurrent ones. */
-function catalogVersion(redis: Redis, prefix: string): SyncDeps['cache'] {
-  const cache = new SearchCache({ redis, prefix, ttlSeconds: 0 });
-  return { bumpVersion: coalesceBumps(() => cache.bumpVersion()) };
-}
-
 /** The webhooks queue's worker: deliveries, each finished one enqueueing its endpoint's next. */
 function buildWebhookWorker(
   env: WorkerEnv,
@@ -274,7 +269,7 @@ function buildSyncDeps(
     }),
     syncRuns: new SyncRunRepository(db),
     fetchStates: new FetchStateRepository(db),
-    cache: catalogVersion(cacheRedis, env.QUEUE_PREFIX),
+    cache: { bumpVersion: catalogVersionBump(cacheRedis, env.QUEUE_PREFIX) },
     fetch,
     syncLock: new SyncLock(lockQueue, commandsRedis),
     policy: {
