@@ -1,3 +1,4 @@
+import { describeDatabaseError } from '@marquee/db';
 import { throttledLog, type Logger } from '@marquee/logger';
 
 export interface LeaderLoopOptions {
@@ -32,7 +33,8 @@ export function startLeaderLoop(options: LeaderLoopOptions): { stop(): Promise<v
       failures = 0;
     } catch (error) {
       failures += 1;
-      failed(error);
+      // The passes read PostgreSQL: its cause, not Prisma's code frame.
+      failed(describeDatabaseError(error) ?? error);
     } finally {
       busy = false;
     }

@@ -3,6 +3,7 @@
 // once per attempt, and the loop says when it works again.
 import { PassThrough } from 'node:stream';
 import { expect, it } from '@jest/globals';
+import { createDb } from '@marquee/db';
 import { createLogger } from '@marquee/logger';
 import { eventually, freePort } from '@marquee/testing';
 import { startLeaderLoop } from '../src/leader.loop.ts';
@@ -67,4 +68,29 @@ it('a provider change listener that cannot reach PostgreSQL says so once, not ev
   const said = text.split('\n').filter((line) => line.includes('cannot connect'));
   expect(said).toHaveLength(1);
   expect(said[0]).toMatch(/ECONNREFUSED/);
+});
+
+it("a pass failing on the database logs the cause, not Prisma's code frame", async () => {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  // Nothing listens there: every query is refused.
+  const db = createDb({ databaseUrl: `postgres://postgres@127.0.0.1:${await freePort()}/marquee` });
+  const loop = startLeaderLoop({
+    name: 'change feed purge',
+    intervalMs: 10,
+    isLeader: () => true,
+    logger: createLogger({ service: 'scheduler', stream }),
+    pass: async () => void (await db.$queryRaw`SELECT 1`),
+  });
+  try {
+    await eventually(() => Promise.resolve(text || undefined), 10_000, 'a failed pass');
+  } finally {
+    await loop.stop();
+    await db.$disconnect();
+  }
+  const line = JSON.parse(text.split('\n')[0]!) as { message: string; error: string };
+  expect(line.message).toBe('change feed purge failed');
+  expect(line.error).toMatch(/^database error: .*127\.0\.0\.1/);
+  expect(line.error).not.toMatch(/Invalid|invocation|\n/);
 });
